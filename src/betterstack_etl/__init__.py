@@ -1,0 +1,1 @@
+"""Better Stack Uptime ETL."""

@@ -1,0 +1,136 @@
+"""The one exception hierarchy of betterstack-etl.
+
+Callers catch at the level they care about::
+
+    BetterStackEtlError                 every error this package raises on purpose
+    ├── ConfigError                     bad settings / user input (never retried)
+    ├── ApiError                        the Better Stack API answered badly (has .endpoint, .status)
+    │   ├── AuthenticationError         401 / 403: token missing, invalid, or scoped away
+    │   ├── NotFoundError               404: unknown monitor / incident / route
+    │   ├── BadRequestError             400: the API refused our parameters (dates...)
+    │   ├── TransientError              5xx, timeouts, connection errors: retrying may help
+    │   │   └── ThrottledError          429 (has .retry_after seconds, or None)
+    │   └── ContractError               the answer is not what the docs promise
+    │                                   (not JSON, wrong envelope, pagination loop, foreign host)
+    └── StorageError                    the lake could not be read or written
+        └── ConcurrentWriteError        another writer kept winning the race for a partition
+
+Every error carries a ``hint``: one sentence telling the user how to fix it. ``str(err)`` is the
+message followed by the hint, and never contains the API token (see ``redact``).
+``retryable`` tells the orchestration layer whether a task-level retry can help.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BetterStackEtlError",
+    "ConcurrentWriteError",
+    "ConfigError",
+    "ContractError",
+    "NotFoundError",
+    "StorageError",
+    "ThrottledError",
+    "TransientError",
+    "is_retryable",
+]
+
+
+class BetterStackEtlError(Exception):
+    """Base of every error raised on purpose by betterstack-etl."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} — {self.hint}"
+        return self.message
+
+
+class ConfigError(BetterStackEtlError):
+    """A setting, option or parameter is missing or malformed."""
+
+
+class ApiError(BetterStackEtlError):
+    """The Better Stack API answered with an error or with something unusable."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        status: int | None = None,
+        api_message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = status
+        self.api_message = api_message
+        super().__init__(message, hint=hint)
+
+
+class AuthenticationError(ApiError):
+    """401/403: the token is missing, invalid, or cannot see this resource."""
+
+
+class NotFoundError(ApiError):
+    """404: the monitor, incident or route does not exist for this token."""
+
+
+class BadRequestError(ApiError):
+    """400: the API refused the request parameters."""
+
+
+class TransientError(ApiError):
+    """5xx, timeouts, connection resets: the same request may succeed later."""
+
+    retryable = True
+
+
+class ThrottledError(TransientError):
+    """429: the API asks us to slow down; ``retry_after`` is in seconds when it said so."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str,
+        status: int | None = 429,
+        api_message: str | None = None,
+        hint: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            message, endpoint=endpoint, status=status, api_message=api_message, hint=hint
+        )
+
+
+class ContractError(ApiError):
+    """The API's answer breaks the documented contract (bad JSON, loop, foreign link)."""
+
+    retryable = True  # a broken page is often a broken proxy: a later task retry may pass
+
+
+class StorageError(BetterStackEtlError):
+    """The lake could not be read or written."""
+
+    retryable = True
+
+
+class ConcurrentWriteError(StorageError):
+    """A partition kept changing under us beyond the bounded number of merge attempts."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether a task-level retry can help with ``exc`` (unknown exceptions: yes)."""
+    if isinstance(exc, BetterStackEtlError):
+        return exc.retryable
+    return not isinstance(exc, (TypeError, ValueError, KeyError, AttributeError))
