@@ -12,8 +12,9 @@ Callers catch at the level they care about::
     │   │   └── ThrottledError          429 (has .retry_after seconds, or None)
     │   └── ContractError               the answer is not what the docs promise
     │                                   (not JSON, wrong envelope, pagination loop, foreign host)
-    └── StorageError                    the lake could not be read or written
-        └── ConcurrentWriteError        another writer kept winning the race for a partition
+    ├── StorageError                    the lake could not be read or written
+    │   └── ConcurrentWriteError        another writer kept winning the race for a partition
+    └── RunFailedError                  a run ended with one or more failed tables (.failures)
 
 Every error carries a ``hint``: one sentence telling the user how to fix it. ``str(err)`` is the
 message followed by the hint, and never contains the API token (see ``redact``).
@@ -30,6 +31,7 @@ __all__ = [
     "ConcurrentWriteError",
     "ConfigError",
     "ContractError",
+    "RunFailedError",
     "NotFoundError",
     "StorageError",
     "ThrottledError",
@@ -127,6 +129,16 @@ class StorageError(BetterStackEtlError):
 
 class ConcurrentWriteError(StorageError):
     """A partition kept changing under us beyond the bounded number of merge attempts."""
+
+
+class RunFailedError(BetterStackEtlError):
+    """One or more tables failed in a run; ``failures`` maps each table to why."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        self.failures = dict(failures)
+        detail = "; ".join(f"{table}: {why}" for table, why in self.failures.items())
+        noun = "table" if len(self.failures) == 1 else "tables"
+        super().__init__(f"{len(self.failures)} {noun} failed — {detail}")
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -1,0 +1,293 @@
+"""``betterstack-etl``: run the flow, try it on the simulator, serve the simulator, query the lake.
+
+Exit code 0 on success; on failure one line on stderr saying what failed and how to fix it
+(never a traceback for a user error).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from betterstack_etl.errors import BetterStackEtlError, ConfigError
+from betterstack_etl.secret import redact
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="betterstack-etl",
+    help="Better Stack Uptime → partitioned Parquet lake (local DuckDB or GCS + BigQuery).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+FromDate = Annotated[
+    str | None,
+    typer.Option("--from-date", envvar="BETTERSTACK_FROM_DATE", help="First UTC day, YYYY-MM-DD."),
+]
+ToDate = Annotated[
+    str | None,
+    typer.Option("--to-date", envvar="BETTERSTACK_TO_DATE", help="Last UTC day (inclusive)."),
+]
+Monitors = Annotated[
+    str | None,
+    typer.Option("--monitor-id", "-m", help="Id, comma-separated ids or 'all' [env MONITOR_ID]."),
+]
+Tables = Annotated[
+    str | None,
+    typer.Option(
+        "--tables", help="Comma-separated: response_times,incidents,daily_sla [default: all]."
+    ),
+]
+LakeRoot = Annotated[
+    str | None,
+    typer.Option("--lake-root", help="Folder or gs://bucket/prefix [env BETTERSTACK_LAKE_ROOT]."),
+]
+
+
+class _QuietUserErrors(logging.Filter):
+    """Drop tracebacks from Prefect's run loggers when the error is one of ours (a user
+    error with a clear message), and scrub the token from anything they print."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], BetterStackEtlError):
+            record.exc_info = None
+            record.exc_text = None
+        token = os.environ.get("BETTERSTACK_TOKEN")
+        if token and isinstance(record.msg, str):
+            record.msg = redact(record.getMessage(), token)
+            record.args = None
+        return True
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect", "prefect.engine"):
+        logging.getLogger(name).addFilter(_QuietUserErrors())
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    token = os.environ.get("BETTERSTACK_TOKEN")
+    text = redact(str(exc), token)
+    err.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=1)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except BetterStackEtlError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: the lake keeps its previous partitions")
+        raise typer.Exit(code=130) from None
+
+
+def _run_flow(params: dict[str, Any], *, show_progress: bool) -> dict[str, Any]:
+    from betterstack_etl.clidisplay import RichProgress
+    from betterstack_etl.flow import rj_iplanrio__betterstack_api
+    from betterstack_etl.progress import use_progress
+
+    reporter = RichProgress(err) if show_progress else None
+    previous = use_progress(reporter) if reporter else None
+    try:
+        if reporter:
+            reporter.start()
+        return rj_iplanrio__betterstack_api(**params)
+    finally:
+        if reporter:
+            reporter.stop()
+        if previous is not None:
+            use_progress(previous)
+
+
+@app.command()
+def run(
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+    monitor_id: Monitors = None,
+    tables: Tables = None,
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+    ] = None,
+    lake_root: LakeRoot = None,
+    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
+    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """One run of the flow (the same code the deployments run)."""
+    _quiet_prefect(verbose)
+    params = {
+        "from_date": from_date,
+        "to_date": to_date,
+        "monitor_id": monitor_id,
+        "tables": [t.strip() for t in tables.split(",") if t.strip()] if tables else None,
+        "destination": destination,
+        "lake_root": lake_root,
+        "dataset_id": dataset_id,
+        "billing_project_id": billing_project_id,
+        "base_url": base_url,
+    }
+    with _user_errors():
+        _validate(params)
+        summary = _run_flow(params, show_progress=not as_json)
+    if as_json:
+        out.print_json(json.dumps(summary))
+    else:
+        from betterstack_etl.clidisplay import summary_table
+
+        out.print(summary_table(summary))
+
+
+def _validate(params: dict[str, Any]) -> None:
+    """Fail on bad settings before Prefect starts (clean message, no traceback)."""
+    from betterstack_etl.settings import Settings
+
+    overrides = dict(params)
+    overrides["monitors"] = overrides.pop("monitor_id")
+    if overrides.get("tables"):
+        overrides["tables"] = ",".join(overrides["tables"])
+    Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def demo(
+    lake_root: Annotated[str, typer.Option(help="Where the demo lake goes.")] = "./demo-lake",
+    monitors: Annotated[int, typer.Option(help="Simulated monitors.")] = 3,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
+    rows: Annotated[int, typer.Option(help="Rows shown per table.")] = 5,
+) -> None:
+    """Start the simulator on loopback, run the flow into a local lake, show what landed."""
+    from betterstack_etl.simulator import SimConfig, Simulator
+
+    _quiet_prefect(verbose=False)
+    token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
+    with _user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
+        err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
+        os.environ.update(
+            {
+                "BETTERSTACK_TOKEN": token,
+                "MONITOR_ID": "all",
+                "BETTERSTACK_BASE_URL": sim.base_url,
+                "BETTERSTACK_DESTINATION": "local",
+                "BETTERSTACK_LAKE_ROOT": lake_root,
+            }
+        )
+        for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
+            os.environ.pop(var, None)
+        summary = _run_flow({}, show_progress=True)
+    from betterstack_etl.clidisplay import show_lake, summary_table
+
+    out.print(summary_table(summary))
+    with _user_errors():
+        show_lake(out, lake_root, rows=rows)
+    out.print(
+        f"\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "
+        "\"SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1\"[/]"
+    )
+
+
+@app.command()
+def simulate(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8080,
+    host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
+    token: Annotated[str, typer.Option(help="The one token it accepts.")] = "sim-token",
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+    monitors: Annotated[int, typer.Option(help="Number of monitors.")] = 3,
+    rate_limit: Annotated[
+        float | None, typer.Option(help="Requests/second before answering 429.")
+    ] = None,
+    error_rate: Annotated[float, typer.Option(help="Share of requests answered 503.")] = 0.0,
+    latency: Annotated[float, typer.Option(help="Seconds added to every answer.")] = 0.0,
+    retry_after_format: Annotated[
+        str, typer.Option(help="Retry-After as 'seconds' or 'http-date'.")
+    ] = "seconds",
+) -> None:
+    """Serve the Better Stack API simulator until stopped (the URL is the first line)."""
+    from betterstack_etl.simulator import SimConfig, serve
+
+    if not host.startswith("127.") and host not in ("localhost", "::1"):
+        raise _fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
+    if retry_after_format not in ("seconds", "http-date"):
+        raise _fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
+    config = SimConfig(
+        seed=seed,
+        monitors=monitors,
+        token=token,
+        rate_limit=rate_limit,
+        error_rate=error_rate,
+        latency=latency,
+        retry_after_format=retry_after_format,  # type: ignore[arg-type]
+    )
+
+    def ready(url: str) -> None:
+        print(url, flush=True)
+        err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
+
+    with _user_errors():
+        serve(config, host=host, port=port, on_ready=ready)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL over the tables (DuckDB dialect).")],
+    lake_root: Annotated[
+        str, typer.Option(envvar="BETTERSTACK_LAKE_ROOT", help="The local lake folder.")
+    ] = "./lake",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
+) -> None:
+    """SQL over the local lake through DuckDB (read-only)."""
+    from betterstack_etl.lake import open_duckdb
+
+    if fmt not in ("table", "csv", "json"):
+        raise _fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
+    with _user_errors():
+        con = open_duckdb(Path(lake_root), read_only=True)
+        try:
+            result = con.execute(sql)
+        except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
+            raise _fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
+        columns = [d[0] for d in result.description or []]
+        records = result.fetchall()
+        con.close()
+    if fmt == "json":
+        out.print_json(json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(records)
+    else:
+        table = Table(*columns, title=f"{len(records)} row(s)")
+        for record in records[:limit]:
+            table.add_row(*("∅" if v is None else str(v) for v in record))
+        out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

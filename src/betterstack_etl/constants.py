@@ -1,0 +1,24 @@
+"""Constants of the pipeline (the seed's ``constants.py`` role)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+FLOW_NAME: Final = "rj_iplanrio__betterstack_api"
+DEFAULT_BASE_URL: Final = "https://uptime.betterstack.com"
+DEFAULT_BILLING_PROJECT_ID: Final = "rj-iplanrio"
+DEFAULT_DATASET_ID: Final = "brutos_betterstack"
+DEFAULT_LAKE_ROOT: Final = "./lake"
+DUCKDB_FILENAME: Final = "betterstack.duckdb"
+
+# Task-level retries of the seed: 3 automatic retries, 60 s apart (errors a retry cannot fix
+# are never retried). Overridable for tests and impatient users.
+TASK_RETRIES: Final = 3
+TASK_RETRY_DELAY_SECONDS: Final = 60.0
+
+# The request budget shared by the whole run (see betterstack-api.md §5: Better Stack's own
+# Terraform provider paces itself to about 8 requests/second).
+DEFAULT_RATE: Final = 8.0
+DEFAULT_MAX_IN_FLIGHT: Final = 4
+
+ENV_PREFIX: Final = "BETTERSTACK_"

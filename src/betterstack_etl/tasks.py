@@ -1,0 +1,230 @@
+"""Prefect tasks (the seed's ``tasks.py`` role): thin wrappers that build what they need from
+the settings, do one job, log, and return a small summary.
+
+Tasks never receive the token or clients: they get the run's plain parameters (``params``)
+and rebuild ``Settings`` from the environment, so no secret is ever recorded as a task input.
+Staged rows travel between tasks as a folder path, not as data.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.compute as pc
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from betterstack_etl.api import BetterStackClient, Pacer
+from betterstack_etl.errors import is_retryable
+from betterstack_etl.extract import (
+    Extracted,
+    extract_daily_sla,
+    extract_incidents,
+    extract_response_times,
+    resolve_monitors,
+)
+from betterstack_etl.lake import LocalLake, Staging
+from betterstack_etl.settings import Settings
+from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES, table_by_name
+
+if TYPE_CHECKING:
+    from prefect import Task
+    from prefect.client.schemas.objects import TaskRun
+    from prefect.states import State
+
+    from betterstack_etl.lake import Lake, PartitionResult
+
+__all__ = [
+    "StagedTable",
+    "TableLoad",
+    "fetch_table",
+    "merge_table",
+    "open_lake",
+    "publish_tables",
+    "resolve_monitors_task",
+]
+
+log = logging.getLogger("betterstack_etl.tasks")
+
+# One request budget per run, shared by every task thread of that run.
+_PACERS: dict[str, Pacer] = {}
+_PACERS_LOCK = threading.Lock()
+
+
+def settings_for(params: dict[str, Any]) -> Settings:
+    return Settings.from_env(**params)
+
+
+def pacer_for(run_id: str, settings: Settings) -> Pacer:
+    with _PACERS_LOCK:
+        pacer = _PACERS.get(run_id)
+        if pacer is None:
+            pacer = _PACERS[run_id] = Pacer(settings.rate, settings.max_in_flight)
+        return pacer
+
+
+def release_pacer(run_id: str) -> None:
+    with _PACERS_LOCK:
+        _PACERS.pop(run_id, None)
+
+
+def make_client(settings: Settings, run_id: str) -> BetterStackClient:
+    import httpx
+
+    return BetterStackClient.create(
+        settings.token,
+        base_url=settings.base_url,
+        timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+        pacer=pacer_for(run_id, settings),
+    )
+
+
+def open_lake(settings: Settings) -> Lake:
+    """The destination chosen by the settings: local folder + DuckDB, or GCS + BigQuery."""
+    if settings.destination == "bigquery":
+        from betterstack_etl.gcp import make_gcs_lake
+
+        return make_gcs_lake(
+            settings.lake_root,
+            billing_project_id=settings.billing_project_id,
+            dataset_id=settings.dataset_id,
+            connection_id=settings.bigquery_connection_id,
+            location=settings.bigquery_location,
+        )
+    return LocalLake(settings.lake_root)
+
+
+def retry_if_fixable(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Task-level retry only for errors a retry can fix (never 400/401/403/404 or config)."""
+    exc = state.result(raise_on_failure=False)
+    retry = not isinstance(exc, BaseException) or is_retryable(exc)
+    if not retry:
+        log.warning("%s failed with an error a retry cannot fix; not retrying", task.name)
+    return retry
+
+
+@dataclass(frozen=True)
+class StagedTable:
+    """A table's rows for this run, spooled to ``spool`` (a local folder)."""
+
+    table: str
+    spool: str
+    rows: int
+    answers: int
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass
+class TableLoad:
+    """The outcome of one table in one run (what the summary shows)."""
+
+    table: str
+    rows_read: int = 0
+    answers: int = 0
+    partitions: list[PartitionResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def rows_written(self) -> int:
+        return sum(p.rows_inserted for p in self.partitions)
+
+
+@task(name="resolve-monitors", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
+def resolve_monitors_task(params: dict[str, Any], run_id: str) -> list[str]:
+    settings = settings_for(params)
+    with make_client(settings, run_id) as client:
+        monitors = resolve_monitors(client, settings.monitors)
+    log.info("loading %d monitor(s): %s", len(monitors), ", ".join(monitors[:20]))
+    return monitors
+
+
+def open_incidents_before(lake: Lake, start: date, monitors: list[str] | None) -> list[str]:
+    """Ids of incidents still open in the lake that started before ``start``."""
+    wanted = set(monitors) if monitors is not None else None
+    ids: list[str] = []
+    for part in lake.scan(INCIDENTS, ["incident_id", "monitor_id", "started_at", "resolved_at"]):
+        open_rows = part.filter(pc.is_null(part.column("resolved_at")))
+        for row in open_rows.to_pylist():
+            started: datetime = row["started_at"]
+            if started.astimezone(UTC).date() >= start:
+                continue
+            if wanted is not None and row["monitor_id"] not in wanted:
+                continue
+            ids.append(row["incident_id"])
+    return ids
+
+
+@task(name="fetch-table", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
+def fetch_table(
+    table: str, params: dict[str, Any], monitors: list[str], run_id: str, now: datetime
+) -> StagedTable:
+    """Read one table from the API into a local spool (nothing reaches the lake here)."""
+    settings = settings_for(params)
+    spec = table_by_name(table)
+    spool = Path(tempfile.mkdtemp(prefix=f"betterstack-{spec.short_name}-"))
+    staging = Staging(spec, spool)
+    workers = settings.max_in_flight
+    try:
+        with make_client(settings, run_id) as client:
+            if spec is RESPONSE_TIMES:
+                got: Extracted = extract_response_times(
+                    client, monitors, staging.add, run_id=run_id, workers=workers
+                )
+            elif spec is DAILY_SLA:
+                got = extract_daily_sla(
+                    client, monitors, settings.window(now), staging.add, run_id=run_id,
+                    workers=workers,
+                )
+            else:
+                window = settings.window(now)
+                every = settings.monitors == "all"
+                open_ids = open_incidents_before(
+                    open_lake(settings), window.start, None if every else monitors
+                )
+                got = extract_incidents(
+                    client, None if every else monitors, window, open_ids, staging.add,
+                    run_id=run_id, workers=workers,
+                )
+    except BaseException:
+        shutil.rmtree(spool, ignore_errors=True)
+        raise
+    log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
+    return StagedTable(spec.name, str(spool), got.rows, got.answers, tuple(got.skipped))
+
+
+@task(name="merge-table", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
+def merge_table(staged: StagedTable, params: dict[str, Any]) -> list[PartitionResult]:
+    """Merge the spooled rows into the lake, one partition at a time, then drop the spool."""
+    settings = settings_for(params)
+    spec = table_by_name(staged.table)
+    staging = Staging(spec, Path(staged.spool))
+    results = staging.commit(open_lake(settings))
+    staging.cleanup()
+    for r in results:
+        log.info(
+            "%s %s: %d rows before, %d offered, %d after",
+            spec.name, r.partition, r.rows_before, r.rows_incoming, r.rows_after,
+        )
+    return results
+
+
+@task(name="publish-tables", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
+def publish_tables(params: dict[str, Any]) -> None:
+    """Expose the tables: DuckDB views locally, BigLake tables in BigQuery."""
+    settings = settings_for(params)
+    open_lake(settings).publish(TABLES)
+
+
+def discard_spool(staged: StagedTable) -> None:
+    shutil.rmtree(staged.spool, ignore_errors=True)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,285 @@
+"""Pure transforms: JSON:API answers of Better Stack → Arrow tables with the declared schemas.
+
+No I/O here. Each function takes the decoded JSON (``data`` of one answer, or the resources of
+one page), the moment the API answered and the run id, and returns a table that matches its
+``TableSpec.schema`` exactly. Anything that breaks the documented shape raises ``ContractError``
+naming the endpoint, the record and the field, so a broken page never lands half-parsed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from betterstack_etl.errors import ContractError
+from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TIMESTAMP
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "incident_rows",
+    "parse_timestamps",
+    "response_time_rows",
+    "sla_row",
+]
+
+_POINT_FIELDS = (
+    "response_time",
+    "name_lookup_time",
+    "connection_time",
+    "tls_handshake_time",
+    "data_transfer_time",
+)
+
+_INCIDENT_STRINGS = (
+    "name",
+    "url",
+    "http_method",
+    "cause",
+    "acknowledged_by",
+    "resolved_by",
+    "status",
+    "team_name",
+    "response_content",
+    "response_url",
+    "screenshot_url",
+    "origin_url",
+)
+_INCIDENT_IDS = ("incident_group_id", "escalation_policy_id")
+_INCIDENT_BOOLS = ("call", "sms", "email", "push")
+_INCIDENT_TIMES = ("started_at", "acknowledged_at", "resolved_at")
+
+
+def _contract(endpoint: str, what: str) -> ContractError:
+    return ContractError(
+        f"unexpected answer from {endpoint}: {what}",
+        endpoint=endpoint,
+        hint="the API changed or a proxy mangled the page; the run keeps nothing from it",
+    )
+
+
+def parse_timestamps(values: Sequence[str | None], *, endpoint: str, field: str) -> pa.Array:
+    """ISO-8601 strings with a zone (``2025-04-03T11:00:57.000Z``) → timestamp[ms, UTC]."""
+    array = pa.array(values, pa.string())
+    try:
+        parsed = array.cast(pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        bad = next((v for v in values if v is not None and not _is_iso(v)), "?")
+        raise _contract(endpoint, f"{field} is not an ISO-8601 UTC timestamp: {bad!r}") from exc
+    return pc.cast(parsed, TIMESTAMP, safe=False)
+
+
+def _is_iso(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def _id(value: object) -> str | None:
+    """Ids arrive as strings or numbers (betterstack-api.md §1): always a string here."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _bool(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _attributes(resource: Mapping[str, Any], endpoint: str) -> Mapping[str, Any]:
+    attributes = resource.get("attributes")
+    if not isinstance(attributes, dict):
+        raise _contract(endpoint, f"record {resource.get('id')!r} has no attributes object")
+    return attributes
+
+
+def response_time_rows(
+    data: Mapping[str, Any],
+    *,
+    monitor_id: str,
+    extracted_at: datetime,
+    run_id: str,
+) -> pa.Table:
+    """``data`` of ``/monitors/{id}/response-times`` → one row per (region, at)."""
+    endpoint = f"/api/v2/monitors/{monitor_id}/response-times"
+    regions = _attributes(data, endpoint).get("regions")
+    if regions is None:
+        regions = []
+    if not isinstance(regions, list):
+        raise _contract(endpoint, "attributes.regions is not a list")
+    region_col: list[str] = []
+    at_col: list[str | None] = []
+    values: dict[str, list[float | None]] = {f: [] for f in _POINT_FIELDS}
+    for group in regions:
+        if not isinstance(group, dict) or not isinstance(group.get("region"), str):
+            raise _contract(endpoint, "a regions[] item has no region code")
+        points = group.get("response_times") or []
+        if not isinstance(points, list):
+            raise _contract(endpoint, f"regions[{group['region']}].response_times is not a list")
+        for point in points:
+            if not isinstance(point, dict) or not isinstance(point.get("at"), str):
+                raise _contract(endpoint, f"a {group['region']} point has no 'at' timestamp")
+            region_col.append(group["region"])
+            at_col.append(point["at"])
+            for field in _POINT_FIELDS:
+                raw = point.get(field)
+                if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
+                    raise _contract(endpoint, f"{field}={raw!r} at {point['at']} is not a number")
+                values[field].append(None if raw is None else float(raw))
+    if any(v is None for v in values["response_time"]):
+        # Failed checks may carry no response time (undocumented, betterstack-api.md §10.2):
+        # such points are not measurements and are left out rather than stored as 0.
+        keep = [i for i, v in enumerate(values["response_time"]) if v is not None]
+        region_col = [region_col[i] for i in keep]
+        at_col = [at_col[i] for i in keep]
+        values = {f: [col[i] for i in keep] for f, col in values.items()}
+    n = len(at_col)
+    columns: dict[str, pa.Array] = {
+        "monitor_id": pa.array([monitor_id] * n, pa.string()),
+        "region": pa.array(region_col, pa.string()),
+        "at": parse_timestamps(at_col, endpoint=endpoint, field="at"),
+        **{f: pa.array(values[f], pa.float64()) for f in _POINT_FIELDS},
+    }
+    return _with_lineage(columns, n, extracted_at, run_id, RESPONSE_TIMES.schema)
+
+
+def _with_lineage(
+    columns: dict[str, pa.Array],
+    n: int,
+    extracted_at: datetime,
+    run_id: str,
+    schema: pa.Schema,
+) -> pa.Table:
+    columns["_extracted_at"] = pa.array([extracted_at] * n, TIMESTAMP)
+    columns["_run_id"] = pa.array([run_id] * n, pa.string())
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _relationship_id(resource: Mapping[str, Any], name: str) -> str | None:
+    related = (resource.get("relationships") or {}).get(name) or {}
+    data = related.get("data") if isinstance(related, dict) else None
+    return _id(data.get("id")) if isinstance(data, dict) else None
+
+
+def incident_rows(
+    resources: Sequence[Mapping[str, Any]],
+    *,
+    extracted_at: datetime,
+    run_id: str,
+    endpoint: str = "/api/v3/incidents",
+) -> pa.Table:
+    """Incident resources (one v3 page, or one ``/incidents/{id}``) → one row per incident."""
+    rows: dict[str, list[Any]] = {name: [] for name in INCIDENTS.schema.names}
+    for resource in resources:
+        incident_id = _id(resource.get("id"))
+        if incident_id is None:
+            raise _contract(endpoint, "an incident has no id")
+        attrs = _attributes(resource, endpoint)
+        if not isinstance(attrs.get("started_at"), str):
+            raise _contract(endpoint, f"incident {incident_id} has no started_at")
+        regions = attrs.get("regions")
+        if regions is not None and not isinstance(regions, list):
+            raise _contract(endpoint, f"incident {incident_id}: regions is not a list")
+        rows["incident_id"].append(incident_id)
+        rows["monitor_id"].append(
+            _relationship_id(resource, "monitor") or _id(attrs.get("monitor_id"))
+        )
+        rows["heartbeat_id"].append(
+            _relationship_id(resource, "heartbeat") or _id(attrs.get("heartbeat_id"))
+        )
+        for field in _INCIDENT_STRINGS:
+            rows[field].append(_text(attrs.get(field)))
+        for field in _INCIDENT_IDS:
+            rows[field].append(_id(attrs.get(field)))
+        for field in _INCIDENT_BOOLS:
+            rows[field].append(_bool(attrs.get(field)))
+        for field in _INCIDENT_TIMES:
+            rows[field].append(attrs.get(field))
+        rows["response_options"].append(_text(attrs.get("response_options")))
+        rows["regions"].append([str(r) for r in regions] if regions is not None else None)
+        metadata = attrs.get("metadata")
+        rows["metadata"].append(None if metadata is None else _text(metadata))
+        rows["raw"].append(json.dumps(resource, sort_keys=True, ensure_ascii=False))
+    n = len(rows["incident_id"])
+    columns: dict[str, pa.Array] = {}
+    for field in INCIDENTS.schema:
+        if field.name in _INCIDENT_TIMES:
+            columns[field.name] = parse_timestamps(
+                rows[field.name], endpoint=endpoint, field=field.name
+            )
+        elif field.name not in ("duration_seconds", "_extracted_at", "_run_id"):
+            columns[field.name] = pa.array(rows[field.name], field.type)
+    started = pc.cast(columns["started_at"], pa.int64())
+    resolved = pc.cast(columns["resolved_at"], pa.int64())
+    columns["duration_seconds"] = pc.divide(pc.subtract(resolved, started), 1000)
+    return _with_lineage(columns, n, extracted_at, run_id, INCIDENTS.schema)
+
+
+def _int(value: object, field: str, endpoint: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _contract(endpoint, f"{field}={value!r} is not a number")
+    return round(value)
+
+
+def sla_row(
+    data: Mapping[str, Any],
+    *,
+    monitor_id: str,
+    day: date,
+    extracted_at: datetime,
+    run_id: str,
+) -> pa.Table:
+    """``data`` of ``/monitors/{id}/sla?from=day&to=day`` → one row for (monitor, day).
+
+    ``is_complete`` is true once the UTC day had ended when the API answered; until then the
+    row is provisional and a later run replaces it.
+    """
+    endpoint = f"/api/v2/monitors/{monitor_id}/sla"
+    attrs = _attributes(data, endpoint)
+    availability = attrs.get("availability")
+    if availability is not None and (
+        isinstance(availability, bool) or not isinstance(availability, int | float)
+    ):
+        raise _contract(endpoint, f"availability={availability!r} is not a number")
+    day_end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    columns: dict[str, pa.Array] = {
+        "monitor_id": pa.array([monitor_id], pa.string()),
+        "date": pa.array([day], pa.date32()),
+        "availability": pa.array(
+            [None if availability is None else float(availability)], pa.float64()
+        ),
+        **{
+            f: pa.array([_int(attrs.get(f), f, endpoint)], pa.int64())
+            for f in ("total_downtime", "number_of_incidents", "longest_incident", "average_incident")
+        },
+        "is_complete": pa.array([extracted_at >= day_end], pa.bool_()),
+    }
+    return _with_lineage(columns, 1, extracted_at, run_id, DAILY_SLA.schema)
