@@ -1,0 +1,35 @@
+"""The Better Stack Uptime API client: one public surface.
+
+``BetterStackClient`` talks to the API over an injected ``httpx.Client``; ``RetryPolicy`` bounds
+per-request retries of transient errors; ``Pacer`` is the request budget shared by every thread
+of a run. Errors are the ``betterstack_etl.errors`` classes.
+"""
+
+from __future__ import annotations
+
+from betterstack_etl.api._client import (
+    DEFAULT_BASE_URL,
+    INCIDENTS_PER_PAGE,
+    MONITORS_PER_PAGE,
+    USER_AGENT,
+    BetterStackClient,
+    Page,
+    Resource,
+)
+from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
+from betterstack_etl.api._pacer import Pacer
+from betterstack_etl.api._retry import RetryPolicy
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "INCIDENTS_PER_PAGE",
+    "MONITORS_PER_PAGE",
+    "USER_AGENT",
+    "BetterStackClient",
+    "Pacer",
+    "Page",
+    "Resource",
+    "RetryPolicy",
+    "validate_incident_id",
+    "validate_monitor_id",
+]

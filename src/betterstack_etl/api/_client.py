@@ -1,0 +1,328 @@
+"""``BetterStackClient``: the Better Stack Uptime API over an injected ``httpx.Client``.
+
+I/O lives here; classification, retry math, paging rules and id handling are pure helpers.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Final, Self
+
+import httpx
+
+from betterstack_etl.api._errors import (
+    RequestContext,
+    classify_status,
+    classify_transport,
+    server_date,
+)
+from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
+from betterstack_etl.api._pages import PageWalk, endpoint_of, parse_list, parse_single
+from betterstack_etl.api._retry import RetryPolicy
+from betterstack_etl.errors import ApiError, ThrottledError, TransientError
+from betterstack_etl.secret import redact
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterator, Mapping
+    from types import TracebackType
+
+    from betterstack_etl.api._pacer import Pacer
+    from betterstack_etl.secret import Secret
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "INCIDENTS_PER_PAGE",
+    "MONITORS_PER_PAGE",
+    "BetterStackClient",
+    "Page",
+    "Resource",
+]
+
+DEFAULT_BASE_URL: Final = "https://uptime.betterstack.com"
+MONITORS_PER_PAGE: Final = 250  # documented maximum for lists
+INCIDENTS_PER_PAGE: Final = 50  # documented maximum for incidents
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+
+log = logging.getLogger(__name__)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("betterstack-etl")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+USER_AGENT: Final = f"betterstack-etl/{_version()}"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One JSON:API ``data`` object, when the API answered (UTC), and the URL asked."""
+
+    data: dict[str, Any]
+    fetched_at: datetime
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list: its resources, when the API answered, its URL and 1-based number."""
+
+    resources: list[dict[str, Any]]
+    fetched_at: datetime
+    url: str
+    number: int
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the Bearer header per request, so the token never sits in client defaults."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(***)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        yield request
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    content: bytes
+    fetched_at: datetime
+
+
+class BetterStackClient:
+    """Reads monitors, response times, SLA and incidents; thread-safe when shared."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        token: Secret,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value object
+        pacer: Pacer | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._http = http
+        self._token = token
+        self._auth = _BearerAuth(token)
+        self._base = httpx.URL(base_url.rstrip("/") + "/")
+        self._retry = retry
+        self._pacer = pacer
+        self._sleep = sleep
+        self._clock = clock
+        self._random = secrets.SystemRandom()  # jitter only
+        self._lock = threading.Lock()
+        self._requests_sent = 0
+        self._owns_http = False
+
+    @classmethod
+    def create(
+        cls,
+        token: Secret,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value object
+        pacer: Pacer | None = None,
+    ) -> BetterStackClient:
+        """A client with its own ``httpx.Client`` (TLS verified, no redirects); ``close()`` it."""
+        http = httpx.Client(timeout=timeout, verify=True, follow_redirects=False)
+        client = cls(http, token, base_url=base_url, retry=retry, pacer=pacer)
+        client._owns_http = True
+        return client
+
+    def __repr__(self) -> str:
+        return f"BetterStackClient(base_url={str(self._base)!r}, token=***)"
+
+    def close(self) -> None:
+        """Close the ``httpx.Client`` if this client created it (an injected one is yours)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests actually sent by this client, retries included."""
+        with self._lock:
+            return self._requests_sent
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    def iter_monitor_pages(self) -> Iterator[Page]:
+        """Every monitor the token sees, a page (250) at a time."""
+        return self._walk("api/v2/monitors", {"per_page": MONITORS_PER_PAGE}, None)
+
+    def list_monitors(self) -> list[dict[str, Any]]:
+        """Every monitor the token sees, all pages."""
+        return [m for page in self.iter_monitor_pages() for m in page.resources]
+
+    def get_monitor(self, monitor_id: str) -> Resource:
+        mid = validate_monitor_id(monitor_id)
+        return self._get_single(f"api/v2/monitors/{mid}", {}, mid)
+
+    def get_response_times(self, monitor_id: str) -> Resource:
+        """The monitor's response times of the last 24 h, grouped by region (seconds)."""
+        mid = validate_monitor_id(monitor_id)
+        return self._get_single(f"api/v2/monitors/{mid}/response-times", {}, mid)
+
+    def get_sla(self, monitor_id: str, from_date: date, to_date: date) -> Resource:
+        """The monitor's availability summary for ``from_date``..``to_date`` (YYYY-MM-DD)."""
+        mid = validate_monitor_id(monitor_id)
+        params = {"from": from_date.isoformat(), "to": to_date.isoformat()}
+        return self._get_single(f"api/v2/monitors/{mid}/sla", params, mid)
+
+    def iter_incident_pages(
+        self,
+        *,
+        monitor_id: str | None = None,
+        from_date: date | None = None,
+        to_date: date | None = None,
+        resolved: bool | None = None,
+    ) -> Iterator[Page]:
+        """v3 incidents matching the filters, a page (50) at a time."""
+        mid = validate_monitor_id(monitor_id) if monitor_id is not None else None
+        params: dict[str, str | int] = {}
+        if mid is not None:
+            params["monitor_id"] = mid
+        if from_date is not None:
+            params["from"] = from_date.isoformat()
+        if to_date is not None:
+            params["to"] = to_date.isoformat()
+        if resolved is not None:
+            params["resolved"] = "true" if resolved else "false"
+        params["per_page"] = INCIDENTS_PER_PAGE
+        return self._walk("api/v3/incidents", params, mid)
+
+    def get_incident(self, incident_id: str) -> Resource:
+        iid = validate_incident_id(incident_id)
+        return self._get_single(f"api/v3/incidents/{iid}", {}, None)
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _url(self, path: str, params: Mapping[str, str | int]) -> httpx.URL:
+        url = self._base.join(path)
+        return url.copy_merge_params(params) if params else url
+
+    def _get_single(
+        self, path: str, params: Mapping[str, str | int], monitor_id: str | None
+    ) -> Resource:
+        url = self._url(path, params)
+        context = RequestContext(endpoint_of(url), monitor_id)
+        answer = self._get(url, context)
+        data = parse_single(answer.content, context)
+        return Resource(data=data, fetched_at=answer.fetched_at, url=str(url))
+
+    def _walk(
+        self, path: str, params: Mapping[str, str | int], monitor_id: str | None
+    ) -> Iterator[Page]:
+        url: httpx.URL | None = self._url(path, params)
+        walk = PageWalk(self._base)
+        while url is not None:  # bounded by PageWalk.max_pages and its loop guard
+            context = RequestContext(endpoint_of(url), monitor_id)
+            walk.visit(url, context)
+            answer = self._get(url, context)
+            resources, next_link = parse_list(answer.content, context)
+            yield Page(resources, answer.fetched_at, str(url), walk.pages)
+            url = walk.next_url(url, next_link, context) if next_link else None
+
+    def _get(self, url: httpx.URL, context: RequestContext) -> _Answer:
+        """One GET with retries of transient errors, bounded in attempts and total wait."""
+        waited = 0.0
+        for attempt in range(1, self._retry.max_attempts + 1):
+            try:
+                return self._send_once(url, context)
+            except TransientError as err:
+                delay = self._next_delay(err, attempt, waited)
+                if delay is None:
+                    raise _gave_up(err, attempt) from err.__cause__  # keep the httpx cause
+                log.warning(
+                    "%s; retry %d/%d in %.2fs",
+                    err.message,
+                    attempt,
+                    self._retry.max_attempts - 1,
+                    delay,
+                )
+                if isinstance(err, ThrottledError) and self._pacer is not None:
+                    self._pacer.penalize(delay)
+                self._sleep(delay)
+                waited += delay
+        raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
+
+    def _next_delay(self, err: TransientError, attempt: int, waited: float) -> float | None:
+        """Seconds before the next attempt, or None when attempts or wait budget are spent."""
+        if attempt >= self._retry.max_attempts:
+            return None
+        retry_after = err.retry_after if isinstance(err, ThrottledError) else None
+        delay = self._retry.delay(attempt, retry_after, self._random.random())
+        if waited + delay > self._retry.max_total_wait:
+            return None
+        return delay
+
+    def _send_once(self, url: httpx.URL, context: RequestContext) -> _Answer:
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if self._pacer is not None:
+            self._pacer.acquire()
+        try:
+            self._count()
+            log.debug("GET %s", context.endpoint)
+            response = self._http.get(url, headers=headers, auth=self._auth)
+        except httpx.HTTPError as exc:
+            raise self._redacted(classify_transport(exc, context)) from exc
+        finally:
+            if self._pacer is not None:
+                self._pacer.release()
+        if not response.is_success:
+            # A Retry-After date is on the server's clock: read it against the answer's Date.
+            server_now = server_date(response.headers) or datetime.now(UTC)
+            error = classify_status(
+                response.status_code, response.content, response.headers, context, server_now
+            )
+            raise self._redacted(error)
+        return _Answer(response.content, self._clock())
+
+    def _count(self) -> None:
+        with self._lock:
+            self._requests_sent += 1
+
+    def _redacted(self, error: ApiError) -> ApiError:
+        """``error`` with the token scrubbed from its texts (should the server echo it)."""
+        error.message = redact(error.message, self._token)
+        if error.api_message is not None:
+            error.api_message = redact(error.api_message, self._token)
+        error.args = (error.message,)
+        return error
+
+
+def _gave_up(err: TransientError, attempts: int) -> TransientError:
+    """The last error, its message saying how many attempts were made."""
+    plural = "attempt" if attempts == 1 else "attempts"
+    err.message = f"{err.message} (gave up after {attempts} {plural})"
+    err.args = (err.message,)
+    return err
