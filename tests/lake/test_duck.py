@@ -1,0 +1,185 @@
+"""DuckDB views over the local lake: names, types, empty tables, new partitions, locking."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from betterstack_etl.errors import ConfigError, StorageError
+from betterstack_etl.lake import LocalLake, open_duckdb, publish_duckdb_views
+from betterstack_etl.lake.duck import duckdb_type
+from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
+
+WORKER = Path(__file__).with_name("_worker.py")
+
+
+def describe(root: str | Path, table: str) -> dict[str, str]:
+    with open_duckdb(root) as conn:
+        return {row[0]: row[1] for row in conn.execute(f'DESCRIBE "{table}"').fetchall()}
+
+
+def count(root: str | Path, table: str) -> int:
+    with open_duckdb(root) as conn:
+        row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def fill(lake: LocalLake, b) -> None:
+    lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 3)))
+    lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["1", "2"], b.T0))
+    lake.merge_partition(DAILY_SLA, b.DAY1, b.sla([b.DAY1]))
+
+
+def test_empty_lake_gets_typed_empty_views(lake: LocalLake) -> None:
+    lake.publish(TABLES)
+    assert (Path(lake.root) / "betterstack.duckdb").is_file()
+    for spec in TABLES:
+        assert count(lake.root, spec.name) == 0
+        columns = describe(lake.root, spec.name)
+        assert list(columns) == [*spec.schema.names, "data_particao"]
+        assert columns["data_particao"] == "DATE"
+    assert describe(lake.root, RESPONSE_TIMES.name)["at"] == "TIMESTAMP WITH TIME ZONE"
+    assert describe(lake.root, INCIDENTS.name)["regions"] == "VARCHAR[]"
+    assert describe(lake.root, DAILY_SLA.name)["date"] == "DATE"
+
+
+def test_views_over_data_have_the_same_types_as_empty_ones(
+    lake: LocalLake, lake_root: Path, tmp_path: Path, b
+) -> None:
+    empty = LocalLake(tmp_path / "empty")
+    empty.publish(TABLES)
+    fill(lake, b)
+    lake.publish(TABLES)
+    for spec in TABLES:
+        assert describe(lake.root, spec.name) == describe(empty.root, spec.name)
+    rt = describe(lake.root, RESPONSE_TIMES.name)
+    assert rt["at"] == "TIMESTAMP WITH TIME ZONE"
+    assert rt["_extracted_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert rt["response_time"] == "DOUBLE"
+    assert describe(lake.root, INCIDENTS.name)["duration_seconds"] == "BIGINT"
+
+
+def test_views_return_the_rows_with_their_values(lake: LocalLake, b) -> None:
+    fill(lake, b)
+    lake.publish(TABLES)
+    with open_duckdb(lake.root) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        rows = conn.execute(
+            f'SELECT min("at"), data_particao, count(*) FROM {RESPONSE_TIMES.name} GROUP BY ALL'
+        ).fetchall()
+        regions = conn.execute(f"SELECT regions FROM {INCIDENTS.name} LIMIT 1").fetchone()
+    assert len(rows) == 1
+    first, partition, n = rows[0]
+    assert (first.isoformat(), partition, n) == ("2024-03-10T00:00:00+00:00", b.DAY1, 3)
+    assert regions == (["us", "eu"],)
+
+
+def test_views_see_partitions_merged_after_publishing(lake: LocalLake, b) -> None:
+    lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 3)))
+    lake.publish(TABLES)
+    lake.merge_partition(RESPONSE_TIMES, b.DAY2, b.rt(b.hours(b.DAY2, 2)))
+    lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 4)))
+    assert count(lake.root, RESPONSE_TIMES.name) == 6
+
+
+def test_publish_is_idempotent_and_turns_empty_views_into_real_ones(lake: LocalLake, b) -> None:
+    lake.publish(TABLES)
+    fill(lake, b)
+    assert count(lake.root, DAILY_SLA.name) == 0  # still the empty view until published
+    lake.publish(TABLES)
+    lake.publish(TABLES)
+    assert count(lake.root, DAILY_SLA.name) == 1
+    with open_duckdb(lake.root) as conn:
+        names = conn.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1"
+        ).fetchall()
+    assert names == sorted((s.name,) for s in TABLES)
+
+
+def test_views_use_absolute_paths_and_quote_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, b
+) -> None:
+    weird = tmp_path / "it's here"
+    weird.mkdir()
+    monkeypatch.chdir(weird)
+    lake = LocalLake("lake")
+    lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 2)))
+    lake.publish(TABLES)
+    monkeypatch.chdir(tmp_path)
+    assert count(weird / "lake", RESPONSE_TIMES.name) == 2
+
+
+def test_custom_database_path(lake_root: Path, tmp_path: Path, b) -> None:
+    db = tmp_path / "elsewhere" / "my.duckdb"
+    lake = LocalLake(lake_root, db_path=db)
+    lake.merge_partition(DAILY_SLA, b.DAY2, b.sla([b.DAY2]))
+    lake.publish(TABLES)
+    assert not (lake_root / "betterstack.duckdb").exists()
+    with open_duckdb(lake_root, db) as conn:
+        assert conn.execute(f"SELECT count(*) FROM {DAILY_SLA.name}").fetchone() == (1,)
+
+
+def test_open_without_a_database_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no DuckDB database") as caught:
+        open_duckdb(tmp_path)
+    assert caught.value.hint
+    assert "run" in caught.value.hint
+
+
+def test_unknown_arrow_type_is_refused() -> None:
+    assert duckdb_type(pa.list_(pa.int64())) == "BIGINT[]"
+    with pytest.raises(TypeError, match="no DuckDB type"):
+        duckdb_type(pa.dictionary(pa.int8(), pa.string()))
+
+
+@pytest.fixture
+def holder(tmp_path: Path, lake_root: Path):
+    """A second process holding the DuckDB file open for writing until released."""
+    lake_root.mkdir()
+    db = lake_root / "betterstack.duckdb"
+    ready, release = tmp_path / "ready", tmp_path / "release"
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), "hold-duckdb", str(db), str(ready), str(release)]
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None, "holder exited early"
+        assert time.monotonic() < deadline, "holder did not start"
+        time.sleep(0.01)
+
+    def let_go() -> None:
+        release.touch()
+        assert proc.wait(timeout=60) == 0
+
+    yield let_go
+    release.touch()
+    proc.wait(timeout=60)
+
+
+def test_publish_gives_up_on_a_locked_database_with_a_hint(holder, lake_root: Path) -> None:
+    sleeps: list[float] = []
+    with pytest.raises(StorageError, match="locked by another process") as caught:
+        publish_duckdb_views(lake_root, TABLES, attempts=3, sleep=sleeps.append)
+    assert caught.value.hint
+    assert "close" in caught.value.hint
+    assert len(sleeps) == 2
+    assert sleeps[0] < sleeps[1]
+
+
+def test_publish_retries_until_the_other_process_lets_go(holder, lake_root: Path) -> None:
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            holder()
+
+    publish_duckdb_views(lake_root, TABLES, attempts=5, sleep=sleep)
+    assert len(sleeps) == 2
+    assert count(lake_root, RESPONSE_TIMES.name) == 0
