@@ -110,7 +110,8 @@ def _run_flow(params: dict[str, Any], *, show_progress: bool) -> dict[str, Any]:
     try:
         if reporter:
             reporter.start()
-        return rj_iplanrio__betterstack_api(**params)
+        summary: dict[str, Any] = rj_iplanrio__betterstack_api(**params)
+        return summary
     finally:
         if reporter:
             reporter.stop()
@@ -200,17 +201,15 @@ def demo(
     out.print(summary_table(summary))
     with _user_errors():
         show_lake(out, lake_root, rows=rows)
-    out.print(
-        f"\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "
-        "\"SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1\"[/]"
-    )
+    example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
+    out.print(f'\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "{example}"[/]')
 
 
 @app.command()
 def simulate(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8080,
     host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
-    token: Annotated[str, typer.Option(help="The one token it accepts.")] = "sim-token",
+    token: Annotated[str, typer.Option(help="The one token it accepts.")] = "sim-token",  # noqa: S107
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
     monitors: Annotated[int, typer.Option(help="Number of monitors.")] = 3,
     rate_limit: Annotated[
@@ -271,7 +270,9 @@ def query(
         records = result.fetchall()
         con.close()
     if fmt == "json":
-        out.print_json(json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str))
+        out.print_json(
+            json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str)
+        )
     elif fmt == "csv":
         import csv
 

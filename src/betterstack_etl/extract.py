@@ -198,7 +198,9 @@ def extract_incidents(
         try:
             answer = client.get_incident(incident_id)
         except NotFoundError:
-            log.warning("incident %s is open in the lake but gone upstream; kept as is", incident_id)
+            log.warning(
+                "incident %s is open in the lake but gone upstream; kept as is", incident_id
+            )
             result.skipped.append(incident_id)
             progress().done(INCIDENTS.name)
             return []

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
-from prefect import flow
+from prefect import Task, flow
 from prefect.artifacts import create_markdown_artifact
 
 from betterstack_etl.constants import FLOW_NAME
@@ -34,6 +34,8 @@ __all__ = ["rj_iplanrio__betterstack_api", "summary_markdown"]
 
 log = logging.getLogger("betterstack_etl.flow")
 
+T = TypeVar("T", bound=Task[Any, Any])
+
 
 def _current_run_id() -> str:
     try:
@@ -43,6 +45,13 @@ def _current_run_id() -> str:
     except Exception:  # noqa: BLE001 - outside a Prefect run any failure means "no id"
         run_id = None
     return str(run_id) if run_id else uuid.uuid4().hex
+
+
+def _retrying(task: T, settings: Settings) -> T:
+    """The task with the run's task-level retry policy (the seed: 3 retries, 60 s apart)."""
+    return task.with_options(  # type: ignore[return-value]
+        retries=settings.task_retries, retry_delay_seconds=settings.task_retry_delay
+    )
 
 
 def _describe(exc: BaseException) -> str:
@@ -93,15 +102,18 @@ def rj_iplanrio__betterstack_api(
     now = utcnow()
     window = settings.window(now)
     run_id = _current_run_id()
-    retry = {"retries": settings.task_retries, "retry_delay_seconds": settings.task_retry_delay}
     log.info(
         "run %s: tables %s, window %s..%s, destination %s (%s)",
-        run_id, ", ".join(s.name for s in settings.tables), window.start, window.end,
-        settings.destination, settings.lake_root,
+        run_id,
+        ", ".join(s.name for s in settings.tables),
+        window.start,
+        window.end,
+        settings.destination,
+        settings.lake_root,
     )
     try:
-        monitors = resolve_monitors_task.with_options(**retry)(params, run_id)
-        fetch = fetch_table.with_options(**retry)
+        monitors = _retrying(resolve_monitors_task, settings)(params, run_id)
+        fetch = _retrying(fetch_table, settings)
         futures = {
             spec.name: fetch.submit(spec.name, params, monitors, run_id, now)
             for spec in settings.tables
@@ -116,12 +128,12 @@ def rj_iplanrio__betterstack_api(
                 continue
             load.rows_read, load.answers = staged.rows, staged.answers
             try:
-                load.partitions = merge_table.with_options(**retry)(staged, params)
+                load.partitions = _retrying(merge_table, settings)(staged, params)
             except Exception as exc:  # noqa: BLE001
                 load.error = _describe(exc)
             finally:
                 discard_spool(staged)
-        publish_tables.with_options(**retry)(params)
+        _retrying(publish_tables, settings)(params)
     finally:
         release_pacer(run_id)
     summary = _summary(run_id, settings, window.start.isoformat(), window.end.isoformat(), loads)

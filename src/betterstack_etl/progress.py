@@ -46,7 +46,7 @@ class Progress(Protocol):
 class LogProgress:
     """Logs ``table: done/total requests, rate/s, ETA`` at most every ``interval`` seconds."""
 
-    def __init__(self, interval: float = 5.0, clock: type[time.monotonic] | None = None) -> None:
+    def __init__(self, interval: float = 5.0) -> None:
         self._interval = interval
         self._lock = threading.Lock()
         self._tables: dict[str, TableProgress] = {}

@@ -19,6 +19,7 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_RATE | request budget, requests/second | 8 |
 | BETTERSTACK_MAX_IN_FLIGHT | concurrent requests at most | 4 |
 | BETTERSTACK_TIMEOUT | HTTP timeout per request, seconds | 30 |
+| BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds | 1 |
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def parse_monitor_ids(value: str | None) -> tuple[str, ...] | Literal["all"]:
             hint="set MONITOR_ID to a Better Stack monitor id, a comma-separated list, or 'all'",
         )
     if value.strip().lower() == ALL_MONITORS:
-        return ALL_MONITORS
+        return "all"
     ids: list[str] = []
     for part in value.split(","):
         item = part.strip()
@@ -130,11 +131,10 @@ class Settings:
     rate: float = C.DEFAULT_RATE
     max_in_flight: int = C.DEFAULT_MAX_IN_FLIGHT
     timeout: float = 30.0
+    retry_base_delay: float = 1.0
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Read the environment, then apply non-None ``overrides`` (CLI options, flow
         parameters) given as strings or values, and validate the whole."""
         env = dict(os.environ if env is None else env)
@@ -227,6 +227,7 @@ class Settings:
                 _env_float(env, "BETTERSTACK_MAX_IN_FLIGHT", C.DEFAULT_MAX_IN_FLIGHT, minimum=1)
             ),
             timeout=_env_float(env, "BETTERSTACK_TIMEOUT", 30.0, minimum=0.1),
+            retry_base_delay=_env_float(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0, minimum=0),
         )
         return settings
 
@@ -235,7 +236,9 @@ class Settings:
         Days after today are dropped (the API refuses a future ``from``)."""
         today = now.astimezone(UTC).date()
         start = self.from_date or (self.to_date or today) - timedelta(days=1)
-        end = self.to_date or (today if self.from_date is None or self.from_date <= today else start)
+        end = self.to_date or (
+            today if self.from_date is None or self.from_date <= today else start
+        )
         end = min(end, today)
         if start > today:
             raise ConfigError(

@@ -12,16 +12,19 @@ import logging
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pyarrow.compute as pc
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from betterstack_etl.api import BetterStackClient, Pacer
+from betterstack_etl import clock
+from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
 from betterstack_etl.errors import is_retryable
 from betterstack_etl.extract import (
     Extracted,
@@ -35,9 +38,10 @@ from betterstack_etl.settings import Settings
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES, table_by_name
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from prefect import Task
-    from prefect.client.schemas.objects import TaskRun
-    from prefect.states import State
+    from prefect.client.schemas.objects import State, TaskRun
 
     from betterstack_etl.lake import Lake, PartitionResult
 
@@ -75,15 +79,20 @@ def release_pacer(run_id: str) -> None:
         _PACERS.pop(run_id, None)
 
 
-def make_client(settings: Settings, run_id: str) -> BetterStackClient:
-    import httpx
-
-    return BetterStackClient.create(
-        settings.token,
-        base_url=settings.base_url,
-        timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-        pacer=pacer_for(run_id, settings),
-    )
+@contextmanager
+def make_client(settings: Settings, run_id: str) -> Iterator[BetterStackClient]:
+    """A client on its own TLS-verifying ``httpx.Client``, paced by the run's shared budget,
+    reading time from ``betterstack_etl.clock`` (so tests can move it)."""
+    timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
+    with httpx.Client(timeout=timeout, verify=True, follow_redirects=False) as http:
+        yield BetterStackClient(
+            http,
+            settings.token,
+            base_url=settings.base_url,
+            retry=RetryPolicy(base_delay=settings.retry_base_delay),
+            pacer=pacer_for(run_id, settings),
+            clock=lambda: clock.utcnow(),
+        )
 
 
 def open_lake(settings: Settings) -> Lake:
@@ -179,7 +188,11 @@ def fetch_table(
                 )
             elif spec is DAILY_SLA:
                 got = extract_daily_sla(
-                    client, monitors, settings.window(now), staging.add, run_id=run_id,
+                    client,
+                    monitors,
+                    settings.window(now),
+                    staging.add,
+                    run_id=run_id,
                     workers=workers,
                 )
             else:
@@ -189,8 +202,13 @@ def fetch_table(
                     open_lake(settings), window.start, None if every else monitors
                 )
                 got = extract_incidents(
-                    client, None if every else monitors, window, open_ids, staging.add,
-                    run_id=run_id, workers=workers,
+                    client,
+                    None if every else monitors,
+                    window,
+                    open_ids,
+                    staging.add,
+                    run_id=run_id,
+                    workers=workers,
                 )
     except BaseException:
         shutil.rmtree(spool, ignore_errors=True)
@@ -210,7 +228,11 @@ def merge_table(staged: StagedTable, params: dict[str, Any]) -> list[PartitionRe
     for r in results:
         log.info(
             "%s %s: %d rows before, %d offered, %d after",
-            spec.name, r.partition, r.rows_before, r.rows_incoming, r.rows_after,
+            spec.name,
+            r.partition,
+            r.rows_before,
+            r.rows_incoming,
+            r.rows_after,
         )
     return results
 
@@ -227,4 +249,4 @@ def discard_spool(staged: StagedTable) -> None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.utcnow()

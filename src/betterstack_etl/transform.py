@@ -278,7 +278,12 @@ def sla_row(
         ),
         **{
             f: pa.array([_int(attrs.get(f), f, endpoint)], pa.int64())
-            for f in ("total_downtime", "number_of_incidents", "longest_incident", "average_incident")
+            for f in (
+                "total_downtime",
+                "number_of_incidents",
+                "longest_incident",
+                "average_incident",
+            )
         },
         "is_complete": pa.array([extracted_at >= day_end], pa.bool_()),
     }

@@ -13,8 +13,14 @@ from betterstack_etl.utils.partitions import merge_by_key, partition_dates, spli
 def _rt(points: list[tuple[str, datetime, float]], extracted: datetime, run: str) -> pa.Table:
     return pa.Table.from_pylist(
         [
-            {"monitor_id": "1", "region": region, "at": at, "response_time": value,
-             "_extracted_at": extracted, "_run_id": run}
+            {
+                "monitor_id": "1",
+                "region": region,
+                "at": at,
+                "response_time": value,
+                "_extracted_at": extracted,
+                "_run_id": run,
+            }
             for region, at, value in points
         ],
         schema=RESPONSE_TIMES.schema,
@@ -29,9 +35,15 @@ E2 = datetime(2026, 11, 25, 2, tzinfo=UTC)
 
 def test_partition_is_the_utc_date_of_the_timestamp() -> None:
     table = _rt([("us", T1, 0.1), ("us", T2, 0.2)], E1, "a")
-    assert partition_dates(RESPONSE_TIMES, table).to_pylist() == [date(2026, 11, 24), date(2026, 11, 25)]
+    assert partition_dates(RESPONSE_TIMES, table).to_pylist() == [
+        date(2026, 11, 24),
+        date(2026, 11, 25),
+    ]
     parts = dict(split_by_partition(RESPONSE_TIMES, table))
-    assert {d: t.num_rows for d, t in parts.items()} == {date(2026, 11, 24): 1, date(2026, 11, 25): 1}
+    assert {d: t.num_rows for d, t in parts.items()} == {
+        date(2026, 11, 24): 1,
+        date(2026, 11, 25): 1,
+    }
 
 
 def test_newest_extraction_wins_and_keys_stay_unique() -> None:
@@ -49,7 +61,9 @@ def test_on_equal_extraction_time_the_incoming_row_wins() -> None:
     new = _rt([("us", T1, 0.5)], E1, "new")
     assert merge_by_key(old, new, RESPONSE_TIMES).column("_run_id").to_pylist() == ["new"]
     # duplicates inside one batch: the later row wins
-    dup = pa.concat_tables([_rt([("us", T1, 0.1)], E1, "first"), _rt([("us", T1, 0.2)], E1, "last")])
+    dup = pa.concat_tables(
+        [_rt([("us", T1, 0.1)], E1, "first"), _rt([("us", T1, 0.2)], E1, "last")]
+    )
     assert merge_by_key(None, dup, RESPONSE_TIMES).column("_run_id").to_pylist() == ["last"]
 
 
@@ -62,8 +76,15 @@ def test_merging_the_same_rows_twice_changes_nothing() -> None:
 
 def test_date_partitioned_tables_use_the_date_column() -> None:
     table = pa.Table.from_pylist(
-        [{"monitor_id": "1", "date": date(2026, 1, 2), "is_complete": True,
-          "_extracted_at": E1, "_run_id": "r"}],
+        [
+            {
+                "monitor_id": "1",
+                "date": date(2026, 1, 2),
+                "is_complete": True,
+                "_extracted_at": E1,
+                "_run_id": "r",
+            }
+        ],
         schema=DAILY_SLA.schema,
     )
     assert [d for d, _ in split_by_partition(DAILY_SLA, table)] == [date(2026, 1, 2)]

@@ -22,18 +22,37 @@ RESPONSE_TIMES_DOC = {
             {
                 "region": "us",
                 "response_times": [
-                    {"at": "2025-04-03T11:00:57.000Z", "response_time": 0.47273,
-                     "name_lookup_time": 0.00002, "connection_time": 0.14187,
-                     "tls_handshake_time": 0.19929, "data_transfer_time": 0.13154},
-                    {"at": "2025-04-03T23:59:59.999Z", "response_time": 0.41211,
-                     "name_lookup_time": None, "connection_time": 0.13058,
-                     "tls_handshake_time": 0.17109, "data_transfer_time": 0.11042},
+                    {
+                        "at": "2025-04-03T11:00:57.000Z",
+                        "response_time": 0.47273,
+                        "name_lookup_time": 0.00002,
+                        "connection_time": 0.14187,
+                        "tls_handshake_time": 0.19929,
+                        "data_transfer_time": 0.13154,
+                    },
+                    {
+                        "at": "2025-04-03T23:59:59.999Z",
+                        "response_time": 0.41211,
+                        "name_lookup_time": None,
+                        "connection_time": 0.13058,
+                        "tls_handshake_time": 0.17109,
+                        "data_transfer_time": 0.11042,
+                    },
                 ],
             },
-            {"region": "eu", "response_times": [
-                {"at": "2025-04-04T00:00:00.000Z", "response_time": 1,
-                 "name_lookup_time": 0.00002, "connection_time": 0.2,
-                 "tls_handshake_time": 0.25, "data_transfer_time": 0.15}]},
+            {
+                "region": "eu",
+                "response_times": [
+                    {
+                        "at": "2025-04-04T00:00:00.000Z",
+                        "response_time": 1,
+                        "name_lookup_time": 0.00002,
+                        "connection_time": 0.2,
+                        "tls_handshake_time": 0.25,
+                        "data_transfer_time": 0.15,
+                    }
+                ],
+            },
             {"region": "as", "response_times": []},
         ]
     },
@@ -43,14 +62,29 @@ INCIDENT_OPEN = {
     "id": 25,  # a number: must come back as the string "25"
     "type": "incident",
     "attributes": {
-        "name": "Example homepage", "url": "https://example.com/", "http_method": "get",
-        "cause": "Status 503", "incident_group_id": 77, "started_at": "2025-04-03T09:37:56.662Z",
-        "acknowledged_at": None, "acknowledged_by": None, "resolved_at": None,
-        "resolved_by": None, "status": "Started", "team_name": "Test team",
-        "response_content": "<html>Service Unavailable</html>", "response_options": "{}",
-        "regions": ["us", "eu"], "response_url": None, "screenshot_url": None,
-        "origin_url": None, "escalation_policy_id": None, "call": False, "sms": False,
-        "email": True, "push": True,
+        "name": "Example homepage",
+        "url": "https://example.com/",
+        "http_method": "get",
+        "cause": "Status 503",
+        "incident_group_id": 77,
+        "started_at": "2025-04-03T09:37:56.662Z",
+        "acknowledged_at": None,
+        "acknowledged_by": None,
+        "resolved_at": None,
+        "resolved_by": None,
+        "status": "Started",
+        "team_name": "Test team",
+        "response_content": "<html>Service Unavailable</html>",
+        "response_options": "{}",
+        "regions": ["us", "eu"],
+        "response_url": None,
+        "screenshot_url": None,
+        "origin_url": None,
+        "escalation_policy_id": None,
+        "call": False,
+        "sms": False,
+        "email": True,
+        "push": True,
         "metadata": {"Response code": [{"type": "String", "value": "503"}]},
         "brand_new_attribute": {"kept": True},
     },
@@ -61,14 +95,29 @@ INCIDENT_RESOLVED_HEARTBEAT = {
     "id": "23",
     "type": "incident",
     "attributes": {
-        "name": "Nightly job", "url": None, "http_method": None, "cause": "Missed heartbeat",
-        "incident_group_id": None, "started_at": "2025-04-02T13:30:45.583Z",
-        "acknowledged_at": "2025-04-02T13:32:14.121Z", "acknowledged_by": "John Smith",
-        "resolved_at": "2025-04-02T14:21:17.137Z", "resolved_by": "john@example.com",
-        "status": "Resolved", "team_name": "Test team", "response_content": None,
-        "response_options": {"object": "instead of a string"}, "regions": None,
-        "response_url": None, "screenshot_url": None, "origin_url": None,
-        "escalation_policy_id": "9", "call": False, "sms": False, "email": True, "push": True,
+        "name": "Nightly job",
+        "url": None,
+        "http_method": None,
+        "cause": "Missed heartbeat",
+        "incident_group_id": None,
+        "started_at": "2025-04-02T13:30:45.583Z",
+        "acknowledged_at": "2025-04-02T13:32:14.121Z",
+        "acknowledged_by": "John Smith",
+        "resolved_at": "2025-04-02T14:21:17.137Z",
+        "resolved_by": "john@example.com",
+        "status": "Resolved",
+        "team_name": "Test team",
+        "response_content": None,
+        "response_options": {"object": "instead of a string"},
+        "regions": None,
+        "response_url": None,
+        "screenshot_url": None,
+        "origin_url": None,
+        "escalation_policy_id": "9",
+        "call": False,
+        "sms": False,
+        "email": True,
+        "push": True,
         "metadata": {},
     },
     "relationships": {"heartbeat": {"data": {"id": "31", "type": "heartbeat"}}},
@@ -76,7 +125,9 @@ INCIDENT_RESOLVED_HEARTBEAT = {
 
 
 def test_response_times_are_typed_rows_per_region_and_point() -> None:
-    table = response_time_rows(RESPONSE_TIMES_DOC, monitor_id="270985", extracted_at=AT, run_id="r1")
+    table = response_time_rows(
+        RESPONSE_TIMES_DOC, monitor_id="270985", extracted_at=AT, run_id="r1"
+    )
     assert table.schema == RESPONSE_TIMES.schema
     rows = table.to_pylist()
     assert [(r["region"], r["at"].isoformat()) for r in rows] == [
@@ -93,10 +144,19 @@ def test_response_times_are_typed_rows_per_region_and_point() -> None:
 
 
 def test_response_time_points_without_a_response_time_are_left_out() -> None:
-    doc = {"attributes": {"regions": [{"region": "us", "response_times": [
-        {"at": "2025-04-03T11:00:57.000Z", "response_time": None},
-        {"at": "2025-04-03T11:01:27.000Z", "response_time": 0.5},
-    ]}]}}
+    doc = {
+        "attributes": {
+            "regions": [
+                {
+                    "region": "us",
+                    "response_times": [
+                        {"at": "2025-04-03T11:00:57.000Z", "response_time": None},
+                        {"at": "2025-04-03T11:01:27.000Z", "response_time": 0.5},
+                    ],
+                }
+            ]
+        }
+    }
     table = response_time_rows(doc, monitor_id="1", extracted_at=AT, run_id="r")
     assert table.column("response_time").to_pylist() == [0.5]
 
@@ -107,10 +167,34 @@ def test_response_time_points_without_a_response_time_are_left_out() -> None:
         ({"attributes": {"regions": "us"}}, "regions is not a list"),
         ({"no": "attributes"}, "no attributes"),
         ({"attributes": {"regions": [{"response_times": []}]}}, "no region code"),
-        ({"attributes": {"regions": [{"region": "us", "response_times": [
-            {"at": "yesterday", "response_time": 0.1}]}]}}, "'yesterday'"),
-        ({"attributes": {"regions": [{"region": "us", "response_times": [
-            {"at": "2025-04-03T11:00:57.000Z", "response_time": "fast"}]}]}}, "not a number"),
+        (
+            {
+                "attributes": {
+                    "regions": [
+                        {
+                            "region": "us",
+                            "response_times": [{"at": "yesterday", "response_time": 0.1}],
+                        }
+                    ]
+                }
+            },
+            "'yesterday'",
+        ),
+        (
+            {
+                "attributes": {
+                    "regions": [
+                        {
+                            "region": "us",
+                            "response_times": [
+                                {"at": "2025-04-03T11:00:57.000Z", "response_time": "fast"}
+                            ],
+                        }
+                    ]
+                }
+            },
+            "not a number",
+        ),
     ],
 )
 def test_response_times_that_break_the_contract_raise_naming_the_problem(
@@ -160,9 +244,17 @@ def test_empty_page_gives_an_empty_typed_table() -> None:
 
 
 def test_sla_row_is_provisional_until_the_utc_day_ends() -> None:
-    data = {"id": "5", "type": "monitor_sla", "attributes": {
-        "availability": 99.98, "total_downtime": 600, "number_of_incidents": 3,
-        "longest_incident": 300, "average_incident": 200}}
+    data = {
+        "id": "5",
+        "type": "monitor_sla",
+        "attributes": {
+            "availability": 99.98,
+            "total_downtime": 600,
+            "number_of_incidents": 3,
+            "longest_incident": 300,
+            "average_incident": 200,
+        },
+    }
     today = sla_row(data, monitor_id="5", day=date(2026, 11, 25), extracted_at=AT, run_id="r")
     yesterday = sla_row(data, monitor_id="5", day=date(2026, 11, 24), extracted_at=AT, run_id="r")
     assert today.schema == DAILY_SLA.schema
@@ -174,7 +266,9 @@ def test_sla_row_is_provisional_until_the_utc_day_ends() -> None:
     assert row["is_complete"] is False
     assert yesterday.column("is_complete").to_pylist() == [True]
     midnight = datetime(2026, 11, 25, tzinfo=UTC)
-    exactly = sla_row(data, monitor_id="5", day=date(2026, 11, 24), extracted_at=midnight, run_id="r")
+    exactly = sla_row(
+        data, monitor_id="5", day=date(2026, 11, 24), extracted_at=midnight, run_id="r"
+    )
     assert exactly.column("is_complete").to_pylist() == [True]
 
 
@@ -185,8 +279,18 @@ def test_sla_with_a_non_numeric_figure_is_a_contract_error() -> None:
 
 
 def test_timestamps_with_offsets_are_converted_to_utc() -> None:
-    doc = {"attributes": {"regions": [{"region": "us", "response_times": [
-        {"at": "2025-04-03T11:00:57.000+02:00", "response_time": 0.1}]}]}}
+    doc = {
+        "attributes": {
+            "regions": [
+                {
+                    "region": "us",
+                    "response_times": [
+                        {"at": "2025-04-03T11:00:57.000+02:00", "response_time": 0.1}
+                    ],
+                }
+            ]
+        }
+    }
     table = response_time_rows(doc, monitor_id="1", extracted_at=AT, run_id="r")
     assert table.column("at").type == pa.timestamp("ms", tz="UTC")
     assert table.column("at")[0].as_py() == datetime(2025, 4, 3, 9, 0, 57, tzinfo=UTC)

@@ -61,7 +61,9 @@ def merge_by_key(existing: pa.Table | None, incoming: pa.Table, spec: TableSpec)
     (``incoming`` over ``existing``, and a later incoming row over an earlier one). The result
     has exactly ``spec.schema`` and is sorted by the key, so equal inputs give equal files.
     """
-    parts = [t.select(spec.columns).cast(spec.schema) for t in (existing, incoming) if t is not None]
+    parts = [
+        t.select(spec.columns).cast(spec.schema) for t in (existing, incoming) if t is not None
+    ]
     combined = pa.concat_tables(parts) if parts else spec.schema.empty_table()
     if combined.num_rows == 0:
         return combined

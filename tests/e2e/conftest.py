@@ -1,0 +1,65 @@
+"""End-to-end fixtures: the flow against the simulator into a throwaway local lake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from betterstack_etl import clock
+from betterstack_etl.simulator import Simulator
+
+
+@pytest.fixture
+def lake_root(tmp_path: Path) -> Path:
+    return tmp_path / "lake"
+
+
+@pytest.fixture
+def pipeline_env(
+    monkeypatch: pytest.MonkeyPatch, simulator: Simulator, lake_root: Path
+) -> Simulator:
+    """Environment of a run against ``simulator``; the pipeline's clock follows the simulator's."""
+    for var in (
+        "BETTERSTACK_FROM_DATE",
+        "BETTERSTACK_TO_DATE",
+        "BETTERSTACK_TABLES",
+        "BETTERSTACK_DESTINATION",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("BETTERSTACK_TOKEN", "sim-token")
+    monkeypatch.setenv("MONITOR_ID", "all")
+    monkeypatch.setenv("BETTERSTACK_BASE_URL", simulator.base_url)
+    monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(lake_root))
+    monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "1")
+    monkeypatch.setenv("BETTERSTACK_TASK_RETRY_DELAY", "0")
+    monkeypatch.setenv("BETTERSTACK_RETRY_BASE_DELAY", "0.01")
+    monkeypatch.setattr(clock, "utcnow", simulator.clock.now)
+    return simulator
+
+
+@pytest.fixture
+def run_flow(prefect_harness: None, pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
+    from betterstack_etl.flow import rj_iplanrio__betterstack_api
+
+    def run(**params: Any) -> dict[str, Any]:
+        return rj_iplanrio__betterstack_api(**params)
+
+    return run
+
+
+@pytest.fixture
+def query(lake_root: Path) -> Callable[[str], list[tuple[Any, ...]]]:
+    """SQL over the lake's DuckDB views (a fresh read-only connection per query)."""
+
+    def run(sql: str) -> list[tuple[Any, ...]]:
+        con = duckdb.connect(str(lake_root / "betterstack.duckdb"), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    return run
