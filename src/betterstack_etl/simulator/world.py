@@ -1,0 +1,262 @@
+"""The simulator's data model: monitors and incidents, a pure function of (seed, time).
+
+Generation rules (the API documents none of this; these are our choices):
+
+- Monitors are drawn once from the seed. Ids are numeric strings, stable for a seed.
+  ``created_at`` falls in the first half of 2025, so any clock after mid-2025 sees a history.
+- Incidents are generated per (monitor, UTC day) from ``random.Random(f"{seed}:{id}:{day}")``:
+  0-3 a day (mean ≈ 0.9), durations from one minute to four hours, so a few cross midnight.
+  Incidents of one monitor never overlap: inside a day each one ends at least a minute before
+  the next starts, and a day drops its incidents that start before the previous day's last
+  incident (which may spill past midnight) has ended. None starts within an hour of the
+  monitor's creation.
+- An incident's acknowledgement and resolution instants are fixed at generation. What a
+  request sees depends on the clock: an incident exists once ``started_at <= now``; its
+  ``acknowledged_*``/``resolved_*`` become visible once the clock passes them, so its status
+  moves Started → Acknowledged → Resolved as the clock advances.
+- Incident ids encode (day, monitor index, slot): ``day_ordinal * 100000 + index * 10 + slot``,
+  unique and stable, and decodable for ``GET /incidents/{id}``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from betterstack_etl.simulator.config import ALL_REGIONS, CHECK_FREQUENCIES
+from betterstack_etl.simulator.seeding import seeded
+from betterstack_etl.simulator.timeutil import DAY_MS, HOUR_MS, day_start_ms, ms_to_date, to_ms
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Iterator
+
+    from betterstack_etl.simulator.config import SimConfig
+
+__all__ = ["Incident", "Monitor", "World"]
+
+TEAM_NAME: Final = "Simulated team"
+_CREATED_FROM: Final = datetime.fromisoformat("2025-01-01T00:00:00+00:00")
+_CREATED_SPAN_MS: Final = 180 * DAY_MS
+_MIN_GAP_MS: Final = 60_000
+_CACHE_LIMIT: Final = 200_000
+_NAMES: Final = (
+    "EAí gateway",
+    "Portal da prefeitura",
+    "API de dados abertos",
+    "Central 1746",
+    "Mapa da cidade",
+    "Cadastro único",
+    "Painel de mobilidade",
+    "Nota carioca",
+)
+_PEOPLE: Final = ("Ana Souza", "Bruno Lima", "carla.dias@example.com", "ops@example.com")
+_CAUSES: Final = (
+    ("Status 503", "503", "<html>Service Unavailable</html>"),
+    ("Status 502", "502", "<html>Bad Gateway</html>"),
+    ("Status 500", "500", '{"error": "internal"}'),
+    ("Timeout (no headers received)", None, None),
+    ("Connection refused", None, None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    index: int
+    id: str
+    name: str
+    url: str
+    regions: tuple[str, ...]
+    region_offsets: tuple[int, ...]  # seconds; check k of region r is at offset + k*frequency
+    check_frequency: int  # seconds
+    request_timeout: int  # seconds (HTTP monitor)
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    id: str
+    monitor: Monitor
+    started_ms: int
+    acknowledged_ms: int | None
+    acknowledged_by: str | None
+    resolved_ms: int
+    resolved_by: str
+    cause: str
+    response_code: str | None
+    response_content: str | None
+    regions: tuple[str, ...] | None  # None: the API sends null
+
+    def end_ms(self, now_ms: int) -> int:
+        """Where the incident's downtime ends as seen at ``now_ms`` (open ones: now)."""
+        return min(self.resolved_ms, now_ms)
+
+
+def _draw_monitor(seed: int, index: int, base_id: int, config: SimConfig) -> Monitor:
+    rng = seeded(seed, "monitor", index)
+    drawn = set(rng.sample(ALL_REGIONS, rng.randint(1, len(ALL_REGIONS))))
+    regions = config.regions or tuple(r for r in ALL_REGIONS if r in drawn)
+    frequency = config.check_frequency or rng.choice(CHECK_FREQUENCIES)
+    slug = f"service-{index + 1}"
+    return Monitor(
+        index=index,
+        id=str(base_id + index * 13),
+        name=f"{_NAMES[index % len(_NAMES)]} {index + 1}",
+        url=f"https://{slug}.example.com/health",
+        regions=tuple(regions),
+        region_offsets=tuple(rng.randrange(frequency) for _ in regions),
+        check_frequency=frequency,
+        request_timeout=rng.choice((10, 15, 30)),
+        created_ms=to_ms(_CREATED_FROM) + rng.randrange(_CREATED_SPAN_MS),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    slot: int
+    start: int
+    duration: int
+
+
+def _draw_raw_day(rng: random.Random, day_ms: int) -> list[_Raw]:
+    count = rng.choices((0, 1, 2, 3), weights=(45, 30, 17, 8))[0]
+    starts = sorted(day_ms + rng.randrange(DAY_MS) for _ in range(count))
+    raws: list[_Raw] = []
+    for slot, start in enumerate(starts):
+        duration = _draw_duration(rng)
+        if slot + 1 < len(starts):
+            duration = min(duration, starts[slot + 1] - start - _MIN_GAP_MS)
+        if duration >= 30_000:
+            raws.append(_Raw(slot, start, duration))
+    return raws
+
+
+def _draw_duration(rng: random.Random) -> int:
+    roll = rng.random()
+    if roll < 0.65:
+        return rng.randrange(60_000, 20 * 60_000)
+    if roll < 0.93:
+        return rng.randrange(20 * 60_000, 2 * HOUR_MS)
+    return rng.randrange(2 * HOUR_MS, 4 * HOUR_MS)
+
+
+class World:
+    """Deterministic monitors and incidents; thread-safe, with memoised days."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.seed = config.seed
+        base_id = seeded(config.seed, "ids").randrange(100_000, 900_000)
+        self._monitors = tuple(
+            _draw_monitor(config.seed, i, base_id, config) for i in range(config.monitors)
+        )
+        self._by_id = {m.id: m for m in self._monitors}
+        self._days: dict[tuple[int, int], tuple[Incident, ...]] = {}
+        self._raw: dict[tuple[int, int], list[_Raw]] = {}
+        self._lock = threading.Lock()
+
+    # -- monitors -------------------------------------------------------------------------
+    def monitors(self) -> tuple[Monitor, ...]:
+        return self._monitors
+
+    def monitor_ids(self) -> list[str]:
+        return [m.id for m in self._monitors]
+
+    def monitor(self, monitor_id: str) -> Monitor | None:
+        return self._by_id.get(monitor_id)
+
+    # -- incidents ------------------------------------------------------------------------
+    def incidents_on(self, monitor: Monitor, day: date) -> tuple[Incident, ...]:
+        """Every incident of ``monitor`` starting on UTC ``day`` (visible or not yet)."""
+        key = (monitor.index, day.toordinal())
+        with self._lock:
+            cached = self._days.get(key)
+        if cached is not None:
+            return cached
+        made = self._make_day(monitor, day)
+        with self._lock:
+            if len(self._days) > _CACHE_LIMIT:
+                self._days.clear()
+                self._raw.clear()
+            self._days[key] = made
+        return made
+
+    def incidents(
+        self, monitor: Monitor, first: date, last: date, now_ms: int
+    ) -> Iterator[Incident]:
+        """Incidents started on days ``first..last`` (inclusive) and by ``now_ms``."""
+        first = max(first, ms_to_date(monitor.created_ms))
+        last = min(last, ms_to_date(now_ms))
+        for ordinal in range(first.toordinal(), last.toordinal() + 1):
+            for incident in self.incidents_on(monitor, date.fromordinal(ordinal)):
+                if incident.started_ms <= now_ms:
+                    yield incident
+
+    def incident(self, incident_id: str) -> Incident | None:
+        """Decode an id and find its incident (``None`` when it was never generated)."""
+        if not incident_id.isdigit() or len(incident_id) > 12:
+            return None
+        number = int(incident_id)
+        index, ordinal = (number // 10) % 10_000, number // 100_000
+        if index >= len(self._monitors) or ordinal < 1:
+            return None
+        for incident in self.incidents_on(self._monitors[index], date.fromordinal(ordinal)):
+            if incident.id == incident_id:
+                return incident
+        return None
+
+    def open_incident(self, monitor: Monitor, now_ms: int) -> Incident | None:
+        """The incident of ``monitor`` still open at ``now_ms``, if any."""
+        today = ms_to_date(now_ms)
+        for incident in self.incidents(monitor, today - timedelta(days=1), today, now_ms):
+            if incident.resolved_ms > now_ms:
+                return incident
+        return None
+
+    def _raw_day(self, monitor: Monitor, day: date) -> list[_Raw]:
+        key = (monitor.index, day.toordinal())
+        with self._lock:
+            cached = self._raw.get(key)
+        if cached is None:
+            rng = seeded(self.seed, monitor.id, day.isoformat())
+            cached = _draw_raw_day(rng, day_start_ms(day))
+            with self._lock:
+                self._raw[key] = cached
+        return cached
+
+    def _make_day(self, monitor: Monitor, day: date) -> tuple[Incident, ...]:
+        previous = self._raw_day(monitor, day - timedelta(days=1))
+        spill_end = max((r.start + r.duration for r in previous), default=0)
+        earliest = max(spill_end + _MIN_GAP_MS, monitor.created_ms + HOUR_MS)
+        return tuple(
+            self._make_incident(monitor, day, raw)
+            for raw in self._raw_day(monitor, day)
+            if raw.start >= earliest
+        )
+
+    def _make_incident(self, monitor: Monitor, day: date, raw: _Raw) -> Incident:
+        rng = seeded(self.seed, monitor.id, day.isoformat(), raw.slot)
+        cause, code, content = rng.choice(_CAUSES)
+        person = rng.choice(_PEOPLE)
+        acknowledged: int | None = None
+        if rng.random() < 0.75:
+            window = max(1_000, min(int(raw.duration * 0.8), 30 * 60_000))
+            acknowledged = raw.start + rng.randrange(min(30_000, window), window + 1)
+        regions: tuple[str, ...] | None = None
+        if rng.random() >= 0.1:
+            picked = set(rng.sample(monitor.regions, rng.randint(1, len(monitor.regions))))
+            regions = tuple(r for r in monitor.regions if r in picked)
+        return Incident(
+            id=str(day.toordinal() * 100_000 + monitor.index * 10 + raw.slot),
+            monitor=monitor,
+            started_ms=raw.start,
+            acknowledged_ms=acknowledged,
+            acknowledged_by=person if acknowledged is not None else None,
+            resolved_ms=raw.start + raw.duration,
+            resolved_by=person,
+            cause=cause,
+            response_code=code,
+            response_content=content,
+            regions=regions,
+        )

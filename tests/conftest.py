@@ -1,0 +1,52 @@
+"""Shared fixtures: a frozen clock and the Better Stack API simulator on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from betterstack_etl.simulator import Clock, FrozenClock, SimConfig, Simulator
+
+SIM_NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+SIM_TOKEN = "sim-token"
+
+
+@pytest.fixture
+def sim_clock() -> FrozenClock:
+    """A clock frozen at 2026-11-25T12:00:00Z (move it with ``.set``/``.advance``)."""
+    return FrozenClock(SIM_NOW)
+
+
+@pytest.fixture
+def make_simulator() -> Iterator[Callable[..., Simulator]]:
+    """``make_simulator(config=None, clock=None)`` → a started Simulator, stopped at teardown."""
+    started: list[Simulator] = []
+
+    def make(config: SimConfig | None = None, clock: Clock | None = None) -> Simulator:
+        sim = Simulator(
+            config or SimConfig(seed=7, monitors=3), clock=clock or FrozenClock(SIM_NOW)
+        )
+        sim.start()
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def simulator(make_simulator: Callable[..., Simulator], sim_clock: FrozenClock) -> Simulator:
+    """A started ``Simulator(SimConfig(seed=7, monitors=3))`` on ``sim_clock`` (token sim-token)."""
+    return make_simulator(SimConfig(seed=7, monitors=3), sim_clock)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test harness (temporary database and API) for the whole test session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
