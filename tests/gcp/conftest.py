@@ -1,0 +1,203 @@
+"""Fixtures of the GCS / BigQuery tests: emulators on loopback, started and stopped here.
+
+- ``gcs_endpoint``: gcp-storage-emulator, in memory, in a thread of this process.
+- ``bq_endpoint``: bqemulator in a subprocess. Offline it only starts when DuckDB's spatial
+  extension is installed from the pinned ``duckdb-extension-spatial`` wheel first: we install
+  it into a throwaway HOME (DuckDB's extension folder is ``$HOME/.duckdb``), never the user's.
+- ``PreconditionClient``: gcp-storage-emulator ignores ``ifGenerationMatch`` (checked by
+  ``test_emulator_ignores_generation_preconditions``), so conflict tests wrap the real client
+  and answer 412 exactly when the real service would, doing all I/O through the real client.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from google.api_core import exceptions as gexc
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery, storage
+
+PROJECT = "rj-iplanrio"
+_STARTUP_SECONDS = 60.0
+
+
+# -- GCS ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint() -> Iterator[str]:
+    from gcp_storage_emulator.server import create_server
+
+    server = create_server("127.0.0.1", 0, in_memory=True)
+    server.start()
+    try:
+        port = server._api._httpd.server_address[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_client(gcs_endpoint: str) -> storage.Client:
+    return storage.Client(
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=gcs_endpoint),
+    )
+
+
+@pytest.fixture
+def bucket(gcs_client: storage.Client) -> str:
+    """A fresh bucket per test (the emulator is shared by the session)."""
+    name = f"lake-{uuid.uuid4().hex[:12]}"
+    gcs_client.create_bucket(name)
+    return name
+
+
+class _Blob:
+    def __init__(self, owner: PreconditionClient, real: Any) -> None:
+        self._owner = owner
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def download_as_bytes(self, **kwargs: Any) -> bytes:
+        self._owner.check(self._real.name, kwargs.get("if_generation_match"))
+        data: bytes = self._real.download_as_bytes(**kwargs)
+        self._owner.after_download(self._real.name)
+        return data
+
+    def upload_from_string(self, data: bytes, **kwargs: Any) -> None:
+        self._owner.check(self._real.name, kwargs.get("if_generation_match"))
+        self._owner.uploads += 1
+        self._real.upload_from_string(data, **kwargs)
+
+
+class _Bucket:
+    def __init__(self, owner: PreconditionClient, real: Any) -> None:
+        self._owner = owner
+        self._real = real
+
+    def get_blob(self, name: str) -> _Blob | None:
+        blob = self._real.get_blob(name)
+        self._owner.after_get_blob(name)
+        return None if blob is None else _Blob(self._owner, blob)
+
+    def blob(self, name: str) -> _Blob:
+        return _Blob(self._owner, self._real.blob(name))
+
+
+class PreconditionClient:
+    """A storage.Client that enforces ``if_generation_match`` as GCS does (412), plus one-shot
+    hooks: ``on_get_blob`` runs after the metadata read (before the download), ``on_download``
+    after the download (the moment between a merge's read and its replace)."""
+
+    def __init__(self, real: storage.Client, bucket: str) -> None:
+        self._real = real
+        self._bucket = real.bucket(bucket)
+        self.uploads = 0
+        self.preconditions_failed = 0
+        self.on_download: Callable[[str], None] | None = None
+        self.on_get_blob: Callable[[str], None] | None = None
+
+    def bucket(self, name: str) -> _Bucket:
+        return _Bucket(self, self._real.bucket(name))
+
+    def list_blobs(self, *args: Any, **kwargs: Any) -> Any:
+        return self._real.list_blobs(*args, **kwargs)
+
+    def check(self, name: str, generation: int | None) -> None:
+        if generation is None:
+            return
+        current = self._bucket.get_blob(name)
+        if (0 if current is None else int(current.generation)) != generation:
+            self.preconditions_failed += 1
+            raise gexc.PreconditionFailed(f"{name}: conditionNotMet (generation {generation})")
+
+    def after_download(self, name: str) -> None:
+        hook, self.on_download = self.on_download, None  # once
+        if hook is not None:
+            hook(name)
+
+    def after_get_blob(self, name: str) -> None:
+        hook, self.on_get_blob = self.on_get_blob, None  # once
+        if hook is not None:
+            hook(name)
+
+
+# -- BigQuery -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + _STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"bqemulator exited ({proc.returncode}): {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"bqemulator not ready after {_STARTUP_SECONDS}s: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def bq_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("bqemu-home")
+    env = {**os.environ, "HOME": str(home), "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"}
+    install = "from duckdb_extensions import import_extension; import_extension('spatial')"
+    subprocess.run([sys.executable, "-c", install], env=env, check=True, timeout=60)
+    port = _free_port()
+    log = home / "bqemulator.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bqemulator", "start", "--rest-port", str(port),
+             "--grpc-port", "0", "--project", PROJECT, "--log-level", "warning"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def bq_client(bq_endpoint: str) -> bigquery.Client:
+    return bigquery.Client(
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
+        location="US",
+        client_options=ClientOptions(api_endpoint=bq_endpoint),
+    )
+
+
+@pytest.fixture
+def dataset_id() -> str:
+    """A fresh dataset name per test (the emulator is shared by the session)."""
+    return f"brutos_betterstack_{uuid.uuid4().hex[:8]}"

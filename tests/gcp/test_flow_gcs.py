@@ -1,0 +1,118 @@
+"""The flow end to end into production's shape: simulator → flow → GCS emulator + bqemulator."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from google.cloud import bigquery, storage
+
+from betterstack_etl import clock
+from betterstack_etl.bigquery import DEFINITION_LABEL
+from betterstack_etl.gcp import BIGQUERY_ENDPOINT_ENV, STORAGE_EMULATOR_ENV
+from betterstack_etl.lake.gcs import GcsLake
+from betterstack_etl.simulator import Simulator
+from betterstack_etl.tables import TABLES, TableSpec
+
+from .conftest import PROJECT
+
+pytestmark = pytest.mark.slow
+
+
+def _keys(table: pa.Table, spec: TableSpec) -> list[tuple[Any, ...]]:
+    return list(zip(*(table.column(k).to_pylist() for k in spec.key), strict=True))
+
+
+@pytest.fixture
+def gcs_env(
+    monkeypatch: pytest.MonkeyPatch,
+    simulator: Simulator,
+    gcs_endpoint: str,
+    bq_endpoint: str,
+    bucket: str,
+    dataset_id: str,
+) -> str:
+    """Environment of a production-shaped run; returns the lake root."""
+    for var in (
+        "BETTERSTACK_FROM_DATE",
+        "BETTERSTACK_TO_DATE",
+        "BETTERSTACK_TABLES",
+        "BETTERSTACK_BIGQUERY_CONNECTION_ID",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ):
+        monkeypatch.delenv(var, raising=False)  # fmt: skip
+    root = f"gs://{bucket}/brutos_betterstack"
+    settings = {
+        "BETTERSTACK_TOKEN": "sim-token",
+        "MONITOR_ID": "all",
+        "BETTERSTACK_BASE_URL": simulator.base_url,
+        "BETTERSTACK_DESTINATION": "bigquery",
+        "BETTERSTACK_LAKE_ROOT": root,
+        "BETTERSTACK_BILLING_PROJECT_ID": PROJECT,
+        "BETTERSTACK_DATASET_ID": dataset_id,
+        "BETTERSTACK_TASK_RETRIES": "1",
+        "BETTERSTACK_TASK_RETRY_DELAY": "0",
+        "BETTERSTACK_RETRY_BASE_DELAY": "0.01",
+        STORAGE_EMULATOR_ENV: gcs_endpoint,
+        BIGQUERY_ENDPOINT_ENV: bq_endpoint,
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(clock, "utcnow", simulator.clock.now)
+    return root
+
+
+def test_flow_twice_into_gcs_and_bigquery(
+    prefect_harness: None,
+    gcs_env: str,
+    simulator: Simulator,
+    gcs_client: storage.Client,
+    bq_client: bigquery.Client,
+    bucket: str,
+    dataset_id: str,
+) -> None:
+    from betterstack_etl.flow import rj_iplanrio__betterstack_api
+
+    first = rj_iplanrio__betterstack_api()
+    simulator.clock.advance(
+        timedelta(hours=1)
+    )  # the next hourly run re-reads an overlapping window
+    second = rj_iplanrio__betterstack_api()
+
+    for summary in (first, second):
+        assert summary["destination"] == "bigquery"
+        assert all(t["error"] is None for t in summary["tables"].values()), summary
+    rt = second["tables"]["eai_gateway_response_times"]["partitions"]
+    assert any(p["rows_before"] > 0 for p in rt)  # the second run merged into existing objects
+    lake = GcsLake(gcs_client, gcs_env)
+    for spec in TABLES:
+        prefix = f"brutos_betterstack/{spec.name}/"
+        objects = [
+            b.name.removeprefix(prefix) for b in gcs_client.list_blobs(bucket, prefix=prefix)
+        ]
+        folders = Counter(name.split("/")[0] for name in objects)
+        assert objects, spec.name
+        assert all(name.endswith("/data.parquet") for name in objects), objects
+        assert set(folders.values()) == {1}  # one object per partition
+        assert len(lake.partitions(spec)) == len(objects)
+        for partition in lake.partitions(spec):
+            table = lake.read_partition(spec, partition)
+            assert table is not None
+            assert table.num_rows > 0
+            assert len(set(_keys(table, spec))) == table.num_rows, (spec.name, partition)
+        rows_after = {p["data_particao"]: p["rows_after"]
+                      for p in second["tables"][spec.name]["partitions"]}  # fmt: skip
+        for day, rows in rows_after.items():
+            stored = lake.read_partition(spec, date.fromisoformat(day))
+            assert stored is not None
+            assert stored.num_rows == rows
+
+    tables = {t.table_id for t in bq_client.list_tables(f"{PROJECT}.{dataset_id}")}
+    assert tables == {s.name for s in TABLES}
+    for spec in TABLES:
+        table = bq_client.get_table(f"{PROJECT}.{dataset_id}.{spec.name}")
+        assert DEFINITION_LABEL in table.labels
+        assert [f.name for f in table.schema] == spec.columns
