@@ -76,6 +76,11 @@ class _QuietUserErrors(logging.Filter):
 
 
 def _quiet_prefect(verbose: bool) -> None:
+    global _verbose
+    _verbose = verbose
+    # The ephemeral Prefect API (used when PREFECT_API_URL is unset) migrates its database on
+    # first start, which can take longer than Prefect's default wait on a small machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     for name in ("prefect.flow_runs", "prefect.task_runs", "prefect", "prefect.engine"):
@@ -89,12 +94,24 @@ def _fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+_verbose = False
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     try:
         yield
     except BetterStackEtlError as exc:
         raise _fail(exc) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if _verbose:
+            raise
+        kind = type(exc).__name__
+        raise _fail(
+            BetterStackEtlError(f"unexpected {kind}: {exc}", hint="re-run with --verbose for details")
+        ) from None
     except KeyboardInterrupt:
         err.print("interrupted: the lake keeps its previous partitions")
         raise typer.Exit(code=130) from None

@@ -117,7 +117,7 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
             counts.add_row(spec.name, str(n), str(parts))
         console.print(counts)
         shown = {
-            "eai_gateway_response_times": "monitor_id, region, at, response_time, "
+            "eai_gateway_response_times": "monitor_id, region, \"at\", response_time, "
             "name_lookup_time, connection_time, tls_handshake_time, data_transfer_time",
             "eai_gateway_incidents": "incident_id, monitor_id, cause, started_at, resolved_at, "
             "status, duration_seconds",
