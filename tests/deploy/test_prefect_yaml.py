@@ -1,0 +1,119 @@
+"""Static checks of ``prefect.yaml``: the deployments the seed names, their parameters, the
+production schedule, the pull step, and no secret anywhere in the file."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from betterstack_etl.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+STAGING = "rj-iplanrio--betterstack-api--staging"
+PROD = "rj-iplanrio--betterstack-api--prod"
+ENTRYPOINT = "src/betterstack_etl/flow.py:rj_iplanrio__betterstack_api"
+SECRET_NAME = re.compile(r"token|secret|password|passwd|credential|api_?key|private", re.I)
+
+
+def deployment(config: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [d for d in config["deployments"] if d["name"] == name]
+    assert isinstance(found, dict)
+    return found
+
+
+def walk(node: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Every (dotted key path, scalar value) of a parsed YAML document."""
+    if isinstance(node, dict):
+        return [kv for k, v in node.items() for kv in walk(v, f"{path}.{k}")]
+    if isinstance(node, list):
+        return [kv for i, v in enumerate(node) for kv in walk(v, f"{path}[{i}]")]
+    return [(path, node)]
+
+
+def test_the_two_deployments_exist_with_the_seed_names(prefect_yaml: dict[str, Any]) -> None:
+    names = [d["name"] for d in prefect_yaml["deployments"]]
+    assert sorted(names) == sorted([STAGING, PROD])
+
+
+@pytest.mark.parametrize("name", [STAGING, PROD])
+def test_entrypoint_is_the_flow(prefect_yaml: dict[str, Any], name: str) -> None:
+    entry = deployment(prefect_yaml, name)["entrypoint"]
+    assert entry == ENTRYPOINT
+    path, func = entry.split(":")
+    assert re.search(rf"^def {func}\(", (REPO / path).read_text(), re.M)
+
+
+@pytest.mark.parametrize("name", [STAGING, PROD])
+def test_parameters_target_rj_iplanrio_bigquery(prefect_yaml: dict[str, Any], name: str) -> None:
+    params = deployment(prefect_yaml, name)["parameters"]
+    assert params["billing_project_id"] == "rj-iplanrio"
+    assert params["destination"] == "bigquery"
+    assert params["dataset_id"].startswith("brutos_betterstack")
+    assert params["lake_root"].startswith("gs://")
+
+
+@pytest.mark.parametrize("name", [STAGING, PROD])
+def test_parameters_are_flow_parameters_and_valid_settings(
+    prefect_yaml: dict[str, Any], name: str
+) -> None:
+    from betterstack_etl.flow import rj_iplanrio__betterstack_api
+
+    params = deployment(prefect_yaml, name)["parameters"]
+    accepted = inspect.signature(rj_iplanrio__betterstack_api.fn).parameters
+    assert set(params) <= set(accepted)
+    # The values a run would get, with the secrets Infisical injects: must validate.
+    settings = Settings.from_env({"BETTERSTACK_TOKEN": "t", "MONITOR_ID": "all"}, **params)
+    assert settings.destination == "bigquery"
+    assert settings.lake_root == params["lake_root"]
+
+
+def test_production_dataset_and_lake_are_not_shared_with_staging(
+    prefect_yaml: dict[str, Any],
+) -> None:
+    prod = deployment(prefect_yaml, PROD)["parameters"]
+    staging = deployment(prefect_yaml, STAGING)["parameters"]
+    assert prod["dataset_id"] == "brutos_betterstack"
+    # A staging run re-points its dataset's BigLake tables at its own lake: never prod's.
+    assert staging["dataset_id"] != prod["dataset_id"]
+    assert staging["lake_root"] != prod["lake_root"]
+
+
+def test_production_runs_hourly_in_sao_paulo_time(prefect_yaml: dict[str, Any]) -> None:
+    schedules = deployment(prefect_yaml, PROD)["schedules"]
+    assert len(schedules) == 1
+    (schedule,) = schedules
+    assert schedule["cron"] == "0 * * * *"
+    assert schedule["timezone"] == "America/Sao_Paulo"
+    assert schedule.get("active", True) is True
+    zoneinfo.ZoneInfo(schedule["timezone"])
+
+
+def test_staging_has_no_schedule(prefect_yaml: dict[str, Any]) -> None:
+    assert not deployment(prefect_yaml, STAGING).get("schedules")
+
+
+def test_both_deployments_use_the_same_pool_and_pull_into_the_image_workdir(
+    prefect_yaml: dict[str, Any],
+) -> None:
+    pools = {deployment(prefect_yaml, n)["work_pool"]["name"] for n in (STAGING, PROD)}
+    assert pools == {"rj-iplanrio-betterstack"}
+    (step,) = prefect_yaml["pull"]
+    assert step["prefect.deployments.steps.set_working_directory"]["directory"].startswith("/")
+    assert prefect_yaml.get("build") is None
+    assert prefect_yaml.get("push") is None
+
+
+def test_no_secret_is_written_in_the_yaml(prefect_yaml: dict[str, Any]) -> None:
+    for path, value in walk(prefect_yaml):
+        assert "MONITOR_ID" not in path, path
+        assert not SECRET_NAME.search(path), f"{path} looks like a secret setting"
+        if isinstance(value, str):
+            assert "{{ prefect.blocks" not in value, f"{path}: resolved and stored at deploy time"
+            assert not re.search(r"bearer\s|sim-token|[A-Za-z0-9]{24,}", value, re.I), path
+    raw = (REPO / "prefect.yaml").read_text()
+    assert not re.search(r"^\s*(BETTERSTACK_TOKEN|MONITOR_ID)\s*:", raw, re.M)
