@@ -109,9 +109,8 @@ def _user_errors() -> Iterator[None]:
         if _verbose:
             raise
         kind = type(exc).__name__
-        raise _fail(
-            BetterStackEtlError(f"unexpected {kind}: {exc}", hint="re-run with --verbose for details")
-        ) from None
+        hint = "re-run with --verbose for details"
+        raise _fail(BetterStackEtlError(f"unexpected {kind}: {exc}", hint=hint)) from None
     except KeyboardInterrupt:
         err.print("interrupted: the lake keeps its previous partitions")
         raise typer.Exit(code=130) from None

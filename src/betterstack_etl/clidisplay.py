@@ -117,7 +117,7 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
             counts.add_row(spec.name, str(n), str(parts))
         console.print(counts)
         shown = {
-            "eai_gateway_response_times": "monitor_id, region, \"at\", response_time, "
+            "eai_gateway_response_times": 'monitor_id, region, "at", response_time, '
             "name_lookup_time, connection_time, tls_handshake_time, data_transfer_time",
             "eai_gateway_incidents": "incident_id, monitor_id, cause, started_at, resolved_at, "
             "status, duration_seconds",
@@ -125,10 +125,9 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
             "number_of_incidents, longest_incident, is_complete",
         }
         for spec in TABLES:
-            result = con.execute(
-                f"SELECT {shown[spec.name]} FROM {spec.name} ORDER BY {spec.partition_by} DESC "  # noqa: S608
-                f"LIMIT {int(rows)}"
-            )
+            # identifiers come from the table declarations, never from input
+            sql = f'SELECT {shown[spec.name]} FROM {spec.name} ORDER BY "{spec.partition_by}" DESC'  # noqa: S608
+            result = con.execute(f"{sql} LIMIT {int(rows)}")
             view = Table(title=spec.name)
             for d in result.description or []:
                 view.add_column(d[0])

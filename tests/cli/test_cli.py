@@ -1,0 +1,171 @@
+"""The command line as a user meets it: exit codes, one clear line on failure, what it shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
+
+CLI = [sys.executable, "-m", "betterstack_etl.cli"]
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command in a subprocess (real stdout/stderr), without the caller's settings."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BETTERSTACK_") and k != "MONITOR_ID"
+    }
+    return subprocess.run(
+        [*CLI, *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+@pytest.fixture
+def prefect_api(prefect_harness: None) -> dict[str, str]:
+    """Point a subprocess at the session's Prefect test server (no ephemeral server per run)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+
+
+def test_missing_token_is_one_clear_line_and_exit_1() -> None:
+    done = _run(["run"], {"MONITOR_ID": "1"})
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "BETTERSTACK_TOKEN is not set" in lines[0]
+    assert "export BETTERSTACK_TOKEN" in lines[0]
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (["run", "--from-date", "2026-13-01"], {"MONITOR_ID": "1"}, "YYYY-MM-DD"),
+        (["run"], {"BETTERSTACK_FROM_DATE": "01/02/2026", "MONITOR_ID": "1"}, "YYYY-MM-DD"),
+        (["run", "--monitor-id", "12,abc"], {}, "not a monitor id"),
+        (["run", "--tables", "uptime"], {"MONITOR_ID": "1"}, "unknown table"),
+        (["run", "--destination", "bigquery"], {"MONITOR_ID": "1"}, "gs://bucket/prefix"),
+    ],
+)
+def test_bad_input_fails_before_any_work_naming_the_fix(
+    args: list[str], env: dict[str, str], needle: str
+) -> None:
+    done = _run(args, {"BETTERSTACK_TOKEN": "tok-xyz-123", **env})
+    assert done.returncode == 1
+    assert needle in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "tok-xyz-123" not in done.stderr + done.stdout
+
+
+def test_query_on_a_missing_lake_says_to_run_the_pipeline_first(tmp_path: Path) -> None:
+    done = _run(["query", "--lake-root", str(tmp_path / "nothing"), "SELECT 1"])
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "run" in done.stderr.lower()
+
+
+def test_simulate_prints_its_url_first_and_serves_it() -> None:
+    proc = subprocess.Popen(
+        [*CLI, "simulate", "--port", "0", "--token", "abc-token", "--monitors", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        answer = httpx.get(f"{url}/api/v2/monitors", headers={"Authorization": "Bearer abc-token"})
+        assert answer.status_code == 200
+        assert len(answer.json()["data"]) == 2
+        assert httpx.get(f"{url}/api/v2/monitors").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_demo_shows_three_non_empty_tables_then_query_reads_them(
+    prefect_api: dict[str, str], tmp_path: Path
+) -> None:
+    lake = tmp_path / "demo"
+    done = _run(["demo", "--lake-root", str(lake)], prefect_api)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    for table in ("eai_gateway_response_times", "eai_gateway_incidents", "eai_gateway_daily_sla"):
+        assert table in done.stdout
+    counts = _run(
+        [
+            "query",
+            "--lake-root",
+            str(lake),
+            "--format",
+            "csv",
+            "SELECT (SELECT count(*) FROM eai_gateway_response_times) > 0, "
+            "(SELECT count(*) FROM eai_gateway_incidents) > 0, "
+            "(SELECT count(*) FROM eai_gateway_daily_sla) > 0",
+        ],
+    )
+    assert counts.returncode == 0, counts.stderr
+    assert counts.stdout.strip().splitlines()[-1] == "True,True,True"
+    bad = _run(["query", "--lake-root", str(lake), "SELECT nope FROM nowhere"])
+    assert bad.returncode == 1
+    assert "query failed" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_run_with_a_refused_token_exits_1_with_the_api_reason(
+    prefect_api: dict[str, str], simulator: Simulator, tmp_path: Path
+) -> None:
+    env = {
+        **prefect_api,
+        "BETTERSTACK_TOKEN": "not-the-sim-token",
+        "MONITOR_ID": "all",
+        "BETTERSTACK_BASE_URL": simulator.base_url,
+        "BETTERSTACK_LAKE_ROOT": str(tmp_path / "lake"),
+    }
+    done = _run(["run"], env)
+    assert done.returncode == 1
+    assert "401" in done.stderr
+    assert "Invalid Team API token" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert "not-the-sim-token" not in done.stderr + done.stdout
+
+
+@pytest.mark.slow
+def test_run_prints_the_summary_per_table_and_partition(
+    prefect_api: dict[str, str], make_simulator: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    sim = make_simulator(SimConfig(seed=3, monitors=3), SystemClock())
+    env = {
+        **prefect_api,
+        "BETTERSTACK_TOKEN": "sim-token",
+        "MONITOR_ID": ",".join(sim.world.monitor_ids()[:2]),
+        "BETTERSTACK_BASE_URL": sim.base_url,
+        "BETTERSTACK_LAKE_ROOT": str(tmp_path / "lake"),
+    }
+    today = datetime.now(UTC).date()
+    done = _run(["run", "--json", "--tables", "daily_sla"], env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    partitions = summary["tables"]["eai_gateway_daily_sla"]["partitions"]
+    days = [p["data_particao"] for p in partitions]
+    assert days == [(today - timedelta(days=1)).isoformat(), today.isoformat()]
+    assert all(p["rows_after"] == 2 for p in partitions)
