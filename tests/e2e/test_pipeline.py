@@ -76,6 +76,24 @@ def test_one_run_lands_three_typed_tables(run_flow: Run, query: Query, lake_root
             assert path.is_dir() or path.suffix == ".parquet", rel
 
 
+def test_each_run_leaves_a_summary_artifact(run_flow: Run) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    summary = run_flow()
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["betterstack-run-summary"]))
+        )
+    texts = [str(a.data) for a in artifacts]
+    mine = [t for t in texts if summary["run_id"] in t]
+    assert len(mine) == 1
+    for table, info in summary["tables"].items():
+        assert table in mine[0]
+        for p in info["partitions"]:
+            assert f"| {table} | {p['data_particao']} | {p['rows_before']} | {p['rows_offered']} " in mine[0]
+
+
 def test_hourly_runs_never_duplicate_a_row(
     run_flow: Run, query: Query, pipeline_env: Simulator
 ) -> None:
