@@ -22,7 +22,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
@@ -30,7 +29,11 @@ from google.auth import exceptions as auth_exc
 from betterstack_etl.errors import ConcurrentWriteError, ConfigError, StorageError
 from betterstack_etl.lake.base import PartitionResult
 from betterstack_etl.tables import PARTITION_COLUMN
-from betterstack_etl.utils.partitions import merge_by_key, partition_dates, partition_dirname
+from betterstack_etl.utils.partitions import (
+    check_partition,
+    merge_by_key,
+    partition_dirname,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -185,7 +188,7 @@ class GcsLake:
     def merge_partition(
         self, spec: TableSpec, partition: date, incoming: pa.Table
     ) -> PartitionResult:
-        _check_partition(spec, partition, incoming)
+        check_partition(spec, partition, incoming)
         name = self._location.object_name(spec.name, partition)
         offered = merge_by_key(None, incoming, spec) if incoming.num_rows else None
         for attempt in range(1, self._max_attempts + 1):
@@ -294,17 +297,6 @@ def _partition_of(relative_name: str) -> date | None:
         return date.fromisoformat(match["day"])
     except ValueError:
         return None
-
-
-def _check_partition(spec: TableSpec, partition: date, incoming: pa.Table) -> None:
-    if incoming.num_rows == 0:
-        return
-    dates = partition_dates(spec, incoming)
-    if not pc.all(pc.equal(dates, pa.scalar(partition, pa.date32()))).as_py():
-        raise ValueError(
-            f"{spec.name}: rows offered to partition {partition} belong to other partitions "
-            "(split them with utils.partitions.split_by_partition first)"
-        )
 
 
 def _encode(table: pa.Table) -> bytes:

@@ -22,14 +22,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import PartitionResult
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.tables import PARTITION_COLUMN
-from betterstack_etl.utils.partitions import merge_by_key, partition_dates, partition_dirname
+from betterstack_etl.utils.partitions import (
+    check_partition,
+    merge_by_key,
+    partition_dirname,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -77,7 +80,7 @@ class LocalLake:
     def merge_partition(
         self, spec: TableSpec, partition: date, incoming: pa.Table
     ) -> PartitionResult:
-        _check_partition(spec, partition, incoming)
+        check_partition(spec, partition, incoming)
         target = self.partition_file(spec, partition)
         lock = self.table_dir(spec) / LOCK_DIR / f"{partition_dirname(partition)}.lock"
         with _exclusive_lock(lock, self._lock_timeout, self._sleep):
@@ -135,17 +138,6 @@ def remove_stale_temps(folder: Path) -> None:
     for entry in folder.iterdir():
         if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX):
             entry.unlink(missing_ok=True)
-
-
-def _check_partition(spec: TableSpec, partition: date, incoming: pa.Table) -> None:
-    if incoming.num_rows == 0:
-        return
-    dates = partition_dates(spec, incoming)
-    if not pc.all(pc.equal(dates, pa.scalar(partition, pa.date32()))).as_py():
-        raise ValueError(
-            f"{spec.name}: rows offered to partition {partition} belong to other partitions "
-            "(split them with utils.partitions.split_by_partition first)"
-        )
 
 
 def _count_keys(spec: TableSpec, table: pa.Table) -> int:

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
 
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["merge_by_key", "partition_dates", "partition_dirname", "split_by_partition"]
+__all__ = [
+    "check_partition",
+    "merge_by_key",
+    "partition_dates",
+    "partition_dirname",
+    "split_by_partition",
+]
 
 _EPOCH = date(1970, 1, 1)
 _MS_PER_DAY = 86_400_000
@@ -52,6 +58,18 @@ def split_by_partition(spec: TableSpec, table: pa.Table) -> Iterator[tuple[date,
     dates = partition_dates(spec, table)
     for value in sorted(pc.unique(dates).to_pylist()):
         yield value, table.filter(pc.equal(dates, pa.scalar(value, pa.date32())))
+
+
+def check_partition(spec: TableSpec, partition: date, rows: pa.Table) -> None:
+    """Refuse rows that do not all belong to ``partition`` (a lake merges one partition)."""
+    if rows.num_rows == 0:
+        return
+    dates = partition_dates(spec, rows)
+    if not pc.all(pc.equal(dates, pa.scalar(partition, pa.date32()))).as_py():
+        raise ValueError(
+            f"{spec.name}: rows offered to partition {partition} belong to other partitions "
+            "(split them with utils.partitions.split_by_partition first)"
+        )
 
 
 def merge_by_key(existing: pa.Table | None, incoming: pa.Table, spec: TableSpec) -> pa.Table:
