@@ -108,23 +108,14 @@ def extract_response_times(
     workers: int,
 ) -> Extracted:
     """Last 24 h of response times per monitor (the API has no date filter)."""
-    result = Extracted(RESPONSE_TIMES.name)
-    progress().planned(RESPONSE_TIMES.name, len(monitors))
 
     def fetch(monitor_id: str) -> pa.Table:
         answer = client.get_response_times(monitor_id)
-        rows = response_time_rows(
+        return response_time_rows(
             answer.data, monitor_id=monitor_id, extracted_at=answer.fetched_at, run_id=run_id
         )
-        progress().done(RESPONSE_TIMES.name)
-        return rows
 
-    for rows in bounded_map(fetch, monitors, workers):
-        sink(rows)
-        result.rows += rows.num_rows
-        result.answers += 1
-    progress().finished(RESPONSE_TIMES.name)
-    return result
+    return _fan_out(RESPONSE_TIMES.name, list(monitors), fetch, sink, workers)
 
 
 def extract_daily_sla(
@@ -137,29 +128,43 @@ def extract_daily_sla(
     workers: int,
 ) -> Extracted:
     """One ``/sla?from=D&to=D`` per monitor and day of the window."""
-    result = Extracted(DAILY_SLA.name)
-    days = window.days()
-    plan = [(monitor_id, day) for day in days for monitor_id in monitors]
-    progress().planned(DAILY_SLA.name, len(plan))
+    plan = [(monitor_id, day) for day in window.days() for monitor_id in monitors]
 
     def fetch(item: tuple[str, date]) -> pa.Table:
         monitor_id, day = item
         answer = client.get_sla(monitor_id, day, day)
-        rows = sla_row(
+        return sla_row(
             answer.data,
             monitor_id=monitor_id,
             day=day,
             extracted_at=answer.fetched_at,
             run_id=run_id,
         )
-        progress().done(DAILY_SLA.name)
+
+    return _fan_out(DAILY_SLA.name, plan, fetch, sink, workers)
+
+
+def _fan_out(
+    table: str,
+    plan: Sequence[T],
+    fetch: Callable[[T], pa.Table],
+    sink: Callable[[pa.Table], None],
+    workers: int,
+) -> Extracted:
+    """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes."""
+    result = Extracted(table)
+    progress().planned(table, len(plan))
+
+    def one(item: T) -> pa.Table:
+        rows = fetch(item)
+        progress().done(table)
         return rows
 
-    for rows in bounded_map(fetch, plan, workers):
+    for rows in bounded_map(one, plan, workers):
         sink(rows)
         result.rows += rows.num_rows
         result.answers += 1
-    progress().finished(DAILY_SLA.name)
+    progress().finished(table)
     return result
 
 
