@@ -1,0 +1,147 @@
+"""``python -m benchmarks``: run the five benchmarks of issue 6, print a table and one summary.
+
+Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
+stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks.backfill import run_backfill, run_sequential, speedup, warm_up
+from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
+from benchmarks.hourly import run_hourly
+from benchmarks.merge import measure_merge
+from benchmarks.transform import run_transform
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from benchmarks.backfill import BackfillResult, SequentialResult
+    from benchmarks.hourly import HourlyResult
+    from benchmarks.merge import MergeResult
+    from benchmarks.transform import TransformResult
+
+
+def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
+    defaults = BenchConfig()
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--monitors", type=int, default=defaults.monitors)
+    parser.add_argument("--days", type=int, default=defaults.days, help="backfill days")
+    parser.add_argument("--rate", type=float, default=defaults.rate, help="requests/s budget")
+    parser.add_argument("--max-in-flight", type=int, default=defaults.max_in_flight)
+    parser.add_argument(
+        "--latency", type=float, default=defaults.latency, help="simulator seconds per request"
+    )
+    parser.add_argument(
+        "--merge-rows",
+        default=",".join(str(n) for n in defaults.merge_rows),
+        help="comma-separated row counts for the merge benchmark (first / last → growth)",
+    )
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="measure the backfill cold (first pages pay one-off start-up costs)",
+    )
+    args = parser.parse_args(argv)
+    return BenchConfig(
+        monitors=args.monitors,
+        days=args.days,
+        rate=args.rate,
+        max_in_flight=args.max_in_flight,
+        latency=args.latency,
+        merge_rows=tuple(int(n) for n in str(args.merge_rows).split(",") if n.strip()),
+        warm_up=not args.no_warm_up,
+    )
+
+
+def results_table(config: BenchConfig, figures: list[Figure]) -> Table:
+    table = Table(
+        title=f"betterstack-etl benchmarks — simulator at {config.rate:g} req/s, "
+        f"{config.latency * 1000:g} ms per request, max {config.max_in_flight} in flight"
+    )
+    for column in ("benchmark", "measure", "value", "note"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    last = ""
+    for figure in figures:
+        name = figure.benchmark if figure.benchmark != last else ""
+        last = figure.benchmark
+        table.add_row(name, figure.measure, figure.value, figure.note)
+    return table
+
+
+def summary_line(
+    ours: BackfillResult,
+    sequential: SequentialResult,
+    hourly: HourlyResult,
+    merges: list[MergeResult],
+    transform: TransformResult,
+) -> str:
+    growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
+    ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
+    return (
+        f"summary: efficiency={ours.efficiency:.3f} speedup={speedup(sequential, ours):.2f} "
+        f"throttled={ours.throttled} requests_per_monitor_hourly={hourly.per_monitor:.2f} "
+        f"merge_rows_per_s={merges[-1].rows_per_second:.0f} memory_growth={growth:.2f} "
+        f"transform_speedup={ratio}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    err = Console(stderr=True)
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="bench-lake-") as folder:
+        simulator = start_simulator(config)
+        try:
+            if config.warm_up:
+                err.rule("warm-up (not measured)")
+                warm_up(config, simulator, str(Path(folder) / "warm-up"), err)
+            lake_root = str(Path(folder) / "lake")
+            err.rule(f"1 backfill {config.monitors} monitors × {config.days} days (ours)")
+            ours = run_backfill(config, simulator, lake_root, err)
+            figures += ours.figures(config)
+            err.rule("2 the same backfill, one request at a time")
+            with request_bars(err):
+                sequential = run_sequential(config, simulator)
+            figures += sequential.figures(ours)
+            err.rule("3 hourly run on the backfilled lake")
+            hourly = run_hourly(config, simulator, lake_root, err)
+            figures += hourly.figures()
+        finally:
+            simulator.stop()
+    merges: list[MergeResult] = []
+    for rows in config.merge_rows:
+        err.rule(f"4 merge {rows:,} response-time rows (fresh subprocess)")
+        with err.status("merging…"):
+            merges.append(measure_merge(rows))
+        figures += merges[-1].figures()
+    growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
+    rss_growth = merges[-1].rss_peak_bytes / max(1, merges[0].rss_peak_bytes)
+    figures.append(
+        Figure(
+            "4 merge",
+            "memory growth",
+            f"{growth:.2f}×",
+            f"Arrow peak last/first size (RSS {rss_growth:.2f}×)",
+        )
+    )
+    err.rule("5 transform: pandas astype(str) vs response_time_rows")
+    with err.status("transforming…"):
+        transform = run_transform(config)
+    figures += transform.figures()
+    out = Console(width=140)
+    out.print(results_table(config, figures))
+    print(summary_line(ours, sequential, hourly, merges, transform), flush=True)
+
+
+if __name__ == "__main__":
+    main()

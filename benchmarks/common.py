@@ -1,0 +1,101 @@
+"""What every benchmark shares: the configuration, the simulator, figures for the table."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from betterstack_etl.clidisplay import RichProgress
+from betterstack_etl.progress import use_progress
+from betterstack_etl.simulator import FrozenClock, SimConfig, Simulator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from rich.console import Console
+
+__all__ = [
+    "SIM_NOW",
+    "TOKEN",
+    "BenchConfig",
+    "Figure",
+    "patched_env",
+    "request_bars",
+    "start_simulator",
+]
+
+SIM_NOW: Final = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+TOKEN: Final = "sim-token"  # the simulator's own token, not a secret
+SEED: Final = 7
+
+
+@dataclass(frozen=True, slots=True)
+class BenchConfig:
+    """The knobs of a benchmark run (defaults: the figures of issue 6)."""
+
+    monitors: int = 10
+    days: int = 60
+    rate: float = 8.0
+    max_in_flight: int = 4
+    latency: float = 0.2
+    merge_rows: tuple[int, ...] = (1_000_000, 10_000_000)
+    transform_repeats: int = 5
+    warm_up: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One line of the results table."""
+
+    benchmark: str
+    measure: str
+    value: str
+    note: str = ""
+
+
+def start_simulator(config: BenchConfig, *, throttled: bool = True) -> Simulator:
+    """A started simulator: ``config.monitors`` monitors checked every 30 s from 4 regions,
+    a fixed latency per request and (when ``throttled``) a token bucket at ``config.rate``."""
+    sim_config = SimConfig(
+        seed=SEED,
+        monitors=config.monitors,
+        token=TOKEN,
+        rate_limit=config.rate if throttled else None,
+        latency=config.latency if throttled else 0.0,
+        check_frequency=30,
+        regions=("us", "eu", "as", "au"),
+    )
+    simulator = Simulator(sim_config, clock=FrozenClock(SIM_NOW))
+    simulator.start()
+    return simulator
+
+
+@contextmanager
+def patched_env(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, restored afterwards (the tasks read the token there)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+@contextmanager
+def request_bars(console: Console) -> Iterator[None]:
+    """The CLI's progress bars (done/total requests, rate, ETA) while the block runs."""
+    bars = RichProgress(console)
+    previous = use_progress(bars)
+    bars.start()
+    try:
+        yield
+    finally:
+        bars.stop()
+        use_progress(previous)
