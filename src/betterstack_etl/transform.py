@@ -119,6 +119,9 @@ def _attributes(resource: Mapping[str, Any], endpoint: str) -> Mapping[str, Any]
     return attributes
 
 
+_POINT = pa.struct([("at", pa.string()), *[(f, pa.float64()) for f in _POINT_FIELDS]])
+
+
 def response_time_rows(
     data: Mapping[str, Any],
     *,
@@ -126,45 +129,55 @@ def response_time_rows(
     extracted_at: datetime,
     run_id: str,
 ) -> pa.Table:
-    """``data`` of ``/monitors/{id}/response-times`` → one row per (region, at)."""
+    """``data`` of ``/monitors/{id}/response-times`` → one row per (region, at).
+
+    Each region's points are converted by Arrow in one call (typed, validated), not point by
+    point in Python: a monitor checked every 30 s from 4 regions has 11,520 points a day.
+    """
     endpoint = f"/api/v2/monitors/{monitor_id}/response-times"
     regions = _attributes(data, endpoint).get("regions")
     if regions is None:
         regions = []
     if not isinstance(regions, list):
         raise _contract(endpoint, "attributes.regions is not a list")
-    region_col: list[str] = []
-    at_col: list[str | None] = []
-    values: dict[str, list[float | None]] = {f: [] for f in _POINT_FIELDS}
+    chunks: list[pa.StructArray] = []
+    region_chunks: list[pa.Array] = []
     for group in regions:
         if not isinstance(group, dict) or not isinstance(group.get("region"), str):
             raise _contract(endpoint, "a regions[] item has no region code")
+        region = group["region"]
         points = group.get("response_times") or []
         if not isinstance(points, list):
-            raise _contract(endpoint, f"regions[{group['region']}].response_times is not a list")
-        for point in points:
-            if not isinstance(point, dict) or not isinstance(point.get("at"), str):
-                raise _contract(endpoint, f"a {group['region']} point has no 'at' timestamp")
-            region_col.append(group["region"])
-            at_col.append(point["at"])
-            for field in _POINT_FIELDS:
-                raw = point.get(field)
-                if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int | float)):
-                    raise _contract(endpoint, f"{field}={raw!r} at {point['at']} is not a number")
-                values[field].append(None if raw is None else float(raw))
-    if any(v is None for v in values["response_time"]):
-        # Failed checks may carry no response time (undocumented, betterstack-api.md §10.2):
-        # such points are not measurements and are left out rather than stored as 0.
-        keep = [i for i, v in enumerate(values["response_time"]) if v is not None]
-        region_col = [region_col[i] for i in keep]
-        at_col = [at_col[i] for i in keep]
-        values = {f: [col[i] for i in keep] for f, col in values.items()}
-    n = len(at_col)
+            raise _contract(endpoint, f"regions[{region}].response_times is not a list")
+        try:
+            converted = pa.array(points, type=_POINT)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise _contract(endpoint, f"a {region} point is not a number/timestamp: {exc}") from exc
+        if converted.null_count or converted.field("at").null_count:
+            raise _contract(endpoint, f"a {region} point has no 'at' timestamp")
+        chunks.append(converted)
+        region_chunks.append(pa.repeat(pa.scalar(region, pa.string()), len(converted)))
+    if not chunks:
+        chunks, region_chunks = [pa.array([], _POINT)], [pa.array([], pa.string())]
+    points_array = pa.concat_arrays(chunks)
+    region_array = pa.concat_arrays(region_chunks)
+    # Failed checks may carry no response time (undocumented, betterstack-api.md §10.2):
+    # such points are not measurements and are left out rather than stored as 0.
+    measured = pc.is_valid(points_array.field("response_time"))
+    if not pc.all(measured).as_py():
+        points_array = points_array.filter(measured)
+        region_array = region_array.filter(measured)
+    n = len(points_array)
+    at_values = points_array.field("at")
+    try:
+        at = pc.cast(pc.cast(at_values, pa.timestamp("us", tz="UTC")), TIMESTAMP, safe=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        at = parse_timestamps(at_values.to_pylist(), endpoint=endpoint, field="at")
     columns: dict[str, pa.Array] = {
-        "monitor_id": pa.array([monitor_id] * n, pa.string()),
-        "region": pa.array(region_col, pa.string()),
-        "at": parse_timestamps(at_col, endpoint=endpoint, field="at"),
-        **{f: pa.array(values[f], pa.float64()) for f in _POINT_FIELDS},
+        "monitor_id": pa.repeat(pa.scalar(monitor_id, pa.string()), n),
+        "region": region_array,
+        "at": at,
+        **{f: points_array.field(f) for f in _POINT_FIELDS},
     }
     return _with_lineage(columns, n, extracted_at, run_id, RESPONSE_TIMES.schema)
 
@@ -176,8 +189,8 @@ def _with_lineage(
     run_id: str,
     schema: pa.Schema,
 ) -> pa.Table:
-    columns["_extracted_at"] = pa.array([extracted_at] * n, TIMESTAMP)
-    columns["_run_id"] = pa.array([run_id] * n, pa.string())
+    columns["_extracted_at"] = pa.repeat(pa.scalar(extracted_at, TIMESTAMP), n)
+    columns["_run_id"] = pa.repeat(pa.scalar(run_id, pa.string()), n)
     return pa.Table.from_pydict(columns, schema=schema)
 
 

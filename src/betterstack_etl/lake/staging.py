@@ -122,15 +122,20 @@ class Staging:
 
     def read(self, partition: date) -> pa.Table:
         """The staged rows of one partition, one row per key (later adds win ties)."""
+        return merge_by_key(None, self._staged(partition), self._spec)
+
+    def _staged(self, partition: date) -> pa.Table:
+        """Every staged row of one partition, in the order they were added."""
         folder = self._dir / partition.isoformat()
         files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
         parts = [_read(f) for f in files]
-        rows = pa.concat_tables(parts) if parts else self._spec.schema.empty_table()
-        return merge_by_key(None, rows, self._spec)
+        return pa.concat_tables(parts) if parts else self._spec.schema.empty_table()
 
     def commit(self, lake: Lake) -> list[PartitionResult]:
-        """Merge every staged partition into ``lake``, ascending, one partition in memory."""
-        return [lake.merge_partition(self._spec, p, self.read(p)) for p in self.partitions()]
+        """Merge every staged partition into ``lake``, ascending, one partition in memory.
+        The lake's merge settles duplicates among the staged rows too (later adds win ties),
+        so they are handed over as staged, not de-duplicated twice."""
+        return [lake.merge_partition(self._spec, p, self._staged(p)) for p in self.partitions()]
 
     def cleanup(self) -> None:
         """Remove the spool (idempotent)."""

