@@ -95,7 +95,7 @@ def run_tables(
     finally:
         release_pacer(run_id)
     return FlowRun(
-        monitors=list(monitors),
+        monitors=list(monitors.ids),
         fetch_seconds=fetched - started,
         merge_seconds=finished - fetched,
         rows_read=sum(s.rows for s in staged),

@@ -13,6 +13,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from betterstack_etl.errors import ConfigError, NotFoundError
 from betterstack_etl.progress import progress
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES
@@ -22,13 +25,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
     from datetime import date
 
-    import pyarrow as pa
-
     from betterstack_etl.api import BetterStackClient
     from betterstack_etl.settings import Window
 
 __all__ = [
     "Extracted",
+    "Selection",
     "bounded_map",
     "extract_daily_sla",
     "extract_incidents",
@@ -78,7 +80,22 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
                 future.cancel()
 
 
-def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> list[str]:
+@dataclass(frozen=True)
+class Selection:
+    """The monitors of a run, and how many the token sees (to plan the incidents walk)."""
+
+    ids: tuple[str, ...]
+    visible: int
+    everything: bool = False  # MONITOR_ID=all: keep heartbeat incidents too
+
+    @property
+    def walk_account(self) -> bool:
+        """One account-wide incidents walk (filtered here) costs fewer requests than one walk
+        per monitor once the run covers at least half of the account's monitors."""
+        return self.everything or 2 * len(self.ids) >= self.visible
+
+
+def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> Selection:
     """The monitor ids to load: every monitor the token sees for ``all``, else the given ids,
     checked against the account in one listing so an unknown id fails before any load."""
     visible = [str(m["id"]) for m in client.list_monitors()]
@@ -88,7 +105,7 @@ def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> 
                 "the token sees no monitors",
                 hint="check that BETTERSTACK_TOKEN belongs to the team that owns the monitors",
             )
-        return visible
+        return Selection(tuple(visible), len(visible), everything=True)
     unknown = [m for m in wanted if m not in set(visible)]
     if unknown:
         raise ConfigError(
@@ -96,7 +113,7 @@ def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> 
             hint="check MONITOR_ID against the monitors listed in Better Stack "
             "(or use MONITOR_ID=all)",
         )
-    return list(wanted)
+    return Selection(tuple(wanted), len(visible))
 
 
 def extract_response_times(
@@ -177,10 +194,13 @@ def extract_incidents(
     *,
     run_id: str,
     workers: int,
+    keep: Sequence[str] | None = None,
 ) -> Extracted:
     """Incidents started in the window (one paged walk per monitor, or a single walk over the
-    account when ``monitors`` is None), plus each incident still open in the lake that started
-    before the window (``open_elsewhere``), re-read by id until it resolves."""
+    account when ``monitors`` is None, keeping only the monitors in ``keep`` when given), plus
+    each incident still open in the lake that started before the window (``open_elsewhere``),
+    re-read by id until it resolves."""
+    kept = pa.array(sorted(keep), pa.string()) if keep is not None else None
     result = Extracted(INCIDENTS.name)
     walks: list[str | None] = list(monitors) if monitors is not None else [None]
     progress().planned(INCIDENTS.name, len(walks) + len(open_elsewhere))
@@ -193,9 +213,10 @@ def extract_incidents(
         ):
             if page.number > 1:
                 progress().planned(INCIDENTS.name, 1)
-            tables.append(
-                incident_rows(page.resources, extracted_at=page.fetched_at, run_id=run_id)
-            )
+            rows = incident_rows(page.resources, extracted_at=page.fetched_at, run_id=run_id)
+            if kept is not None:
+                rows = rows.filter(pc.is_in(rows.column("monitor_id"), value_set=kept))
+            tables.append(rows)
             progress().done(INCIDENTS.name)
         return tables
 

@@ -28,6 +28,7 @@ from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
 from betterstack_etl.errors import is_retryable
 from betterstack_etl.extract import (
     Extracted,
+    Selection,
     extract_daily_sla,
     extract_incidents,
     extract_response_times,
@@ -146,12 +147,13 @@ class TableLoad:
 
 
 @task(name="resolve-monitors", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
-def resolve_monitors_task(params: dict[str, Any], run_id: str) -> list[str]:
+def resolve_monitors_task(params: dict[str, Any], run_id: str) -> Selection:
     settings = settings_for(params)
     with make_client(settings, run_id) as client:
-        monitors = resolve_monitors(client, settings.monitors)
-    log.info("loading %d monitor(s): %s", len(monitors), ", ".join(monitors[:20]))
-    return monitors
+        selection = resolve_monitors(client, settings.monitors)
+    ids = selection.ids
+    log.info("loading %d of %d monitor(s): %s", len(ids), selection.visible, ", ".join(ids[:20]))
+    return selection
 
 
 def open_incidents_before(lake: Lake, start: date, monitors: list[str] | None) -> list[str]:
@@ -172,7 +174,7 @@ def open_incidents_before(lake: Lake, start: date, monitors: list[str] | None) -
 
 @task(name="fetch-table", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
 def fetch_table(
-    table: str, params: dict[str, Any], monitors: list[str], run_id: str, now: datetime
+    table: str, params: dict[str, Any], selection: Selection, run_id: str, now: datetime
 ) -> StagedTable:
     """Read one table from the API into a local spool (nothing reaches the lake here)."""
     settings = settings_for(params)
@@ -180,6 +182,7 @@ def fetch_table(
     spool = Path(tempfile.mkdtemp(prefix=f"betterstack-{spec.short_name}-"))
     staging = Staging(spec, spool)
     workers = settings.max_in_flight
+    monitors = list(selection.ids)
     try:
         with make_client(settings, run_id) as client:
             if spec is RESPONSE_TIMES:
@@ -197,18 +200,18 @@ def fetch_table(
                 )
             else:
                 window = settings.window(now)
-                every = settings.monitors == "all"
                 open_ids = open_incidents_before(
-                    open_lake(settings), window.start, None if every else monitors
+                    open_lake(settings), window.start, None if selection.everything else monitors
                 )
                 got = extract_incidents(
                     client,
-                    None if every else monitors,
+                    None if selection.walk_account else monitors,
                     window,
                     open_ids,
                     staging.add,
                     run_id=run_id,
                     workers=workers,
+                    keep=None if selection.everything or not selection.walk_account else monitors,
                 )
     except BaseException:
         shutil.rmtree(spool, ignore_errors=True)

@@ -16,6 +16,7 @@ import pytest
 from betterstack_etl.api import BetterStackClient, RetryPolicy
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.extract import (
+    Selection,
     bounded_map,
     extract_daily_sla,
     extract_incidents,
@@ -75,7 +76,50 @@ def _monitors(request: httpx.Request) -> dict[str, Any]:
 
 
 def test_all_resolves_to_every_visible_monitor_as_strings() -> None:
-    assert resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), "all") == ["1", "2"]
+    selection = resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), "all")
+    assert selection.ids == ("1", "2")
+    assert selection.everything
+    assert selection.walk_account
+
+
+@pytest.mark.parametrize(
+    ("ids", "visible", "account"), [(("1",), 2, True), (("1",), 3, False), (("1", "2"), 4, True)]
+)
+def test_one_account_walk_once_the_run_covers_half_the_account(
+    ids: tuple[str, ...], visible: int, account: bool
+) -> None:
+    assert Selection(ids, visible).walk_account is account
+
+
+def test_an_account_walk_for_some_monitors_keeps_only_theirs() -> None:
+    def listing(request: httpx.Request) -> dict[str, Any]:
+        assert "monitor_id" not in request.url.params
+        other = _incident("11", "2026-11-24T10:00:00.000Z", None)
+        other["relationships"]["monitor"]["data"]["id"] = "2"
+        return {
+            "data": [_incident("10", "2026-11-24T10:00:00.000Z", None), other],
+            "pagination": {"next": None},
+        }
+
+    api = Api({"/api/v3/incidents": listing})
+    tables: list[pa.Table] = []
+    extract_incidents(
+        api.client(),
+        None,
+        Window(date(2026, 11, 24), date(2026, 11, 25)),
+        [],
+        tables.append,
+        run_id="r",
+        workers=1,
+        keep=["1"],
+    )
+    assert pa.concat_tables(tables).column("incident_id").to_pylist() == ["10"]
+    assert len(api.seen) == 1
+
+
+def test_a_list_of_monitors_is_checked_against_the_account() -> None:
+    selection = resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), ("2",))
+    assert (selection.ids, selection.visible, selection.everything) == (("2",), 2, False)
 
 
 def test_an_unknown_monitor_fails_before_any_load_naming_it() -> None:
