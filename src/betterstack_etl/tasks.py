@@ -39,12 +39,14 @@ from betterstack_etl.settings import Settings
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES, table_by_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
+    import pyarrow as pa
     from prefect import Task
     from prefect.client.schemas.objects import State, TaskRun
 
     from betterstack_etl.lake import Lake, PartitionResult
+    from betterstack_etl.tables import TableSpec
 
 __all__ = [
     "StagedTable",
@@ -181,43 +183,47 @@ def fetch_table(
     spec = table_by_name(table)
     spool = Path(tempfile.mkdtemp(prefix=f"betterstack-{spec.short_name}-"))
     staging = Staging(spec, spool)
-    workers = settings.max_in_flight
-    monitors = list(selection.ids)
     try:
         with make_client(settings, run_id) as client:
-            if spec is RESPONSE_TIMES:
-                got: Extracted = extract_response_times(
-                    client, monitors, staging.add, run_id=run_id, workers=workers
-                )
-            elif spec is DAILY_SLA:
-                got = extract_daily_sla(
-                    client,
-                    monitors,
-                    settings.window(now),
-                    staging.add,
-                    run_id=run_id,
-                    workers=workers,
-                )
-            else:
-                window = settings.window(now)
-                open_ids = open_incidents_before(
-                    open_lake(settings), window.start, None if selection.everything else monitors
-                )
-                got = extract_incidents(
-                    client,
-                    None if selection.walk_account else monitors,
-                    window,
-                    open_ids,
-                    staging.add,
-                    run_id=run_id,
-                    workers=workers,
-                    keep=None if selection.everything or not selection.walk_account else monitors,
-                )
+            got = _extract(spec, client, settings, selection, now, staging.add, run_id)
     except BaseException:
         shutil.rmtree(spool, ignore_errors=True)
         raise
     log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
     return StagedTable(spec.name, str(spool), got.rows, got.answers, tuple(got.skipped))
+
+
+def _extract(
+    spec: TableSpec,
+    client: BetterStackClient,
+    settings: Settings,
+    selection: Selection,
+    now: datetime,
+    sink: Callable[[pa.Table], None],
+    run_id: str,
+) -> Extracted:
+    """Pick the extraction of one table (the plan of requests is in ``extract``)."""
+    monitors = list(selection.ids)
+    workers = settings.max_in_flight
+    if spec is RESPONSE_TIMES:
+        return extract_response_times(client, monitors, sink, run_id=run_id, workers=workers)
+    window = settings.window(now)
+    if spec is DAILY_SLA:
+        return extract_daily_sla(client, monitors, window, sink, run_id=run_id, workers=workers)
+    # incidents: those started in the window, plus those still open in the lake from before
+    mine = None if selection.everything else monitors
+    open_ids = open_incidents_before(open_lake(settings), window.start, mine)
+    walk_account = selection.walk_account
+    return extract_incidents(
+        client,
+        None if walk_account else monitors,
+        window,
+        open_ids,
+        sink,
+        run_id=run_id,
+        workers=workers,
+        keep=mine if walk_account else None,
+    )
 
 
 @task(name="merge-table", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
