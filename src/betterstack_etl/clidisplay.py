@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +101,14 @@ def summary_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+def _cell(value: object) -> str:
+    if value is None:
+        return "∅"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
 def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
     """Rows per table, and a few rows of each, read back through DuckDB."""
     from betterstack_etl.lake import open_duckdb
@@ -118,11 +127,11 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
         console.print(counts)
         shown = {
             "eai_gateway_response_times": 'monitor_id, region, "at", response_time, '
-            "name_lookup_time, connection_time, tls_handshake_time, data_transfer_time",
-            "eai_gateway_incidents": "incident_id, monitor_id, cause, started_at, resolved_at, "
-            "status, duration_seconds",
+            "connection_time, tls_handshake_time",
+            "eai_gateway_incidents": "incident_id, monitor_id, cause, started_at, status, "
+            "duration_seconds",
             "eai_gateway_daily_sla": "monitor_id, date, availability, total_downtime, "
-            "number_of_incidents, longest_incident, is_complete",
+            "number_of_incidents, is_complete",
         }
         for spec in TABLES:
             # identifiers come from the table declarations, never from input
@@ -132,7 +141,7 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
             for d in result.description or []:
                 view.add_column(d[0])
             for record in result.fetchall():
-                view.add_row(*("∅" if v is None else str(v) for v in record))
+                view.add_row(*(_cell(v) for v in record))
             console.print(view)
     finally:
         con.close()
