@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from betterstack_etl import clock
 from betterstack_etl.errors import BetterStackEtlError, ConfigError
 from betterstack_etl.secret import redact
 
@@ -183,7 +184,8 @@ def _validate(params: dict[str, Any]) -> None:
     overrides["monitors"] = overrides.pop("monitor_id")
     if overrides.get("tables"):
         overrides["tables"] = ",".join(overrides["tables"])
-    Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+    settings = Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+    settings.window(clock.utcnow())
 
 
 @app.command()

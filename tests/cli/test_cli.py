@@ -60,6 +60,7 @@ def test_missing_token_is_one_clear_line_and_exit_1() -> None:
         (["run"], {"BETTERSTACK_FROM_DATE": "01/02/2026", "MONITOR_ID": "1"}, "YYYY-MM-DD"),
         (["run", "--monitor-id", "12,abc"], {}, "not a monitor id"),
         (["run", "--tables", "uptime"], {"MONITOR_ID": "1"}, "unknown table"),
+        (["run", "--from-date", "2999-01-01"], {"MONITOR_ID": "1"}, "in the future"),
         (["run", "--destination", "bigquery"], {"MONITOR_ID": "1"}, "gs://bucket/prefix"),
     ],
 )
