@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from prefect import Task, flow
 from prefect.artifacts import create_markdown_artifact
 
+from betterstack_etl import clock
 from betterstack_etl.constants import FLOW_NAME
 from betterstack_etl.errors import BetterStackEtlError, RunFailedError
 from betterstack_etl.settings import Settings
@@ -27,7 +28,6 @@ from betterstack_etl.tasks import (
     publish_tables,
     release_pacer,
     resolve_monitors_task,
-    utcnow,
 )
 
 __all__ = ["rj_iplanrio__betterstack_api", "summary_markdown"]
@@ -55,9 +55,9 @@ def _retrying(task: T, settings: Settings) -> T:
 
 
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, BetterStackEtlError):
-        return f"{type(exc).__name__}: {exc}"
-    return f"{type(exc).__name__}: {exc}"[:500]
+    """``Kind: message``; our errors in full, anything else cut to 500 characters."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if isinstance(exc, BetterStackEtlError) else text[:500]
 
 
 @flow(name=FLOW_NAME, log_prints=True, validate_parameters=True)
@@ -99,7 +99,7 @@ def rj_iplanrio__betterstack_api(
     }
     params = {k: v for k, v in params.items() if v not in (None, "")}
     settings = Settings.from_env(**params)
-    now = utcnow()
+    now = clock.utcnow()
     window = settings.window(now)
     run_id = _current_run_id()
     log.info(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -246,6 +246,3 @@ class Settings:
                 hint="backfills read past days; leave from_date unset for the default window",
             )
         return Window(start, end)
-
-    def with_overrides(self, **changes: Any) -> Settings:
-        return replace(self, **changes)

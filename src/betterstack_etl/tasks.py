@@ -228,12 +228,12 @@ def _extract(
 
 @task(name="merge-table", cache_policy=NO_CACHE, retry_condition_fn=retry_if_fixable)
 def merge_table(staged: StagedTable, params: dict[str, Any]) -> list[PartitionResult]:
-    """Merge the spooled rows into the lake, one partition at a time, then drop the spool."""
+    """Merge the spooled rows into the lake, one partition at a time (the caller discards the
+    spool with ``discard_spool`` once it is done with it, merged or not)."""
     settings = settings_for(params)
     spec = table_by_name(staged.table)
     staging = Staging(spec, Path(staged.spool))
     results = staging.commit(open_lake(settings))
-    staging.cleanup()
     for r in results:
         log.info(
             "%s %s: %d rows before, %d offered, %d after",
@@ -255,7 +255,3 @@ def publish_tables(params: dict[str, Any]) -> None:
 
 def discard_spool(staged: StagedTable) -> None:
     shutil.rmtree(staged.spool, ignore_errors=True)
-
-
-def utcnow() -> datetime:
-    return clock.utcnow()
