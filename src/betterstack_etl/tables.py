@@ -1,4 +1,4 @@
-"""The three tables, declared once as typed data (SPEC §1-§2).
+"""The tables, declared once as typed data (SPEC §1-§2).
 
 A ``TableSpec`` is the load contract of one table: its name, its unique key, the column whose
 UTC date gives ``data_particao``, and its Arrow schema. The flow, the transforms, the lakes and
@@ -18,6 +18,7 @@ import pyarrow as pa
 __all__ = [
     "DAILY_SLA",
     "INCIDENTS",
+    "MONITORS",
     "PARTITION_COLUMN",
     "RESPONSE_TIMES",
     "TABLES",
@@ -135,6 +136,31 @@ DAILY_SLA: Final = TableSpec(
         ]
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
+)
+
+MONITORS: Final = TableSpec(
+    name="eai_gateway_monitors",
+    short_name="monitors",
+    key=("monitor_id",),
+    partition_by=EXTRACTED_AT,  # a daily history of each monitor's configuration
+    schema=pa.schema(
+        [
+            pa.field("monitor_id", pa.string(), nullable=False),
+            pa.field("pronounceable_name", pa.string()),
+            pa.field("url", pa.string()),
+            pa.field("monitor_type", pa.string()),
+            pa.field("status", pa.string()),
+            pa.field("check_frequency", pa.int64()),  # seconds
+            pa.field("regions", pa.list_(pa.string())),
+            pa.field("paused_at", TIMESTAMP),
+            pa.field("created_at", TIMESTAMP),
+            pa.field("updated_at", TIMESTAMP),
+            pa.field("raw", pa.string(), nullable=False),  # the whole API record, JSON text
+            *_LINEAGE,
+        ]
+    ),
+    description="One row per monitor and UTC day of extraction: the monitor's configuration "
+    "as the listing showed it that day.",
 )
 
 TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA)

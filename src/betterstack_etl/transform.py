@@ -16,13 +16,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from betterstack_etl.errors import ContractError
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TIMESTAMP
+from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TIMESTAMP
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
     "incident_rows",
+    "monitor_rows",
     "parse_timestamps",
     "response_time_rows",
     "sla_row",
@@ -301,3 +302,47 @@ def sla_row(
         "is_complete": pa.array([extracted_at >= day_end], pa.bool_()),
     }
     return _with_lineage(columns, 1, extracted_at, run_id, DAILY_SLA.schema)
+
+
+_MONITOR_STRINGS = ("pronounceable_name", "url", "monitor_type", "status")
+_MONITOR_TIMES = ("paused_at", "created_at", "updated_at")
+
+
+def monitor_rows(
+    resources: Sequence[Mapping[str, Any]],
+    *,
+    extracted_at: datetime,
+    run_id: str,
+    endpoint: str = "/api/v2/monitors",
+) -> pa.Table:
+    """Monitor resources (the listing every run makes) → one row per monitor."""
+    rows: dict[str, list[Any]] = {name: [] for name in MONITORS.schema.names}
+    for resource in resources:
+        monitor_id = _id(resource.get("id"))
+        if monitor_id is None:
+            raise _contract(endpoint, "a monitor has no id")
+        attrs = _attributes(resource, endpoint)
+        regions = attrs.get("regions")
+        if regions is not None and not isinstance(regions, list):
+            raise _contract(endpoint, f"monitor {monitor_id}: regions is not a list")
+        rows["monitor_id"].append(monitor_id)
+        for field in _MONITOR_STRINGS:
+            rows[field].append(_text(attrs.get(field)))
+        for field in _MONITOR_TIMES:
+            value = attrs.get(field)
+            rows[field].append(value if isinstance(value, str) else None)
+        rows["check_frequency"].append(
+            _int(attrs.get("check_frequency"), "check_frequency", endpoint)
+        )
+        rows["regions"].append([str(r) for r in regions] if regions is not None else None)
+        rows["raw"].append(json.dumps(resource, sort_keys=True, ensure_ascii=False))
+    n = len(rows["monitor_id"])
+    columns: dict[str, pa.Array] = {}
+    for field in MONITORS.schema:
+        if field.name in _MONITOR_TIMES:
+            columns[field.name] = parse_timestamps(
+                rows[field.name], endpoint=endpoint, field=field.name
+            )
+        elif field.name not in ("_extracted_at", "_run_id"):
+            columns[field.name] = pa.array(rows[field.name], field.type)
+    return _with_lineage(columns, n, extracted_at, run_id, MONITORS.schema)
