@@ -14,21 +14,31 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_BIGQUERY_LOCATION | dataset location | US |
 | BETTERSTACK_FROM_DATE / _TO_DATE | backfill window, inclusive UTC YYYY-MM-DD | yesterday/today |
 | BETTERSTACK_TABLES | comma-separated tables to load | all three |
-| BETTERSTACK_TASK_RETRIES | task-level retries | 3 |
-| BETTERSTACK_TASK_RETRY_DELAY | seconds between task retries | 60 |
-| BETTERSTACK_RATE | request budget, requests/second | 8 |
-| BETTERSTACK_MAX_IN_FLIGHT | concurrent requests at most | 4 |
-| BETTERSTACK_TIMEOUT | HTTP timeout per request, seconds | 30 |
-| BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds | 1 |
+| BETTERSTACK_TASK_RETRIES | task-level retries, a whole number 0–10 | 3 |
+| BETTERSTACK_TASK_RETRY_DELAY | seconds between task retries, 0–3600 | 60 |
+| BETTERSTACK_RATE | request budget, requests/second, in (0, 100] | 8 |
+| BETTERSTACK_MAX_IN_FLIGHT | concurrent requests at most, a whole number 1–32 | 4 |
+| BETTERSTACK_TIMEOUT | HTTP timeout per request, seconds, 1–300 | 30 |
+| BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds, 0–60 | 1 |
+
+Refused before any request (SPEC §10), one line each naming the setting: a base URL carrying
+credentials, a path, a query or a fragment, or plain ``http://`` to anything but loopback
+(127.0.0.0/8, ::1, localhost: elsewhere the token would travel in clear); a token with
+whitespace, control or non-ASCII characters inside (surrounding whitespace is dropped); a number
+that is not finite, not whole where a count is meant, or out of its range above; a date before
+``EARLIEST_DATE`` (2015-01-01: before Better Stack existed, so a typo, not a backfill).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import urlsplit
 
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
@@ -38,7 +48,17 @@ from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ALL_MONITORS", "Settings", "Window", "parse_date", "parse_monitor_ids"]
+__all__ = [
+    "ALL_MONITORS",
+    "EARLIEST_DATE",
+    "NUMERIC_RANGES",
+    "Settings",
+    "Window",
+    "check_base_url",
+    "check_token",
+    "parse_date",
+    "parse_monitor_ids",
+]
 
 ALL_MONITORS = "all"
 Destination = Literal["local", "bigquery"]
@@ -97,17 +117,148 @@ class Window:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
 
-def _env_float(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+# Dates before this are a typo, not a backfill: Better Stack (Better Uptime) did not exist yet.
+EARLIEST_DATE: Final = date(2015, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class NumericRange:
+    """The sane range of a numeric setting; ``low_open``: the low end itself is refused."""
+
+    low: float
+    high: float
+    integer: bool = False
+    low_open: bool = False
+
+    def describe(self) -> str:
+        if self.low_open:
+            return f"({self.low:g}, {self.high:g}]"
+        return f"{self.low:g}–{self.high:g}"
+
+    def contains(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        return above and value <= self.high
+
+
+NUMERIC_RANGES: Final[dict[str, NumericRange]] = {
+    "BETTERSTACK_TASK_RETRIES": NumericRange(0, 10, integer=True),
+    "BETTERSTACK_TASK_RETRY_DELAY": NumericRange(0, 3600),
+    "BETTERSTACK_RATE": NumericRange(0, 100, low_open=True),
+    "BETTERSTACK_MAX_IN_FLIGHT": NumericRange(1, 32, integer=True),
+    "BETTERSTACK_TIMEOUT": NumericRange(1, 300),
+    "BETTERSTACK_RETRY_BASE_DELAY": NumericRange(0, 60),
+}
+
+
+def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
+    """``name`` from ``env`` (or ``default``): finite, whole if a count, within its range."""
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
+    bounds = NUMERIC_RANGES[name]
     try:
-        value = float(raw)
+        value = float(raw.strip())
     except ValueError:
-        value = float("nan")
-    if not value >= minimum:
-        raise ConfigError(f"{name}={raw!r} is not a number ≥ {minimum:g}", hint=f"fix {name}")
+        value = math.nan
+    kind = "a whole number" if bounds.integer else "a number"
+    if not (math.isfinite(value) and bounds.contains(value)):
+        raise ConfigError(
+            f"{name}={raw.strip()[:40]!r} is not {kind} in {bounds.describe()}",
+            hint=f"set {name} within {bounds.describe()}, or unset it for the default {default:g}",
+        )
+    if bounds.integer and not value.is_integer():
+        raise ConfigError(
+            f"{name}={raw.strip()[:40]!r} is not a whole number",
+            hint=f"set {name} to a whole number in {bounds.describe()}, e.g. {default:g}",
+        )
     return value
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(_env_number(env, name, default))
+
+
+def check_token(token: str) -> str:
+    """The token without surrounding whitespace; refused if whitespace, control or non-ASCII
+    characters remain inside (the error never shows the token)."""
+    token = token.strip()
+    what = None
+    if "\n" in token or "\r" in token:
+        what = "a newline"
+    elif any(c.isspace() for c in token):
+        what = "whitespace"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in token):
+        what = "a control character"
+    elif not token.isascii():
+        what = "a non-ASCII character"
+    if what is not None:
+        raise ConfigError(
+            f"BETTERSTACK_TOKEN contains {what}",
+            hint="copy it again without it (Better Stack → Uptime → API tokens)",
+        )
+    return token
+
+
+_USERINFO = re.compile(r"(//)[^/?#]*@")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(raw: str) -> str:
+    """``BETTERSTACK_BASE_URL`` without its trailing ``/``: an http(s) origin with no credentials,
+    path, query or fragment, and ``https`` unless the host is loopback."""
+    name = "BETTERSTACK_BASE_URL"
+    shown = _USERINFO.sub(r"\1***@", raw)[:120]  # never echo credentials
+    host_only = f"give the host only, e.g. {C.DEFAULT_BASE_URL}"
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # raises on a port that is not a number in 0-65535
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or ord(c) < 32 for c in raw)
+    ):
+        raise ConfigError(
+            f"{name}={shown!r} is not an http(s) URL (also --base-url)",
+            hint=f"{host_only}, or leave it unset",
+        )
+    if "@" in parts.netloc:
+        raise ConfigError(
+            f"{name}={shown!r} carries credentials (also --base-url)",
+            hint=f"remove the user:password part; the API token goes in BETTERSTACK_TOKEN; "
+            f"{host_only}",
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or raw.endswith(("?", "#")):
+        raise ConfigError(
+            f"{name}={shown!r} has a path, query or fragment (also --base-url)",
+            hint=host_only,
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{name}={shown!r} is plain http to a host that is not loopback: the token would "
+            "travel in clear (also --base-url)",
+            hint=f"use https://, e.g. {C.DEFAULT_BASE_URL} (http only for 127.0.0.1/localhost)",
+        )
+    return raw.rstrip("/")
+
+
+def _check_not_too_early(day: date | None, name: str) -> None:
+    if day is not None and day < EARLIEST_DATE:
+        raise ConfigError(
+            f"{name} {day} is before {EARLIEST_DATE}, before Better Stack kept any data",
+            hint=f"give a {name} on or after {EARLIEST_DATE} (the monitors' own creation "
+            "day is the real start)",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +297,7 @@ class Settings:
             value = env.get(var)
             return value if value not in (None, "") else default
 
-        token = env.get("BETTERSTACK_TOKEN", "").strip()
+        token = check_token(env.get("BETTERSTACK_TOKEN", ""))
         if not token:
             raise ConfigError(
                 "BETTERSTACK_TOKEN is not set",
@@ -177,16 +328,15 @@ class Settings:
                 f"BETTERSTACK_LAKE_ROOT={lake_root!r} is in GCS but the destination is local",
                 hint="set BETTERSTACK_DESTINATION=bigquery, or give a local folder",
             )
-        base_url = (pick("base_url", "BETTERSTACK_BASE_URL", C.DEFAULT_BASE_URL) or "").rstrip("/")
-        if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
-            raise ConfigError(
-                f"BETTERSTACK_BASE_URL={base_url!r} is not an http(s) URL",
-                hint=f"leave it unset for {C.DEFAULT_BASE_URL}",
-            )
+        base_url = check_base_url(
+            (pick("base_url", "BETTERSTACK_BASE_URL", C.DEFAULT_BASE_URL) or "").strip()
+        )
         from_raw = pick("from_date", "BETTERSTACK_FROM_DATE")
         to_raw = pick("to_date", "BETTERSTACK_TO_DATE")
         from_date = parse_date(from_raw, name="from_date") if from_raw else None
         to_date = parse_date(to_raw, name="to_date") if to_raw else None
+        _check_not_too_early(from_date, "from_date")
+        _check_not_too_early(to_date, "to_date")
         if from_date and to_date and to_date < from_date:
             raise ConfigError(
                 f"to_date {to_date} is before from_date {from_date}",
@@ -197,7 +347,7 @@ class Settings:
         if tables_raw:
             names = [t.strip() for t in tables_raw.split(",") if t.strip()]
             tables = tuple(dict.fromkeys(table_by_name(n) for n in names))
-        retries = int(_env_float(env, "BETTERSTACK_TASK_RETRIES", C.TASK_RETRIES, minimum=0))
+        retries = _env_int(env, "BETTERSTACK_TASK_RETRIES", C.TASK_RETRIES)
         settings = cls(
             token=Secret(token),
             monitors=parsed_monitors,
@@ -219,15 +369,13 @@ class Settings:
             to_date=to_date,
             tables=tables,
             task_retries=retries,
-            task_retry_delay=_env_float(
-                env, "BETTERSTACK_TASK_RETRY_DELAY", C.TASK_RETRY_DELAY_SECONDS, minimum=0
+            task_retry_delay=_env_number(
+                env, "BETTERSTACK_TASK_RETRY_DELAY", C.TASK_RETRY_DELAY_SECONDS
             ),
-            rate=_env_float(env, "BETTERSTACK_RATE", C.DEFAULT_RATE, minimum=0.01),
-            max_in_flight=int(
-                _env_float(env, "BETTERSTACK_MAX_IN_FLIGHT", C.DEFAULT_MAX_IN_FLIGHT, minimum=1)
-            ),
-            timeout=_env_float(env, "BETTERSTACK_TIMEOUT", 30.0, minimum=0.1),
-            retry_base_delay=_env_float(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0, minimum=0),
+            rate=_env_number(env, "BETTERSTACK_RATE", C.DEFAULT_RATE),
+            max_in_flight=_env_int(env, "BETTERSTACK_MAX_IN_FLIGHT", C.DEFAULT_MAX_IN_FLIGHT),
+            timeout=_env_number(env, "BETTERSTACK_TIMEOUT", 30.0),
+            retry_base_delay=_env_number(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0),
         )
         return settings
 

@@ -170,3 +170,32 @@ def test_run_prints_the_summary_per_table_and_partition(
     days = [p["data_particao"] for p in partitions]
     assert days == [(today - timedelta(days=1)).isoformat(), today.isoformat()]
     assert all(p["rows_after"] == 2 for p in partitions)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "--base-url", "http://user:hunter2-pw@127.0.0.1:9"], "carries credentials"),
+        (["run", "--base-url", "http://uptime.betterstack.com"], "plain http"),
+        (["run", "--base-url", "https://uptime.betterstack.com/api/v2"], "give the host only"),
+        (["run", "--from-date", "1990-01-01"], "before 2015-01-01"),
+    ],
+)
+def test_unsafe_or_absurd_inputs_are_refused_before_prefect_starts(
+    args: list[str], needle: str
+) -> None:
+    done = _run(args, {"BETTERSTACK_TOKEN": "tok-xyz-123", "MONITOR_ID": "1"})
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert needle in lines[0]
+    assert "hunter2-pw" not in done.stderr + done.stdout
+    assert "tok-xyz-123" not in done.stderr + done.stdout
+
+
+def test_a_rate_of_inf_is_refused_at_start_up() -> None:
+    env = {"BETTERSTACK_TOKEN": "tok-xyz-123", "MONITOR_ID": "1", "BETTERSTACK_RATE": "inf"}
+    done = _run(["run"], env)
+    assert done.returncode == 1
+    assert "BETTERSTACK_RATE" in done.stderr
+    assert "(0, 100]" in done.stderr

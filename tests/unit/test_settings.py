@@ -124,3 +124,168 @@ def test_numeric_settings_are_validated(var: str, value: str) -> None:
 def test_bad_base_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="BETTERSTACK_BASE_URL"):
         Settings.from_env({**BASE, "BETTERSTACK_BASE_URL": "uptime.betterstack.com"})
+
+
+# -- refused before any request (SPEC §10): base URL, numeric ranges, token, dates ----------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:hunter2-pass@127.0.0.1:8080",
+        "https://user:hunter2-pass@uptime.betterstack.com",
+        "https://hunter2-pass@uptime.betterstack.com",
+    ],
+)
+def test_base_url_with_credentials_is_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+    text = str(info.value)
+    assert "BETTERSTACK_BASE_URL" in text
+    assert "credentials" in text
+    assert "hunter2-pass" not in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://uptime.betterstack.com/api/v2",
+        "https://uptime.betterstack.com/api/v2/",
+        "https://uptime.betterstack.com/?x=1",
+        "https://uptime.betterstack.com#frag",
+    ],
+)
+def test_base_url_with_a_path_query_or_fragment_is_refused_host_only(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+    assert "BETTERSTACK_BASE_URL" in str(info.value)
+    assert "host only, e.g. https://uptime.betterstack.com" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://uptime.betterstack.com", "http://10.0.0.5:8080", "http://127.example.com"]
+)
+def test_plain_http_is_refused_unless_loopback(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+    assert "BETTERSTACK_BASE_URL" in str(info.value)
+    assert "https://" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080",
+        "http://127.3.4.5:1",
+        "http://localhost:9000/",
+        "http://[::1]:8080",
+        "https://uptime.betterstack.com/",
+        "https://uptime.example.test:8443",
+    ],
+)
+def test_good_base_urls_are_accepted_without_trailing_slash(url: str) -> None:
+    assert Settings.from_env({**BASE, "BETTERSTACK_BASE_URL": url}).base_url == url.rstrip("/")
+
+
+@pytest.mark.parametrize("url", ["https://", "https://host:99999", "https://ho st", "ftp://x"])
+def test_malformed_base_urls_are_refused(url: str) -> None:
+    with pytest.raises(ConfigError, match="BETTERSTACK_BASE_URL"):
+        Settings.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "needle"),
+    [
+        ("BETTERSTACK_TASK_RETRIES", "1e9", "0–10"),
+        ("BETTERSTACK_TASK_RETRIES", "11", "0–10"),
+        ("BETTERSTACK_TASK_RETRIES", "2.5", "whole number"),
+        ("BETTERSTACK_TASK_RETRY_DELAY", "3601", "0–3600"),
+        ("BETTERSTACK_TASK_RETRY_DELAY", "nan", "0–3600"),
+        ("BETTERSTACK_RATE", "inf", "(0, 100]"),
+        ("BETTERSTACK_RATE", "101", "(0, 100]"),
+        ("BETTERSTACK_RATE", "-1", "(0, 100]"),
+        ("BETTERSTACK_MAX_IN_FLIGHT", "2.7", "whole number"),
+        ("BETTERSTACK_MAX_IN_FLIGHT", "0", "1–32"),
+        ("BETTERSTACK_MAX_IN_FLIGHT", "33", "1–32"),
+        ("BETTERSTACK_TIMEOUT", "1e9", "1–300"),
+        ("BETTERSTACK_TIMEOUT", "0.5", "1–300"),
+        ("BETTERSTACK_TIMEOUT", "-inf", "1–300"),
+        ("BETTERSTACK_RETRY_BASE_DELAY", "61", "0–60"),
+        ("BETTERSTACK_RETRY_BASE_DELAY", "NaN", "0–60"),
+    ],
+)
+def test_numeric_settings_out_of_range_are_refused_naming_the_range(
+    var: str, value: str, needle: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, var: value})
+    text = str(info.value)
+    assert var in text
+    assert needle in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "attr", "expected"),
+    [
+        ("BETTERSTACK_TASK_RETRIES", "0", "task_retries", 0),
+        ("BETTERSTACK_TASK_RETRIES", "10", "task_retries", 10),
+        ("BETTERSTACK_TASK_RETRIES", "3.0", "task_retries", 3),
+        ("BETTERSTACK_TASK_RETRY_DELAY", "0", "task_retry_delay", 0.0),
+        ("BETTERSTACK_RATE", "100", "rate", 100.0),
+        ("BETTERSTACK_RATE", "0.5", "rate", 0.5),
+        ("BETTERSTACK_MAX_IN_FLIGHT", " 32 ", "max_in_flight", 32),
+        ("BETTERSTACK_TIMEOUT", "300", "timeout", 300.0),
+        ("BETTERSTACK_RETRY_BASE_DELAY", "0.01", "retry_base_delay", 0.01),
+    ],
+)
+def test_numeric_settings_in_range_are_accepted(
+    var: str, value: str, attr: str, expected: float
+) -> None:
+    value_read = getattr(Settings.from_env({**BASE, var: value}), attr)
+    assert value_read == expected
+    assert type(value_read) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("token", "what"),
+    [
+        ("tok-abc\ndef", "a newline"),
+        ("tok-abc\r\ndef", "a newline"),
+        ("tok-abc def", "whitespace"),
+        ("tok-abc\tdef", "whitespace"),
+        ("tok-abc\x00def", "a control character"),
+        ("tok-abcé", "a non-ASCII character"),
+    ],
+)
+def test_a_token_with_newlines_spaces_or_control_characters_is_refused(
+    token: str, what: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**BASE, "BETTERSTACK_TOKEN": token})
+    text = str(info.value)
+    assert f"BETTERSTACK_TOKEN contains {what}" in text
+    assert "copy it again without it" in text
+    assert "tok-abc" not in text
+    assert "\n" not in text
+
+
+def test_surrounding_whitespace_of_the_token_is_ignored() -> None:
+    assert Settings.from_env({**BASE, "BETTERSTACK_TOKEN": " tok-abc\n"}).token.reveal() == "tok-abc"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("from_date", "1990-01-01"), ("from_date", "2014-12-31"), ("to_date", "2000-06-01")],
+)
+def test_dates_absurdly_far_back_are_refused(key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(BASE, **{key: value})
+    assert key in str(info.value)
+    assert "2015-01-01" in str(info.value)
+
+
+def test_the_earliest_accepted_date() -> None:
+    s = Settings.from_env(BASE, from_date="2015-01-01", to_date="2015-01-02")
+    assert s.window(NOW).days() == [date(2015, 1, 1), date(2015, 1, 2)]
