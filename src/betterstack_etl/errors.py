@@ -10,10 +10,14 @@ Callers catch at the level they care about::
     │   ├── BadRequestError             400: the API refused our parameters (dates...)
     │   ├── TransientError              5xx, timeouts, connection errors: retrying may help
     │   │   └── ThrottledError          429 (has .retry_after seconds, or None)
+    │   │       └── ThrottledTooLongError  429s for minutes on end: the run gives up (no retry)
     │   └── ContractError               the answer is not what the docs promise
-    │                                   (not JSON, wrong envelope, pagination loop, foreign host)
+    │       │                           (wrong envelope, pagination loop, foreign host)
+    │       └── UnreadableAnswerError   a 2xx whose body is not JSON (a proxy's HTML page, a
+    │                                   cut body): retried per request like a transient error
     ├── StorageError                    the lake could not be read or written
     │   └── ConcurrentWriteError        another writer kept winning the race for a partition
+    ├── GateError                       rows break a table's hard quality rule (not retried)
     └── RunFailedError                  a run ended with one or more failed tables (.failures)
 
 Every error carries a ``hint``: one sentence telling the user how to fix it. ``str(err)`` is the
@@ -31,11 +35,14 @@ __all__ = [
     "ConcurrentWriteError",
     "ConfigError",
     "ContractError",
+    "GateError",
     "NotFoundError",
     "RunFailedError",
     "StorageError",
     "ThrottledError",
+    "ThrottledTooLongError",
     "TransientError",
+    "UnreadableAnswerError",
     "is_retryable",
 ]
 
@@ -115,10 +122,22 @@ class ThrottledError(TransientError):
         )
 
 
+class ThrottledTooLongError(ThrottledError):
+    """The API throttled every request of the run for longer than the run's budget: waiting
+    longer (or a task retry a minute later) will not help this run."""
+
+    retryable = False
+
+
 class ContractError(ApiError):
     """The API's answer breaks the documented contract (bad JSON, loop, foreign link)."""
 
     retryable = True  # a broken page is often a broken proxy: a later task retry may pass
+
+
+class UnreadableAnswerError(ContractError):
+    """A 2xx answer whose body is not JSON: a proxy's or captive portal's HTML page, a cut
+    body. The client retries it per request with the transient-error backoff."""
 
 
 class StorageError(BetterStackEtlError):
@@ -129,6 +148,27 @@ class StorageError(BetterStackEtlError):
 
 class ConcurrentWriteError(StorageError):
     """A partition kept changing under us beyond the bounded number of merge attempts."""
+
+
+class GateError(BetterStackEtlError):
+    """Rows of a table break a hard quality rule (SPEC §10): nothing of the table is written.
+    ``table``, ``rule``, ``count`` and ``sample_keys`` say which rows; a retry cannot help."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str,
+        rule: str,
+        count: int,
+        sample_keys: tuple[str, ...] = (),
+        hint: str | None = None,
+    ) -> None:
+        self.table = table
+        self.rule = rule
+        self.count = count
+        self.sample_keys = sample_keys
+        super().__init__(message, hint=hint)
 
 
 class RunFailedError(BetterStackEtlError):

@@ -160,8 +160,12 @@ def test_cut_body_is_retried(simulator: Simulator, connect: MakeClient, sleeps: 
     assert client.requests_sent == 2
 
 
-def test_malformed_body_is_contract_error(simulator: Simulator, connect: MakeClient) -> None:
+def test_a_proxy_html_page_is_retried_then_a_contract_error(
+    simulator: Simulator, connect: MakeClient
+) -> None:
     simulator.faults.malform_next(1)
+    assert len(connect(simulator).list_monitors()) == 3  # one HTML page, then the real answer
+    simulator.faults.malform_next(5)
     with pytest.raises(ContractError, match="not JSON"):
         connect(simulator).list_monitors()
 

@@ -246,14 +246,12 @@ def test_timeouts_and_connection_errors_are_transient(
 @pytest.mark.parametrize(
     ("content", "what"),
     [
-        (b"<html>oops</html>", "not JSON"),
-        (b'{"data": {"id": "7"', "not JSON"),
         (b"[1, 2]", "not an object"),
         (b'{"errors": "x"}', "no 'data'"),
         (b'{"data": []}', "not an object"),
     ],
 )
-def test_malformed_single_answer_is_contract_error_not_retried(
+def test_wrongly_shaped_json_is_contract_error_not_retried(
     script: Script, client: BetterStackClient, content: bytes, what: str
 ) -> None:
     script.add(httpx.Response(200, content=content))
@@ -296,7 +294,7 @@ def test_token_never_in_errors_reprs_or_logs(
         httpx.ConnectError("again"),
         httpx.ConnectError("again"),
         httpx.ConnectError("again"),
-        httpx.Response(200, content=b"not json"),
+        *[httpx.Response(200, content=b"not json") for _ in range(5)],
     )
     texts: list[str] = [repr(client)]
     for _ in range(3):

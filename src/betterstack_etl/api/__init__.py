@@ -2,7 +2,8 @@
 
 ``BetterStackClient`` talks to the API over an injected ``httpx.Client``; ``RetryPolicy`` bounds
 per-request retries of transient errors; ``Pacer`` is the request budget shared by every thread
-of a run. Errors are the ``betterstack_etl.errors`` classes.
+of a run; ``RequestCounter``/``RequestStats`` count requests, retries and 429s for the run
+ledger. Errors are the ``betterstack_etl.errors`` classes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from betterstack_etl.api._client import (
 from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pacer import Pacer
 from betterstack_etl.api._retry import RetryPolicy
+from betterstack_etl.api._stats import RequestCounter, RequestStats
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -28,6 +30,8 @@ __all__ = [
     "BetterStackClient",
     "Pacer",
     "Page",
+    "RequestCounter",
+    "RequestStats",
     "Resource",
     "RetryPolicy",
     "validate_incident_id",

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import httpx
 
@@ -25,7 +24,14 @@ from betterstack_etl.api._errors import (
 from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pages import PageWalk, endpoint_of, parse_list, parse_single
 from betterstack_etl.api._retry import RetryPolicy
-from betterstack_etl.errors import ApiError, ThrottledError, TransientError
+from betterstack_etl.api._stats import RequestCounter, RequestStats
+from betterstack_etl.errors import (
+    ApiError,
+    ThrottledError,
+    ThrottledTooLongError,
+    TransientError,
+    UnreadableAnswerError,
+)
 from betterstack_etl.secret import redact
 
 if TYPE_CHECKING:
@@ -50,6 +56,9 @@ INCIDENTS_PER_PAGE: Final = 50  # documented maximum for incidents
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_RETRIED: Final = (TransientError, UnreadableAnswerError)
 
 
 def _version() -> str:
@@ -99,12 +108,6 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    content: bytes
-    fetched_at: datetime
-
-
 class BetterStackClient:
     """Reads monitors, response times, SLA and incidents; thread-safe when shared."""
 
@@ -118,6 +121,7 @@ class BetterStackClient:
         pacer: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
+        stats: RequestCounter | None = None,
     ) -> None:
         self._http = http
         self._token = token
@@ -128,8 +132,7 @@ class BetterStackClient:
         self._sleep = sleep
         self._clock = clock
         self._random = secrets.SystemRandom()  # jitter only
-        self._lock = threading.Lock()
-        self._requests_sent = 0
+        self._counter = stats if stats is not None else RequestCounter()
         self._owns_http = False
 
     @classmethod
@@ -169,9 +172,18 @@ class BetterStackClient:
 
     @property
     def requests_sent(self) -> int:
-        """HTTP requests actually sent by this client, retries included."""
-        with self._lock:
-            return self._requests_sent
+        """HTTP requests actually sent (retries included), as counted by :attr:`counter`."""
+        return self._counter.snapshot().requests
+
+    @property
+    def stats(self) -> RequestStats:
+        """Requests sent, retries and 429s so far (of :attr:`counter`, maybe shared)."""
+        return self._counter.snapshot()
+
+    @property
+    def counter(self) -> RequestCounter:
+        """The live counter (pass it as ``stats=`` to another client to share it)."""
+        return self._counter
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -235,9 +247,8 @@ class BetterStackClient:
     ) -> Resource:
         url = self._url(path, params)
         context = RequestContext(endpoint_of(url), monitor_id)
-        answer = self._get(url, context)
-        data = parse_single(answer.content, context)
-        return Resource(data=data, fetched_at=answer.fetched_at, url=str(url))
+        data, fetched_at = self._get(url, context, parse_single)
+        return Resource(data=data, fetched_at=fetched_at, url=str(url))
 
     def _walk(
         self, path: str, params: Mapping[str, str | int], monitor_id: str | None
@@ -247,19 +258,22 @@ class BetterStackClient:
         while url is not None:  # bounded by PageWalk.max_pages and its loop guard
             context = RequestContext(endpoint_of(url), monitor_id)
             walk.visit(url, context)
-            answer = self._get(url, context)
-            resources, next_link = parse_list(answer.content, context)
-            yield Page(resources, answer.fetched_at, str(url), walk.pages)
+            (resources, next_link), fetched_at = self._get(url, context, parse_list)
+            yield Page(resources, fetched_at, str(url), walk.pages)
             url = walk.next_url(url, next_link, context) if next_link else None
 
-    def _get(self, url: httpx.URL, context: RequestContext) -> _Answer:
-        """One GET with retries of transient errors, bounded in attempts and total wait."""
+    def _get(
+        self, url: httpx.URL, context: RequestContext, parse: Callable[[bytes, RequestContext], T]
+    ) -> tuple[T, datetime]:
+        """One GET, parsed, with retries of transient errors and unreadable (non-JSON) 2xx
+        answers, bounded in attempts, in total wait, and by the run's throttling budget."""
         waited = 0.0
         for attempt in range(1, self._retry.max_attempts + 1):
             try:
-                return self._send_once(url, context)
-            except TransientError as err:
-                delay = self._next_delay(err, attempt, waited)
+                content, fetched_at = self._send_once(url, context)
+                return parse(content, context), fetched_at
+            except _RETRIED as err:
+                delay = self._next_delay(err, attempt, waited, context)
                 if delay is None:
                     raise _gave_up(err, attempt) from err.__cause__  # keep the httpx cause
                 log.warning(
@@ -271,26 +285,49 @@ class BetterStackClient:
                 )
                 if isinstance(err, ThrottledError) and self._pacer is not None:
                     self._pacer.penalize(delay)
+                self._counter.retry()
                 self._sleep(delay)
                 waited += delay
         raise AssertionError("unreachable: the last attempt raises")  # pragma: no cover
 
-    def _next_delay(self, err: TransientError, attempt: int, waited: float) -> float | None:
-        """Seconds before the next attempt, or None when attempts or wait budget are spent."""
-        if attempt >= self._retry.max_attempts:
-            return None
+    def _next_delay(
+        self, err: ApiError, attempt: int, waited: float, context: RequestContext
+    ) -> float | None:
+        """Seconds before the next attempt, or None when attempts or wait budget are spent;
+        ThrottledTooLongError once the run has been throttled past its budget."""
         retry_after = err.retry_after if isinstance(err, ThrottledError) else None
         delay = self._retry.delay(attempt, retry_after, self._random.random())
+        if isinstance(err, ThrottledError) and self._pacer is not None:
+            streak = self._pacer.throttled()
+            if streak + delay > self._pacer.max_throttled:
+                raise self._throttled_too_long(err, streak, context) from err
+        if attempt >= self._retry.max_attempts:
+            return None
         if waited + delay > self._retry.max_total_wait:
             return None
         return delay
 
-    def _send_once(self, url: httpx.URL, context: RequestContext) -> _Answer:
+    def _throttled_too_long(
+        self, err: ThrottledError, streak: float, context: RequestContext
+    ) -> ThrottledTooLongError:
+        rate = f" (now {self._pacer.base_rate:g}/s)" if self._pacer is not None else ""
+        return ThrottledTooLongError(
+            f"the Better Stack API has been throttling this run for {streak:.0f} s: every "
+            f"request answered 429 Too Many Requests (last: {context.describe()})",
+            endpoint=err.endpoint,
+            status=err.status,
+            api_message=err.api_message,
+            retry_after=err.retry_after,
+            hint=f"lower BETTERSTACK_RATE{rate}, wait a few minutes before the next run, and "
+            "check whether other jobs use the same token",
+        )
+
+    def _send_once(self, url: httpx.URL, context: RequestContext) -> tuple[bytes, datetime]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if self._pacer is not None:
             self._pacer.acquire()
         try:
-            self._count()
+            self._counter.request()
             log.debug("GET %s", context.endpoint)
             response = self._http.get(url, headers=headers, auth=self._auth)
         except httpx.HTTPError as exc:
@@ -299,17 +336,17 @@ class BetterStackClient:
             if self._pacer is not None:
                 self._pacer.release()
         if not response.is_success:
+            if response.status_code == 429:
+                self._counter.throttled()
             # A Retry-After date is on the server's clock: read it against the answer's Date.
             server_now = server_date(response.headers) or datetime.now(UTC)
             error = classify_status(
                 response.status_code, response.content, response.headers, context, server_now
             )
             raise self._redacted(error)
-        return _Answer(response.content, self._clock())
-
-    def _count(self) -> None:
-        with self._lock:
-            self._requests_sent += 1
+        if self._pacer is not None:
+            self._pacer.succeeded()
+        return response.content, self._clock()
 
     def _redacted(self, error: ApiError) -> ApiError:
         """``error`` with the token scrubbed from its texts (should the server echo it)."""
@@ -320,7 +357,7 @@ class BetterStackClient:
         return error
 
 
-def _gave_up(err: TransientError, attempts: int) -> TransientError:
+def _gave_up(err: ApiError, attempts: int) -> ApiError:
     """The last error, its message saying how many attempts were made."""
     plural = "attempt" if attempts == 1 else "attempts"
     err.message = f"{err.message} (gave up after {attempts} {plural})"

@@ -22,6 +22,7 @@ from betterstack_etl.errors import (
     NotFoundError,
     ThrottledError,
     TransientError,
+    UnreadableAnswerError,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ __all__ = [
     "contract_error",
     "parse_retry_after",
     "server_date",
+    "unreadable_error",
 ]
 
 MAX_API_TEXT: Final = 300
@@ -187,4 +189,15 @@ def contract_error(context: RequestContext, what: str, status: int | None = 200)
         endpoint=context.endpoint,
         status=status,
         hint=_HINT_CONTRACT,
+    )
+
+
+def unreadable_error(context: RequestContext, what: str) -> UnreadableAnswerError:
+    """A 2xx answer whose body cannot be read as JSON (retried per request)."""
+    return UnreadableAnswerError(
+        f"{context.describe()} answered with something unusable: {what}",
+        endpoint=context.endpoint,
+        status=200,
+        hint="an HTML page or a cut body usually comes from a proxy or captive portal between "
+        "us and the API: check the network and BETTERSTACK_BASE_URL, then retry",
     )

@@ -9,6 +9,10 @@ Policy (bounded, in one place):
   pipeline for ``min(seconds, max_pause)`` and halves the current rate (never below
   ``rate * MIN_RATE_FACTOR``). After the pause the rate climbs back linearly to ``rate`` over
   ``recovery`` seconds. Requests already in flight are not affected.
+- **Throttling budget**: ``throttled()`` (called on each 429) returns how long the API has
+  throttled the run without a single success in between (``succeeded()`` ends the streak).
+  Past ``max_throttled`` seconds (default 120) the client gives up for the whole run: the
+  token's limit is taken by something else, and waiting minutes more will not help this run.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class Pacer:
         sleep: Callable[[float], None] = time.sleep,
         recovery: float = 60.0,
         max_pause: float = 120.0,
+        max_throttled: float = 120.0,
     ) -> None:
         if not (rate > 0 and math.isfinite(rate)):
             raise ConfigError(f"request rate {rate} must be a positive number", hint="e.g. 8")
@@ -53,6 +58,7 @@ class Pacer:
         self.max_in_flight = max_in_flight
         self.recovery = max(0.0, recovery)
         self.max_pause = max(0.0, max_pause)
+        self.max_throttled = max(0.0, max_throttled)
         self._clock = clock
         self._sleep = sleep
         self._slots = threading.BoundedSemaphore(max_in_flight)
@@ -63,6 +69,7 @@ class Pacer:
         self._floor_rate = self.base_rate
         self._penalized_at = -math.inf
         self._in_flight = 0
+        self._throttled_since: float | None = None
         self.penalties = 0
 
     def __repr__(self) -> str:
@@ -135,3 +142,16 @@ class Pacer:
             self._penalized_at = now + pause  # recovery starts when the pause ends
             self._not_before = max(self._not_before, now + pause)
             self.penalties += 1
+
+    def throttled(self) -> float:
+        """Record a 429; the seconds since the first 429 with no success in between."""
+        with self._state:
+            now = self._clock()
+            if self._throttled_since is None:
+                self._throttled_since = now
+            return now - self._throttled_since
+
+    def succeeded(self) -> None:
+        """Record a successful answer: the throttling streak (if any) is over."""
+        with self._state:
+            self._throttled_since = None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from betterstack_etl.api._errors import contract_error
+from betterstack_etl.api._errors import contract_error, unreadable_error
 from betterstack_etl.api._ids import normalise_ids
 
 if TYPE_CHECKING:
@@ -58,7 +58,8 @@ def parse_envelope(content: bytes, context: RequestContext) -> dict[str, Any]:
     try:
         body = json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise contract_error(context, f"the body is not JSON ({type(exc).__name__})") from exc
+        what = f"the body is not JSON ({type(exc).__name__})"
+        raise unreadable_error(context, what) from exc
     if not isinstance(body, dict):
         raise contract_error(context, f"the body is a JSON {type(body).__name__}, not an object")
     if "data" not in body:
