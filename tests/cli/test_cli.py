@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -199,3 +200,29 @@ def test_a_rate_of_inf_is_refused_at_start_up() -> None:
     assert done.returncode == 1
     assert "BETTERSTACK_RATE" in done.stderr
     assert "(0, 100]" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_run_against_an_api_that_throttles_everything_fails_within_3_minutes(
+    prefect_api: dict[str, str], simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.faults.throttle_all(retry_after=60)  # 429 + Retry-After: 60 to every request
+    env = {
+        **prefect_api,
+        "BETTERSTACK_TOKEN": "sim-token",
+        "MONITOR_ID": "all",
+        "BETTERSTACK_BASE_URL": simulator.base_url,
+        "BETTERSTACK_LAKE_ROOT": str(tmp_path / "lake"),
+    }
+    started = time.monotonic()
+    done = _run(["run"], env)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    assert elapsed < 180, elapsed
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    assert "throttling" in errors[0]
+    assert "BETTERSTACK_RATE" in errors[0]
+    assert "same token" in errors[0]
+    assert "Traceback" not in done.stderr + done.stdout
+    assert simulator.stats.requests <= 10  # no task-level retries hammering a throttled API

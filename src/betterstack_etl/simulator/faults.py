@@ -38,10 +38,16 @@ class Fault:
 
 
 class Faults:
-    """A FIFO of faults; each API request takes at most one (``fail_next(2)`` queues two)."""
+    """A FIFO of faults; each API request takes at most one (``fail_next(2)`` queues two).
+
+    ``throttle_all(retry_after)`` is sticky instead: once the queue is empty, every request
+    answers 429 with that ``Retry-After`` until ``clear()`` (a token whose limit another job
+    eats, for minutes on end).
+    """
 
     def __init__(self) -> None:
         self._queue: deque[Fault] = deque()
+        self._always: Fault | None = None
         self._lock = threading.Lock()
 
     def fail_next(self, n: int = 1, status: int = 503) -> None:
@@ -70,9 +76,17 @@ class Faults:
             raise ConfigError("slow seconds is negative", hint="give 0 or more seconds")
         self._push(n, Fault("slow", seconds=seconds))
 
+    def throttle_all(self, retry_after: float = 60) -> None:
+        """From now on every request answers 429 with ``Retry-After`` (until ``clear()``)."""
+        if retry_after < 0:
+            raise ConfigError("retry_after is negative", hint="give 0 or more seconds")
+        with self._lock:
+            self._always = Fault("throttle", status=429, retry_after=retry_after)
+
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
+            self._always = None
 
     @property
     def pending(self) -> int:
@@ -81,7 +95,7 @@ class Faults:
 
     def take(self) -> Fault | None:
         with self._lock:
-            return self._queue.popleft() if self._queue else None
+            return self._queue.popleft() if self._queue else self._always
 
     def _push(self, n: int, fault: Fault) -> None:
         if not 0 <= n <= _MAX_QUEUED:
