@@ -15,6 +15,16 @@ from typing import Final
 
 import pyarrow as pa
 
+from betterstack_etl.rules import (
+    RESPONSE_TIME_BOUND,
+    Rule,
+    at_most,
+    between,
+    non_negative,
+    not_before,
+    not_in_future,
+)
+
 __all__ = [
     "DAILY_SLA",
     "INCIDENTS",
@@ -48,6 +58,7 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
+    rules: tuple[Rule, ...] = ()  # quality gates (rules.py); null key / partition always hold
 
     @property
     def columns(self) -> list[str]:
@@ -73,6 +84,17 @@ RESPONSE_TIMES: Final = TableSpec(
         ]
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
+    rules=(
+        non_negative(
+            "response_time",
+            "name_lookup_time",
+            "connection_time",
+            "tls_handshake_time",
+            "data_transfer_time",
+        ),
+        at_most("response_time", RESPONSE_TIME_BOUND, name="response_time_above_timeout"),
+        not_in_future("at"),
+    ),
 )
 
 INCIDENTS: Final = TableSpec(
@@ -115,6 +137,12 @@ INCIDENTS: Final = TableSpec(
         ]
     ),
     description="One row per incident (v3), re-read until resolved.",
+    rules=(
+        non_negative("duration_seconds"),
+        not_before("resolved_at", "started_at", name="resolved_before_started"),
+        not_before("acknowledged_at", "started_at", name="acknowledged_before_started", hard=False),
+        not_in_future("started_at", "acknowledged_at", "resolved_at"),
+    ),
 )
 
 DAILY_SLA: Final = TableSpec(
@@ -136,6 +164,14 @@ DAILY_SLA: Final = TableSpec(
         ]
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
+    rules=(
+        between("availability", 0, 100, name="availability_out_of_range"),
+        non_negative(
+            "total_downtime", "number_of_incidents", "longest_incident", "average_incident"
+        ),
+        at_most("total_downtime", 86_400, name="downtime_longer_than_a_day"),
+        not_in_future("date"),
+    ),
 )
 
 MONITORS: Final = TableSpec(
@@ -161,6 +197,7 @@ MONITORS: Final = TableSpec(
     ),
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
+    rules=(non_negative("check_frequency"),),
 )
 
 TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA)

@@ -272,7 +272,9 @@ def test_a_token_with_newlines_spaces_or_control_characters_is_refused(
 
 
 def test_surrounding_whitespace_of_the_token_is_ignored() -> None:
-    assert Settings.from_env({**BASE, "BETTERSTACK_TOKEN": " tok-abc\n"}).token.reveal() == "tok-abc"
+    assert (
+        Settings.from_env({**BASE, "BETTERSTACK_TOKEN": " tok-abc\n"}).token.reveal() == "tok-abc"
+    )
 
 
 @pytest.mark.parametrize(
