@@ -11,7 +11,8 @@ Policy (bounded, in one place):
   ``recovery`` seconds. Requests already in flight are not affected.
 - **Throttling budget**: ``throttled()`` (called on each 429) returns how long the API has
   throttled the run without a single success in between (``succeeded()`` ends the streak).
-  Past ``max_throttled`` seconds (default 120) the client gives up for the whole run: the
+  The client gives up for the whole run rather than wait past ``max_throttled`` seconds of
+  such a streak (default 150: with ``Retry-After: 60`` it gives up after 2 minutes): the
   token's limit is taken by something else, and waiting minutes more will not help this run.
 """
 
@@ -46,7 +47,7 @@ class Pacer:
         sleep: Callable[[float], None] = time.sleep,
         recovery: float = 60.0,
         max_pause: float = 120.0,
-        max_throttled: float = 120.0,
+        max_throttled: float = 150.0,
     ) -> None:
         if not (rate > 0 and math.isfinite(rate)):
             raise ConfigError(f"request rate {rate} must be a positive number", hint="e.g. 8")
