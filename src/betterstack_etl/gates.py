@@ -116,6 +116,9 @@ def _rule_mask(rule: Rule, rows: pa.Table, now: datetime) -> pa.ChunkedArray:
             masks.append(_false_if_null(pc.less(column, reference)))
         elif rule.check == "at_most":
             masks.append(_false_if_null(pc.greater(column, rule.high)))
+        elif rule.check == "one_of":
+            known = pc.is_in(column, value_set=pa.array(rule.values, type=column.type))
+            masks.append(pc.and_(pc.invert(known), pc.is_valid(column)))
         else:  # not_in_future
             masks.append(_false_if_null(pc.greater(column, _now_scalar(column, now))))
     mask = masks[0]

@@ -20,9 +20,10 @@ __all__ = [
     "non_negative",
     "not_before",
     "not_in_future",
+    "one_of",
 ]
 
-RuleCheck = Literal["non_negative", "between", "not_before", "at_most", "not_in_future"]
+RuleCheck = Literal["non_negative", "between", "not_before", "at_most", "not_in_future", "one_of"]
 
 # No Better Stack check waits longer than this for an answer (seconds): a response time above
 # it is odd (a unit change, a clock jump), not impossible, so it is a warning.
@@ -37,7 +38,8 @@ class Rule:
     - ``between``: ``columns`` within [``low``, ``high``] (nulls pass, NaN fails);
     - ``not_before``: ``columns`` are not earlier than ``reference`` (either null: passes);
     - ``at_most``: ``columns`` ≤ ``high``;
-    - ``not_in_future``: ``columns`` not after the check's ``now`` (plus a small skew).
+    - ``not_in_future``: ``columns`` not after the check's ``now`` (plus a small skew);
+    - ``one_of``: ``columns`` hold one of ``values`` (nulls pass).
     """
 
     name: str
@@ -48,6 +50,7 @@ class Rule:
     reference: str | None = None
     low: float | None = None
     high: float | None = None
+    values: tuple[str, ...] = ()
 
 
 def non_negative(*columns: str, name: str = "negative_or_non_finite") -> Rule:
@@ -72,3 +75,9 @@ def at_most(column: str, high: float, *, name: str, hard: bool = False) -> Rule:
 
 def not_in_future(*columns: str, name: str = "future_timestamp", hard: bool = False) -> Rule:
     return Rule(name, "not_in_future", columns, f"{', '.join(columns)} in the future", hard)
+
+
+def one_of(column: str, *values: str, name: str) -> Rule:
+    return Rule(
+        name, "one_of", (column,), f"{column} not one of {', '.join(values)}", values=values
+    )

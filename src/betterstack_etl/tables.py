@@ -23,6 +23,7 @@ from betterstack_etl.rules import (
     non_negative,
     not_before,
     not_in_future,
+    one_of,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "MONITORS",
     "PARTITION_COLUMN",
     "RESPONSE_TIMES",
+    "RUNS",
     "TABLES",
     "TIMESTAMP",
     "TableSpec",
@@ -200,6 +202,51 @@ MONITORS: Final = TableSpec(
     rules=(non_negative("check_frequency"),),
 )
 
+RUNS: Final = TableSpec(
+    name="eai_gateway_runs",
+    short_name="runs",
+    key=("run_id", "table_name"),
+    partition_by="started_at",
+    schema=pa.schema(
+        [
+            pa.field("run_id", pa.string(), nullable=False),
+            pa.field("flow_run_id", pa.string()),  # the Prefect flow run, when there is one
+            pa.field("table_name", pa.string(), nullable=False),
+            pa.field("status", pa.string(), nullable=False),  # ok / failed
+            pa.field("error", pa.string()),  # one line: why the table failed
+            pa.field("started_at", TIMESTAMP, nullable=False),
+            pa.field("finished_at", TIMESTAMP),
+            pa.field("window_start", pa.date32()),
+            pa.field("window_end", pa.date32()),
+            pa.field("monitors", pa.list_(pa.string())),
+            pa.field("requests", pa.int64()),  # HTTP requests sent, retries included
+            pa.field("retries", pa.int64()),
+            pa.field("throttled", pa.int64()),  # 429 answers
+            pa.field("rows_read", pa.int64()),
+            pa.field("rows_inserted", pa.int64()),
+            pa.field("rows_updated", pa.int64()),
+            pa.field("partitions", pa.int64()),  # partitions merged into
+            pa.field("version", pa.string()),  # betterstack-etl's version
+            *_LINEAGE,
+        ]
+    ),
+    description="The run ledger: one row per run and table, failed runs included (SPEC §10).",
+    rules=(
+        one_of("status", "ok", "failed", name="unknown_status"),
+        not_before("finished_at", "started_at", name="finished_before_started"),
+        non_negative(
+            "requests",
+            "retries",
+            "throttled",
+            "rows_read",
+            "rows_inserted",
+            "rows_updated",
+            "partitions",
+        ),
+    ),
+)
+
+# The tables a run fetches. MONITORS and RUNS are loaded by the flow from what it already has.
 TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA)
 
 
