@@ -304,6 +304,73 @@ def query(
         out.print(table)
 
 
+def _version_callback(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("betterstack-etl")
+        except metadata.PackageNotFoundError:
+            version = "0+unknown"
+        out.print(f"betterstack-etl {version}", highlight=False)
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+@app.command()
+def check(
+    monitor_id: Monitors = None,
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+    ] = None,
+    lake_root: LakeRoot = None,
+    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
+    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+) -> None:
+    """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
+    from rich.markup import escape
+
+    from betterstack_etl.check import run_checks
+    from betterstack_etl.settings import Settings
+
+    overrides: dict[str, Any] = {
+        "monitors": monitor_id,
+        "destination": destination,
+        "lake_root": lake_root,
+        "dataset_id": dataset_id,
+        "billing_project_id": billing_project_id,
+        "base_url": base_url,
+    }
+    with _user_errors():
+        settings = Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
+        results = run_checks(settings)
+    table = Table("", "check", "result", "fix", title="betterstack-etl check")
+    for result in results:
+        mark = "[green]✓[/]" if result.ok else "[bold red]✗[/]"
+        table.add_row(mark, result.name, escape(result.detail), escape(result.fix or ""))
+    out.print(table)
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        err.print(
+            f"[bold red]error:[/] {len(failed)} check(s) failed: {', '.join(failed)} — "
+            "see the fix column above",
+            highlight=False,
+        )
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     app()
 
