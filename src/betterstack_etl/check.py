@@ -54,6 +54,7 @@ PROBE_PREFIX: Final = ".betterstack-check-"
 _CONNECTION: Final = re.compile(r"^[a-z][a-z0-9-]{4,61}[a-z0-9]\.[A-Za-z0-9-]+\.[A-Za-z0-9_-]+$")
 _CHECK_RETRY: Final = RetryPolicy(max_attempts=2, max_delay=2.0, max_total_wait=5.0)
 _CHECK_TIMEOUT: Final = 10.0
+_FIRST: Final = "fix the token check first"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +81,10 @@ def check_api(settings: Settings, client: BetterStackClient) -> list[CheckResult
     try:
         first = next(pages)
     except AuthenticationError as exc:
-        skipped = CheckResult("monitors", False, "not checked: the token was refused")
+        skipped = CheckResult("monitors", False, "not checked: the token was refused", _FIRST)
         return [_fail("token", exc, "refused: "), skipped]
     except ApiError as exc:
-        skipped = CheckResult("monitors", False, "not checked: the API could not be asked")
+        skipped = CheckResult("monitors", False, "not checked: the API could not be asked", _FIRST)
         return [_fail("token", exc, "not checked: "), skipped]
     token = CheckResult("token", True, f"accepted by {settings.base_url}")
     try:
