@@ -24,9 +24,10 @@ options and flow parameters. Parsing is strict and every error names the variabl
 Refused before any request (SPEC §10), one line each naming the setting: a base URL carrying
 credentials, a path, a query or a fragment, or plain ``http://`` to anything but loopback
 (127.0.0.0/8, ::1, localhost: elsewhere the token would travel in clear); a token with
-whitespace, control or non-ASCII characters inside (surrounding whitespace is dropped); a number
-that is not finite, not whole where a count is meant, or out of its range above; a date before
-``EARLIEST_DATE`` (2015-01-01: before Better Stack existed, so a typo, not a backfill).
+whitespace, control or non-ASCII characters inside (surrounding whitespace is dropped); a local
+lake root that is (under) a file or in a read-only folder; a number that is not finite, not
+whole where a count is meant, or out of its range above; a date before ``EARLIEST_DATE``
+(2015-01-01: before Better Stack existed, so a typo, not a backfill).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
@@ -252,6 +254,21 @@ def check_base_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _check_local_root(root: str) -> None:
+    """A local lake root must be a writable folder, or one that can be created (no write here)."""
+    path = Path(root).expanduser()
+    existing = next((p for p in (path, *path.absolute().parents) if p.exists()), None)
+    hint = "point BETTERSTACK_LAKE_ROOT (or --lake-root) at a folder the pipeline can write in"
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(
+            f"BETTERSTACK_LAKE_ROOT={root!r} is not a folder ({existing} is a file)", hint=hint
+        )
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"BETTERSTACK_LAKE_ROOT={root!r} is not writable ({existing} is read-only)", hint=hint
+        )
+
+
 def _check_not_too_early(day: date | None, name: str) -> None:
     if day is not None and day < EARLIEST_DATE:
         raise ConfigError(
@@ -328,6 +345,8 @@ class Settings:
                 f"BETTERSTACK_LAKE_ROOT={lake_root!r} is in GCS but the destination is local",
                 hint="set BETTERSTACK_DESTINATION=bigquery, or give a local folder",
             )
+        if destination == "local":
+            _check_local_root(lake_root)
         base_url = check_base_url(
             (pick("base_url", "BETTERSTACK_BASE_URL", C.DEFAULT_BASE_URL) or "").strip()
         )

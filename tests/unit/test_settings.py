@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -291,3 +292,19 @@ def test_dates_absurdly_far_back_are_refused(key: str, value: str) -> None:
 def test_the_earliest_accepted_date() -> None:
     s = Settings.from_env(BASE, from_date="2015-01-01", to_date="2015-01-02")
     assert s.window(NOW).days() == [date(2015, 1, 1), date(2015, 1, 2)]
+
+
+def test_a_local_lake_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    file = tmp_path / "lake"
+    file.write_text("x")
+    for root in (file, file / "sub"):
+        with pytest.raises(ConfigError) as info:
+            Settings.from_env({**BASE, "BETTERSTACK_LAKE_ROOT": str(root)})
+        assert "BETTERSTACK_LAKE_ROOT" in str(info.value)
+        assert "not a folder" in str(info.value)
+
+
+def test_a_missing_local_lake_root_is_accepted_and_not_created(tmp_path: Path) -> None:
+    root = tmp_path / "a" / "b"
+    assert Settings.from_env({**BASE, "BETTERSTACK_LAKE_ROOT": str(root)}).lake_root == str(root)
+    assert not (tmp_path / "a").exists()
