@@ -32,7 +32,8 @@ from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtl
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from betterstack_etl.settings import Settings
+    from betterstack_etl.secret import Secret
+    from betterstack_etl.settings import RunParams
 
 __all__ = [
     "BUCKET_PERMISSIONS",
@@ -74,7 +75,7 @@ def _fail(name: str, exc: BetterStackEtlError, prefix: str = "") -> CheckResult:
 # -- the API: token and monitors ------------------------------------------------------------
 
 
-def check_api(settings: Settings, client: BetterStackClient) -> list[CheckResult]:
+def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]:
     """Token and monitors, from one walk of the monitor listing (its first page: the token)."""
     pages = client.iter_monitor_pages()
     seen: list[str] = []
@@ -86,25 +87,25 @@ def check_api(settings: Settings, client: BetterStackClient) -> list[CheckResult
     except ApiError as exc:
         skipped = CheckResult("monitors", False, "not checked: the API could not be asked", _FIRST)
         return [_fail("token", exc, "not checked: "), skipped]
-    token = CheckResult("token", True, f"accepted by {settings.base_url}")
+    token = CheckResult("token", True, f"accepted by {params.base_url}")
     try:
         for page in (first, *pages):
             seen.extend(str(m.get("id")) for m in page.resources)
     except ApiError as exc:
         return [token, _fail("monitors", exc, "the listing failed: ")]
-    if settings.monitors == "all":
+    if params.monitors == "all":
         if not seen:
             fix = "use a token of the team that owns the monitors (Better Stack → API tokens)"
             return [token, CheckResult("monitors", False, "the token sees no monitor", fix)]
         return [token, CheckResult("monitors", True, f"all: {len(seen)} monitor(s)")]
-    missing = [m for m in settings.monitors if m not in set(seen)]
+    missing = [m for m in params.monitors if m not in set(seen)]
     if missing:
         detail = f"MONITOR_ID {', '.join(missing)}: not among the {len(seen)} monitor(s) "
         detail += "this token sees"
         fix = "check MONITOR_ID against Better Stack → Uptime → Monitors (the id is in the "
         fix += "monitor's URL), or use a token of the team that owns it"
         return [token, CheckResult("monitors", False, detail, fix)]
-    return [token, CheckResult("monitors", True, f"{len(settings.monitors)} monitor(s) found")]
+    return [token, CheckResult("monitors", True, f"{len(params.monitors)} monitor(s) found")]
 
 
 # -- local destination ----------------------------------------------------------------------
@@ -142,11 +143,11 @@ def check_local_folder(root: str) -> CheckResult:
 # -- BigQuery destination -------------------------------------------------------------------
 
 
-def _check_bucket(settings: Settings, storage: Any) -> CheckResult:
+def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
     from betterstack_etl.lake.gcs import google_errors, parse_gcs_root
 
     try:
-        bucket = parse_gcs_root(settings.lake_root).bucket
+        bucket = parse_gcs_root(params.lake_root).bucket
         with google_errors("checking the bucket", bucket=bucket):
             held = set(storage.bucket(bucket).test_iam_permissions(list(BUCKET_PERMISSIONS)))
     except BetterStackEtlError as exc:
@@ -158,29 +159,29 @@ def _check_bucket(settings: Settings, storage: Any) -> CheckResult:
     return CheckResult("bucket", True, f"gs://{bucket}: objects can be listed, read, written")
 
 
-def _check_dataset(settings: Settings, bigquery: Any) -> CheckResult:
+def _check_dataset(params: RunParams, bigquery: Any) -> CheckResult:
     from google.api_core import exceptions as gexc
 
-    dataset = f"{settings.billing_project_id}.{settings.dataset_id}"
+    dataset = f"{params.billing_project_id}.{params.dataset_id}"
     try:
         found = bigquery.get_dataset(dataset)
     except gexc.NotFound:
         detail = f"{dataset} does not exist yet: the first run creates it "
-        detail += f"(needs bigquery.datasets.create on {settings.billing_project_id})"
+        detail += f"(needs bigquery.datasets.create on {params.billing_project_id})"
         return CheckResult("dataset", True, detail)
     except gexc.Forbidden as exc:
         fix = "grant the pipeline's account roles/bigquery.dataEditor on the dataset and "
-        fix += f"roles/bigquery.jobUser on {settings.billing_project_id}"
+        fix += f"roles/bigquery.jobUser on {params.billing_project_id}"
         return CheckResult("dataset", False, f"{dataset}: permission denied ({exc.message})", fix)
     except (gexc.GoogleAPIError, OSError) as exc:
         fix = "check BETTERSTACK_BILLING_PROJECT_ID and the network, then retry"
         return CheckResult("dataset", False, f"{dataset}: {type(exc).__name__}: {exc}"[:300], fix)
-    location = getattr(found, "location", None) or settings.bigquery_location
+    location = getattr(found, "location", None) or params.bigquery_location
     return CheckResult("dataset", True, f"{dataset} reachable (location {location})")
 
 
-def _check_connection(settings: Settings) -> CheckResult:
-    connection = settings.bigquery_connection_id
+def _check_connection(params: RunParams) -> CheckResult:
+    connection = params.bigquery_connection_id
     var = "BETTERSTACK_BIGQUERY_CONNECTION_ID"
     if not connection:
         return CheckResult("connection", True, "unset: tables are plain external tables")
@@ -188,16 +189,16 @@ def _check_connection(settings: Settings) -> CheckResult:
         fix = f"write {var} as project.location.name, e.g. rj-iplanrio.us.biglake"
         return CheckResult("connection", False, f"{var}={connection!r} is not well formed", fix)
     location = connection.split(".")[1]
-    if location.lower() != settings.bigquery_location.lower():
-        detail = f"{var} is in {location}, the dataset in {settings.bigquery_location}"
+    if location.lower() != params.bigquery_location.lower():
+        detail = f"{var} is in {location}, the dataset in {params.bigquery_location}"
         fix = "a BigLake connection must be in the dataset's location: use one in "
-        fix += f"{settings.bigquery_location} or set BETTERSTACK_BIGQUERY_LOCATION={location}"
+        fix += f"{params.bigquery_location} or set BETTERSTACK_BIGQUERY_LOCATION={location}"
         return CheckResult("connection", False, detail, fix)
     return CheckResult("connection", True, f"{connection} (format and location; not fetched)")
 
 
 def check_bigquery(
-    settings: Settings,
+    params: RunParams,
     *,
     env: Mapping[str, str] | None = None,
     storage_factory: Callable[[], Any] | None = None,
@@ -206,16 +207,16 @@ def check_bigquery(
     """Bucket permissions, dataset, BigLake connection (clients built as a run builds them)."""
     from betterstack_etl import gcp
 
-    config = gcp.GcpConfig.from_env(env, billing_project_id=settings.billing_project_id)
+    config = gcp.GcpConfig.from_env(env, billing_project_id=params.billing_project_id)
     results: list[CheckResult] = []
     try:
         storage = storage_factory() if storage_factory else gcp.storage_client(config)
     except BetterStackEtlError as exc:
         results.append(_fail("bucket", exc))
     else:
-        results.append(_check_bucket(settings, storage))
+        results.append(_check_bucket(params, storage))
     try:
-        location = settings.bigquery_location
+        location = params.bigquery_location
         bigquery = (
             bigquery_factory()
             if bigquery_factory
@@ -224,8 +225,8 @@ def check_bigquery(
     except BetterStackEtlError as exc:
         results.append(_fail("dataset", exc))
     else:
-        results.append(_check_dataset(settings, bigquery))
-    results.append(_check_connection(settings))
+        results.append(_check_dataset(params, bigquery))
+    results.append(_check_connection(params))
     return results
 
 
@@ -259,7 +260,8 @@ def check_prefect(env: Mapping[str, str], http: httpx.Client | None = None) -> C
 
 
 def run_checks(
-    settings: Settings,
+    params: RunParams,
+    token: Secret,
     *,
     env: Mapping[str, str] | None = None,
     api_client: BetterStackClient | None = None,
@@ -270,19 +272,19 @@ def run_checks(
     """Every check, in table order; nothing is written (but the local probe, deleted)."""
     env = os.environ if env is None else env
     if api_client is not None:
-        results = check_api(settings, api_client)
+        results = check_api(params, api_client)
     else:
-        timeout = httpx.Timeout(min(settings.timeout, _CHECK_TIMEOUT))
+        timeout = httpx.Timeout(min(params.timeout, _CHECK_TIMEOUT))
         with BetterStackClient.create(
-            settings.token, base_url=settings.base_url, timeout=timeout, retry=_CHECK_RETRY
+            token, base_url=params.base_url, timeout=timeout, retry=_CHECK_RETRY
         ) as client:
-            results = check_api(settings, client)
-    if settings.destination == "bigquery":
+            results = check_api(params, client)
+    if params.destination == "bigquery":
         results += check_bigquery(
-            settings, env=env, storage_factory=storage_factory, bigquery_factory=bigquery_factory
+            params, env=env, storage_factory=storage_factory, bigquery_factory=bigquery_factory
         )
     else:
-        results.append(check_local_folder(settings.lake_root))
+        results.append(check_local_folder(params.lake_root))
     prefect = check_prefect(env, prefect_http)
     if prefect is not None:
         results.append(prefect)

@@ -36,7 +36,7 @@ import ipaddress
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -54,12 +54,13 @@ __all__ = [
     "ALL_MONITORS",
     "EARLIEST_DATE",
     "NUMERIC_RANGES",
-    "Settings",
+    "RunParams",
     "Window",
     "check_base_url",
     "check_token",
     "parse_date",
     "parse_monitor_ids",
+    "read_token",
 ]
 
 ALL_MONITORS = "all"
@@ -278,11 +279,24 @@ def _check_not_too_early(day: date | None, name: str) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything one run needs. Build with ``Settings.from_env(...)``."""
+def read_token(env: Mapping[str, str] | None = None) -> Secret:
+    """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production)."""
+    token = check_token((os.environ if env is None else env).get("BETTERSTACK_TOKEN", ""))
+    if not token:
+        raise ConfigError(
+            "BETTERSTACK_TOKEN is not set",
+            hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
+            "(Infisical injects it in production)",
+        )
+    return Secret(token)
 
-    token: Secret = field(repr=False)
+
+@dataclass(frozen=True, slots=True)
+class RunParams:
+    """Everything one run needs but the token: frozen, secret-free (safe to log, to pass to
+    a Prefect task, to store). Built once per run with ``RunParams.from_env(...)``; the CLI
+    and the flow build it the same way. The token travels apart (``read_token``)."""
+
     monitors: tuple[str, ...] | Literal["all"]
     base_url: str = C.DEFAULT_BASE_URL
     destination: Destination = "local"
@@ -302,7 +316,7 @@ class Settings:
     retry_base_delay: float = 1.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> RunParams:
         """Read the environment, then apply non-None ``overrides`` (CLI options, flow
         parameters) given as strings or values, and validate the whole."""
         env = dict(os.environ if env is None else env)
@@ -314,13 +328,6 @@ class Settings:
             value = env.get(var)
             return value if value not in (None, "") else default
 
-        token = check_token(env.get("BETTERSTACK_TOKEN", ""))
-        if not token:
-            raise ConfigError(
-                "BETTERSTACK_TOKEN is not set",
-                hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
-                "(Infisical injects it in production)",
-            )
         monitors = given.get("monitors")
         parsed_monitors = (
             monitors
@@ -367,8 +374,7 @@ class Settings:
             names = [t.strip() for t in tables_raw.split(",") if t.strip()]
             tables = tuple(dict.fromkeys(table_by_name(n) for n in names))
         retries = _env_int(env, "BETTERSTACK_TASK_RETRIES", C.TASK_RETRIES)
-        settings = cls(
-            token=Secret(token),
+        params = cls(
             monitors=parsed_monitors,
             base_url=base_url,
             destination="bigquery" if destination == "bigquery" else "local",
@@ -396,7 +402,7 @@ class Settings:
             timeout=_env_number(env, "BETTERSTACK_TIMEOUT", 30.0),
             retry_base_delay=_env_number(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0),
         )
-        return settings
+        return params
 
     def window(self, now: datetime) -> Window:
         """Incidents/SLA days: the backfill window, or yesterday and today (UTC) by default.

@@ -1,8 +1,10 @@
-"""The tables, declared once as typed data (SPEC §1-§2).
+"""The tables, declared once as typed data (SPEC §1-§2, §8.1).
 
-A ``TableSpec`` is the load contract of one table: its name, its unique key, the column whose
-UTC date gives ``data_particao``, and its Arrow schema. The flow, the transforms, the lakes and
-the BigQuery definitions all read these declarations; adding a table is adding one here.
+A ``TableSpec`` is the whole contract of one table: its name, its unique key, the column whose
+UTC date gives ``data_particao``, its Arrow schema, the extraction that fills it (an entry point
+``module:function`` taking an ``extract.ExtractRequest``), which rows stay open and are re-read
+each run, and the columns a preview shows. The core, the transforms, the lakes, the CLI and the
+BigQuery definitions all read these declarations; adding a table is adding one here.
 
 ``data_particao`` is never a column inside the Parquet files: it is the hive directory
 (``<table>/data_particao=YYYY-MM-DD/``) and readers (DuckDB, BigQuery) expose it as a DATE.
@@ -10,8 +12,9 @@ the BigQuery definitions all read these declarations; adding a table is adding o
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 
@@ -25,6 +28,11 @@ from betterstack_etl.rules import (
     not_in_future,
     one_of,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from betterstack_etl.extract import Extracted, ExtractRequest
 
 __all__ = [
     "DAILY_SLA",
@@ -60,11 +68,23 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
+    extractor: str  # entry point ``module:function`` of the extraction (no import cycle)
+    preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
+    open_while_null: str | None = None  # rows with this column null are re-read each run
     rules: tuple[Rule, ...] = ()  # quality gates (rules.py); null key / partition always hold
 
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
+    @property
+    def extract(self) -> Callable[[ExtractRequest], Extracted]:
+        """The extraction function named by ``extractor``."""
+        module, _, function = self.extractor.partition(":")
+        found: Callable[[ExtractRequest], Extracted] = getattr(
+            importlib.import_module(module), function
+        )
+        return found
 
 
 RESPONSE_TIMES: Final = TableSpec(
@@ -86,6 +106,7 @@ RESPONSE_TIMES: Final = TableSpec(
         ]
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
+    extractor="betterstack_etl.extract:response_times",
     rules=(
         non_negative(
             "response_time",
@@ -96,6 +117,14 @@ RESPONSE_TIMES: Final = TableSpec(
         ),
         at_most("response_time", RESPONSE_TIME_BOUND, name="response_time_above_timeout"),
         not_in_future("at"),
+    ),
+    preview=(
+        "monitor_id",
+        "region",
+        "at",
+        "response_time",
+        "connection_time",
+        "tls_handshake_time",
     ),
 )
 
@@ -139,12 +168,15 @@ INCIDENTS: Final = TableSpec(
         ]
     ),
     description="One row per incident (v3), re-read until resolved.",
+    extractor="betterstack_etl.extract:incidents",
     rules=(
         non_negative("duration_seconds"),
         not_before("resolved_at", "started_at", name="resolved_before_started"),
         not_before("acknowledged_at", "started_at", name="acknowledged_before_started", hard=False),
         not_in_future("started_at", "acknowledged_at", "resolved_at"),
     ),
+    preview=("incident_id", "monitor_id", "cause", "started_at", "status", "duration_seconds"),
+    open_while_null="resolved_at",
 )
 
 DAILY_SLA: Final = TableSpec(
@@ -166,6 +198,7 @@ DAILY_SLA: Final = TableSpec(
         ]
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
+    extractor="betterstack_etl.extract:daily_sla",
     rules=(
         between("availability", 0, 100, name="availability_out_of_range"),
         non_negative(
@@ -173,6 +206,14 @@ DAILY_SLA: Final = TableSpec(
         ),
         at_most("total_downtime", 86_400, name="downtime_longer_than_a_day"),
         not_in_future("date"),
+    ),
+    preview=(
+        "monitor_id",
+        "date",
+        "availability",
+        "total_downtime",
+        "number_of_incidents",
+        "is_complete",
     ),
 )
 
@@ -199,6 +240,8 @@ MONITORS: Final = TableSpec(
     ),
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
+    extractor="betterstack_etl.extract:monitors",
+    preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
     rules=(non_negative("check_frequency"),),
 )
 
@@ -231,6 +274,8 @@ RUNS: Final = TableSpec(
         ]
     ),
     description="The run ledger: one row per run and table, failed runs included (SPEC §10).",
+    extractor="",  # none: not read from the API, the run writes it (ledger.ledger_table)
+    preview=("run_id", "table_name", "status", "started_at", "requests", "rows_read", "error"),
     rules=(
         one_of("status", "ok", "failed", name="unknown_status"),
         not_before("finished_at", "started_at", name="finished_before_started"),
@@ -246,8 +291,8 @@ RUNS: Final = TableSpec(
     ),
 )
 
-# The tables a run fetches. MONITORS and RUNS are loaded by the flow from what it already has.
-TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA)
+# The tables a run loads. RUNS (the ledger) is written by the run at its end, not extracted.
+TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS)
 
 
 def table_by_name(name: str) -> TableSpec:

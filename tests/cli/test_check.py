@@ -12,19 +12,20 @@ import httpx
 import pytest
 
 from betterstack_etl.check import CheckResult, check_local_folder, check_prefect, run_checks
-from betterstack_etl.settings import Settings
+from betterstack_etl.secret import Secret
+from betterstack_etl.settings import RunParams
 from betterstack_etl.simulator import Simulator
 
 CLI = [sys.executable, "-m", "betterstack_etl.cli"]
 
 
-def _settings(sim: Simulator, lake: Path | str, **env: str) -> Settings:
+def _settings(sim: Simulator, lake: Path | str, **env: str) -> RunParams:
     base = {
         "BETTERSTACK_TOKEN": "sim-token",
         "MONITOR_ID": "all",
         "BETTERSTACK_BASE_URL": sim.base_url,
     }
-    return Settings.from_env({**base, "BETTERSTACK_LAKE_ROOT": str(lake), **env})
+    return RunParams.from_env({**base, "BETTERSTACK_LAKE_ROOT": str(lake), **env})
 
 
 def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
@@ -44,7 +45,7 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
 def test_everything_in_place_is_all_ticks_and_writes_nothing(
     simulator: Simulator, tmp_path: Path
 ) -> None:
-    results = run_checks(_settings(simulator, tmp_path), env={})
+    results = run_checks(_settings(simulator, tmp_path), Secret("sim-token"), env={})
     assert [r.name for r in results] == ["token", "monitors", "destination"]
     assert all(r.ok for r in results), results
     assert _by_name(results)["monitors"].detail == "all: 3 monitor(s)"
@@ -52,8 +53,8 @@ def test_everything_in_place_is_all_ticks_and_writes_nothing(
 
 
 def test_a_bad_token_is_a_cross_with_the_fix(simulator: Simulator, tmp_path: Path) -> None:
-    settings = _settings(simulator, tmp_path, BETTERSTACK_TOKEN="not-the-token")
-    results = _by_name(run_checks(settings, env={}))
+    settings = _settings(simulator, tmp_path)
+    results = _by_name(run_checks(settings, Secret("not-the-token"), env={}))
     assert not results["token"].ok
     assert "401" in results["token"].detail
     assert "BETTERSTACK_TOKEN" in (results["token"].fix or "")
@@ -64,7 +65,7 @@ def test_a_bad_token_is_a_cross_with_the_fix(simulator: Simulator, tmp_path: Pat
 def test_a_monitor_the_token_does_not_see_is_named(simulator: Simulator, tmp_path: Path) -> None:
     known = simulator.world.monitor_ids()[0]
     settings = _settings(simulator, tmp_path, MONITOR_ID=f"{known},999999")
-    results = _by_name(run_checks(settings, env={}))
+    results = _by_name(run_checks(settings, Secret("sim-token"), env={}))
     assert results["token"].ok
     assert not results["monitors"].ok
     assert "999999" in results["monitors"].detail

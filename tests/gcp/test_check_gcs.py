@@ -8,17 +8,18 @@ from typing import Any
 from google.api_core import exceptions as gexc
 
 from betterstack_etl.check import CheckResult, run_checks
-from betterstack_etl.settings import Settings
+from betterstack_etl.secret import Secret
+from betterstack_etl.settings import RunParams
 from betterstack_etl.simulator import Simulator
 
 
-def _settings(sim: Simulator, lake: str, **env: str) -> Settings:
+def _settings(sim: Simulator, lake: str, **env: str) -> RunParams:
     base = {
         "BETTERSTACK_TOKEN": "sim-token",
         "MONITOR_ID": "all",
         "BETTERSTACK_BASE_URL": sim.base_url,
     }
-    return Settings.from_env({**base, "BETTERSTACK_LAKE_ROOT": lake, **env})
+    return RunParams.from_env({**base, "BETTERSTACK_LAKE_ROOT": lake, **env})
 
 
 def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
@@ -47,7 +48,9 @@ def test_bigquery_destination_checks_bucket_dataset_and_connection(
         BETTERSTACK_DESTINATION="bigquery",
         BETTERSTACK_BIGQUERY_CONNECTION_ID="rj-iplanrio.us.biglake",
     )
-    results = _by_name(run_checks(settings, env=env, bigquery_factory=_Datasets))
+    results = _by_name(
+        run_checks(settings, Secret("sim-token"), env=env, bigquery_factory=_Datasets)
+    )
     assert [results[n].ok for n in ("token", "monitors", "bucket", "dataset", "connection")] == [
         True
     ] * 5
@@ -62,7 +65,9 @@ def test_a_missing_bucket_is_a_cross_naming_it(simulator: Simulator, gcs_endpoin
         BETTERSTACK_BIGQUERY_CONNECTION_ID="rj-iplanrio.eu.biglake",
     )
     forbidden = _Datasets(gexc.Forbidden("no"))
-    results = _by_name(run_checks(settings, env=env, bigquery_factory=lambda: forbidden))
+    results = _by_name(
+        run_checks(settings, Secret("sim-token"), env=env, bigquery_factory=lambda: forbidden)
+    )
     assert not results["bucket"].ok
     assert "gs://no-such-bucket-here" in results["bucket"].detail
     assert "gcloud storage buckets create" in (results["bucket"].fix or "")
