@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: run the five benchmarks of issue 6, print a table and one summary.
+"""``python -m benchmarks``: run the benchmarks, print a table and one summary.
 
 Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
 stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.backfill import run_backfill, run_sequential, speedup, warm_up
+from benchmarks.cli import run_cli
 from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
 from benchmarks.hourly import run_hourly
 from benchmarks.merge import measure_merge
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from benchmarks.backfill import BackfillResult, SequentialResult
+    from benchmarks.cli import CliResult
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
     from benchmarks.transform import TransformResult
@@ -83,6 +85,7 @@ def summary_line(
     hourly: HourlyResult,
     merges: list[MergeResult],
     transform: TransformResult,
+    cli: CliResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -90,7 +93,7 @@ def summary_line(
         f"summary: efficiency={ours.efficiency:.3f} speedup={speedup(sequential, ours):.2f} "
         f"throttled={ours.throttled} requests_per_monitor_hourly={hourly.per_monitor:.2f} "
         f"merge_rows_per_s={merges[-1].rows_per_second:.0f} memory_growth={growth:.2f} "
-        f"transform_speedup={ratio}"
+        f"transform_speedup={ratio} hourly_cli_vs_floor={cli.vs_floor:.2f}"
     )
 
 
@@ -138,9 +141,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("transforming…"):
         transform = run_transform(config)
     figures += transform.figures()
+    err.rule("6 the command line: hourly run vs the API floor, a wrong token, demo")
+    with err.status("running betterstack-etl…"):
+        cli = run_cli()
+    figures += cli.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    print(summary_line(ours, sequential, hourly, merges, transform), flush=True)
+    print(summary_line(ours, sequential, hourly, merges, transform, cli), flush=True)
 
 
 if __name__ == "__main__":

@@ -262,7 +262,7 @@ class BetterStackClient:
                 delay = self._next_delay(err, attempt, waited)
                 if delay is None:
                     raise _gave_up(err, attempt) from err.__cause__  # keep the httpx cause
-                log.warning(
+                log.info(  # routine: the final failure, if any, is the one reported
                     "%s; retry %d/%d in %.2fs",
                     err.message,
                     attempt,
