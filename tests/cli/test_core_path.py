@@ -114,7 +114,7 @@ def test_four_runs_at_once_on_one_lake_all_land_without_a_duplicate(
         for spec in TABLES:
             keys = ", ".join(f'"{k}"' for k in (*spec.key, "data_particao"))
             total, distinct = con.execute(
-                f"SELECT count(*), count(DISTINCT ({keys})) FROM {spec.name}"  # noqa: S608
+                f"SELECT count(*), count(DISTINCT ({keys})) FROM {spec.name}"
             ).fetchone() or (0, 0)
             assert total > 0, spec.name
             assert total == distinct, spec.name
