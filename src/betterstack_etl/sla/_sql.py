@@ -313,34 +313,36 @@ def hourly_sql(ref: Callable[[str], str]) -> str:
         "TIMESTAMP_ADD(TIMESTAMP '1970-01-01 00:00:00+00', "
         "INTERVAL DIV(UNIX_MILLIS(`at`), 3600000) HOUR)"
     )
-    window = "OVER (PARTITION BY monitor_id, region, hour)"
+    # data_particao (the UTC date of the hour) is carried through so that a filter on it prunes
+    # the raw table's partitions, also through the window
+    window = "OVER (PARTITION BY monitor_id, region, data_particao, hour)"
     ctes = [
         _monitor_info(ref),
         f"""points AS (
-  SELECT monitor_id, region, {hour} AS hour, response_time
+  SELECT monitor_id, region, data_particao, {hour} AS hour, response_time
   FROM {ref(RESPONSE_TIMES)}
   WHERE monitor_id IS NOT NULL AND response_time IS NOT NULL
 )""",
         f"""ranked AS (
-  SELECT monitor_id, region, hour, response_time,
+  SELECT monitor_id, region, data_particao, hour, response_time,
     PERCENTILE_CONT(response_time, 0.5) {window} AS p50,
     PERCENTILE_CONT(response_time, 0.95) {window} AS p95,
     PERCENTILE_CONT(response_time, 0.99) {window} AS p99
   FROM points
 )""",
         """hourly AS (
-  SELECT monitor_id, region, hour, COUNT(*) AS samples,
+  SELECT monitor_id, region, data_particao, hour, COUNT(*) AS samples,
     AVG(response_time) AS avg_response_time,
     MAX(p50) AS p50_response_time, MAX(p95) AS p95_response_time,
     MAX(p99) AS p99_response_time, MAX(response_time) AS max_response_time
   FROM ranked
-  GROUP BY monitor_id, region, hour
+  GROUP BY monitor_id, region, data_particao, hour
 )""",
     ]
     select = """SELECT h.monitor_id, h.region, h.hour, CAST(h.samples AS INT64) AS samples,
   IF(m.check_frequency > 0, 3600 / m.check_frequency, NULL) AS expected_samples,
   h.avg_response_time, h.p50_response_time, h.p95_response_time, h.p99_response_time,
-  h.max_response_time
+  h.max_response_time, h.data_particao
 FROM hourly AS h
 LEFT JOIN monitor_info AS m ON m.monitor_id = h.monitor_id"""
     return _with(ctes, select)
