@@ -1,4 +1,4 @@
-"""Benchmark 6: what a user waits for at the command line (the embedded default).
+"""Benchmark 7: what a user waits for at the command line (the embedded default).
 
 - ``betterstack-etl run`` for 10 monitors, default window, local lake, a warm disk (one run
   before the measured one), against the simulator at its default latency, in a fresh process as
@@ -46,7 +46,7 @@ class CliResult:
         return self.seconds / self.floor
 
     def figures(self) -> list[Figure]:
-        name = f"6 CLI, {MONITORS} monitors"
+        name = f"7 CLI, {MONITORS} monitors"
         target = 1.3 * self.floor + 1.0
         return [
             Figure(name, "hourly run", f"{self.seconds:.2f} s", f"{self.requests} requests"),
