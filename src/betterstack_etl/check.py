@@ -144,11 +144,12 @@ def check_local_folder(root: str) -> CheckResult:
 
 
 def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
-    from betterstack_etl.lake.gcs import google_errors, parse_gcs_root
+    from betterstack_etl.gcp_errors import GCS, google_errors
+    from betterstack_etl.lake.gcs import parse_gcs_root
 
     try:
         bucket = parse_gcs_root(params.lake_root).bucket
-        with google_errors("checking the bucket", bucket=bucket):
+        with google_errors("checking the bucket", f"gs://{bucket}", GCS):
             held = set(storage.bucket(bucket).test_iam_permissions(list(BUCKET_PERMISSIONS)))
     except BetterStackEtlError as exc:
         return _fail("bucket", exc)
@@ -162,20 +163,21 @@ def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
 def _check_dataset(params: RunParams, bigquery: Any) -> CheckResult:
     from google.api_core import exceptions as gexc
 
+    from betterstack_etl.gcp_errors import BIGQUERY, google_errors
+
     dataset = f"{params.billing_project_id}.{params.dataset_id}"
     try:
-        found = bigquery.get_dataset(dataset)
-    except gexc.NotFound:
+        with google_errors("reading the dataset", dataset, BIGQUERY):
+            try:
+                found = bigquery.get_dataset(dataset)
+            except gexc.NotFound:
+                found = None
+    except BetterStackEtlError as exc:
+        return _fail("dataset", exc)
+    if found is None:
         detail = f"{dataset} does not exist yet: the first run creates it "
         detail += f"(needs bigquery.datasets.create on {params.billing_project_id})"
         return CheckResult("dataset", True, detail)
-    except gexc.Forbidden as exc:
-        fix = "grant the pipeline's account roles/bigquery.dataEditor on the dataset and "
-        fix += f"roles/bigquery.jobUser on {params.billing_project_id}"
-        return CheckResult("dataset", False, f"{dataset}: permission denied ({exc.message})", fix)
-    except (gexc.GoogleAPIError, OSError) as exc:
-        fix = "check BETTERSTACK_BILLING_PROJECT_ID and the network, then retry"
-        return CheckResult("dataset", False, f"{dataset}: {type(exc).__name__}: {exc}"[:300], fix)
     location = getattr(found, "location", None) or params.bigquery_location
     return CheckResult("dataset", True, f"{dataset} reachable (location {location})")
 

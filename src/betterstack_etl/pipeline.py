@@ -42,13 +42,21 @@ import pyarrow.compute as pc
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
 from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retryable
-from betterstack_etl.extract import ExtractRequest, Selection, resolve_monitors
+from betterstack_etl.extract import (
+    Extracted,
+    ExtractRequest,
+    PlanRequest,
+    Selection,
+    TablePlan,
+    extractor,
+    planner,
+    resolve_monitors,
+)
 from betterstack_etl.lake import Staging, open_lake
 from betterstack_etl.progress import LogProgress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from types import TracebackType
 
     from betterstack_etl.lake import Lake, PartitionResult
     from betterstack_etl.progress import Progress
@@ -68,6 +76,7 @@ __all__ = [
     "fetch_table",
     "find_open_rows",
     "merge_table",
+    "plan",
     "publish",
     "resolve_monitors_step",
     "run",
@@ -89,13 +98,15 @@ _OWNER_LOCK: Final = ".owner.lock"
 
 @dataclass(frozen=True, slots=True)
 class StagedTable:
-    """A table's rows for this run, spooled to ``spool`` (a local folder)."""
+    """A table's rows for this run, spooled to ``spool`` (a local folder), and what reading
+    them took (``Extracted``: rows, API answers, records skipped)."""
 
-    table: str
     spool: str
-    rows: int
-    answers: int
-    skipped: tuple[str, ...] = ()
+    extracted: Extracted
+
+    @property
+    def table(self) -> str:
+        return self.extracted.table
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,12 +376,12 @@ def fetch_table(
         open_keys=open_keys,
     )
     try:
-        got = spec.extract(request)
+        got = extractor(spec)(request)
     except BaseException:
         staging.cleanup()
         raise
     log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
-    return StagedTable(spec.name, str(folder), got.rows, got.answers, tuple(got.skipped))
+    return StagedTable(str(folder), got)
 
 
 def merge_table(session: RunSession, staged: StagedTable) -> tuple[PartitionResult, ...]:
@@ -438,12 +449,13 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
             continue
         try:
             partitions = runner.call(merge_table, session, staged)
-            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, partitions)
+            error = None
         except Exception as exc:  # noqa: BLE001
-            error = describe_error(exc)
-            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, error=error)
+            partitions, error = (), describe_error(exc)
         finally:
             shutil.rmtree(staged.spool, ignore_errors=True)
+        got = staged.extracted
+        outcomes[name] = TableOutcome(name, got.rows, got.answers, partitions, error)
     runner.call(publish, session)
     params = session.params
     return RunSummary(
@@ -495,12 +507,7 @@ class InProcess:
     def __enter__(self) -> InProcess:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -524,3 +531,52 @@ def run(
     if raise_on_failure and summary.failures:
         raise RunFailedError(summary.failures)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """What a run would do (``run --dry-run``): after listing the monitors, no data request
+    and no write."""
+
+    monitors: tuple[str, ...]
+    visible: int
+    window: Window
+    tables: tuple[TablePlan, ...]
+    requests_made: int  # the listing (and its pages): the only requests of a dry run
+
+    @property
+    def requests(self) -> int:
+        return sum(t.requests for t in self.tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "monitors": list(self.monitors),
+            "visible_monitors": self.visible,
+            "window": [self.window.start.isoformat(), self.window.end.isoformat()],
+            "requests_made": self.requests_made,
+            "requests_planned": self.requests,
+            "tables": {
+                t.table: {
+                    "requests": t.requests,
+                    "at_least": t.at_least,
+                    "partitions": [d.isoformat() for d in t.partitions],
+                    "note": t.note,
+                }
+                for t in self.tables
+            },
+        }
+
+
+def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) -> RunPlan:
+    """The plan of a run: list the monitors (the one request made), find the rows still open
+    in the lake (a read), and ask each table's declared planner what it would fetch."""
+    with run_session(params, token, spool_root=spool_root) as session:
+        selection = resolve_monitors_step(session)
+        plans = []
+        for spec in params.tables:
+            open_keys = find_open_rows(session, spec, selection)
+            request = PlanRequest(spec, selection, session.window, session.now, open_keys)
+            plans.append(planner(spec)(request))
+        return RunPlan(
+            selection.ids, selection.visible, session.window, tuple(plans), session.requests_sent
+        )

@@ -12,9 +12,8 @@ BigQuery definitions all read these declarations; adding a table is adding one h
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import pyarrow as pa
 
@@ -28,11 +27,6 @@ from betterstack_etl.rules import (
     not_in_future,
     one_of,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from betterstack_etl.extract import Extracted, ExtractRequest
 
 __all__ = [
     "DAILY_SLA",
@@ -68,7 +62,8 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
-    extractor: str  # entry point ``module:function`` of the extraction (no import cycle)
+    extractor: str  # entry point ``module:function`` of its extraction (``extract.extractor``)
+    planner: str  # entry point of what that extraction would ask (``run --dry-run``)
     preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
     open_while_null: str | None = None  # rows with this column null are re-read each run
     rules: tuple[Rule, ...] = ()  # quality gates (rules.py); null key / partition always hold
@@ -77,14 +72,6 @@ class TableSpec:
     def columns(self) -> list[str]:
         return list(self.schema.names)
 
-    @property
-    def extract(self) -> Callable[[ExtractRequest], Extracted]:
-        """The extraction function named by ``extractor``."""
-        module, _, function = self.extractor.partition(":")
-        found: Callable[[ExtractRequest], Extracted] = getattr(
-            importlib.import_module(module), function
-        )
-        return found
 
 
 RESPONSE_TIMES: Final = TableSpec(
@@ -107,6 +94,7 @@ RESPONSE_TIMES: Final = TableSpec(
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
     extractor="betterstack_etl.extract:response_times",
+    planner="betterstack_etl.extract:plan_response_times",
     rules=(
         non_negative(
             "response_time",
@@ -169,6 +157,7 @@ INCIDENTS: Final = TableSpec(
     ),
     description="One row per incident (v3), re-read until resolved.",
     extractor="betterstack_etl.extract:incidents",
+    planner="betterstack_etl.extract:plan_incidents",
     rules=(
         non_negative("duration_seconds"),
         not_before("resolved_at", "started_at", name="resolved_before_started"),
@@ -199,6 +188,7 @@ DAILY_SLA: Final = TableSpec(
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
     extractor="betterstack_etl.extract:daily_sla",
+    planner="betterstack_etl.extract:plan_daily_sla",
     rules=(
         between("availability", 0, 100, name="availability_out_of_range"),
         non_negative(
@@ -241,6 +231,7 @@ MONITORS: Final = TableSpec(
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
     extractor="betterstack_etl.extract:monitors",
+    planner="betterstack_etl.extract:plan_monitors",
     preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
     rules=(non_negative("check_frequency"),),
 )
@@ -275,6 +266,7 @@ RUNS: Final = TableSpec(
     ),
     description="The run ledger: one row per run and table, failed runs included (SPEC §10).",
     extractor="",  # none: not read from the API, the run writes it (ledger.ledger_table)
+    planner="",  # none: not in TABLES, never planned
     preview=("run_id", "table_name", "status", "started_at", "requests", "rows_read", "error"),
     rules=(
         one_of("status", "ok", "failed", name="unknown_status"),
