@@ -79,7 +79,7 @@ class DuckDbSource:
         import duckdb
 
         try:
-            return self._con.execute(sql).fetch_arrow_table()
+            return self._con.execute(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise StorageError(
                 f"the lake could not answer the report's query: {exc}".split("\n")[0],
