@@ -348,7 +348,7 @@ def report(
             billing_project_id=billing_project_id,
             now=clock.utcnow(),
         )
-    err.print(f"report written to {where}", highlight=False)
+    err.print(f"report written to {where}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ from datetime import timedelta
 from html import escape
 from typing import TYPE_CHECKING, Final
 
-from betterstack_etl.report import charts
 from betterstack_etl.report.data import AT_RISK_BUDGET_PCT, MISSING_SAMPLES_PCT, load_report
 from betterstack_etl.report.i18n import formatter
 
@@ -85,6 +84,8 @@ def _badge(fmt: Formatter, status: str) -> str:
 
 
 def _first_screen(data: ReportData, fmt: Formatter) -> list[str]:
+    from betterstack_etl.report import charts  # matplotlib: imported once a report is drawn
+
     options = data.options
     month = fmt.month(options.month)
     if options.month == options.today.replace(day=1):
@@ -154,6 +155,8 @@ def _empty(text: str) -> str:
 
 
 def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list[str]:
+    from betterstack_etl.report import charts
+
     options = data.options
     title = m.name if m.name == m.monitor_id else f"{m.name} ({fmt.t('ids')} {m.monitor_id})"
     parts = [
