@@ -11,12 +11,18 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from betterstack_etl.report.data import MONITORS, MONTHLY, monitor_names, read_monthly
+from betterstack_etl.report.data import (
+    MONITORS,
+    MONTHLY,
+    monitor_names,
+    read_monthly,
+    view_relations,
+)
 from betterstack_etl.report.options import first_of_month
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import date
+    from datetime import date, datetime
 
     from betterstack_etl.report.data import SloSettings
     from betterstack_etl.report.source import ViewSource
@@ -49,17 +55,24 @@ class SloBreach:
 
 
 def slo_breaches(
-    source: ViewSource, *, month: date, options: SloSettings, monitor_ids: Iterable[str] = ()
+    source: ViewSource,
+    *,
+    month: date,
+    options: SloSettings,
+    monitor_ids: Iterable[str] = (),
+    now: datetime | None = None,
 ) -> list[SloBreach]:
     """Monitors whose availability in ``month`` is below ``options.slo_pct``, worst first.
 
     ``options`` carries ``time_zone`` (the views' calendar) and ``slo_pct``; the error budget is
-    the month's length in that time zone × (1 − SLO). Nothing to read: no breach.
+    the month's length in that time zone × (1 − SLO). ``now`` (default: the engine's clock)
+    is the moment the month is seen at. Nothing to read: no breach.
     """
-    if not source.exists(MONTHLY):
+    relation = view_relations(source, options, now).get(MONTHLY)
+    if relation is None:
         return []
     month = first_of_month(month)
-    figures = read_monthly(source, month, options, tuple(monitor_ids))
+    figures = read_monthly(source, month, options, tuple(monitor_ids), relation=relation)
     names = monitor_names(source)[0] if source.exists(MONITORS) else {}
     found = [
         SloBreach(

@@ -3,7 +3,6 @@ tables) through a ``ViewSource``: plain, typed records, no formatting."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
@@ -11,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.report.options import month_bounds
+from betterstack_etl.sla import SlaOptions, view_selects
+from betterstack_etl.sla._sql import expiry_warning_sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -28,7 +29,9 @@ __all__ = [
     "MISSING_SAMPLES_PCT",
     "MONITORS",
     "MONTHLY",
+    "RAW_TABLES",
     "RECONCILIATION",
+    "SLA_VIEWS",
     "DayFigures",
     "Gap",
     "Incident",
@@ -44,6 +47,7 @@ __all__ = [
     "month_seconds",
     "read_monthly",
     "status_of",
+    "view_relations",
 ]
 
 DAILY: Final = "eai_gateway_availability_daily"
@@ -56,9 +60,12 @@ INCIDENTS: Final = "eai_gateway_incidents"
 AT_RISK_BUDGET_PCT: Final = 50.0  # more than half of the month's error budget used: at risk
 MISSING_SAMPLES_PCT: Final = 50.0  # an hour with fewer samples than half the expected: missing
 TOP_INCIDENTS: Final = 10
-# SPEC §8.2: expiry warnings (an SSL certificate or a domain about to expire) are not downtime
-_EXPIRY: Final = re.compile(
-    r"(ssl|tls|certificate|domain)\b.*expir|expir.*(ssl|tls|certificate|domain)", re.I
+SLA_VIEWS: Final = (DAILY, MONTHLY, RECONCILIATION, HOURLY)
+RAW_TABLES: Final = (
+    "eai_gateway_incidents",
+    "eai_gateway_daily_sla",
+    "eai_gateway_response_times",
+    "eai_gateway_monitors",
 )
 
 Status = Literal["within", "at_risk", "breached", "no_data"]
@@ -266,14 +273,33 @@ def month_seconds(month: date, time_zone: str) -> float:
     return (end - start).total_seconds()
 
 
+def view_relations(
+    source: ViewSource, options: SloSettings, now: datetime | None = None
+) -> dict[str, str]:
+    """How to read each SLA view the lake can give, by name: its SELECT (``view_selects``) in
+    parentheses when the raw tables are all there, so the views are computed with the report's
+    time zone, SLO and ``now``; else the view published in the lake, when there is one."""
+    if all(source.exists(name) for name in RAW_TABLES):
+        sla = SlaOptions(time_zone=options.time_zone, slo_pct=options.slo_pct)
+        selects = view_selects(source.dialect, table_ref=source.ref, options=sla, now=now)
+        return {spec.name: f"({select}) AS v" for spec, select in selects}
+    return {name: source.ref(name) for name in SLA_VIEWS if source.exists(name)}
+
+
 def read_monthly(
-    source: ViewSource, month: date, options: SloSettings, ids: Sequence[str] = ()
+    source: ViewSource,
+    month: date,
+    options: SloSettings,
+    ids: Sequence[str] = (),
+    *,
+    relation: str | None = None,
 ) -> dict[str, MonthFigures]:
     """Monitor id → its figures for ``month`` (the monthly view's rows)."""
+    relation = relation or view_relations(source, options)[MONTHLY]
     sql = (
         "SELECT monitor_id, month, time_zone, observed_seconds, downtime_seconds, incidents, "  # noqa: S608
         "availability_pct, longest_incident_seconds, mtta_seconds, mttr_seconds, slo_pct, "
-        f"error_budget_seconds FROM {source.ref(MONTHLY)} "
+        f"error_budget_seconds FROM {relation} "
         f"WHERE month = {_day(month)}{_monitor_filter(ids)}"
     )
     rows = _rows(source.query(sql))
@@ -300,35 +326,16 @@ def monitor_names(source: ViewSource) -> tuple[dict[str, str], dict[str, int]]:
     return names, freq
 
 
-def _known_ids(source: ViewSource, present: set[str]) -> set[str]:
-    known: set[str] = set()
-    for name in (MONITORS, MONTHLY):
-        if name in present:
-            sql = f"SELECT DISTINCT monitor_id FROM {source.ref(name)}"  # noqa: S608
-            known |= {r["monitor_id"] for r in _rows(source.query(sql))}
-    return known
-
-
 def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
     """Everything the report shows for ``options``; ConfigError for an unknown monitor."""
-    wanted = (DAILY, MONTHLY, RECONCILIATION, HOURLY, MONITORS, INCIDENTS)
-    present = {name for name in wanted if source.exists(name)}
-    missing = [name for name in wanted if name not in present]
+    views = view_relations(source, options, options.now)
+    tables = {name for name in (MONITORS, INCIDENTS) if source.exists(name)}
+    missing = [name for name in (*SLA_VIEWS, MONITORS, INCIDENTS)
+               if name not in views and name not in tables]  # fmt: skip
     ids = list(options.monitor_ids)
     if ids:
-        known = _known_ids(source, present)
-        unknown = [i for i in ids if i not in known]
-        if unknown and known:
-            raise ConfigError(
-                f"unknown monitor {', '.join(unknown)}: not in the lake",
-                hint=f"use one of: {', '.join(sorted(known)[:20])}",
-            )
-        if unknown:
-            raise ConfigError(
-                f"unknown monitor {', '.join(unknown)}: the lake has no monitor at all",
-                hint="run the pipeline first, or point --lake-root at the lake",
-            )
-    names, freq = monitor_names(source) if MONITORS in present else ({}, {})
+        _check_monitors(source, ids, views, tables)
+    names, freq = monitor_names(source) if MONITORS in tables else ({}, {})
     monitors: dict[str, MonitorReport] = {}
 
     def get(monitor_id: str) -> MonitorReport:
@@ -336,25 +343,50 @@ def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
             monitors[monitor_id] = MonitorReport(monitor_id, names.get(monitor_id, monitor_id))
         return monitors[monitor_id]
 
-    if MONTHLY in present:
-        for monitor_id, figures in read_monthly(source, options.month, options, ids).items():
-            get(monitor_id).month = figures
-    if DAILY in present:
-        _read_daily(source, options, ids, get)
-    if INCIDENTS in present:
+    if MONTHLY in views:
+        figures = read_monthly(source, options.month, options, ids, relation=views[MONTHLY])
+        for monitor_id, month in figures.items():
+            get(monitor_id).month = month
+    if DAILY in views:
+        _read_daily(source, views[DAILY], options, ids, get)
+    if INCIDENTS in tables:
         _read_incidents(source, options, ids, get)
-    if RECONCILIATION in present:
-        _read_reconciliation(source, options, ids, get)
-    if HOURLY in present:
-        _read_hourly(source, options, ids, get, freq)
+    if RECONCILIATION in views:
+        _read_reconciliation(source, views[RECONCILIATION], options, ids, get)
+    if HOURLY in views:
+        _read_hourly(source, views[HOURLY], options, ids, get, freq)
     ordered = sorted(monitors.values(), key=lambda m: (m.name.casefold(), m.monitor_id))
     return ReportData(options=options, monitors=ordered, missing=missing)
 
 
-def _read_daily(source: ViewSource, options: ReportOptions, ids: Sequence[str], get: Any) -> None:
+def _check_monitors(
+    source: ViewSource, ids: Sequence[str], views: dict[str, str], tables: set[str]
+) -> None:
+    known: set[str] = set()
+    for relation in ([source.ref(MONITORS)] if MONITORS in tables else []) + (
+        [views[MONTHLY]] if MONTHLY in views else []
+    ):
+        sql = f"SELECT DISTINCT monitor_id FROM {relation}"  # noqa: S608
+        known |= {r["monitor_id"] for r in _rows(source.query(sql))}
+    unknown = [i for i in ids if i not in known]
+    if unknown and known:
+        raise ConfigError(
+            f"unknown monitor {', '.join(unknown)}: not in the lake",
+            hint=f"use one of: {', '.join(sorted(known)[:20])}",
+        )
+    if unknown:
+        raise ConfigError(
+            f"unknown monitor {', '.join(unknown)}: the lake has no monitor at all",
+            hint="run the pipeline first, or point --lake-root at the lake",
+        )
+
+
+def _read_daily(
+    source: ViewSource, relation: str, options: ReportOptions, ids: Sequence[str], get: Any
+) -> None:
     sql = (
         "SELECT monitor_id, day, time_zone, downtime_seconds, incidents, availability_pct "  # noqa: S608
-        f"FROM {source.ref(DAILY)} WHERE day >= {_day(options.start)} "
+        f"FROM {relation} WHERE day >= {_day(options.start)} "
         f"AND day <= {_day(min(options.end, options.today))}{_monitor_filter(ids)}"
     )
     rows = _rows(source.query(sql))
@@ -377,13 +409,13 @@ def _read_incidents(
     sql = (
         "SELECT incident_id, monitor_id, started_at, resolved_at, cause "  # noqa: S608
         f"FROM {source.ref(INCIDENTS)} WHERE monitor_id IS NOT NULL "
+        # expiry warnings are not downtime: the views' own rule (SPEC §8.2)
+        f"AND NOT {expiry_warning_sql('cause')} "
         f"AND started_at < {_ts(options.end_utc)} "
         f"AND (resolved_at IS NULL OR resolved_at > {_ts(options.start_utc)}){_monitor_filter(ids)}"
     )
     for row in sorted(_rows(source.query(sql)), key=lambda r: (r["started_at"], r["incident_id"])):
         cause = row["cause"] or ""
-        if _EXPIRY.search(cause):
-            continue
         started = _utc(row["started_at"])
         assert started is not None
         get(row["monitor_id"]).incidents.append(
@@ -392,7 +424,7 @@ def _read_incidents(
 
 
 def _read_reconciliation(
-    source: ViewSource, options: ReportOptions, ids: Sequence[str], get: Any
+    source: ViewSource, relation: str, options: ReportOptions, ids: Sequence[str], get: Any
 ) -> None:
     # the reconciliation is in UTC days: those the period touches
     first = options.start_utc.date()
@@ -400,7 +432,7 @@ def _read_reconciliation(
     sql = (
         "SELECT monitor_id, date, is_complete, api_availability, api_total_downtime, "  # noqa: S608
         "api_number_of_incidents, computed_downtime_seconds, computed_incidents, "
-        f"downtime_diff_seconds, matches FROM {source.ref(RECONCILIATION)} "
+        f"downtime_diff_seconds, matches FROM {relation} "
         f"WHERE date >= {_day(first)} AND date <= {_day(last)}{_monitor_filter(ids)}"
     )
     for row in sorted(_rows(source.query(sql)), key=lambda r: (r["monitor_id"], r["date"])):
@@ -424,6 +456,7 @@ def _read_reconciliation(
 
 def _read_hourly(
     source: ViewSource,
+    relation: str,
     options: ReportOptions,
     ids: Sequence[str],
     get: Any,
@@ -431,7 +464,7 @@ def _read_hourly(
 ) -> None:
     sql = (
         "SELECT monitor_id, region, hour, samples, expected_samples, p50_response_time, "  # noqa: S608
-        f"p95_response_time, p99_response_time FROM {source.ref(HOURLY)} "
+        f"p95_response_time, p99_response_time FROM {relation} "
         f"WHERE hour >= {_ts(options.start_utc)} AND hour < {_ts(options.end_utc)}"
         f"{_monitor_filter(ids)}"
     )

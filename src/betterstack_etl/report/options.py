@@ -46,9 +46,9 @@ def parse_slo(text: str | float) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not 0 < value <= 100:
+    if not 0 < value < 100:
         raise ConfigError(
-            f"bad SLO {text!r}", hint="give a percent above 0 and at most 100, e.g. --slo 99.9"
+            f"bad SLO {text!r}", hint="give a percent strictly between 0 and 100, e.g. --slo 99.9"
         )
     return value
 

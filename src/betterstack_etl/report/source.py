@@ -8,7 +8,7 @@ engine names a view or table in SQL. The report's queries use only SQL both engi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Literal, Protocol, runtime_checkable
 
 from betterstack_etl.errors import ConfigError, StorageError
 
@@ -23,6 +23,11 @@ __all__ = ["BigQuerySource", "DuckDbSource", "ViewSource"]
 @runtime_checkable
 class ViewSource(Protocol):
     """Run SQL over the lake's views (SPEC §8.2) and tables; answer Arrow."""
+
+    @property
+    def dialect(self) -> Literal["duckdb", "bigquery"]:
+        """The engine's SQL dialect."""
+        ...
 
     def ref(self, name: str) -> str:
         """``name`` (a view or table) as this engine's SQL spells it."""
@@ -39,6 +44,8 @@ class ViewSource(Protocol):
 
 class DuckDbSource:
     """The local lake: a read-only connection to ``<lake_root>/betterstack.duckdb``."""
+
+    dialect: Final = "duckdb"
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self._con = connection
@@ -89,6 +96,8 @@ class DuckDbSource:
 
 class BigQuerySource:
     """Production: the views in ``project.dataset`` through a google-cloud-bigquery client."""
+
+    dialect: Final = "bigquery"
 
     def __init__(self, client: bigquery.Client, *, project: str, dataset: str) -> None:
         self._client = client
