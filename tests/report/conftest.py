@@ -35,3 +35,11 @@ def text(html: str) -> str:
     html = re.sub(r"<style>.*?</style>|<title>.*?</title>", " ", html, flags=re.S)
     plain = unescape(re.sub(r"<[^>]+>", " ", html))
     return re.sub(r"[ \t\r\n]+", " ", plain).strip()  # keeps no-break spaces as they are
+
+
+@pytest.fixture(scope="module")
+def simulated_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lake from the simulator with the SLA views published (frozen at ``sim_lake.NOW``)."""
+    from . import sim_lake
+
+    return sim_lake.build(tmp_path_factory.mktemp("sim-lake"))
