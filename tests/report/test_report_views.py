@@ -93,7 +93,7 @@ def test_breaches_match_the_monthly_view(simulated_lake: Path) -> None:
             simulated_lake,
             "SELECT * FROM eai_gateway_availability_monthly "
             "WHERE month = DATE '2026-11-01' AND availability_pct < 99.9",
-        )  # fmt: skip
+        )
     }
     with DuckDbSource.open(simulated_lake) as source:
         found = slo_breaches(source, month=options.month, options=options, now=S.NOW)
