@@ -16,7 +16,7 @@ import pytest
 
 from betterstack_etl.report import DuckDbSource, ReportOptions, render_report, write_report
 
-from . import fixture_lake as F
+from . import sim_lake as S
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -53,13 +53,14 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 def test_the_report_opens_from_a_file_draws_every_chart_and_fetches_nothing(
-    browser: Any, tmp_path: Path
+    browser: Any, simulated_lake: Path, tmp_path: Path
 ) -> None:
     from PIL import Image, ImageStat
 
-    lake = F.build(tmp_path / "lake")
-    with DuckDbSource.open(lake) as source:
-        html = render_report(source, ReportOptions.from_cli(now=F.NOW, lang="pt-BR"))
+    with DuckDbSource.open(simulated_lake) as source:
+        html = render_report(source, ReportOptions.from_cli(now=S.NOW, lang="pt-BR"))
+    drawn = html.count('<svg class="chart"')
+    assert drawn == 10  # budget bars + 3 monitors x (daily, response times, timeline)
     page_file = Path(write_report(html, str(tmp_path / "report.html")))
     requests: list[str] = []
     browser.on("request", lambda request: requests.append(request.url))
@@ -69,7 +70,7 @@ def test_the_report_opens_from_a_file_draws_every_chart_and_fetches_nothing(
     page.goto(page_file.as_uri(), wait_until="load")
     # every chart is an SVG the browser laid out with a size and drawn paths
     charts = page.locator("svg.chart")
-    assert charts.count() == 7
+    assert charts.count() == drawn
     for index in range(charts.count()):
         chart = charts.nth(index)
         box = chart.bounding_box()

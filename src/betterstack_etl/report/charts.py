@@ -86,18 +86,22 @@ def _date_axis(ax: Any, fmt: Formatter, *, with_time: bool) -> None:
 def budget_chart(monitors: Sequence[MonitorReport], fmt: Formatter) -> str:
     """The first screen: error budget used this month, one bar per monitor, by status."""
     with _style():
-        rows = [m for m in monitors if m.month is not None]
+        rows = [(m, m.month) for m in monitors if m.month is not None]
         fig = _figure(8, 0.45 * max(len(rows), 1) + 1.0)
         ax = fig.add_subplot()
-        names = [m.name for m in rows]
-        used = [min(m.month.budget_used_pct, 200.0) for m in rows if m.month is not None]
-        colours = [COLOURS[m.status] for m in rows]
+        names = [m.name for m, _ in rows]
+        used = [min(month.budget_used_pct, 200.0) for _, month in rows]
+        colours = [COLOURS[m.status] for m, _ in rows]
         ax.barh(range(len(rows)), used, color=colours, height=0.6)
+        # the figure at the end of each bar (bars stop at 200 %: the length says no more)
+        for index, (_, month) in enumerate(rows):
+            label = fmt.pct(month.budget_used_pct, 1)
+            ax.text(used[index] + 2, index, label, va="center", fontsize=8)
         ax.set_yticks(range(len(rows)), names)
         ax.invert_yaxis()
         ax.axvline(50, color=COLOURS["at_risk"], linestyle="--", linewidth=1)
         ax.axvline(100, color=COLOURS["breached"], linestyle="--", linewidth=1)
-        ax.set_xlim(0, max([110.0, *[u * 1.05 for u in used]]))
+        ax.set_xlim(0, max([110.0, *[u * 1.2 for u in used]]))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.pct(v, 0)))
         ax.set_xlabel(fmt.t("budget_used"))
         ax.grid(axis="y", visible=False)
@@ -161,7 +165,13 @@ def response_time_chart(rows: Sequence[dict[str, Any]], fmt: Formatter) -> str:
             ax.yaxis.set_major_locator(MaxNLocator(4))
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.number(v)))
         _date_axis(axes[-1], fmt, with_time=True)
-        axes[0].legend(loc="upper left", ncols=max(len(regions), 1), frameon=False, fontsize=8)
+        fig.legend(
+            *axes[0].get_legend_handles_labels(),
+            loc="outside upper center",
+            ncols=max(len(regions), 1),
+            frameon=False,
+            fontsize=8,
+        )
         return _svg(fig, "response-times")
 
 
