@@ -9,9 +9,10 @@ import pytest
 from . import fixture_lake
 
 
-@pytest.fixture
-def lake(tmp_path: Path) -> Path:
-    return fixture_lake.build(tmp_path / "lake")
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture lake (read only by the tests: one per module)."""
+    return fixture_lake.build(tmp_path_factory.mktemp("lake"))
 
 
 def rows(html: str, attribute: str) -> dict[str, list[str]]:

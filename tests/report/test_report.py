@@ -26,11 +26,17 @@ from betterstack_etl.report import (
 from . import fixture_lake as F
 from .conftest import rows, section, text
 
+_RENDERED: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+
 
 def _render(root: Path, **cli: str) -> str:
-    options = ReportOptions.from_cli(now=F.NOW, **cli)
-    with DuckDbSource.open(root) as source:
-        return render_report(source, options)
+    """The report of ``root`` for these options (rendered once per lake and options)."""
+    key = (str(root), tuple(sorted(cli.items())))
+    if key not in _RENDERED:
+        options = ReportOptions.from_cli(now=F.NOW, **cli)
+        with DuckDbSource.open(root) as source:
+            _RENDERED[key] = render_report(source, options)
+    return _RENDERED[key]
 
 
 def _pct(value: float, digits: int, lang: str) -> str:
@@ -236,7 +242,24 @@ def test_slo_breaches_and_their_events(lake: Path) -> None:
     assert event["resource"]["prefect.resource.id"] == "betterstack.monitor.300"
     assert event["payload"]["month"] == "2026-11-01"
     assert event["payload"]["error_budget_remaining_seconds"] == pytest.approx(2592 - 7200)
+
+
+@pytest.mark.slow  # imports Prefect; inside a flow it needs the session's Prefect test server
+def test_breach_events_are_emitted_inside_a_prefect_run_only(
+    lake: Path, prefect_harness: None
+) -> None:
+    from prefect import flow
+
+    options = ReportOptions.from_cli(now=F.NOW)
+    with DuckDbSource.open(lake) as source:
+        breaches = slo_breaches(source, month=F.MONTH, options=options)
     assert emit_slo_breach_events(breaches) == 0  # outside a Prefect run: nothing emitted
+
+    @flow
+    def alerting() -> int:
+        return emit_slo_breach_events(breaches)
+
+    assert alerting() == 1
 
 
 def test_write_report_locally(tmp_path: Path) -> None:

@@ -47,8 +47,9 @@ def test_writes_the_report_for_a_past_month(tmp_path: Path) -> None:
         (["--timezone", "Nowhere/City"], "unknown time zone 'Nowhere/City'"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, args: list[str], needle: str) -> None:
-    lake = F.build(tmp_path / "lake")
+def test_bad_input_is_one_line_and_exit_1(
+    lake: Path, tmp_path: Path, args: list[str], needle: str
+) -> None:
     out = tmp_path / "out.html"
     done = _run(["--out", str(out), "--lake-root", str(lake), *args])
     assert done.returncode == 1
