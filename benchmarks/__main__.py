@@ -1,4 +1,5 @@
-"""``python -m benchmarks``: run the five benchmarks of issue 6, print a table and one summary.
+"""``python -m benchmarks``: run the benchmarks of issue 6 (and the SLA views of issue 10), print
+a table and one summary.
 
 Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
 stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
@@ -20,6 +21,7 @@ from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
 from benchmarks.hourly import run_hourly
 from benchmarks.merge import measure_merge
 from benchmarks.transform import run_transform
+from benchmarks.views import run_views
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
     from benchmarks.transform import TransformResult
+    from benchmarks.views import ViewsResult
 
 
 def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
@@ -83,6 +86,7 @@ def summary_line(
     hourly: HourlyResult,
     merges: list[MergeResult],
     transform: TransformResult,
+    views: ViewsResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -90,7 +94,8 @@ def summary_line(
         f"summary: efficiency={ours.efficiency:.3f} speedup={speedup(sequential, ours):.2f} "
         f"throttled={ours.throttled} requests_per_monitor_hourly={hourly.per_monitor:.2f} "
         f"merge_rows_per_s={merges[-1].rows_per_second:.0f} memory_growth={growth:.2f} "
-        f"transform_speedup={ratio}"
+        f"transform_speedup={ratio} "
+        f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f}"
     )
 
 
@@ -138,9 +143,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("transforming…"):
         transform = run_transform(config)
     figures += transform.figures()
+    err.rule("6 SLA views: 500 monitors × 90 days in DuckDB")
+    with err.status("querying…"):
+        views = run_views()
+    figures += views.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    print(summary_line(ours, sequential, hourly, merges, transform), flush=True)
+    print(summary_line(ours, sequential, hourly, merges, transform, views), flush=True)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ class Sla:
     number_of_incidents: int
     availability: float = 100.0
     is_complete: bool = True
+    extracted_at: datetime | None = None  # when the API answered (None: the day's end)
 
 
 def is_expiry(cause: str | None) -> bool:
@@ -172,6 +173,29 @@ def periods(
             )
             period = next_period(period, grain)
     return rows
+
+
+def reconcile(
+    incidents: list[Inc], monitors: list[Mon], slas: list[Sla], now: datetime
+) -> dict[tuple[str, date], tuple[float, int]]:
+    """(computed downtime seconds, computed incidents) per SLA row: its UTC day as the API saw
+    it when it answered (up to ``extracted_at``), from the monitor's creation."""
+    created = {m.monitor_id: m.created_at for m in sorted(monitors, key=lambda m: m.extracted_at)}
+    out: dict[tuple[str, date], tuple[float, int]] = {}
+    for sla in slas:
+        day_start = datetime.combine(sla.day, time(), tzinfo=UTC)
+        day_end = day_start + timedelta(days=1)
+        begin = max(day_start, created.get(sla.monitor_id) or day_start)
+        end = min(day_end, now, sla.extracted_at or day_end)
+        spans = [
+            (i.started_at, i.resolved_at if i.resolved_at and i.resolved_at <= now else now)
+            for i in incidents
+            if i.monitor_id == sla.monitor_id and i.started_at <= now and not is_expiry(i.cause)
+        ]
+        down = clipped(merge(spans), begin, end) if end > begin else timedelta(0)
+        count = sum(1 for a, b in spans if a < end and (b > begin or (a == b and a >= begin)))
+        out[(sla.monitor_id, sla.day)] = (down.total_seconds(), count)
+    return out
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -4,7 +4,7 @@ load them into DuckDB and read the views back."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -79,6 +79,9 @@ def sla_table(slas: list[Sla]) -> pa.Table:
             "longest_incident": 0,
             "average_incident": 0,
             "is_complete": s.is_complete,
+            "_extracted_at": s.extracted_at
+            or datetime.combine(s.day, datetime.min.time(), tzinfo=UTC)
+            + timedelta(days=1, hours=1),
         }
         for s in slas
     ]

@@ -9,7 +9,8 @@ Monitor ``m-a`` (created long ago; two listing rows, the newer one wins):
 - ``a4`` an SSL expiry warning all day 2026-11-02: not downtime;
 - ``a5`` open since 14:30 UTC on 2026-11-03, and ``a6`` resolved only after ``NOW``: both run
   until ``NOW`` (15:00 UTC, 12:00 in São Paulo: today in progress);
-- SLA rows agree with those incidents except 2026-11-01 UTC, where the API says 120 s more.
+- SLA rows agree with those incidents except 2026-11-01 UTC, where the API says 120 s more;
+  today's provisional row is compared as of 14:55, when the API answered it.
 Monitor ``m-b`` created 2026-11-02 10:00 UTC (mid-period): one incident, no SLA rows.
 A heartbeat incident (no monitor) is ignored. Response times: ``m-a`` us/eu in one hour, and
 an unknown monitor (no check frequency).
@@ -55,7 +56,16 @@ SLAS = [
     Sla("m-a", date(2026, 10, 31), 3600, 1, 95.83),
     Sla("m-a", date(2026, 11, 1), 14400 + 120, 1, 83.19),
     Sla("m-a", date(2026, 11, 2), 7200, 2, 91.67),
-    Sla("m-a", date(2026, 11, 3), 1800, 2, 96.67, is_complete=False),
+    # provisional row of today, answered at 14:55: a5 for 25 min (a6 inside it)
+    Sla(
+        "m-a",
+        date(2026, 11, 3),
+        1500,
+        2,
+        97.1,
+        is_complete=False,
+        extracted_at=t("2026-11-03 14:55"),
+    ),
 ]
 _HOUR = t("2026-11-03 10:00")
 POINTS: list[Point] = [

@@ -101,12 +101,18 @@ def _monitor_info(ref: Callable[[str], str]) -> str:
 
 
 def _period_ctes(ref: Callable[[str], str], now: str, grain: Grain, zone: str) -> list[str]:
-    """CTEs ending in ``periods``: one row per monitor and period of ``grain`` in ``zone``.
+    """CTEs ending in ``periods``: one row per monitor and period of ``grain`` in ``zone``,
+    from the monitor's first period in the lake (not before its creation) to the current one.
 
     ``periods``: monitor_id, monitor_name, period (DATE, first day), period_seconds (its
     whole length), window_start/window_end (the observed part: from creation, up to now),
     observed_ms, downtime_ms, incidents, longest_ms, mtta_ms, mttr_ms."""
     p = _Periods(grain, zone)
+    return _incident_ctes(ref, now) + _calendar_ctes(ref, now, p) + _figure_ctes(p)
+
+
+def _incident_ctes(ref: Callable[[str], str], now: str) -> list[str]:
+    """The monitors' latest listing rows, and their incidents as seen at ``now``."""
     return [
         _monitor_info(ref),
         f"""visible_incidents AS (
@@ -122,6 +128,12 @@ def _period_ctes(ref: Callable[[str], str], now: str, grain: Grain, zone: str) -
   FROM visible_incidents
   WHERE NOT {expiry_warning_sql("cause")}
 )""",
+    ]
+
+
+def _calendar_ctes(ref: Callable[[str], str], now: str, p: _Periods) -> list[str]:
+    """``calendar``: every period of every monitor from its first one in the lake to now."""
+    return [
         f"""first_seen AS (
   SELECT monitor_id, MIN(first_at) AS first_at
   FROM (
@@ -149,6 +161,12 @@ def _period_ctes(ref: Callable[[str], str], now: str, grain: Grain, zone: str) -
   FROM spans AS s
   CROSS JOIN {p.series("s.first_period", p.of(now))} AS period
 )""",
+    ]
+
+
+def _figure_ctes(p: _Periods) -> list[str]:
+    """From ``calendar`` and ``downtime_incidents`` to ``periods`` (see ``_period_ctes``)."""
+    return [
         """ordered AS (
   SELECT incident_id, monitor_id, started_at, ended_at,
     MAX(ended_at) OVER (
@@ -276,7 +294,18 @@ def reconciliation_sql(ref: Callable[[str], str], now: str) -> str:
 FROM {ref(DAILY_SLA)} AS s
 LEFT JOIN periods AS p ON p.monitor_id = s.monitor_id AND p.period = s.`date`
 WHERE s.monitor_id IS NOT NULL"""
-    return _with(_period_ctes(ref, now, "DAY", "UTC"), select)
+    utc = _Periods("DAY", "UTC")
+    calendar = f"""calendar AS (
+  SELECT s.monitor_id, m.monitor_name, s.`date` AS period,
+    TIMESTAMP_DIFF({utc.end("s.`date`")}, {utc.start("s.`date`")}, SECOND) AS period_seconds,
+    GREATEST({utc.start("s.`date`")}, COALESCE(m.created_at, {utc.start("s.`date`")}))
+      AS window_start,
+    LEAST({utc.end("s.`date`")}, {now}, s._extracted_at) AS window_end
+  FROM {ref(DAILY_SLA)} AS s
+  LEFT JOIN monitor_info AS m ON m.monitor_id = s.monitor_id
+  WHERE s.monitor_id IS NOT NULL
+)"""
+    return _with([*_incident_ctes(ref, now), calendar, *_figure_ctes(utc)], select)
 
 
 def hourly_sql(ref: Callable[[str], str]) -> str:
@@ -284,34 +313,36 @@ def hourly_sql(ref: Callable[[str], str]) -> str:
         "TIMESTAMP_ADD(TIMESTAMP '1970-01-01 00:00:00+00', "
         "INTERVAL DIV(UNIX_MILLIS(`at`), 3600000) HOUR)"
     )
-    window = "OVER (PARTITION BY monitor_id, region, hour)"
+    # data_particao (the UTC date of the hour) is carried through so that a filter on it prunes
+    # the raw table's partitions, also through the window
+    window = "OVER (PARTITION BY monitor_id, region, data_particao, hour)"
     ctes = [
         _monitor_info(ref),
         f"""points AS (
-  SELECT monitor_id, region, {hour} AS hour, response_time
+  SELECT monitor_id, region, data_particao, {hour} AS hour, response_time
   FROM {ref(RESPONSE_TIMES)}
   WHERE monitor_id IS NOT NULL AND response_time IS NOT NULL
 )""",
         f"""ranked AS (
-  SELECT monitor_id, region, hour, response_time,
+  SELECT monitor_id, region, data_particao, hour, response_time,
     PERCENTILE_CONT(response_time, 0.5) {window} AS p50,
     PERCENTILE_CONT(response_time, 0.95) {window} AS p95,
     PERCENTILE_CONT(response_time, 0.99) {window} AS p99
   FROM points
 )""",
         """hourly AS (
-  SELECT monitor_id, region, hour, COUNT(*) AS samples,
+  SELECT monitor_id, region, data_particao, hour, COUNT(*) AS samples,
     AVG(response_time) AS avg_response_time,
     MAX(p50) AS p50_response_time, MAX(p95) AS p95_response_time,
     MAX(p99) AS p99_response_time, MAX(response_time) AS max_response_time
   FROM ranked
-  GROUP BY monitor_id, region, hour
+  GROUP BY monitor_id, region, data_particao, hour
 )""",
     ]
     select = """SELECT h.monitor_id, h.region, h.hour, CAST(h.samples AS INT64) AS samples,
   IF(m.check_frequency > 0, 3600 / m.check_frequency, NULL) AS expected_samples,
   h.avg_response_time, h.p50_response_time, h.p95_response_time, h.p99_response_time,
-  h.max_response_time
+  h.max_response_time, h.data_particao
 FROM hourly AS h
 LEFT JOIN monitor_info AS m ON m.monitor_id = h.monitor_id"""
     return _with(ctes, select)

@@ -158,6 +158,8 @@ HOURLY: Final = ViewSpec(
         "p95_response_time": "Percentil 95 (exato) do tempo de resposta, em segundos",
         "p99_response_time": "Percentil 99 (exato) do tempo de resposta, em segundos",
         "max_response_time": "Maior tempo de resposta, em segundos",
+        "data_particao": "Data UTC da hora (a partição de eai_gateway_response_times): filtre "
+        "por ela para ler só as partições necessárias",
     },
 )
 
