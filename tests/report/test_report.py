@@ -271,3 +271,40 @@ def test_write_report_locally(tmp_path: Path) -> None:
         write_report("x", str(tmp_path / "nowhere" / "r.html"))
     with pytest.raises(ConfigError, match="is a folder"):
         write_report("x", str(tmp_path))
+
+
+def test_missing_hours_skip_a_partial_first_hour_and_the_hour_in_progress() -> None:
+    from betterstack_etl.report.data import find_gaps, hours_window
+
+    h = datetime.fromisoformat("2026-11-25T00:00:00+00:00")
+
+    def row(hours: int, region: str, samples: int) -> dict[str, object]:
+        return {"hour": h + timedelta(hours=hours), "region": region, "samples": samples,
+                "expected_samples": 60}  # fmt: skip
+
+    rows_ = [
+        row(0, "us", 12), row(0, "eu", 7),  # the lake's history begins at 00:48: partial
+        row(1, "us", 60), row(1, "eu", 60),
+        row(2, "us", 60),  # eu absent at 02:00
+        row(3, "us", 29), row(3, "eu", 30),  # us under half of 60, eu exactly half (kept)
+        row(4, "us", 5), row(4, "eu", 5),  # 04:00 is still in progress at 04:05
+    ]  # fmt: skip
+    window = hours_window(rows_, h + timedelta(hours=3), None)
+    assert window == (h + timedelta(hours=1), h + timedelta(hours=3))
+    gaps = find_gaps(rows_, window, None)
+    assert [(g.region, g.start.hour, g.hours, g.samples, g.expected) for g in gaps] == [
+        ("eu", 2, 1, 0, None), ("us", 3, 1, 29, 60)]  # fmt: skip
+    # a check frequency fills in the expected samples of an hour without a row
+    assert find_gaps(rows_, window, 60)[0].expected == 60
+
+
+def test_the_report_file_is_readable_like_any_file(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        target = Path(write_report("<html></html>", str(tmp_path / "r.html")))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644

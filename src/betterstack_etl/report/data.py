@@ -41,6 +41,7 @@ __all__ = [
     "ReportData",
     "SloSettings",
     "Status",
+    "hours_window",
     "load_report",
     "monitor_names",
     "month_figures",
@@ -475,11 +476,35 @@ def _read_hourly(
     by_monitor: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_monitor.setdefault(row["monitor_id"], []).append(row)
+    last_ended = options.now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     for monitor_id, own in by_monitor.items():
         report = get(monitor_id)
         report.hourly = own
-        report.hours_window = (min(r["hour"] for r in own), max(r["hour"] for r in own))
-        report.gaps = find_gaps(own, report.hours_window, freq.get(monitor_id))
+        report.hours_window = hours_window(own, last_ended, freq.get(monitor_id))
+        if report.hours_window is not None:
+            report.gaps = find_gaps(own, report.hours_window, freq.get(monitor_id))
+
+
+def _thin(row: dict[str, Any] | None, check_frequency: int | None) -> bool:
+    if row is None:
+        return True
+    expected = row["expected_samples"]
+    if expected is None and check_frequency:
+        expected = 3600 // check_frequency
+    return expected is not None and int(row["samples"]) < expected * MISSING_SAMPLES_PCT / 100
+
+
+def hours_window(
+    rows: Sequence[dict[str, Any]], last_ended: datetime, check_frequency: int | None
+) -> tuple[datetime, datetime] | None:
+    """The hours to look for gaps in: from the first hour with data (the next one when that
+    first hour is thin in every region: the lake's history began mid-hour) to the last hour with
+    data that has ended. None when no such hour."""
+    first = min(r["hour"] for r in rows)
+    if all(_thin(r, check_frequency) for r in rows if r["hour"] == first):
+        first += timedelta(hours=1)
+    last = min(max(r["hour"] for r in rows), last_ended)
+    return (first, last) if first <= last else None
 
 
 def find_gaps(
@@ -501,10 +526,7 @@ def find_gaps(
             if expected is None and check_frequency:
                 expected = 3600 // check_frequency
             samples = int(row["samples"]) if row else 0
-            thin = row is None or (
-                expected is not None and samples < expected * MISSING_SAMPLES_PCT / 100
-            )
-            if thin:
+            if _thin(row, check_frequency):
                 nxt = hour + timedelta(hours=1)
                 exp = None if expected is None else int(expected)
                 if run is None:

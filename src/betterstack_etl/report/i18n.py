@@ -58,7 +58,8 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "contam).",
         "legend_missing": "Hora faltante: hora UTC de uma região sem medições no lago, ou com "
         "menos de {pct} das medições esperadas (3600 / frequência de checagem), entre a "
-        "primeira e a última hora com dados do monitor no período.",
+        "primeira hora completa com dados do monitor no período e a última hora já "
+        "encerrada.",
         "month_of": "Mês",
         "so_far": "até agora",
         "longest": "Maior incidente",
@@ -138,7 +139,7 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "the incidents' intervals (certificate/domain expiry warnings do not count).",
         "legend_missing": "Missing hour: a UTC hour of a region with no sample in the lake, or "
         "fewer than {pct} of the expected samples (3600 / check frequency), between the "
-        "monitor's first and last hour with data in the period.",
+        "monitor's first full hour with data in the period and the last hour that has ended.",
         "month_of": "Month",
         "so_far": "so far",
         "longest": "Longest incident",

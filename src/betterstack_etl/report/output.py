@@ -34,6 +34,9 @@ def write_report(html: str, out: str, *, client: storage.Client | None = None) -
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(html)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would (mkstemp makes it 0600)
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
