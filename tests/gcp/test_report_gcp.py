@@ -4,6 +4,8 @@ report as DuckDB over the same rows, and ``--out gs://…`` uploads it (storage 
 from __future__ import annotations
 
 import importlib.util
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import duckdb
 import pytest
 from google.cloud import bigquery, storage
 
+from betterstack_etl.bigquery import bigquery_schema
 from betterstack_etl.report import (
     BigQuerySource,
     DuckDbSource,
@@ -29,6 +32,14 @@ assert _spec is not None
 assert _spec.loader is not None
 F: Any = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(F)
+
+_sim_spec = importlib.util.spec_from_file_location(
+    "report_sim_lake", Path(__file__).parents[1] / "report" / "sim_lake.py"
+)
+assert _sim_spec is not None
+assert _sim_spec.loader is not None
+S: Any = importlib.util.module_from_spec(_sim_spec)
+_sim_spec.loader.exec_module(S)
 
 _TYPES = {"VARCHAR": "STRING", "DATE": "DATE", "DOUBLE": "FLOAT64", "BIGINT": "INT64",
           "BOOLEAN": "BOOL", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP"}  # fmt: skip
@@ -91,3 +102,47 @@ def test_upload_to_a_missing_bucket_is_a_config_error(gcs_client: storage.Client
         write_report("x", "gs://no-such-bucket-x/r.html", client=gcs_client)
     with pytest.raises(ConfigError, match="names no object"):
         write_report("x", "gs://bucket-only", client=gcs_client)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@pytest.mark.slow
+def test_bigquery_computes_the_views_from_the_raw_tables_like_duckdb(
+    bq_client: bigquery.Client, dataset_id: str, tmp_path: Path
+) -> None:
+    """A lake with the raw tables: both engines compute the SLA views (``view_selects``) with
+    the report's options and clock, and print the same report."""
+    from betterstack_etl.tables import (
+        DAILY_SLA,
+        INCIDENTS,
+        MONITORS,
+        PARTITION_COLUMN,
+        RESPONSE_TIMES,
+    )
+
+    lake = S.build(tmp_path / "lake")
+    bq_client.create_dataset(f"{PROJECT}.{dataset_id}")
+    with DuckDbSource.open(lake) as local:
+        for spec in (INCIDENTS, DAILY_SLA, RESPONSE_TIMES, MONITORS):
+            table = local.query(f"SELECT * FROM {spec.name}")
+            created = bq_client.create_table(bigquery.Table(
+                f"{PROJECT}.{dataset_id}.{spec.name}", schema=[*bigquery_schema(spec.schema), bigquery.SchemaField(PARTITION_COLUMN, "DATE")]))  # fmt: skip
+            rows = [{k: _json_value(v) for k, v in r.items()} for r in table.to_pylist()]
+            assert bq_client.insert_rows_json(created, rows) == []
+        options = ReportOptions.from_cli(now=S.NOW, month="2026-11", lang="en")
+        expected = render_report(local, options)
+    remote = BigQuerySource(bq_client, project=PROJECT, dataset=dataset_id)
+    html = render_report(remote, options)
+    for attribute in ("monitor", "incident", "date", "region"):
+        assert _rows(html, attribute) == _rows(expected, attribute), attribute
+    assert _rows(expected, "monitor")  # there is something to compare
+
+
+def _rows(html: str, attribute: str) -> list[str]:
+    return re.findall(rf'<tr data-{attribute}="[^"]+">.*?</tr>', html, re.S)
