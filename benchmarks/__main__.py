@@ -1,5 +1,4 @@
-"""``python -m benchmarks``: run the benchmarks of issue 6 (and the SLA views of issue 10), print
-a table and one summary.
+"""``python -m benchmarks``: run the benchmarks, print a table and one summary.
 
 Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
 stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.backfill import run_backfill, run_sequential, speedup, warm_up
+from benchmarks.cli import run_cli
 from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
 from benchmarks.hourly import run_hourly
 from benchmarks.merge import measure_merge
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from benchmarks.backfill import BackfillResult, SequentialResult
+    from benchmarks.cli import CliResult
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
     from benchmarks.transform import TransformResult
@@ -87,6 +88,7 @@ def summary_line(
     merges: list[MergeResult],
     transform: TransformResult,
     views: ViewsResult,
+    cli: CliResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -95,7 +97,8 @@ def summary_line(
         f"throttled={ours.throttled} requests_per_monitor_hourly={hourly.per_monitor:.2f} "
         f"merge_rows_per_s={merges[-1].rows_per_second:.0f} memory_growth={growth:.2f} "
         f"transform_speedup={ratio} "
-        f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f}"
+        f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f} "
+        f"hourly_cli_vs_floor={cli.vs_floor:.2f}"
     )
 
 
@@ -147,9 +150,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("querying…"):
         views = run_views()
     figures += views.figures()
+    err.rule("7 the command line: hourly run vs the API floor, a wrong token, demo")
+    with err.status("running betterstack-etl…"):
+        cli = run_cli()
+    figures += cli.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    print(summary_line(ours, sequential, hourly, merges, transform, views), flush=True)
+    print(summary_line(ours, sequential, hourly, merges, transform, views, cli), flush=True)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,15 @@ def _quiet_prefect(verbose: bool) -> None:
         logging.getLogger(name).addFilter(_QuietUserErrors())
 
 
+def _say_failures_once(verbose: bool) -> None:
+    """The run's failure is printed once, by this command; Prefect would say it again for the
+    task run and for the flow run (the server keeps those states and logs anyway). Call it
+    after Prefect configured its logging (on import)."""
+    if not verbose:
+        for name in ("prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _log_level(verbose: bool) -> None:
     """Our own log lines: warnings by default (the progress bars tell the rest), all with -v."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
@@ -144,6 +153,8 @@ def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progre
         if _through_prefect(prefect):
             _quiet_prefect(verbose)
             from betterstack_etl.flow import rj_iplanrio__betterstack_api
+
+            _say_failures_once(verbose)
 
             flow_params = {
                 k: v

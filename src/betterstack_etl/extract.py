@@ -9,6 +9,7 @@ bounded concurrency; the run's request budget inside the client keeps the whole 
 
 from __future__ import annotations
 
+import importlib
 import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ __all__ = [
     "Selection",
     "bounded_map",
     "daily_sla",
+    "extractor",
     "incidents",
     "monitors",
     "resolve_monitors",
@@ -138,6 +140,15 @@ class ExtractRequest:
     workers: int
     progress: Progress
     open_keys: Sequence[str] = ()  # rows still open in the lake (``spec.open_while_null``)
+
+
+def extractor(spec: TableSpec) -> Callable[[ExtractRequest], Extracted]:
+    """The extraction a table's declaration names (``spec.extractor``, ``module:function``)."""
+    module, _, function = spec.extractor.partition(":")
+    found: Callable[[ExtractRequest], Extracted] = getattr(
+        importlib.import_module(module), function
+    )
+    return found
 
 
 def response_times(req: ExtractRequest) -> Extracted:

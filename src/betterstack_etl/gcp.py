@@ -31,7 +31,8 @@ from google.oauth2 import service_account
 from betterstack_etl import constants as C
 from betterstack_etl.bigquery import BigQueryPublisher
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.lake.gcs import CREDENTIALS_HINT, GcsLake, parse_gcs_root
+from betterstack_etl.gcp_errors import CREDENTIALS_HINT
+from betterstack_etl.lake.gcs import GcsLake, parse_gcs_root
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

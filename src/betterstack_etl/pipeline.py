@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
 from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retryable
-from betterstack_etl.extract import ExtractRequest, Selection, resolve_monitors
+from betterstack_etl.extract import ExtractRequest, Selection, extractor, resolve_monitors
 from betterstack_etl.lake import Staging, open_lake
 from betterstack_etl.progress import LogProgress
 
@@ -365,7 +365,7 @@ def fetch_table(
         open_keys=open_keys,
     )
     try:
-        got = spec.extract(request)
+        got = extractor(spec)(request)
     except BaseException:
         staging.cleanup()
         raise

@@ -12,16 +12,10 @@ BigQuery definitions all read these declarations; adding a table is adding one h
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import pyarrow as pa
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from betterstack_etl.extract import Extracted, ExtractRequest
 
 __all__ = [
     "DAILY_SLA",
@@ -56,7 +50,7 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
-    extractor: str  # entry point ``module:function`` of the extraction (no import cycle)
+    extractor: str  # entry point ``module:function`` of its extraction (``extract.extractor``)
     preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
     open_while_null: str | None = None  # rows with this column null are re-read each run
 
@@ -64,14 +58,6 @@ class TableSpec:
     def columns(self) -> list[str]:
         return list(self.schema.names)
 
-    @property
-    def extract(self) -> Callable[[ExtractRequest], Extracted]:
-        """The extraction function named by ``extractor``."""
-        module, _, function = self.extractor.partition(":")
-        found: Callable[[ExtractRequest], Extracted] = getattr(
-            importlib.import_module(module), function
-        )
-        return found
 
 
 RESPONSE_TIMES: Final = TableSpec(

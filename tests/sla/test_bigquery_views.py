@@ -18,7 +18,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
 from betterstack_etl.bigquery import bigquery_schema
-from betterstack_etl.sla import VIEWS, SlaOptions, view_selects
+from betterstack_etl.sla import VIEWS, SlaOptions, bigquery_views, view_selects
 from betterstack_etl.tables import PARTITION_COLUMN
 
 from . import scenario
@@ -72,17 +72,11 @@ def bq_rows(bq_endpoint: str) -> dict[str, list[dict[str, Any]]]:
     for name, table in tables.items():
         _load(bq_client, dataset, name, table)
     results: dict[str, list[dict[str, Any]]] = {}
-    for spec, select in view_selects(
-        "bigquery",
-        table_ref=lambda n: f"`{PROJECT}.{dataset}.{n}`",
-        options=OPTIONS,
-        now=scenario.NOW,
-    ):
-        view = bigquery.Table(f"{PROJECT}.{dataset}.{spec.name}")
-        view.view_query = select
-        bq_client.create_table(view)
-        job = bq_client.query(f"SELECT * FROM `{PROJECT}.{dataset}.{spec.name}`")
-        results[spec.name] = [dict(row.items()) for row in job.result()]
+    for view in bigquery_views(PROJECT, dataset, options=OPTIONS, now=scenario.NOW):
+        created = bq_client.create_table(view)
+        assert created.description == view.description
+        job = bq_client.query(f"SELECT * FROM `{created.full_table_id.replace(':', '.')}`")
+        results[view.table_id] = [dict(row.items()) for row in job.result()]
     return results
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DB_NAME",
+    "DuckDbPublisher",
     "default_db_path",
     "duckdb_type",
     "open_duckdb",
@@ -180,3 +181,17 @@ def _open_error(path: Path, exc: duckdb.Error) -> StorageError:
         hint=f"close other connections to it in this process, or delete {path} "
         "(it only holds views) and run the pipeline again",
     )
+
+
+class DuckDbPublisher:
+    """The local lake's publisher: the views of its DuckDB file (``publish_duckdb_views``)."""
+
+    def __init__(self, root: Path | str, db_path: Path | str | None = None) -> None:
+        self._root = Path(root)
+        self._db_path = db_path
+
+    def __repr__(self) -> str:
+        return f"DuckDbPublisher({str(self._root)!r})"
+
+    def publish(self, specs: Sequence[TableSpec]) -> None:
+        publish_duckdb_views(self._root, specs, self._db_path)

@@ -6,10 +6,10 @@ Generation rules (the API documents none of this; these are our choices):
   ``created_at`` falls in the first half of 2025, so any clock after mid-2025 sees a history.
 - Incidents are generated per (monitor, UTC day) from ``random.Random(f"{seed}:{id}:{day}")``:
   0-3 a day (mean ≈ 0.9), durations from one minute to four hours, so a few cross midnight.
-  Incidents of one monitor never overlap: inside a day each one ends at least a minute before
-  the next starts, and a day drops its incidents that start before the previous day's last
-  incident (which may spill past midnight) has ended. None starts within an hour of the
-  monitor's creation.
+  Without ``sla_edge_cases`` the incidents of one monitor never overlap: inside a day each one
+  ends at least a minute before the next starts, and a day drops its incidents that start
+  before the previous day's last incident (which may spill past midnight) has ended. None
+  starts within an hour of the monitor's creation.
 - An incident's acknowledgement and resolution instants are fixed at generation. What a
   request sees depends on the clock: an incident exists once ``started_at <= now``; its
   ``acknowledged_*``/``resolved_*`` become visible once the clock passes them, so its status

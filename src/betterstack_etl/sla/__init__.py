@@ -15,7 +15,14 @@ from betterstack_etl.sla.options import (
     SlaOptions,
     sla_options_from_env,
 )
-from betterstack_etl.sla.views import VIEWS, Dialect, ViewSpec, create_duckdb_views, view_selects
+from betterstack_etl.sla.views import (
+    VIEWS,
+    Dialect,
+    ViewSpec,
+    bigquery_views,
+    create_duckdb_views,
+    view_selects,
+)
 
 __all__ = [
     "DEFAULT_SLO_PCT",
@@ -26,6 +33,7 @@ __all__ = [
     "Dialect",
     "SlaOptions",
     "ViewSpec",
+    "bigquery_views",
     "create_duckdb_views",
     "sla_options_from_env",
     "view_selects",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import duckdb
+    from google.cloud import bigquery
 
     from betterstack_etl.sla.options import SlaOptions
 
@@ -34,6 +35,7 @@ __all__ = [
     "VIEWS",
     "Dialect",
     "ViewSpec",
+    "bigquery_views",
     "create_duckdb_views",
     "view_selects",
 ]
@@ -268,3 +270,22 @@ def create_duckdb_views(
             )
         created.append(spec.name)
     return created
+
+
+def bigquery_views(
+    project: str, dataset: str, *, options: SlaOptions, now: datetime | None = None
+) -> list[bigquery.Table]:
+    """The five views as ``bigquery.Table`` objects for ``project.dataset`` (``view_query`` and
+    description set), in dependency order: create or update them in that order."""
+    from google.cloud import bigquery
+
+    def ref(name: str) -> str:
+        return f"`{project}.{dataset}.{name}`"
+
+    views = []
+    for spec, select in view_selects("bigquery", table_ref=ref, options=options, now=now):
+        view = bigquery.Table(f"{project}.{dataset}.{spec.name}")
+        view.view_query = select
+        view.description = spec.description
+        views.append(view)
+    return views
