@@ -308,3 +308,15 @@ def test_the_report_file_is_readable_like_any_file(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_public_surface() -> None:
+    import betterstack_etl.report as report
+
+    assert sorted(report.__all__) == sorted([
+        "DEFAULT_SLO", "DEFAULT_TIME_ZONE", "EVENT", "BigQuerySource", "DuckDbSource",
+        "ReportOptions", "SloBreach", "ViewSource", "emit_slo_breach_events", "event_of",
+        "render_report", "slo_breaches", "write_report",
+    ])  # fmt: skip
+    assert all(hasattr(report, name) for name in report.__all__)
+    assert isinstance(DuckDbSource.__new__(DuckDbSource), report.ViewSource)

@@ -3,6 +3,7 @@ tables) through a ``ViewSource``: plain, typed records, no formatting."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
@@ -70,6 +71,7 @@ RAW_TABLES: Final = (
 )
 
 Status = Literal["within", "at_risk", "breached", "no_data"]
+_Get = Callable[[str], "MonitorReport"]  # a monitor's report by id, created on first use
 
 
 class SloSettings(Protocol):
@@ -383,7 +385,7 @@ def _check_monitors(
 
 
 def _read_daily(
-    source: ViewSource, relation: str, options: ReportOptions, ids: Sequence[str], get: Any
+    source: ViewSource, relation: str, options: ReportOptions, ids: Sequence[str], get: _Get
 ) -> None:
     sql = (
         "SELECT monitor_id, day, time_zone, downtime_seconds, incidents, availability_pct "  # noqa: S608
@@ -405,7 +407,7 @@ def _read_daily(
 
 
 def _read_incidents(
-    source: ViewSource, options: ReportOptions, ids: Sequence[str], get: Any
+    source: ViewSource, options: ReportOptions, ids: Sequence[str], get: _Get
 ) -> None:
     sql = (
         "SELECT incident_id, monitor_id, started_at, resolved_at, cause "  # noqa: S608
@@ -425,7 +427,7 @@ def _read_incidents(
 
 
 def _read_reconciliation(
-    source: ViewSource, relation: str, options: ReportOptions, ids: Sequence[str], get: Any
+    source: ViewSource, relation: str, options: ReportOptions, ids: Sequence[str], get: _Get
 ) -> None:
     # the reconciliation is in UTC days: those the period touches
     first = options.start_utc.date()
@@ -460,7 +462,7 @@ def _read_hourly(
     relation: str,
     options: ReportOptions,
     ids: Sequence[str],
-    get: Any,
+    get: _Get,
     freq: dict[str, int],
 ) -> None:
     sql = (
