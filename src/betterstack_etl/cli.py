@@ -355,7 +355,7 @@ def report(
     out: Annotated[str, typer.Option("--out", "-o", help="report.html or gs://bucket/path.html")],
     lake_root: LakeRoot = None,
     month: Annotated[
-        str | None, typer.Option(help="YYYY-MM [default: the month in progress].")
+        str | None, typer.Option(help="YYYY-MM (default: the month in progress).")
     ] = None,
     from_date: Annotated[
         str | None, typer.Option("--from-date", help="First day, YYYY-MM-DD (report time zone).")
@@ -363,14 +363,17 @@ def report(
     to_date: Annotated[
         str | None, typer.Option("--to-date", help="Last day, inclusive (report time zone).")
     ] = None,
-    monitor_id: Monitors = None,
+    monitor_id: Annotated[
+        str | None,
+        typer.Option("--monitor-id", "-m", help="Id or comma-separated ids (default: all)."),
+    ] = None,
     timezone: Annotated[
         str, typer.Option(envvar="BETTERSTACK_REPORT_TIMEZONE", help="Report time zone.")
     ] = "America/Sao_Paulo",
     slo: Annotated[str, typer.Option(envvar="BETTERSTACK_SLO", help="SLO, percent.")] = "99.9",
     lang: Annotated[str, typer.Option(help="pt-BR or en.")] = "pt-BR",
     destination: Annotated[
-        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
     ] = None,
     dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
     billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
