@@ -118,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             ours = run_backfill(config, simulator, lake_root, err)
             figures += ours.figures(config)
             err.rule("2 the same backfill, one request at a time")
-            with request_bars(err):
-                sequential = run_sequential(config, simulator)
+            with request_bars(err) as bars:
+                sequential = run_sequential(config, simulator, bars)
             figures += sequential.figures(ours)
             err.rule("3 hourly run on the backfilled lake")
             hourly = run_hourly(config, simulator, lake_root, err)

@@ -24,12 +24,15 @@ from google.cloud import bigquery
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp_errors import BIGQUERY, google_errors
+from betterstack_etl.lake.duck import SLA_SOURCES
 from betterstack_etl.lake.gcs import parse_gcs_root
+from betterstack_etl.sla import bigquery_views
 from betterstack_etl.tables import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from betterstack_etl.sla import SlaOptions
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
@@ -172,8 +175,10 @@ class BigQueryPublisher:
         lake_root: str,
         location: str = "US",
         connection_id: str | None = None,
+        sla: SlaOptions | None = None,
     ) -> None:
         parse_gcs_root(lake_root)  # fail early on a bad root
+        self._sla = sla
         self._client = client
         self._project = project
         self._dataset = dataset
@@ -204,6 +209,9 @@ class BigQueryPublisher:
             self._ensure_dataset()
             for spec in specs:
                 self._ensure_table(self.definition(spec))
+            if self._sla is not None and {s.name for s in specs} >= SLA_SOURCES:
+                for view in bigquery_views(self._project, self._dataset, options=self._sla):
+                    self._ensure_view(view)
 
     def _ensure_dataset(self) -> None:
         try:
@@ -214,6 +222,26 @@ class BigQueryPublisher:
             dataset.description = "Better Stack Uptime data (betterstack-etl), BigLake over GCS"
             self._client.create_dataset(dataset, exists_ok=True)
             log.info("created dataset %s in %s", self.dataset_ref, self._location)
+
+    def _ensure_view(self, desired: bigquery.Table) -> None:
+        """Create the view, or update its query and description when they changed (a view
+        already there is never dropped: its grants and labels stay)."""
+        try:
+            existing = self._client.get_table(desired.reference)
+        except gexc.NotFound:
+            self._client.create_table(desired, exists_ok=True)
+            log.info("created view %s", desired.reference)
+            return
+        fields = [
+            name
+            for name in ("view_query", "description")
+            if getattr(existing, name) != getattr(desired, name)
+        ]
+        if fields:
+            for name in fields:
+                setattr(existing, name, getattr(desired, name))
+            self._client.update_table(existing, fields)
+            log.info("updated view %s: %s", desired.reference, ", ".join(fields))
 
     def _ensure_table(self, desired: bigquery.Table) -> None:
         try:

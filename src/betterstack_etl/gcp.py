@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
     from google.auth.credentials import Credentials
 
+    from betterstack_etl.sla import SlaOptions
+
 __all__ = [
     "BIGQUERY_ENDPOINT_ENV",
     "CREDENTIALS_ENV",
@@ -157,6 +159,7 @@ def make_gcs_lake(
     location: str = "US",
     credentials_file: str | None = None,
     env: Mapping[str, str] | None = None,
+    sla: SlaOptions | None = None,
 ) -> GcsLake:
     """The production lake: GCS objects under ``lake_root``, published as BigLake tables in
     ``billing_project_id.dataset_id``. Fails fast (ConfigError) on a bad root or no credentials.
@@ -174,5 +177,6 @@ def make_gcs_lake(
         lake_root=lake_root,
         location=location,
         connection_id=connection_id or None,
+        sla=sla,
     )
     return GcsLake(storage_client(config), lake_root, publisher=publisher)

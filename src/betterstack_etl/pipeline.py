@@ -42,13 +42,18 @@ import pyarrow.compute as pc
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
 from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retryable
-from betterstack_etl.extract import ExtractRequest, Selection, extractor, resolve_monitors
+from betterstack_etl.extract import (
+    Extracted,
+    ExtractRequest,
+    Selection,
+    extractor,
+    resolve_monitors,
+)
 from betterstack_etl.lake import Staging, open_lake
 from betterstack_etl.progress import LogProgress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from types import TracebackType
 
     from betterstack_etl.lake import Lake, PartitionResult
     from betterstack_etl.progress import Progress
@@ -89,13 +94,15 @@ _OWNER_LOCK: Final = ".owner.lock"
 
 @dataclass(frozen=True, slots=True)
 class StagedTable:
-    """A table's rows for this run, spooled to ``spool`` (a local folder)."""
+    """A table's rows for this run, spooled to ``spool`` (a local folder), and what reading
+    them took (``Extracted``: rows, API answers, records skipped)."""
 
-    table: str
     spool: str
-    rows: int
-    answers: int
-    skipped: tuple[str, ...] = ()
+    extracted: Extracted
+
+    @property
+    def table(self) -> str:
+        return self.extracted.table
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +377,7 @@ def fetch_table(
         staging.cleanup()
         raise
     log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
-    return StagedTable(spec.name, str(folder), got.rows, got.answers, tuple(got.skipped))
+    return StagedTable(str(folder), got)
 
 
 def merge_table(session: RunSession, staged: StagedTable) -> tuple[PartitionResult, ...]:
@@ -438,12 +445,13 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
             continue
         try:
             partitions = runner.call(merge_table, session, staged)
-            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, partitions)
+            error = None
         except Exception as exc:  # noqa: BLE001
-            error = describe_error(exc)
-            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, error=error)
+            partitions, error = (), describe_error(exc)
         finally:
             shutil.rmtree(staged.spool, ignore_errors=True)
+        got = staged.extracted
+        outcomes[name] = TableOutcome(name, got.rows, got.answers, partitions, error)
     runner.call(publish, session)
     params = session.params
     return RunSummary(
@@ -495,12 +503,7 @@ class InProcess:
     def __enter__(self) -> InProcess:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

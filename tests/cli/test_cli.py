@@ -125,6 +125,22 @@ def test_demo_shows_the_non_empty_tables_then_query_reads_them(tmp_path: Path) -
     )
     assert counts.returncode == 0, counts.stderr
     assert counts.stdout.strip().splitlines()[-1] == "True,True,True"
+    monthly = _run(
+        [
+            "query",
+            "--lake-root",
+            str(lake),
+            "--format",
+            "json",
+            "SELECT * FROM eai_gateway_availability_monthly",
+        ]
+    )
+    assert monthly.returncode == 0, monthly.stderr
+    rows = json.loads(monthly.stdout)
+    assert rows
+    assert {"monitor_id", "month", "availability_pct", "error_budget_remaining_seconds"} <= set(
+        rows[0]
+    )
     bad = _run(["query", "--lake-root", str(lake), "SELECT nope FROM nowhere"])
     assert bad.returncode == 1
     assert "query failed" in bad.stderr
