@@ -203,6 +203,14 @@ def run(
             "(Prefect then starts a temporary local server).",
         ),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List the monitors, then print the plan (requests per table, partitions it "
+            "would merge into) without any data request or write.",
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -213,7 +221,7 @@ def run(
     run goes through the Prefect flow on that server, as the deployments do.
     """
     _log_level(verbose)
-    overrides = {
+    overrides: dict[str, Any] = {
         "from_date": from_date,
         "to_date": to_date,
         "monitors": monitor_id,
@@ -224,6 +232,19 @@ def run(
         "billing_project_id": billing_project_id,
         "base_url": base_url,
     }
+    if dry_run:
+        with _user_errors(verbose):
+            from betterstack_etl import pipeline
+            from betterstack_etl.settings import RunParams, read_token
+
+            the_plan = pipeline.plan(RunParams.from_env(**overrides), read_token())
+        if as_json:
+            out.print_json(json.dumps(the_plan.to_dict()))
+        else:
+            from betterstack_etl.clidisplay import plan_table
+
+            out.print(plan_table(the_plan))
+        return
     with _user_errors(verbose):
         summary = _run(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
     if as_json:

@@ -22,7 +22,9 @@ from betterstack_etl.tables import TABLES
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["RichProgress", "show_lake", "summary_table"]
+    from betterstack_etl.pipeline import RunPlan
+
+__all__ = ["RichProgress", "plan_table", "show_lake", "summary_table"]
 
 
 class RichProgress:
@@ -98,6 +100,24 @@ def summary_table(summary: dict[str, Any]) -> Table:
             )
         if not info["partitions"]:
             table.add_row(name, "–", "", "0", "")
+    return table
+
+
+def plan_table(plan: RunPlan) -> Table:
+    """``run --dry-run``: requests per table and the partitions each would merge into."""
+    table = Table(
+        title=f"plan: {len(plan.monitors)} of {plan.visible} monitor(s), window "
+        f"{plan.window.start} … {plan.window.end}; {plan.requests_made} request(s) made (the "
+        f"listing), about {plan.requests} to come; nothing written",
+    )
+    for column in ("table", "requests", "partitions (data_particao)", "how"):
+        table.add_column(column, justify="right" if column == "requests" else "left")
+    for t in plan.tables:
+        days = t.partitions
+        shown = ", ".join(d.isoformat() for d in days[:3])
+        if len(days) > 3:
+            shown = f"{days[0]} … {days[-1]} ({len(days)})"
+        table.add_row(t.table, f"≥ {t.requests}" if t.at_least else str(t.requests), shown, t.note)
     return table
 
 

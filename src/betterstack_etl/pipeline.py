@@ -45,8 +45,11 @@ from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retry
 from betterstack_etl.extract import (
     Extracted,
     ExtractRequest,
+    PlanRequest,
     Selection,
+    TablePlan,
     extractor,
+    planner,
     resolve_monitors,
 )
 from betterstack_etl.lake import Staging, open_lake
@@ -73,6 +76,7 @@ __all__ = [
     "fetch_table",
     "find_open_rows",
     "merge_table",
+    "plan",
     "publish",
     "resolve_monitors_step",
     "run",
@@ -527,3 +531,52 @@ def run(
     if raise_on_failure and summary.failures:
         raise RunFailedError(summary.failures)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """What a run would do (``run --dry-run``): after listing the monitors, no data request
+    and no write."""
+
+    monitors: tuple[str, ...]
+    visible: int
+    window: Window
+    tables: tuple[TablePlan, ...]
+    requests_made: int  # the listing (and its pages): the only requests of a dry run
+
+    @property
+    def requests(self) -> int:
+        return sum(t.requests for t in self.tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "monitors": list(self.monitors),
+            "visible_monitors": self.visible,
+            "window": [self.window.start.isoformat(), self.window.end.isoformat()],
+            "requests_made": self.requests_made,
+            "requests_planned": self.requests,
+            "tables": {
+                t.table: {
+                    "requests": t.requests,
+                    "at_least": t.at_least,
+                    "partitions": [d.isoformat() for d in t.partitions],
+                    "note": t.note,
+                }
+                for t in self.tables
+            },
+        }
+
+
+def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) -> RunPlan:
+    """The plan of a run: list the monitors (the one request made), find the rows still open
+    in the lake (a read), and ask each table's declared planner what it would fetch."""
+    with run_session(params, token, spool_root=spool_root) as session:
+        selection = resolve_monitors_step(session)
+        plans = []
+        for spec in params.tables:
+            open_keys = find_open_rows(session, spec, selection)
+            request = PlanRequest(spec, selection, session.window, session.now, open_keys)
+            plans.append(planner(spec)(request))
+        return RunPlan(
+            selection.ids, selection.visible, session.window, tuple(plans), session.requests_sent
+        )
