@@ -371,6 +371,56 @@ def query(
         out.print(table)
 
 
+@app.command()
+def report(
+    out: Annotated[str, typer.Option("--out", "-o", help="report.html or gs://bucket/path.html")],
+    lake_root: LakeRoot = None,
+    month: Annotated[
+        str | None, typer.Option(help="YYYY-MM (default: the month in progress).")
+    ] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from-date", help="First day, YYYY-MM-DD (report time zone).")
+    ] = None,
+    to_date: Annotated[
+        str | None, typer.Option("--to-date", help="Last day, inclusive (report time zone).")
+    ] = None,
+    monitor_id: Annotated[
+        str | None,
+        typer.Option("--monitor-id", "-m", help="Id or comma-separated ids (default: all)."),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(envvar="BETTERSTACK_REPORT_TIMEZONE", help="Report time zone.")
+    ] = "America/Sao_Paulo",
+    slo: Annotated[str, typer.Option(envvar="BETTERSTACK_SLO", help="SLO, percent.")] = "99.9",
+    lang: Annotated[str, typer.Option(help="pt-BR or en.")] = "pt-BR",
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
+    ] = None,
+    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
+    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+) -> None:
+    """One self-contained HTML report of the SLA views: availability, budget, incidents."""
+    from betterstack_etl.report.command import run_report
+
+    with _user_errors():
+        where = run_report(
+            out=out,
+            lake_root=lake_root,
+            month=month,
+            from_date=from_date,
+            to_date=to_date,
+            monitor_id=monitor_id,
+            time_zone=timezone,
+            slo=slo,
+            lang=lang,
+            destination=destination,
+            dataset_id=dataset_id,
+            billing_project_id=billing_project_id,
+            now=clock.utcnow(),
+        )
+    err.print(f"report written to {where}", highlight=False, soft_wrap=True)
+
+
 def _version_callback(value: bool) -> None:
     if value:
         from importlib import metadata
@@ -399,7 +449,7 @@ def _options(
 def check(
     monitor_id: Monitors = None,
     destination: Annotated[
-        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
     ] = None,
     lake_root: LakeRoot = None,
     dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,

@@ -79,10 +79,19 @@ class RichProgress:
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
-    """Rows read and written per table and partition."""
+    """Rows read and written per table and partition; monitors below their SLO underneath."""
+    breaches = [
+        f"[bold red]SLO breached[/]: {b['name']} ({b['monitor_id']}) at "
+        f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below {b['slo_pct']:g} % "
+        f"({b['budget_used_pct']:.0f} % of the error budget used)"
+        for b in summary.get("slo_breaches", [])
+    ]
+    notes = [*breaches, *(f"[yellow]warning[/]: {w}" for w in summary.get("warnings", []))]
     table = Table(
         title=f"run {summary['run_id']} → {summary['destination']} {summary['lake_root']}  "
-        f"(window {summary['window'][0]} … {summary['window'][1]})"
+        f"(window {summary['window'][0]} … {summary['window'][1]})",
+        caption="\n".join(notes) or None,
+        caption_justify="left",
     )
     for column in ("table", "data_particao", "rows before", "rows offered", "rows after"):
         table.add_column(column, justify="right" if column.startswith("rows") else "left")

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.lake import Lake, PartitionResult
     from betterstack_etl.progress import Progress
+    from betterstack_etl.report import SloBreach, ViewSource
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams, Window
     from betterstack_etl.tables import TableSpec
@@ -71,6 +72,7 @@ __all__ = [
     "StagedTable",
     "StepRunner",
     "TableOutcome",
+    "check_slo",
     "describe_error",
     "execute",
     "fetch_table",
@@ -141,6 +143,8 @@ class RunSummary:
     monitors: tuple[str, ...]
     tables: tuple[TableOutcome, ...]
     requests: int = 0
+    slo_breaches: tuple[SloBreach, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def failures(self) -> dict[str, str]:
@@ -156,6 +160,19 @@ class RunSummary:
             "finished_at": self.finished_at.isoformat(),
             "monitors": list(self.monitors),
             "requests": self.requests,
+            "slo_breaches": [
+                {
+                    "monitor_id": b.monitor_id,
+                    "name": b.name,
+                    "month": b.month.isoformat(),
+                    "availability_pct": b.availability_pct,
+                    "slo_pct": b.slo_pct,
+                    "budget_used_pct": b.budget_used_pct,
+                    "budget_used_seconds": b.budget_used_seconds,
+                }
+                for b in self.slo_breaches
+            ],
+            "warnings": list(self.warnings),
             "tables": {
                 t.table: {
                     "rows_read": t.rows_read,
@@ -409,6 +426,44 @@ def publish(session: RunSession) -> None:
     session.lake.publish(TABLES)
 
 
+def _view_source(params: RunParams) -> ViewSource:
+    from betterstack_etl.report import BigQuerySource, DuckDbSource
+
+    if params.destination == "bigquery":
+        return BigQuerySource.from_env(
+            project=params.billing_project_id,
+            dataset=params.dataset_id,
+            location=params.bigquery_location,
+        )
+    return DuckDbSource.open(params.lake_root)
+
+
+def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach, ...]:
+    """The run's monitors whose month-to-date availability (report time zone) is below the
+    SLO, read from the published monthly view (SPEC §9)."""
+    from zoneinfo import ZoneInfo
+
+    from betterstack_etl.report import slo_breaches
+
+    options = session.params.sla
+    today = session.now.astimezone(ZoneInfo(options.time_zone)).date()
+    source = _view_source(session.params)
+    found = slo_breaches(
+        source, month=today.replace(day=1), options=options, monitor_ids=monitors, now=session.now
+    )
+    for b in found:
+        log.warning(
+            "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
+            "used",
+            b.name,
+            b.monitor_id,
+            b.availability_pct,
+            b.slo_pct,
+            b.budget_used_pct,
+        )
+    return tuple(found)
+
+
 # -- orchestration ------------------------------------------------------------------------------
 
 
@@ -457,6 +512,12 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         got = staged.extracted
         outcomes[name] = TableOutcome(name, got.rows, got.answers, partitions, error)
     runner.call(publish, session)
+    warnings: list[str] = []
+    try:
+        breaches = runner.call(check_slo, session, selection.ids)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported, not fatal
+        breaches = ()
+        warnings.append(f"SLO check skipped: {describe_error(exc)}")
     params = session.params
     return RunSummary(
         run_id=session.run_id,
@@ -468,6 +529,8 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         monitors=selection.ids,
         tables=tuple(outcomes[s.name] for s in params.tables if s.name in outcomes),
         requests=session.requests_sent,
+        slo_breaches=breaches,
+        warnings=tuple(warnings),
     )
 
 
