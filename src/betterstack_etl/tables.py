@@ -48,6 +48,19 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
+    # Key columns whose hash picks the file of a partition a row lives in (one of
+    # ``file_buckets``); () = one file per partition. A key is never in two files.
+    file_key: tuple[str, ...] = ()
+    file_buckets: int = 64
+    # Rows whose ``open_while_null`` column is null are "open" (re-read until it is set);
+    # the lake keeps a small index of them beside the tables. None: the table has no such rows.
+    open_while_null: str | None = None
+
+    def __post_init__(self) -> None:
+        if not set(self.file_key) <= set(self.key):
+            raise ValueError(f"{self.name}: file_key {self.file_key} must be part of the key")
+        if not 1 <= self.file_buckets <= 4096:
+            raise ValueError(f"{self.name}: file_buckets must be within 1..4096")
 
     @property
     def columns(self) -> list[str]:
@@ -73,6 +86,7 @@ RESPONSE_TIMES: Final = TableSpec(
         ]
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
+    file_key=("monitor_id",),  # memory and rewrites follow one monitor's day (SPEC §3)
 )
 
 INCIDENTS: Final = TableSpec(
@@ -115,6 +129,7 @@ INCIDENTS: Final = TableSpec(
         ]
     ),
     description="One row per incident (v3), re-read until resolved.",
+    open_while_null="resolved_at",
 )
 
 DAILY_SLA: Final = TableSpec(

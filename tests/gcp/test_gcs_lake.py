@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +24,8 @@ from betterstack_etl.tables import DAILY_SLA, RESPONSE_TIMES, TableSpec
 from .conftest import PreconditionClient
 
 DAY = date(2026, 3, 1)
+# the file of monitor "1"'s response times: bucket blake2b-64("1") mod 64, in hex
+RT_FILE = f"p{int.from_bytes(hashlib.blake2b(b'1', digest_size=8).digest(), 'big') % 64:03x}.parquet"
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
@@ -61,6 +65,20 @@ def no_sleep(_: float) -> None:
     return None
 
 
+def after_next_listing(client: PreconditionClient, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once, right after the next listing (a merge's or a read's first look)."""
+    real = client.list_blobs
+    pending = [hook]
+
+    def listing(*args: Any, **kwargs: Any) -> list[Any]:
+        listed = list(real(*args, **kwargs))
+        while pending:
+            pending.pop()()
+        return listed
+
+    client.list_blobs = listing  # type: ignore[method-assign]
+
+
 def test_gcs_lake_is_a_lake(gcs_client: storage.Client, bucket: str) -> None:
     lake = GcsLake(gcs_client, f"gs://{bucket}/raw/")
     assert isinstance(lake, Lake)
@@ -83,7 +101,7 @@ def test_merge_twice_keeps_one_object_with_unique_keys(
     assert (second.rows_before, second.rows_inserted, second.rows_updated) == (2, 1, 1)
     assert (first.attempts, second.attempts) == (1, 1)
     assert names(gcs_client, bucket) == [
-        "raw/eai_gateway_response_times/data_particao=2026-03-01/data.parquet"
+        f"raw/eai_gateway_response_times/data_particao=2026-03-01/{RT_FILE}"
     ]
     table = lake.read_partition(RESPONSE_TIMES, DAY)
     assert table is not None
@@ -154,10 +172,10 @@ def test_creating_a_partition_is_conditional_too(gcs_client: storage.Client, buc
     lake = GcsLake(client, f"gs://{bucket}/raw", sleep=no_sleep)  # type: ignore[arg-type]
     other = GcsLake(gcs_client, f"gs://{bucket}/raw")
 
-    def another_run_creates_it(_: str) -> None:  # we saw no object; now there is one
+    def another_run_creates_it() -> None:  # we saw no object; now there is one
         other.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("eu", 1, 0.5, T0)))
 
-    client.on_get_blob = another_run_creates_it
+    after_next_listing(client, another_run_creates_it)
     result = lake.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("us", 0, 0.1, T0)))
 
     assert (client.preconditions_failed, result.attempts) == (1, 2)
@@ -166,7 +184,7 @@ def test_creating_a_partition_is_conditional_too(gcs_client: storage.Client, buc
     assert sorted(table.column("region").to_pylist()) == ["eu", "us"]
 
 
-def test_an_object_replaced_between_metadata_and_download_is_read_again(
+def test_an_object_replaced_between_listing_and_download_is_read_again(
     gcs_client: storage.Client, bucket: str
 ) -> None:
     client = PreconditionClient(gcs_client, bucket)
@@ -174,10 +192,10 @@ def test_an_object_replaced_between_metadata_and_download_is_read_again(
     other = GcsLake(gcs_client, f"gs://{bucket}/raw")
     lake.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("us", 0, 0.1, T0)))
 
-    def replace_it(_: str) -> None:
+    def replace_it() -> None:
         other.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("eu", 1, 0.5, T0)))
 
-    client.on_get_blob = replace_it
+    after_next_listing(client, replace_it)
     table = lake.read_partition(RESPONSE_TIMES, DAY)
     assert client.preconditions_failed == 1  # the stale download was refused, then re-read
     assert table is not None
@@ -223,7 +241,7 @@ def test_layout_holds_only_partition_objects(gcs_client: storage.Client, bucket:
 
     pattern = re.compile(
         r"^a/b/(eai_gateway_daily_sla|eai_gateway_response_times)"
-        r"/data_particao=\d{4}-\d{2}-\d{2}/data\.parquet$"
+        r"/data_particao=\d{4}-\d{2}-\d{2}/(data|p[0-9a-f]{3})\.parquet$"
     )
     listed = names(gcs_client, bucket)
     assert len(listed) == 4
