@@ -25,7 +25,9 @@ from .conftest import PreconditionClient
 
 DAY = date(2026, 3, 1)
 # the file of monitor "1"'s response times: bucket blake2b-64("1") mod 64, in hex
-RT_FILE = f"p{int.from_bytes(hashlib.blake2b(b'1', digest_size=8).digest(), 'big') % 64:03x}.parquet"
+RT_FILE = (
+    f"p{int.from_bytes(hashlib.blake2b(b'1', digest_size=8).digest(), 'big') % 64:03x}.parquet"
+)
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
@@ -350,3 +352,130 @@ def test_emulator_ignores_generation_preconditions(gcs_client: storage.Client, b
     blob.upload_from_string(b"1", if_generation_match=0)
     blob.upload_from_string(b"2", if_generation_match=0)  # real GCS: 412 Precondition Failed
     assert gcs_client.bucket(bucket).blob("x").download_as_bytes() == b"2"
+
+
+# -- several files per partition, legacy partitions, damaged lakes, the open-rows index --------
+
+
+def monitor_rows(monitor: str, minutes: range, extracted: datetime = T0) -> pa.Table:
+    table = rt_rows(*(("us", m, 0.1, extracted) for m in minutes))
+    return table.set_column(0, "monitor_id", pa.array([monitor] * table.num_rows, pa.string()))
+
+
+def bucket_file(monitor: str) -> str:
+    digest = hashlib.blake2b(monitor.encode(), digest_size=8).digest()
+    return f"p{int.from_bytes(digest, 'big') % 64:03x}.parquet"
+
+
+def test_a_legacy_object_is_rewritten_per_bucket_by_the_next_merge(
+    gcs_client: storage.Client, bucket: str
+) -> None:
+    lake = GcsLake(gcs_client, f"gs://{bucket}/raw")
+    monitors = ["1", "2", "3", "4"]
+    legacy = pa.concat_tables([monitor_rows(m, range(5)) for m in monitors])
+    prefix = "raw/eai_gateway_response_times/data_particao=2026-03-01/"
+    sink = io.BytesIO()
+    pq.write_table(legacy, sink)
+    gcs_client.bucket(bucket).blob(f"{prefix}data.parquet").upload_from_string(sink.getvalue())
+    assert lake.read_partition(RESPONSE_TIMES, DAY).num_rows == 20  # type: ignore[union-attr]
+
+    later = T0 + timedelta(hours=1)
+    result = lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("2", range(4, 6), later))
+    assert (result.rows_before, result.rows_incoming, result.rows_after) == (20, 2, 21)
+    assert names(gcs_client, bucket) == sorted({f"{prefix}{bucket_file(m)}" for m in monitors})
+    table = lake.read_partition(RESPONSE_TIMES, DAY)
+    assert table is not None
+    assert len(set(keys(table, RESPONSE_TIMES))) == table.num_rows == 21
+    # a second merge touches only its monitor's object
+    before = {b.name: b.generation for b in gcs_client.list_blobs(bucket)}
+    lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("3", range(9, 10), later))
+    after = {b.name: b.generation for b in gcs_client.list_blobs(bucket)}
+    assert {n for n in after if after[n] != before[n]} == {f"{prefix}{bucket_file('3')}"}
+
+
+def test_verify_and_quarantine_in_gcs(gcs_client: storage.Client, bucket: str) -> None:
+    lake = GcsLake(gcs_client, f"gs://{bucket}/raw")
+    for monitor in ("1", "2"):
+        lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows(monitor, range(5)))
+    prefix = "raw/eai_gateway_response_times/"
+    b = gcs_client.bucket(bucket)
+    good = b.blob(f"{prefix}data_particao=2026-03-01/{bucket_file('1')}").download_as_bytes()
+    damaged = f"{prefix}data_particao=2026-03-01/{bucket_file('2')}"
+    b.blob(damaged).upload_from_string(good[: len(good) // 2])
+    stray = f"{prefix}data_particao=2026-03-01/data-backup.parquet"
+    b.blob(stray).upload_from_string(good)
+    b.blob(f"{prefix}data_particao=garbage/data.parquet").upload_from_string(good)
+
+    assert lake.read_partition(RESPONSE_TIMES, DAY + timedelta(days=1)) is None
+    assert sum(t.num_rows for t in lake.scan(RESPONSE_TIMES, ["at"])) == 5  # skips the damage
+    with pytest.raises(StorageError, match=re.escape(f"gs://{bucket}/{damaged}")):
+        lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("2", range(6, 7)))
+    assert lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("1", range(6, 7))).rows_after == 6
+
+    problems = lake.verify([RESPONSE_TIMES])
+    assert sorted((p.kind, p.location) for p in problems) == sorted(
+        [
+            ("damaged", f"gs://{bucket}/{damaged}"),
+            ("stray", f"gs://{bucket}/{stray}"),
+            ("bad_folder", f"gs://{bucket}/{prefix}data_particao=garbage"),
+        ]
+    )
+    for problem in problems:
+        assert lake.quarantine(problem).startswith(f"gs://{bucket}/raw/_quarantine/")
+    assert lake.verify([RESPONSE_TIMES]) == []
+    left = [n for n in names(gcs_client, bucket) if n.startswith(prefix)]
+    assert left == [f"{prefix}data_particao=2026-03-01/{bucket_file('1')}"]
+    assert len([n for n in names(gcs_client, bucket) if "/_quarantine/" in n]) == 3
+
+
+class CountingClient:
+    """A storage.Client that counts list and download requests (the rest passes through)."""
+
+    def __init__(self, real: storage.Client) -> None:
+        self._real = real
+        self.requests: list[str] = []
+
+    def bucket(self, name: str) -> Any:
+        real_bucket = self._real.bucket(name)
+        owner = self
+
+        class Bucket:
+            def __getattr__(self, attr: str) -> Any:
+                return getattr(real_bucket, attr)
+
+            def get_blob(self, blob_name: str) -> Any:
+                owner.requests.append(f"get {blob_name}")
+                return real_bucket.get_blob(blob_name)
+
+        return Bucket()
+
+    def list_blobs(self, *args: Any, **kwargs: Any) -> Any:
+        self.requests.append(f"list {kwargs.get('prefix')}")
+        return self._real.list_blobs(*args, **kwargs)
+
+
+def test_open_incident_lookup_costs_the_same_whatever_the_history(
+    gcs_client: storage.Client, bucket: str
+) -> None:
+    from betterstack_etl.tables import INCIDENTS
+
+    def incident(incident_id: str, day: date, resolved: bool) -> pa.Table:
+        started = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
+        row = dict.fromkeys(INCIDENTS.schema.names)
+        row.update(incident_id=incident_id, monitor_id="1", started_at=started, raw="{}",
+                   resolved_at=started + timedelta(hours=1) if resolved else None,
+                   _extracted_at=T0, _run_id="r")  # fmt: skip
+        return pa.Table.from_pylist([row], schema=INCIDENTS.schema)
+
+    counting = CountingClient(gcs_client)
+    lake = GcsLake(counting, f"gs://{bucket}/raw")  # type: ignore[arg-type]
+    costs = []
+    for n in range(40):
+        day = DAY + timedelta(days=n)
+        lake.merge_partition(INCIDENTS, day, incident(f"i{n}", day, resolved=n % 7 != 0))
+        if n in (4, 39):
+            counting.requests.clear()
+            ids = lake.open_incidents(["1"], DAY + timedelta(days=60))
+            assert ids == sorted(f"i{k}" for k in range(0, n + 1, 7))
+            costs.append(list(counting.requests))
+    assert costs[0] == costs[1] == ["get raw/_state/eai_gateway_incidents.open.parquet"]

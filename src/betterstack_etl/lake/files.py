@@ -209,20 +209,32 @@ def _count(store: PartitionStore, stored: StoredFile) -> int:
 
 
 def read_partition_files(
-    store: PartitionStore, spec: TableSpec, columns: Sequence[str] | None = None
+    store: PartitionStore,
+    spec: TableSpec,
+    columns: Sequence[str] | None = None,
+    *,
+    skip_damaged: bool = False,
 ) -> pa.Table | None:
-    """Every row of the partition (legacy rows superseded by their own file left out)."""
+    """Every row of the partition (legacy rows superseded by their own file left out).
+
+    A damaged file raises StorageError, or with ``skip_damaged`` is left out with a warning."""
     files = store.list_files()
     if not files:
         return None
     parts = []
     own = set(files) - {LEGACY_FILE}
     for name in sorted(files):
-        table = store.read(files[name])
+        try:
+            table = store.read(files[name])
+        except StorageError as exc:
+            if not skip_damaged:
+                raise
+            log.warning("skipped: %s", exc)
+            continue
         if name == LEGACY_FILE and spec.file_key:
             table = without_superseded(spec, table, own)
         parts.append(table if columns is None else table.select(list(columns)))
-    return pa.concat_tables(parts)
+    return pa.concat_tables(parts) if parts else None
 
 
 def _backoff(attempt: int) -> float:

@@ -248,9 +248,11 @@ class GcsLake:
         wanted = [c for c in columns if c != PARTITION_COLUMN]
         for partition in self.partitions(spec):
             try:
-                table = read_partition_files(self._store(spec, partition), spec, wanted)
-            except (StorageError, FileChanged) as exc:
-                log.warning("skipped while scanning: %s", exc)
+                table = read_partition_files(
+                    self._store(spec, partition), spec, wanted, skip_damaged=True
+                )
+            except FileChanged as exc:
+                log.warning("skipped while scanning (it changed meanwhile): %s", exc)
                 continue
             if table is None:  # deleted since it was listed
                 continue

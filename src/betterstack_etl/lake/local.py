@@ -139,9 +139,9 @@ class LocalLake:
         for partition in self.partitions(spec):
             store = _FolderStore(spec, self.partition_dir(spec, partition))
             try:
-                table = read_partition_files(store, spec, wanted)
-            except (StorageError, FileChanged) as exc:
-                log.warning("skipped while scanning: %s", exc)
+                table = read_partition_files(store, spec, wanted, skip_damaged=True)
+            except FileChanged as exc:
+                log.warning("skipped while scanning (it changed meanwhile): %s", exc)
                 continue
             if table is None:
                 continue
