@@ -26,8 +26,8 @@ def test_add_writes_to_disk_right_away(tmp_path: Path, b) -> None:
     staging = Staging(RESPONSE_TIMES, tmp_path / "spool")
     staging.add(b.rt(b.hours(b.DAY1, 2) + b.hours(b.DAY2, 1)))
     assert spooled(staging.directory) == [
-        f"2024-03-10/{M1}.parquet/00000000.arrow",
-        f"2024-03-11/{M1}.parquet/00000001.arrow",
+        f"2024-03-10/{M1}.parquet/00000000-2.arrow",  # <add order>-<rows>
+        f"2024-03-11/{M1}.parquet/00000001-1.arrow",
     ]
     staging.add(b.rt(b.hours(b.DAY1, 1)))
     assert len(spooled(staging.directory)) == 3
