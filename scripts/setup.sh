@@ -10,5 +10,5 @@ if ! command -v uv >/dev/null 2>&1; then
     export PATH="$HOME/.local/bin:$PATH"
 fi
 UV="$(command -v uv || echo "$PY -m uv")"
-$UV sync --frozen --python "$PY" ${SETUP_NO_DEV:+--no-dev} >&2
+$UV sync --frozen --compile-bytecode --python "$PY" ${SETUP_NO_DEV:+--no-dev} >&2
 echo "environment ready: $(pwd)/.venv" >&2

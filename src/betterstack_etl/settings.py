@@ -20,6 +20,8 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_MAX_IN_FLIGHT | concurrent requests at most | 4 |
 | BETTERSTACK_TIMEOUT | HTTP timeout per request, seconds | 30 |
 | BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds | 1 |
+| BETTERSTACK_REPORT_TIMEZONE | time zone of the SLA views' days and months | America/Sao_Paulo |
+| BETTERSTACK_SLO | availability objective, percent | 99.9 |
 """
 
 from __future__ import annotations
@@ -33,12 +35,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.secret import Secret
+from betterstack_etl.sla import SlaOptions, sla_options_from_env
 from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ALL_MONITORS", "Settings", "Window", "parse_date", "parse_monitor_ids"]
+__all__ = [
+    "ALL_MONITORS",
+    "RunParams",
+    "Window",
+    "parse_date",
+    "parse_monitor_ids",
+    "read_token",
+]
 
 ALL_MONITORS = "all"
 Destination = Literal["local", "bigquery"]
@@ -110,11 +120,24 @@ def _env_float(env: Mapping[str, str], name: str, default: float, *, minimum: fl
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything one run needs. Build with ``Settings.from_env(...)``."""
+def read_token(env: Mapping[str, str] | None = None) -> Secret:
+    """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production)."""
+    token = (os.environ if env is None else env).get("BETTERSTACK_TOKEN", "").strip()
+    if not token:
+        raise ConfigError(
+            "BETTERSTACK_TOKEN is not set",
+            hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
+            "(Infisical injects it in production)",
+        )
+    return Secret(token)
 
-    token: Secret = field(repr=False)
+
+@dataclass(frozen=True, slots=True)
+class RunParams:
+    """Everything one run needs but the token: frozen, secret-free (safe to log, to pass to
+    a Prefect task, to store). Built once per run with ``RunParams.from_env(...)``; the CLI
+    and the flow build it the same way. The token travels apart (``read_token``)."""
+
     monitors: tuple[str, ...] | Literal["all"]
     base_url: str = C.DEFAULT_BASE_URL
     destination: Destination = "local"
@@ -132,9 +155,10 @@ class Settings:
     max_in_flight: int = C.DEFAULT_MAX_IN_FLIGHT
     timeout: float = 30.0
     retry_base_delay: float = 1.0
+    sla: SlaOptions = field(default_factory=SlaOptions)  # SLA views: time zone and SLO
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> RunParams:
         """Read the environment, then apply non-None ``overrides`` (CLI options, flow
         parameters) given as strings or values, and validate the whole."""
         env = dict(os.environ if env is None else env)
@@ -146,13 +170,6 @@ class Settings:
             value = env.get(var)
             return value if value not in (None, "") else default
 
-        token = env.get("BETTERSTACK_TOKEN", "").strip()
-        if not token:
-            raise ConfigError(
-                "BETTERSTACK_TOKEN is not set",
-                hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
-                "(Infisical injects it in production)",
-            )
         monitors = given.get("monitors")
         parsed_monitors = (
             monitors
@@ -198,8 +215,7 @@ class Settings:
             names = [t.strip() for t in tables_raw.split(",") if t.strip()]
             tables = tuple(dict.fromkeys(table_by_name(n) for n in names))
         retries = int(_env_float(env, "BETTERSTACK_TASK_RETRIES", C.TASK_RETRIES, minimum=0))
-        settings = cls(
-            token=Secret(token),
+        params = cls(
             monitors=parsed_monitors,
             base_url=base_url,
             destination="bigquery" if destination == "bigquery" else "local",
@@ -228,8 +244,11 @@ class Settings:
             ),
             timeout=_env_float(env, "BETTERSTACK_TIMEOUT", 30.0, minimum=0.1),
             retry_base_delay=_env_float(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0, minimum=0),
+            sla=sla_options_from_env(
+                env, time_zone=given.get("report_timezone"), slo_pct=given.get("slo")
+            ),
         )
-        return settings
+        return params
 
     def window(self, now: datetime) -> Window:
         """Incidents/SLA days: the backfill window, or yesterday and today (UTC) by default.

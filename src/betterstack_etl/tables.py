@@ -1,8 +1,10 @@
-"""The tables, declared once as typed data (SPEC §1-§2).
+"""The tables, declared once as typed data (SPEC §1-§2, §8.1).
 
-A ``TableSpec`` is the load contract of one table: its name, its unique key, the column whose
-UTC date gives ``data_particao``, and its Arrow schema. The flow, the transforms, the lakes and
-the BigQuery definitions all read these declarations; adding a table is adding one here.
+A ``TableSpec`` is the whole contract of one table: its name, its unique key, the column whose
+UTC date gives ``data_particao``, its Arrow schema, the extraction that fills it (an entry point
+``module:function`` taking an ``extract.ExtractRequest``), which rows stay open and are re-read
+each run, and the columns a preview shows. The core, the transforms, the lakes, the CLI and the
+BigQuery definitions all read these declarations; adding a table is adding one here.
 
 ``data_particao`` is never a column inside the Parquet files: it is the hive directory
 (``<table>/data_particao=YYYY-MM-DD/``) and readers (DuckDB, BigQuery) expose it as a DATE.
@@ -48,13 +50,15 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
+    extractor: str  # entry point ``module:function`` of its extraction (``extract.extractor``)
+    preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
+    # rows with this column null are re-read each run; the lake keeps an index of them beside
+    # the tables (``lake.openindex``)
+    open_while_null: str | None = None
     # Key columns whose hash picks the file of a partition a row lives in (one of
-    # ``file_buckets``); () = one file per partition. A key is never in two files.
+    # ``file_buckets``, ``lake.layout``); () = one file per partition. A key is in one file.
     file_key: tuple[str, ...] = ()
     file_buckets: int = 64
-    # Rows whose ``open_while_null`` column is null are "open" (re-read until it is set);
-    # the lake keeps a small index of them beside the tables. None: the table has no such rows.
-    open_while_null: str | None = None
 
     def __post_init__(self) -> None:
         if not set(self.file_key) <= set(self.key):
@@ -65,6 +69,7 @@ class TableSpec:
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
 
 
 RESPONSE_TIMES: Final = TableSpec(
@@ -86,6 +91,15 @@ RESPONSE_TIMES: Final = TableSpec(
         ]
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
+    extractor="betterstack_etl.extract:response_times",
+    preview=(
+        "monitor_id",
+        "region",
+        "at",
+        "response_time",
+        "connection_time",
+        "tls_handshake_time",
+    ),
     file_key=("monitor_id",),  # memory and rewrites follow one monitor's day (SPEC §3)
 )
 
@@ -129,6 +143,8 @@ INCIDENTS: Final = TableSpec(
         ]
     ),
     description="One row per incident (v3), re-read until resolved.",
+    extractor="betterstack_etl.extract:incidents",
+    preview=("incident_id", "monitor_id", "cause", "started_at", "status", "duration_seconds"),
     open_while_null="resolved_at",
 )
 
@@ -151,6 +167,15 @@ DAILY_SLA: Final = TableSpec(
         ]
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
+    extractor="betterstack_etl.extract:daily_sla",
+    preview=(
+        "monitor_id",
+        "date",
+        "availability",
+        "total_downtime",
+        "number_of_incidents",
+        "is_complete",
+    ),
 )
 
 MONITORS: Final = TableSpec(
@@ -176,9 +201,11 @@ MONITORS: Final = TableSpec(
     ),
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
+    extractor="betterstack_etl.extract:monitors",
+    preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
 )
 
-TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA)
+TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS)
 
 
 def table_by_name(name: str) -> TableSpec:

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import LakeProblem, PartitionResult
-from betterstack_etl.lake.duck import publish_duckdb_views
+from betterstack_etl.lake.duck import DuckDbPublisher
 from betterstack_etl.lake.files import (
     FileChanged,
     IncomingRows,
@@ -54,6 +54,7 @@ from betterstack_etl.utils.partitions import check_partition, partition_dirname
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
+    from betterstack_etl.lake.base import Publisher
     from betterstack_etl.tables import TableSpec
 
 __all__ = ["DATA_FILE", "LocalLake"]
@@ -78,9 +79,10 @@ class LocalLake:
         db_path: Path | str | None = None,
         lock_timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
+        publisher: Publisher | None = None,
     ) -> None:
         self._root = Path(root).expanduser().absolute()
-        self._db_path = None if db_path is None else Path(db_path)
+        self._publisher = publisher or DuckDbPublisher(self._root, db_path)
         self._lock_timeout = lock_timeout
         self._sleep = sleep
 
@@ -209,7 +211,7 @@ class LocalLake:
         return str(target)
 
     def publish(self, specs: Sequence[TableSpec]) -> None:
-        publish_duckdb_views(self._root, specs, self._db_path)
+        self._publisher.publish(specs)
 
 
 class _Checked:
