@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
@@ -272,19 +273,30 @@ class _LocalReads:
         local_module._IndexFile.load = load  # type: ignore[method-assign]
 
 
-def measure_lookups(day_counts: Sequence[int]) -> list[Lookup]:
-    from betterstack_etl.tasks import open_incidents_before
+def open_incidents_before(lake: Any, before: date) -> list[str]:
+    """The previous lookup (before the index): every partition scanned for open incidents."""
+    found: list[str] = []
+    for part in lake.scan(INCIDENTS, ["incident_id", "started_at", "resolved_at"]):
+        still_open = part.filter(pc.is_null(part.column("resolved_at")))
+        for row in still_open.to_pylist():
+            if row["started_at"].astimezone(UTC).date() < before:
+                found.append(row["incident_id"])
+    return found
 
+
+def measure_lookups(day_counts: Sequence[int]) -> list[Lookup]:
     results: list[Lookup] = []
     reads = _LocalReads()
     with tempfile.TemporaryDirectory(prefix="bench-scale-lookup-") as folder:
         for days in day_counts:
             lake = LocalLake(Path(folder) / f"lake-{days}")
             last = _fill(lake, days)
-            lake.open_incidents(None, last)  # the first lookup after an upgrade builds the index
+            lake.open_keys(
+                INCIDENTS, None, last
+            )  # the first lookup after an upgrade builds the index
             for way, call in (
-                ("index", lambda lk=lake, d=last: lk.open_incidents(None, d)),
-                ("scan", lambda lk=lake, d=last: open_incidents_before(lk, d, None)),
+                ("index", lambda lk=lake, d=last: lk.open_keys(INCIDENTS, None, d)),
+                ("scan", lambda lk=lake, d=last: open_incidents_before(lk, d)),
             ):
                 n, seconds, found = _timed(call, lambda: reads.count)
                 results.append(Lookup("local", days, way, n, seconds, found))
@@ -296,10 +308,10 @@ def measure_lookups(day_counts: Sequence[int]) -> list[Lookup]:
             client.create_bucket(bucket)
             lake = GcsLake(client, f"gs://{bucket}/raw")
             last = _fill(lake, days)
-            lake.open_incidents(None, last)
+            lake.open_keys(INCIDENTS, None, last)
             for way, call in (
-                ("index", lambda lk=lake, d=last: lk.open_incidents(None, d)),
-                ("scan", lambda lk=lake, d=last: open_incidents_before(lk, d, None)),
+                ("index", lambda lk=lake, d=last: lk.open_keys(INCIDENTS, None, d)),
+                ("scan", lambda lk=lake, d=last: open_incidents_before(lk, d)),
             ):
                 n, seconds, found = _timed(call, lambda: requests[0])
                 results.append(Lookup("gcs", days, way, n, seconds, found))

@@ -475,7 +475,7 @@ def test_open_incident_lookup_costs_the_same_whatever_the_history(
         lake.merge_partition(INCIDENTS, day, incident(f"i{n}", day, resolved=n % 7 != 0))
         if n in (4, 39):
             counting.requests.clear()
-            ids = lake.open_incidents(["1"], DAY + timedelta(days=60))
+            ids = lake.open_keys(INCIDENTS, ["1"], DAY + timedelta(days=60))
             assert ids == sorted(f"i{k}" for k in range(0, n + 1, 7))
             costs.append(list(counting.requests))
     assert costs[0] == costs[1] == ["get raw/_state/eai_gateway_incidents.open.parquet"]

@@ -80,7 +80,7 @@ def test_a_truncated_file_fails_only_the_merge_that_touches_it(lake: LocalLake, 
     assert sum(t.num_rows for t in lake.scan(RESPONSE_TIMES, ["at"])) == 11 + 6  # skipped
     # other tables too
     lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["i1"], b.T0, resolved=False))
-    assert lake.open_incidents(None, b.DAY3) == ["i1"]
+    assert lake.open_keys(INCIDENTS, None, b.DAY3) == ["i1"]
 
 
 def test_verify_finds_each_fault_and_quarantine_moves_it_aside(lake: LocalLake, b) -> None:

@@ -63,10 +63,10 @@ def test_lookup_reads_the_index_only_whatever_the_history(
 
     before = FIRST + timedelta(days=30)
     expected = sorted(i for i, d in opened.items() if d < before)
-    assert lake.open_incidents(None, before) == expected == ["o0", "o10", "o20"]
+    assert lake.open_keys(INCIDENTS, None, before) == expected == ["o0", "o10", "o20"]
     m2 = sorted(i for i, d in opened.items() if d < before and int(i[1:]) % 20 != 0)
-    assert lake.open_incidents(["m2"], before) == m2 == ["o10"]
-    assert lake.open_incidents(["m9"], before) == []
+    assert lake.open_keys(INCIDENTS, ["m2"], before) == m2 == ["o10"]
+    assert lake.open_keys(INCIDENTS, ["m9"], before) == []
     assert reads.paths == []  # not one partition file opened
 
 
@@ -80,7 +80,7 @@ def test_a_resolved_incident_leaves_the_index(lake: LocalLake, b) -> None:
         pa.array([later], INCIDENTS.schema.field("_extracted_at").type),
     )
     lake.merge_partition(INCIDENTS, FIRST + timedelta(days=10), resolved)
-    assert lake.open_incidents(None, date(2025, 1, 1)) == ["o0", "o20"]
+    assert lake.open_keys(INCIDENTS, None, date(2025, 1, 1)) == ["o0", "o20"]
     ids = pq.read_table(index_path(lake)).column("incident_id").to_pylist()
     assert sorted(ids) == ["o0", "o20"]
 
@@ -88,10 +88,10 @@ def test_a_resolved_incident_leaves_the_index(lake: LocalLake, b) -> None:
 def test_a_missing_or_unreadable_index_is_rebuilt_from_the_partitions(lake: LocalLake, b) -> None:
     history(lake, b, 25)
     index_path(lake).unlink()
-    assert lake.open_incidents(None, date(2025, 1, 1)) == ["o0", "o10", "o20"]
+    assert lake.open_keys(INCIDENTS, None, date(2025, 1, 1)) == ["o0", "o10", "o20"]
     assert index_path(lake).is_file()
     index_path(lake).write_bytes(b"garbage")
-    assert lake.open_incidents(["m1"], date(2025, 1, 1)) == ["o0", "o20"]
+    assert lake.open_keys(INCIDENTS, ["m1"], date(2025, 1, 1)) == ["o0", "o20"]
 
 
 def test_rebuild_drops_entries_the_partitions_show_resolved(lake: LocalLake, b) -> None:
@@ -99,9 +99,13 @@ def test_rebuild_drops_entries_the_partitions_show_resolved(lake: LocalLake, b) 
     stale = pq.read_table(index_path(lake))
     extra = incident(b, "r3", FIRST + timedelta(days=3), resolved=False)  # resolved in the lake
     pq.write_table(pa.concat_tables([stale, extra.select(stale.column_names)]), index_path(lake))
-    assert lake.open_incidents(None, date(2025, 1, 1)) == ["o0", "o10", "r3"]  # stale: harmless
+    assert lake.open_keys(INCIDENTS, None, date(2025, 1, 1)) == [
+        "o0",
+        "o10",
+        "r3",
+    ]  # stale: harmless
     lake.rebuild_open_index()
-    assert lake.open_incidents(None, date(2025, 1, 1)) == ["o0", "o10"]
+    assert lake.open_keys(INCIDENTS, None, date(2025, 1, 1)) == ["o0", "o10"]
 
 
 def test_an_open_incident_is_indexed_before_its_file_is_written(
@@ -121,6 +125,6 @@ def test_an_open_incident_is_indexed_before_its_file_is_written(
         lake.merge_partition(INCIDENTS, day, incident(b, "new", day, resolved=False))
     monkeypatch.undo()
     # the crash left the index ahead of the data: listed (re-read, harmless), never missed
-    assert lake.open_incidents(None, date(2025, 1, 1)) == ["new", "o0"]
+    assert lake.open_keys(INCIDENTS, None, date(2025, 1, 1)) == ["new", "o0"]
     lake.merge_partition(INCIDENTS, day, incident(b, "new", day, resolved=False))
-    assert lake.open_incidents(None, date(2025, 1, 1)) == ["new", "o0"]
+    assert lake.open_keys(INCIDENTS, None, date(2025, 1, 1)) == ["new", "o0"]

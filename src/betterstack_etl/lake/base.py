@@ -19,10 +19,9 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-    from betterstack_etl.lake.files import IncomingRows
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["Lake", "LakeProblem", "PartitionResult", "Publisher"]
+__all__ = ["FileChanged", "IncomingRows", "Lake", "LakeProblem", "PartitionResult", "Publisher"]
 
 ProblemKind = Literal["damaged", "stray", "bad_folder"]
 
@@ -38,6 +37,18 @@ class LakeProblem:
 
     def __str__(self) -> str:
         return f"{self.table}: {self.kind.replace('_', ' ')} {self.location}: {self.detail}"
+
+
+class FileChanged(Exception):  # internal signal between a store and the merge
+    """The file changed since it was listed or read (a concurrent writer won the race)."""
+
+
+class IncomingRows(Protocol):
+    """Rows offered to one partition, readable one lake file at a time (``lake.layout``)."""
+
+    def files(self) -> list[str]: ...
+
+    def rows(self, name: str) -> pa.Table: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +113,11 @@ class Lake(Protocol):
         """The given columns of every partition, one partition at a time (flat memory)."""
         ...
 
-    def open_incidents(self, monitors: Sequence[str] | None, before: date) -> list[str]:
-        """Ids of incidents still open in the lake that started before ``before`` (UTC date),
-        of ``monitors`` (None: all). Reads the open-rows index only (rebuilt when missing)."""
+    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
+        """Keys of rows of ``spec`` still open in the lake (``spec.open_while_null`` is null:
+        incidents not resolved) whose ``partition_by`` date is before ``before``, of
+        ``monitors`` (None: all), sorted. Reads the open-rows index only (one file or object,
+        rebuilt from the partitions when missing); [] for a table without open rows."""
         ...
 
     def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:

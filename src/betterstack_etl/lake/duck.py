@@ -114,8 +114,12 @@ def _has_data(root: Path, spec: TableSpec) -> bool:
 
 
 SLA_SOURCES: Final = frozenset(
-    {"eai_gateway_incidents", "eai_gateway_daily_sla", "eai_gateway_response_times",
-     "eai_gateway_monitors"}
+    {
+        "eai_gateway_incidents",
+        "eai_gateway_daily_sla",
+        "eai_gateway_response_times",
+        "eai_gateway_monitors",
+    }
 )  # the raw tables the SLA views read
 FINGERPRINT_VIEW: Final = "_betterstack_definitions"
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 import pyarrow as pa
 
 from betterstack_etl.errors import ConcurrentWriteError, StorageError
-from betterstack_etl.lake.base import PartitionResult
+from betterstack_etl.lake.base import FileChanged, IncomingRows, PartitionResult
 from betterstack_etl.lake.layout import LEGACY_FILE, split_by_file, without_superseded
 from betterstack_etl.lake.merge import Merged, merge_rows
 
@@ -49,10 +49,6 @@ log = logging.getLogger(__name__)
 
 _BACKOFF_SECONDS: Final = 0.05
 _BACKOFF_CAP_SECONDS: Final = 2.0
-
-
-class FileChanged(Exception):  # internal signal between a store and the merge
-    """The file changed since it was listed or read (a concurrent writer won the race)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +85,6 @@ class PartitionStore(Protocol):
     def delete(self, stored: StoredFile) -> None:
         """Delete the file if it is still ``stored`` (FileChanged otherwise)."""
         ...
-
-
-class IncomingRows(Protocol):
-    """Rows offered to one partition, readable one file at a time."""
-
-    def files(self) -> list[str]: ...
-
-    def rows(self, name: str) -> pa.Table: ...
 
 
 class TableRows:

@@ -32,10 +32,8 @@ from google.api_core import exceptions as gexc
 from betterstack_etl.errors import ConcurrentWriteError, ConfigError, StorageError
 from betterstack_etl.gcp_errors import GCS
 from betterstack_etl.gcp_errors import google_errors as _google_errors
-from betterstack_etl.lake.base import LakeProblem, PartitionResult
+from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
 from betterstack_etl.lake.files import (
-    FileChanged,
-    IncomingRows,
     StoredFile,
     TableRows,
     merge_partition_files,
@@ -50,7 +48,7 @@ from betterstack_etl.lake.layout import (
     parse_partition_dir,
 )
 from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, index_name
-from betterstack_etl.tables import INCIDENTS, PARTITION_COLUMN, TABLES
+from betterstack_etl.tables import PARTITION_COLUMN, TABLES
 from betterstack_etl.utils.partitions import check_partition, partition_dirname
 
 if TYPE_CHECKING:
@@ -243,10 +241,9 @@ class GcsLake:
         name = self._location.root_object(f"{STATE_DIR}/{index_name(spec)}")
         return OpenIndex(spec, _IndexObject(self, name), lambda cols: self.scan(spec, cols))
 
-    def open_incidents(self, monitors: Sequence[str] | None, before: date) -> list[str]:
-        index = self._index(INCIDENTS)
-        assert index is not None
-        return index.lookup(monitors, before)
+    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
+        index = self._index(spec)
+        return [] if index is None else index.lookup(monitors, before)
 
     def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
         for spec in TABLES if specs is None else specs:

@@ -29,11 +29,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from betterstack_etl.errors import ConcurrentWriteError, StorageError
-from betterstack_etl.lake.base import LakeProblem, PartitionResult
+from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
 from betterstack_etl.lake.duck import DuckDbPublisher
 from betterstack_etl.lake.files import (
-    FileChanged,
-    IncomingRows,
     StoredFile,
     TableRows,
     merge_partition_files,
@@ -48,7 +46,7 @@ from betterstack_etl.lake.layout import (
     write_options,
 )
 from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, index_name
-from betterstack_etl.tables import INCIDENTS, PARTITION_COLUMN, TABLES
+from betterstack_etl.tables import PARTITION_COLUMN, TABLES
 from betterstack_etl.utils.partitions import check_partition, partition_dirname
 
 if TYPE_CHECKING:
@@ -162,10 +160,9 @@ class LocalLake:
         )
         return OpenIndex(spec, store, lambda columns: self.scan(spec, columns))
 
-    def open_incidents(self, monitors: Sequence[str] | None, before: date) -> list[str]:
-        index = self._index(INCIDENTS)
-        assert index is not None
-        return index.lookup(monitors, before)
+    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
+        index = self._index(spec)
+        return [] if index is None else index.lookup(monitors, before)
 
     def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
         for spec in TABLES if specs is None else specs:

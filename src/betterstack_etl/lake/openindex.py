@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from betterstack_etl.errors import ConcurrentWriteError
-from betterstack_etl.lake.files import FileChanged
+from betterstack_etl.lake.base import FileChanged
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
