@@ -405,6 +405,7 @@ def test_verify_and_quarantine_in_gcs(gcs_client: storage.Client, bucket: str) -
     stray = f"{prefix}data_particao=2026-03-01/data-backup.parquet"
     b.blob(stray).upload_from_string(good)
     b.blob(f"{prefix}data_particao=garbage/data.parquet").upload_from_string(good)
+    b.blob(f"{prefix}notes.txt").upload_from_string(b"a file beside the partitions")
 
     assert lake.read_partition(RESPONSE_TIMES, DAY + timedelta(days=1)) is None
     assert sum(t.num_rows for t in lake.scan(RESPONSE_TIMES, ["at"])) == 5  # skips the damage
@@ -418,6 +419,7 @@ def test_verify_and_quarantine_in_gcs(gcs_client: storage.Client, bucket: str) -
             ("damaged", f"gs://{bucket}/{damaged}"),
             ("stray", f"gs://{bucket}/{stray}"),
             ("bad_folder", f"gs://{bucket}/{prefix}data_particao=garbage"),
+            ("stray", f"gs://{bucket}/{prefix}notes.txt"),
         ]
     )
     for problem in problems:
@@ -425,7 +427,7 @@ def test_verify_and_quarantine_in_gcs(gcs_client: storage.Client, bucket: str) -
     assert lake.verify([RESPONSE_TIMES]) == []
     left = [n for n in names(gcs_client, bucket) if n.startswith(prefix)]
     assert left == [f"{prefix}data_particao=2026-03-01/{bucket_file('1')}"]
-    assert len([n for n in names(gcs_client, bucket) if "/_quarantine/" in n]) == 3
+    assert len([n for n in names(gcs_client, bucket) if "/_quarantine/" in n]) == 4
 
 
 class CountingClient:

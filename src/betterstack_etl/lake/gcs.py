@@ -263,9 +263,9 @@ class GcsLake:
                 folder, _, file = name.removeprefix(prefix).partition("/")
                 if is_hidden(folder) or is_hidden(file):
                     continue
-                if parse_partition_dir(folder) is None or not file:
+                if file and parse_partition_dir(folder) is None:
                     bad_folders.setdefault(f"{prefix}{folder}")
-                elif not is_data_file(file) or "/" in file:
+                elif not file or not is_data_file(file) or "/" in file:
                     problems.append(
                         LakeProblem(
                             "stray",
