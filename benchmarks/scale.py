@@ -10,10 +10,11 @@ A. **Merge vs the floor** — a lake already holding ``--merge-rows`` response-t
    ``Staging.commit`` of that spool; ``floor`` = for every file the merge writes, reading the
    existing file and the spooled rows and writing a file of the result's size the same way
    (same encoding, temp + fsync + rename). Median of ``--repeats`` runs each, on fresh copies.
-B. **Peak memory of an hourly run** at 10, 100 and 500 monitors: the flow's own task functions
+B. **Peak memory of an hourly run** at 10, 100 and 500 monitors: the pipeline core
    (``benchmarks.flowrun``) in a fresh subprocess, against the simulator (in this process: its
    memory is not counted) without throttling, into an empty local lake: response times (24 h),
-   incidents and daily SLA for yesterday and today. RSS high-water of the child (``getrusage``).
+   incidents and daily SLA for yesterday and today. RSS high-water of the child (``getrusage``),
+   the higher of two runs per size, and the peak of Arrow's memory pool.
 C. **Open-incident lookup** after 30 and 365 days of incident history (4 incidents a day, one in
    ten left open), locally and in GCS (gcp-storage-emulator, in memory, in this process): the
    index (``lake.open_incidents``) against the previous way, a scan of every partition
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import shutil
 import statistics
@@ -101,7 +103,7 @@ def _floor(lake_dir: Path, spool: Path) -> int:
         folder = lake_dir / RESPONSE_TIMES.name / f"data_particao={day.isoformat()}"
         for staged in sorted(p for p in partition.iterdir() if p.is_dir()):
             for ipc in staged.glob("*.arrow"):
-                with pa.memory_map(str(ipc)) as source:
+                with pa.OSFile(str(ipc)) as source:
                     pa.ipc.open_file(source).read_all()
             existing = pq.read_table(folder / staged.name)
             local_module._write_atomically(existing, folder / staged.name)
@@ -122,6 +124,7 @@ def measure_merge_floor(rows: int, repeats: int) -> MergeFloor:
                 lake_copy, spool_copy = base / f"lake-{kind}-{n}", base / f"spool-{kind}-{n}"
                 shutil.copytree(base / "lake", lake_copy)
                 shutil.copytree(base / "spool", spool_copy)
+                os.sync()  # the copies' dirty pages must not be flushed by the timed fsyncs
                 started = time.perf_counter()
                 if kind == "merge":
                     results = Staging(RESPONSE_TIMES, spool_copy).commit(LocalLake(lake_copy))
@@ -145,6 +148,7 @@ def measure_merge_floor(rows: int, repeats: int) -> MergeFloor:
 class Memory:
     monitors: int
     rss_peak: int
+    arrow_peak: int  # the peak of Arrow's memory pool (where the rows live)
     rows: int
     seconds: float
 
@@ -170,10 +174,12 @@ def hourly_child(base_url: str, lake_root: str) -> dict[str, Any]:
     config = BenchConfig(rate=10_000.0, max_in_flight=4)
     params = flow_params(base_url, lake_root, ["all"], [s.name for s in TABLES], None)
     started = time.perf_counter()
-    run = run_tables(config, params, "bench-scale-hourly", SIM_NOW, console=Console(quiet=True))
+    run_id = f"bench-scale-hourly-{os.getpid()}"
+    run = run_tables(config, params, run_id, SIM_NOW, console=Console(quiet=True))
     return {
         "monitors": len(run.monitors),
         "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "arrow_peak": int(pa.default_memory_pool().max_memory() or 0),
         "rows": run.rows_read,
         "seconds": time.perf_counter() - started,
     }
@@ -428,7 +434,7 @@ def _figures_memory(runs: list[Memory]) -> Iterator[Figure]:
             f"B hourly run, {run.monitors} monitors",
             "peak RSS",
             f"{run.rss_peak / MIB:,.0f} MiB",
-            f"{run.rows:,} rows read, {run.seconds:.0f} s",
+            f"Arrow peak {run.arrow_peak / MIB:,.0f} MiB; {run.rows:,} rows, {run.seconds:.0f} s",
         )
 
 
@@ -469,9 +475,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     memory: list[Memory] = []
     for monitors in options.monitors:
-        err.rule(f"B hourly run, {monitors} monitors (subprocess)")
+        err.rule(f"B hourly run, {monitors} monitors (subprocess, twice: the higher peak)")
         with err.status("running…"):
-            memory.append(measure_memory(monitors))
+            runs = [measure_memory(monitors) for _ in range(2)]
+            memory.append(max(runs, key=lambda m: m.rss_peak))
     figures += _figures_memory(memory)
     memory_ratio = memory[-1].rss_peak / memory[0].rss_peak
     figures.append(

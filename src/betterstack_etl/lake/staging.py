@@ -68,7 +68,8 @@ def _write(table: pa.Table, path: Path) -> None:
 
 
 def _read(path: Path) -> pa.Table:
-    with pa.memory_map(str(path)) as source:
+    # read, not memory-mapped: mapped pages would stay in the process's resident set
+    with pa.OSFile(str(path)) as source:
         return pa.ipc.open_file(source).read_all()
 
 
