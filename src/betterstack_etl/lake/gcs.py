@@ -73,6 +73,7 @@ log = logging.getLogger(__name__)
 DATA_FILE: Final = LEGACY_FILE  # the one file of a table without file_key
 QUARANTINE_DIR: Final = "_quarantine"
 _ROWS: Final = "rows"  # object metadata: the file's row count
+_INDEX_READS: Final = 5
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
 
@@ -421,22 +422,27 @@ class _IndexObject:
         self._where = lake.location.bucket
 
     def load(self) -> tuple[pa.Table | None, int]:
-        with google_errors(f"reading {self._name}", bucket=self._where):
-            blob = self._bucket.get_blob(self._name)
-            if blob is None:
-                return None, 0
-            generation = int(blob.generation)
+        for _ in range(_INDEX_READS):  # replaced between metadata and download: read again
+            with google_errors(f"reading {self._name}", bucket=self._where):
+                blob = self._bucket.get_blob(self._name)
+                if blob is None:
+                    return None, 0
+                generation = int(blob.generation)
+                try:
+                    data = blob.download_as_bytes(if_generation_match=generation)
+                except (gexc.PreconditionFailed, gexc.NotFound):
+                    continue
             try:
-                data = blob.download_as_bytes(if_generation_match=generation)
-            except (gexc.PreconditionFailed, gexc.NotFound):
-                return self.load()
-        try:
-            return pq.read_table(io.BytesIO(data)), generation
-        except (OSError, pa.ArrowException) as exc:
-            log.warning(
-                "gs://%s/%s is unreadable (%s): rebuilding it", self._where, self._name, exc
-            )
-            return None, generation
+                return pq.read_table(io.BytesIO(data)), generation
+            except (OSError, pa.ArrowException) as exc:
+                log.warning(
+                    "gs://%s/%s is unreadable (%s): rebuilding it", self._where, self._name, exc
+                )
+                return None, generation
+        raise ConcurrentWriteError(
+            f"gs://{self._where}/{self._name} kept changing while being read",
+            hint="another run is merging the same table; let it finish and run again",
+        )
 
     def save(self, table: pa.Table, token: int) -> int:
         return _upload(self._bucket, self._name, table, token, self._where)
