@@ -51,6 +51,7 @@ class TableSpec:
     schema: pa.Schema
     description: str
     extractor: str  # entry point ``module:function`` of its extraction (``extract.extractor``)
+    planner: str  # entry point of what that extraction would ask (``run --dry-run``)
     preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
     # rows with this column null are re-read each run; the lake keeps an index of them beside
     # the tables (``lake.openindex``)
@@ -92,6 +93,7 @@ RESPONSE_TIMES: Final = TableSpec(
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
     extractor="betterstack_etl.extract:response_times",
+    planner="betterstack_etl.extract:plan_response_times",
     preview=(
         "monitor_id",
         "region",
@@ -144,6 +146,7 @@ INCIDENTS: Final = TableSpec(
     ),
     description="One row per incident (v3), re-read until resolved.",
     extractor="betterstack_etl.extract:incidents",
+    planner="betterstack_etl.extract:plan_incidents",
     preview=("incident_id", "monitor_id", "cause", "started_at", "status", "duration_seconds"),
     open_while_null="resolved_at",
 )
@@ -168,6 +171,7 @@ DAILY_SLA: Final = TableSpec(
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
     extractor="betterstack_etl.extract:daily_sla",
+    planner="betterstack_etl.extract:plan_daily_sla",
     preview=(
         "monitor_id",
         "date",
@@ -202,6 +206,7 @@ MONITORS: Final = TableSpec(
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
     extractor="betterstack_etl.extract:monitors",
+    planner="betterstack_etl.extract:plan_monitors",
     preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
 )
 

@@ -121,3 +121,31 @@ def test_four_runs_at_once_on_one_lake_all_land_without_a_duplicate(
     finally:
         con.close()
     assert _spools(tmp_path / "tmp") == []
+
+
+def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write(
+    make_simulator: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    sim = make_simulator(SimConfig(seed=9, monitors=3), SystemClock())
+    env = _env(sim, tmp_path / "lake", tmp_path / "tmp")
+    done = subprocess.run(
+        [*CLI, "run", "--dry-run", "--json", "--from-date", "2026-11-01", "--to-date", "2026-11-10"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    plan = json.loads(done.stdout)
+    tables = plan["tables"]
+    # expected from the plan's own definition: 3 monitors × 10 days of SLA, one per monitor
+    assert tables["eai_gateway_daily_sla"]["requests"] == 30
+    assert tables["eai_gateway_daily_sla"]["partitions"][0] == "2026-11-01"
+    assert len(tables["eai_gateway_daily_sla"]["partitions"]) == 10
+    assert tables["eai_gateway_response_times"]["requests"] == 3
+    assert tables["eai_gateway_incidents"]["at_least"] is True
+    assert tables["eai_gateway_monitors"]["requests"] == 0
+    assert set(sim.stats.by_endpoint) == {"/api/v2/monitors"}  # the listing, nothing else
+    assert not (tmp_path / "lake").exists()  # nothing written

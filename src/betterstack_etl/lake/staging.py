@@ -24,8 +24,6 @@ from betterstack_etl.lake.merge import merge_by_key
 from betterstack_etl.utils.partitions import split_by_partition
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from betterstack_etl.lake.base import Lake, PartitionResult
     from betterstack_etl.tables import TableSpec
 
@@ -180,10 +178,5 @@ class Staging:
     def __enter__(self) -> Staging:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.cleanup()
