@@ -44,9 +44,7 @@ def merge_rows(existing: pa.Table | None, incoming: pa.Table | None, spec: Table
     (``incoming`` over ``existing``, a later incoming row over an earlier one). The result has
     exactly ``spec.schema`` and is sorted by the key, so equal inputs give equal files.
     """
-    parts = [
-        t.select(spec.columns).cast(spec.schema) for t in (existing, incoming) if t is not None
-    ]
+    parts = [_typed(t, spec) for t in (existing, incoming) if t is not None]
     before = 0 if existing is None else existing.num_rows
     combined = pa.concat_tables(parts) if parts else spec.schema.empty_table()
     n = combined.num_rows
@@ -78,6 +76,13 @@ def merge_rows(existing: pa.Table | None, incoming: pa.Table | None, spec: Table
 def merge_by_key(existing: pa.Table | None, incoming: pa.Table, spec: TableSpec) -> pa.Table:
     """The rows of :func:`merge_rows` (without the counts)."""
     return merge_rows(existing, incoming, spec).table
+
+
+def _typed(table: pa.Table, spec: TableSpec) -> pa.Table:
+    """``table`` as exactly ``spec.schema`` (no copy when it already is)."""
+    if table.schema.equals(spec.schema, check_metadata=False):
+        return table
+    return table.select(spec.columns).cast(spec.schema)
 
 
 def _sortable(table: pa.Table, key: Sequence[str]) -> pa.Table:
