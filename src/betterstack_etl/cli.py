@@ -291,6 +291,49 @@ def demo(
 
 
 @app.command()
+def repair(
+    lake_root: LakeRoot = None,
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
+) -> None:
+    """Verify every file of the lake, move damaged or stray ones aside (kept, under
+    _quarantine/), rebuild the open-incidents index, and fetch again the days the API still
+    serves (needs BETTERSTACK_TOKEN and MONITOR_ID; without them, nothing is re-read)."""
+    from betterstack_etl.repair import repair as run_repair
+    from betterstack_etl.settings import RunParams, read_token
+
+    _log_level(verbose)
+    overrides: dict[str, Any] = {
+        "lake_root": lake_root,
+        "destination": destination,
+        "base_url": base_url,
+        "monitors": os.environ.get("MONITOR_ID") or "all",
+    }
+    with _user_errors(verbose):
+        params = RunParams.from_env(**overrides)
+        token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
+        report = run_repair(params, token)
+    table = Table(title=f"repair of {params.lake_root}: {len(report.problems)} problem(s)")
+    for column in ("table", "problem", "where it was", "moved to"):
+        table.add_column(column)
+    for problem, where in zip(report.problems, report.moved_to, strict=True):
+        kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
+        table.add_row(problem.table, kind, problem.location, where)
+    out.print(table)
+    refetch = report.refetch
+    if report.summary is not None:
+        names = ", ".join(s.name for s in refetch.tables)
+        out.print(f"re-fetched {names} for {refetch.start} … {refetch.end}")
+    for note in report.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+    if not report.problems:
+        out.print("every file of the lake reads as it should; nothing to repair")
+
+
+@app.command()
 def simulate(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8080,
     host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",

@@ -32,12 +32,10 @@ import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, Protocol, TypeVar
 
 import httpx
-import pyarrow.compute as pc
 
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
@@ -57,6 +55,7 @@ from betterstack_etl.progress import LogProgress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from datetime import datetime
 
     from betterstack_etl.lake import Lake, PartitionResult
     from betterstack_etl.progress import Progress
@@ -353,23 +352,12 @@ def resolve_monitors_step(session: RunSession) -> Selection:
 
 def find_open_rows(session: RunSession, spec: TableSpec, selection: Selection) -> tuple[str, ...]:
     """Keys of rows of ``spec`` still open in the lake (``spec.open_while_null`` is null) that
-    started before the run's window, for the run's monitors: the extraction re-reads them."""
-    column = spec.open_while_null
-    if column is None:
+    started before the run's window, for the run's monitors: the extraction re-reads them.
+    One read of the lake's open-rows index, however long the history (``Lake.open_keys``)."""
+    if spec.open_while_null is None:
         return ()
-    (key,) = spec.key
-    wanted = None if selection.everything else set(selection.ids)
-    start = session.window.start
-    found: list[str] = []
-    for part in session.lake.scan(spec, [key, "monitor_id", spec.partition_by, column]):
-        still_open = part.filter(pc.is_null(part.column(column)))
-        for row in still_open.to_pylist():
-            began: datetime = row[spec.partition_by]
-            if began.astimezone(UTC).date() >= start:
-                continue
-            if wanted is not None and row["monitor_id"] not in wanted:
-                continue
-            found.append(row[key])
+    monitors = None if selection.everything else selection.ids
+    found = session.lake.open_keys(spec, monitors, session.window.start)
     if found:
         log.info("%s: %d row(s) still open in the lake, re-read this run", spec.name, len(found))
     return tuple(found)

@@ -65,8 +65,20 @@ class TableSpec:
     extractor: str  # entry point ``module:function`` of its extraction (``extract.extractor``)
     planner: str  # entry point of what that extraction would ask (``run --dry-run``)
     preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
-    open_while_null: str | None = None  # rows with this column null are re-read each run
+    # rows with this column null are re-read each run; the lake keeps an index of them beside
+    # the tables (``lake.openindex``)
+    open_while_null: str | None = None
+    # Key columns whose hash picks the file of a partition a row lives in (one of
+    # ``file_buckets``, ``lake.layout``); () = one file per partition. A key is in one file.
+    file_key: tuple[str, ...] = ()
+    file_buckets: int = 64
     rules: tuple[Rule, ...] = ()  # quality gates (rules.py); null key / partition always hold
+
+    def __post_init__(self) -> None:
+        if not set(self.file_key) <= set(self.key):
+            raise ValueError(f"{self.name}: file_key {self.file_key} must be part of the key")
+        if not 1 <= self.file_buckets <= 4096:
+            raise ValueError(f"{self.name}: file_buckets must be within 1..4096")
 
     @property
     def columns(self) -> list[str]:
@@ -114,6 +126,7 @@ RESPONSE_TIMES: Final = TableSpec(
         "connection_time",
         "tls_handshake_time",
     ),
+    file_key=("monitor_id",),  # memory and rewrites follow one monitor's day (SPEC §3)
 )
 
 INCIDENTS: Final = TableSpec(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -95,9 +96,12 @@ def test_flow_twice_into_gcs_and_bigquery(
         ]
         folders = Counter(name.split("/")[0] for name in objects)
         assert objects, spec.name
-        assert all(name.endswith("/data.parquet") for name in objects), objects
-        assert set(folders.values()) == {1}  # one object per partition
-        assert len(lake.partitions(spec)) == len(objects)
+        # one object per partition, or one per hash bucket of spec.file_key (lake.layout)
+        single = "data.parquet" if not spec.file_key else r"p[0-9a-f]{3}\.parquet"
+        assert all(re.fullmatch(rf"data_particao=[\d-]+/{single}", n) for n in objects), objects
+        if not spec.file_key:
+            assert set(folders.values()) == {1}
+        assert len(lake.partitions(spec)) == len(folders)
         for partition in lake.partitions(spec):
             table = lake.read_partition(spec, partition)
             assert table is not None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +24,10 @@ from betterstack_etl.tables import DAILY_SLA, RESPONSE_TIMES, TableSpec
 from .conftest import PreconditionClient
 
 DAY = date(2026, 3, 1)
+# the file of monitor "1"'s response times: bucket blake2b-64("1") mod 64, in hex
+RT_FILE = (
+    f"p{int.from_bytes(hashlib.blake2b(b'1', digest_size=8).digest(), 'big') % 64:03x}.parquet"
+)
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
@@ -61,6 +67,20 @@ def no_sleep(_: float) -> None:
     return None
 
 
+def after_next_listing(client: PreconditionClient, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once, right after the next listing (a merge's or a read's first look)."""
+    real = client.list_blobs
+    pending = [hook]
+
+    def listing(*args: Any, **kwargs: Any) -> list[Any]:
+        listed = list(real(*args, **kwargs))
+        while pending:
+            pending.pop()()
+        return listed
+
+    client.list_blobs = listing  # type: ignore[method-assign]
+
+
 def test_gcs_lake_is_a_lake(gcs_client: storage.Client, bucket: str) -> None:
     lake = GcsLake(gcs_client, f"gs://{bucket}/raw/")
     assert isinstance(lake, Lake)
@@ -83,7 +103,7 @@ def test_merge_twice_keeps_one_object_with_unique_keys(
     assert (second.rows_before, second.rows_inserted, second.rows_updated) == (2, 1, 1)
     assert (first.attempts, second.attempts) == (1, 1)
     assert names(gcs_client, bucket) == [
-        "raw/eai_gateway_response_times/data_particao=2026-03-01/data.parquet"
+        f"raw/eai_gateway_response_times/data_particao=2026-03-01/{RT_FILE}"
     ]
     table = lake.read_partition(RESPONSE_TIMES, DAY)
     assert table is not None
@@ -154,10 +174,10 @@ def test_creating_a_partition_is_conditional_too(gcs_client: storage.Client, buc
     lake = GcsLake(client, f"gs://{bucket}/raw", sleep=no_sleep)  # type: ignore[arg-type]
     other = GcsLake(gcs_client, f"gs://{bucket}/raw")
 
-    def another_run_creates_it(_: str) -> None:  # we saw no object; now there is one
+    def another_run_creates_it() -> None:  # we saw no object; now there is one
         other.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("eu", 1, 0.5, T0)))
 
-    client.on_get_blob = another_run_creates_it
+    after_next_listing(client, another_run_creates_it)
     result = lake.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("us", 0, 0.1, T0)))
 
     assert (client.preconditions_failed, result.attempts) == (1, 2)
@@ -166,7 +186,7 @@ def test_creating_a_partition_is_conditional_too(gcs_client: storage.Client, buc
     assert sorted(table.column("region").to_pylist()) == ["eu", "us"]
 
 
-def test_an_object_replaced_between_metadata_and_download_is_read_again(
+def test_an_object_replaced_between_listing_and_download_is_read_again(
     gcs_client: storage.Client, bucket: str
 ) -> None:
     client = PreconditionClient(gcs_client, bucket)
@@ -174,10 +194,10 @@ def test_an_object_replaced_between_metadata_and_download_is_read_again(
     other = GcsLake(gcs_client, f"gs://{bucket}/raw")
     lake.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("us", 0, 0.1, T0)))
 
-    def replace_it(_: str) -> None:
+    def replace_it() -> None:
         other.merge_partition(RESPONSE_TIMES, DAY, rt_rows(("eu", 1, 0.5, T0)))
 
-    client.on_get_blob = replace_it
+    after_next_listing(client, replace_it)
     table = lake.read_partition(RESPONSE_TIMES, DAY)
     assert client.preconditions_failed == 1  # the stale download was refused, then re-read
     assert table is not None
@@ -223,7 +243,7 @@ def test_layout_holds_only_partition_objects(gcs_client: storage.Client, bucket:
 
     pattern = re.compile(
         r"^a/b/(eai_gateway_daily_sla|eai_gateway_response_times)"
-        r"/data_particao=\d{4}-\d{2}-\d{2}/data\.parquet$"
+        r"/data_particao=\d{4}-\d{2}-\d{2}/(data|p[0-9a-f]{3})\.parquet$"
     )
     listed = names(gcs_client, bucket)
     assert len(listed) == 4
@@ -332,3 +352,132 @@ def test_emulator_ignores_generation_preconditions(gcs_client: storage.Client, b
     blob.upload_from_string(b"1", if_generation_match=0)
     blob.upload_from_string(b"2", if_generation_match=0)  # real GCS: 412 Precondition Failed
     assert gcs_client.bucket(bucket).blob("x").download_as_bytes() == b"2"
+
+
+# -- several files per partition, legacy partitions, damaged lakes, the open-rows index --------
+
+
+def monitor_rows(monitor: str, minutes: range, extracted: datetime = T0) -> pa.Table:
+    table = rt_rows(*(("us", m, 0.1, extracted) for m in minutes))
+    return table.set_column(0, "monitor_id", pa.array([monitor] * table.num_rows, pa.string()))
+
+
+def bucket_file(monitor: str) -> str:
+    digest = hashlib.blake2b(monitor.encode(), digest_size=8).digest()
+    return f"p{int.from_bytes(digest, 'big') % 64:03x}.parquet"
+
+
+def test_a_legacy_object_is_rewritten_per_bucket_by_the_next_merge(
+    gcs_client: storage.Client, bucket: str
+) -> None:
+    lake = GcsLake(gcs_client, f"gs://{bucket}/raw")
+    monitors = ["1", "2", "3", "4"]
+    legacy = pa.concat_tables([monitor_rows(m, range(5)) for m in monitors])
+    prefix = "raw/eai_gateway_response_times/data_particao=2026-03-01/"
+    sink = io.BytesIO()
+    pq.write_table(legacy, sink)
+    gcs_client.bucket(bucket).blob(f"{prefix}data.parquet").upload_from_string(sink.getvalue())
+    assert lake.read_partition(RESPONSE_TIMES, DAY).num_rows == 20  # type: ignore[union-attr]
+
+    later = T0 + timedelta(hours=1)
+    result = lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("2", range(4, 6), later))
+    assert (result.rows_before, result.rows_incoming, result.rows_after) == (20, 2, 21)
+    assert names(gcs_client, bucket) == sorted({f"{prefix}{bucket_file(m)}" for m in monitors})
+    table = lake.read_partition(RESPONSE_TIMES, DAY)
+    assert table is not None
+    assert len(set(keys(table, RESPONSE_TIMES))) == table.num_rows == 21
+    # a second merge touches only its monitor's object
+    before = {b.name: b.generation for b in gcs_client.list_blobs(bucket)}
+    lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("3", range(9, 10), later))
+    after = {b.name: b.generation for b in gcs_client.list_blobs(bucket)}
+    assert {n for n in after if after[n] != before[n]} == {f"{prefix}{bucket_file('3')}"}
+
+
+def test_verify_and_quarantine_in_gcs(gcs_client: storage.Client, bucket: str) -> None:
+    lake = GcsLake(gcs_client, f"gs://{bucket}/raw")
+    for monitor in ("1", "2"):
+        lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows(monitor, range(5)))
+    prefix = "raw/eai_gateway_response_times/"
+    b = gcs_client.bucket(bucket)
+    good = b.blob(f"{prefix}data_particao=2026-03-01/{bucket_file('1')}").download_as_bytes()
+    damaged = f"{prefix}data_particao=2026-03-01/{bucket_file('2')}"
+    b.blob(damaged).upload_from_string(good[: len(good) // 2])
+    stray = f"{prefix}data_particao=2026-03-01/data-backup.parquet"
+    b.blob(stray).upload_from_string(good)
+    b.blob(f"{prefix}data_particao=garbage/data.parquet").upload_from_string(good)
+    b.blob(f"{prefix}notes.txt").upload_from_string(b"a file beside the partitions")
+
+    assert lake.read_partition(RESPONSE_TIMES, DAY + timedelta(days=1)) is None
+    assert sum(t.num_rows for t in lake.scan(RESPONSE_TIMES, ["at"])) == 5  # skips the damage
+    with pytest.raises(StorageError, match=re.escape(f"gs://{bucket}/{damaged}")):
+        lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("2", range(6, 7)))
+    assert lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("1", range(6, 7))).rows_after == 6
+
+    problems = lake.verify([RESPONSE_TIMES])
+    assert sorted((p.kind, p.location) for p in problems) == sorted(
+        [
+            ("damaged", f"gs://{bucket}/{damaged}"),
+            ("stray", f"gs://{bucket}/{stray}"),
+            ("bad_folder", f"gs://{bucket}/{prefix}data_particao=garbage"),
+            ("stray", f"gs://{bucket}/{prefix}notes.txt"),
+        ]
+    )
+    for problem in problems:
+        assert lake.quarantine(problem).startswith(f"gs://{bucket}/raw/_quarantine/")
+    assert lake.verify([RESPONSE_TIMES]) == []
+    left = [n for n in names(gcs_client, bucket) if n.startswith(prefix)]
+    assert left == [f"{prefix}data_particao=2026-03-01/{bucket_file('1')}"]
+    assert len([n for n in names(gcs_client, bucket) if "/_quarantine/" in n]) == 4
+
+
+class CountingClient:
+    """A storage.Client that counts list and download requests (the rest passes through)."""
+
+    def __init__(self, real: storage.Client) -> None:
+        self._real = real
+        self.requests: list[str] = []
+
+    def bucket(self, name: str) -> Any:
+        real_bucket = self._real.bucket(name)
+        owner = self
+
+        class Bucket:
+            def __getattr__(self, attr: str) -> Any:
+                return getattr(real_bucket, attr)
+
+            def get_blob(self, blob_name: str) -> Any:
+                owner.requests.append(f"get {blob_name}")
+                return real_bucket.get_blob(blob_name)
+
+        return Bucket()
+
+    def list_blobs(self, *args: Any, **kwargs: Any) -> Any:
+        self.requests.append(f"list {kwargs.get('prefix')}")
+        return self._real.list_blobs(*args, **kwargs)
+
+
+def test_open_incident_lookup_costs_the_same_whatever_the_history(
+    gcs_client: storage.Client, bucket: str
+) -> None:
+    from betterstack_etl.tables import INCIDENTS
+
+    def incident(incident_id: str, day: date, resolved: bool) -> pa.Table:
+        started = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
+        row = dict.fromkeys(INCIDENTS.schema.names)
+        row.update(incident_id=incident_id, monitor_id="1", started_at=started, raw="{}",
+                   resolved_at=started + timedelta(hours=1) if resolved else None,
+                   _extracted_at=T0, _run_id="r")  # fmt: skip
+        return pa.Table.from_pylist([row], schema=INCIDENTS.schema)
+
+    counting = CountingClient(gcs_client)
+    lake = GcsLake(counting, f"gs://{bucket}/raw")  # type: ignore[arg-type]
+    costs = []
+    for n in range(40):
+        day = DAY + timedelta(days=n)
+        lake.merge_partition(INCIDENTS, day, incident(f"i{n}", day, resolved=n % 7 != 0))
+        if n in (4, 39):
+            counting.requests.clear()
+            ids = lake.open_keys(INCIDENTS, ["1"], DAY + timedelta(days=60))
+            assert ids == sorted(f"i{k}" for k in range(0, n + 1, 7))
+            costs.append(list(counting.requests))
+    assert costs[0] == costs[1] == ["get raw/_state/eai_gateway_incidents.open.parquet"]

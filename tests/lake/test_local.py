@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +23,15 @@ from betterstack_etl.lake import Lake, LocalLake, open_duckdb
 from betterstack_etl.tables import INCIDENTS, RESPONSE_TIMES, TABLES
 
 WORKER = Path(__file__).with_name("_worker.py")
-PARTITION_FILE = re.compile(r"data_particao=\d{4}-\d{2}-\d{2}(/data\.parquet)?")
+PARTITION_FILE = re.compile(r"data_particao=\d{4}-\d{2}-\d{2}(/(data|p[0-9a-f]{3})\.parquet)?")
+# the file of monitor m1's response times: bucket blake2b-64("m1") mod 64, in hex
+M1_FILE = (
+    f"p{int.from_bytes(hashlib.blake2b(b'm1', digest_size=8).digest(), 'big') % 64:03x}.parquet"
+)
+
+
+def rt_file(lake: LocalLake, day: date) -> Path:
+    return lake.partition_dir(RESPONSE_TIMES, day) / M1_FILE
 
 
 def wait_for(path: Path, proc: subprocess.Popen[bytes]) -> None:
@@ -56,14 +65,14 @@ def test_local_lake_implements_the_protocol(lake: LocalLake, lake_root: Path) ->
 
 def test_merge_writes_one_zstd_file_with_the_exact_schema(lake: LocalLake, b) -> None:
     result = lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 3)))
-    path = lake.partition_file(RESPONSE_TIMES, b.DAY1)
-    assert path == Path(lake.root) / RESPONSE_TIMES.name / "data_particao=2024-03-10/data.parquet"
+    path = rt_file(lake, b.DAY1)
+    assert path == Path(lake.root) / RESPONSE_TIMES.name / f"data_particao=2024-03-10/{M1_FILE}"
     assert pq.read_schema(path).remove_metadata() == RESPONSE_TIMES.schema
     assert pq.read_schema(path).field("at").type == pa.timestamp("ms", tz="UTC")
     meta = pq.ParquetFile(path).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
     assert (result.rows_before, result.rows_incoming, result.rows_after) == (0, 3, 3)
-    assert os.listdir(path.parent) == ["data.parquet"]
+    assert os.listdir(path.parent) == [M1_FILE]
 
 
 def test_newest_extraction_wins_whatever_the_order(lake: LocalLake, b) -> None:
@@ -105,8 +114,8 @@ def test_overlapping_runs_keep_keys_unique_and_count_rows(lake: LocalLake, b) ->
 def test_untouched_partitions_are_not_rewritten(lake: LocalLake, b) -> None:
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 2)))
     lake.merge_partition(RESPONSE_TIMES, b.DAY2, b.rt(b.hours(b.DAY2, 2)))
-    day1 = lake.partition_file(RESPONSE_TIMES, b.DAY1)
-    day2 = lake.partition_file(RESPONSE_TIMES, b.DAY2)
+    day1 = rt_file(lake, b.DAY1)
+    day2 = rt_file(lake, b.DAY2)
     before1, before2 = identity(day1), identity(day2)
     lake.merge_partition(RESPONSE_TIMES, b.DAY2, b.rt(b.hours(b.DAY2, 3), run_id="later"))
     assert identity(day1) == before1
@@ -123,10 +132,10 @@ def test_empty_incoming_writes_nothing(lake: LocalLake, b) -> None:
     assert lake.read_partition(RESPONSE_TIMES, b.DAY1) is None
 
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 2)))
-    before = identity(lake.partition_file(RESPONSE_TIMES, b.DAY1))
+    before = identity(rt_file(lake, b.DAY1))
     result = lake.merge_partition(RESPONSE_TIMES, b.DAY1, empty)
     assert (result.rows_before, result.rows_after) == (2, 2)
-    assert identity(lake.partition_file(RESPONSE_TIMES, b.DAY1)) == before
+    assert identity(rt_file(lake, b.DAY1)) == before
 
 
 def test_rows_of_another_partition_are_refused(lake: LocalLake, b) -> None:
@@ -167,7 +176,7 @@ def test_incidents_round_trip_with_lists(lake: LocalLake, b) -> None:
 
 
 def test_older_file_missing_a_nullable_column_reads_with_nulls(lake: LocalLake, b) -> None:
-    path = lake.partition_file(RESPONSE_TIMES, b.DAY1)
+    path = lake.partition_dir(RESPONSE_TIMES, b.DAY1) / "data.parquet"  # the legacy layout
     path.parent.mkdir(parents=True)
     pq.write_table(b.rt(b.hours(b.DAY1, 2)).drop_columns(["data_transfer_time"]), path)
     table = lake.read_partition(RESPONSE_TIMES, b.DAY1)
@@ -178,7 +187,7 @@ def test_older_file_missing_a_nullable_column_reads_with_nulls(lake: LocalLake, 
 
 def test_corrupt_partition_raises_storage_error_naming_the_file(lake: LocalLake, b) -> None:
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 2)))
-    path = lake.partition_file(RESPONSE_TIMES, b.DAY1)
+    path = rt_file(lake, b.DAY1)
     path.write_bytes(b"not parquet at all")
     with pytest.raises(StorageError, match=re.escape(str(path))) as caught:
         lake.read_partition(RESPONSE_TIMES, b.DAY1)
@@ -206,7 +215,7 @@ def test_failed_write_keeps_the_previous_partition(
     table = lake.read_partition(RESPONSE_TIMES, b.DAY1)
     assert table is not None
     assert table.equals(original)
-    assert os.listdir(lake.partition_file(RESPONSE_TIMES, b.DAY1).parent) == ["data.parquet"]
+    assert os.listdir(lake.partition_dir(RESPONSE_TIMES, b.DAY1)) == [M1_FILE]
 
 
 @pytest.mark.parametrize("mode", ["die-writing", "die-renaming"])
@@ -225,8 +234,8 @@ def test_writer_killed_mid_merge_leaves_the_lake_valid(
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
 
-    folder = lake.partition_file(RESPONSE_TIMES, b.DAY1).parent
-    leftovers = [n for n in os.listdir(folder) if n != "data.parquet"]
+    folder = lake.partition_dir(RESPONSE_TIMES, b.DAY1)
+    leftovers = [n for n in os.listdir(folder) if n != M1_FILE]
     assert len(leftovers) == 1
     assert leftovers[0].startswith(".")
     assert not leftovers[0].endswith(".parquet")
@@ -239,7 +248,7 @@ def test_writer_killed_mid_merge_leaves_the_lake_valid(
     assert count == (3,)
 
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 1, start=5)))
-    assert os.listdir(folder) == ["data.parquet"]  # the next merge cleaned up
+    assert os.listdir(folder) == [M1_FILE]  # the next merge cleaned up
     assert lake.read_partition(RESPONSE_TIMES, b.DAY1).num_rows == 4  # type: ignore[union-attr]
 
 
@@ -278,8 +287,8 @@ def test_merge_waits_for_the_partition_lock(lake_root: Path, b) -> None:
 
 def test_stale_temporary_files_are_ignored_then_removed(lake: LocalLake, b) -> None:
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 1)))
-    folder = lake.partition_file(RESPONSE_TIMES, b.DAY1).parent
-    (folder / ".data.parquet.123.abcd.tmp").write_bytes(b"half")
+    folder = lake.partition_dir(RESPONSE_TIMES, b.DAY1)
+    (folder / f".{M1_FILE}.123.abcd.tmp").write_bytes(b"half")
     assert lake.read_partition(RESPONSE_TIMES, b.DAY1).num_rows == 1  # type: ignore[union-attr]
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 2)))
-    assert os.listdir(folder) == ["data.parquet"]
+    assert os.listdir(folder) == [M1_FILE]

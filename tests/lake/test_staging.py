@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,17 +14,20 @@ import pytest
 from betterstack_etl.lake import LocalLake, PartitionResult, Staging
 from betterstack_etl.tables import RESPONSE_TIMES
 
+# the lake file of monitor m1's response times: bucket blake2b-64("m1") mod 64, in hex
+M1 = f"p{int.from_bytes(hashlib.blake2b(b'm1', digest_size=8).digest(), 'big') % 64:03x}"
+
 
 def spooled(directory: Path) -> list[str]:
-    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.parquet"))
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.arrow"))
 
 
 def test_add_writes_to_disk_right_away(tmp_path: Path, b) -> None:
     staging = Staging(RESPONSE_TIMES, tmp_path / "spool")
     staging.add(b.rt(b.hours(b.DAY1, 2) + b.hours(b.DAY2, 1)))
     assert spooled(staging.directory) == [
-        "2024-03-10/00000000.parquet",
-        "2024-03-11/00000001.parquet",
+        f"2024-03-10/{M1}.parquet/00000000-2.arrow",  # <add order>-<rows>
+        f"2024-03-11/{M1}.parquet/00000001-1.arrow",
     ]
     staging.add(b.rt(b.hours(b.DAY1, 1)))
     assert len(spooled(staging.directory)) == 3
@@ -86,7 +90,8 @@ class RecordingLake(LocalLake):
         self.calls: list[tuple[date, list[date]]] = []
 
     def merge_partition(self, spec, partition, incoming):  # type: ignore[no-untyped-def]
-        days = pc.unique(pc.cast(incoming.column("at"), pa.date32())).to_pylist()
+        rows = pa.concat_tables([incoming.rows(name) for name in incoming.files()])
+        days = pc.unique(pc.cast(rows.column("at"), pa.date32())).to_pylist()
         self.calls.append((partition, days))
         return super().merge_partition(spec, partition, incoming)
 
@@ -138,3 +143,29 @@ def test_a_spool_can_be_reopened_by_another_task(tmp_path: Path, b) -> None:
     again.cleanup()
     again.cleanup()
     assert not (tmp_path / "spool").exists()
+
+
+def test_commit_hands_the_lake_one_file_of_rows_at_a_time(tmp_path: Path, b) -> None:
+    staging = Staging(RESPONSE_TIMES, tmp_path / "spool")
+    monitors = [f"m{i}" for i in range(12)]
+    for monitor in monitors:
+        staging.add(b.rt(b.hours(b.DAY1, 3), monitor=monitor))
+    seen: list[list[str]] = []
+
+    class PerFile(LocalLake):
+        def merge_partition(self, spec, partition, incoming):  # type: ignore[no-untyped-def]
+            for name in incoming.files():
+                seen.append(sorted(set(incoming.rows(name).column("monitor_id").to_pylist())))
+            return super().merge_partition(spec, partition, incoming)
+
+    lake = PerFile(tmp_path / "lake")
+    [result] = staging.commit(lake)
+    assert result.rows_after == 36
+    buckets = {
+        f"p{int.from_bytes(hashlib.blake2b(m.encode(), digest_size=8).digest(), 'big') % 64:03x}"
+        for m in monitors
+    }
+    assert len(seen) == len(buckets)  # one call per lake file, never the whole partition
+    assert sorted(m for group in seen for m in group) == sorted(monitors)
+    files = sorted(p.stem for p in lake.data_files(RESPONSE_TIMES, b.DAY1))
+    assert files == sorted(buckets)

@@ -1,14 +1,17 @@
 """The storage interface every lake implements (local folder + DuckDB, or GCS + BigQuery).
 
-Layout (SPEC §3): ``<root>/<table>/data_particao=YYYY-MM-DD/<file>.parquet``. Under a table's
-folder there is nothing but partitions' Parquet files, apart from names beginning with ``.`` or
-``_`` (temporary files, locks, markers). A partition is replaced as one step.
+Layout (SPEC §3): ``<root>/<table>/data_particao=YYYY-MM-DD/<file>.parquet`` (see
+``lake.layout``: one file per partition, or several keyed by a hash of ``TableSpec.file_key``).
+Under a table's folder there is nothing but partitions' Parquet files, apart from names beginning
+with ``.`` or ``_`` (temporary files, locks, markers). Each file is replaced as one step, and a
+key is in one file only. State that is not a table (the open-rows index) lives under
+``<root>/_state/``, moved-aside files under ``<root>/_quarantine/``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -18,7 +21,34 @@ if TYPE_CHECKING:
 
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["Lake", "PartitionResult", "Publisher"]
+__all__ = ["FileChanged", "IncomingRows", "Lake", "LakeProblem", "PartitionResult", "Publisher"]
+
+ProblemKind = Literal["damaged", "stray", "bad_folder"]
+
+
+@dataclass(frozen=True, slots=True)
+class LakeProblem:
+    """Something ``verify`` found that readers skip or cannot read (SPEC §10)."""
+
+    kind: ProblemKind  # damaged: unreadable file; stray: not our file; bad_folder: bad name
+    table: str
+    location: str  # the file or folder: a path, or a gs:// URI
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.table}: {self.kind.replace('_', ' ')} {self.location}: {self.detail}"
+
+
+class FileChanged(Exception):  # internal signal between a store and the merge
+    """The file changed since it was listed or read (a concurrent writer won the race)."""
+
+
+class IncomingRows(Protocol):
+    """Rows offered to one partition, readable one lake file at a time (``lake.layout``)."""
+
+    def files(self) -> list[str]: ...
+
+    def rows(self, name: str) -> pa.Table: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +92,13 @@ class Lake(Protocol):
         ...
 
     def merge_partition(
-        self, spec: TableSpec, partition: date, incoming: pa.Table
+        self, spec: TableSpec, partition: date, incoming: pa.Table | IncomingRows
     ) -> PartitionResult:
-        """Merge ``incoming`` (rows of ``spec.schema`` whose partition is ``partition``) into
-        that partition by ``spec.key``, newest ``_extracted_at`` winning (ties: incoming wins),
-        and replace the partition atomically. Safe against concurrent writers (no lost update)
-        and against a crash at any moment (the old partition stays readable)."""
+        """Merge ``incoming`` (rows of ``spec.schema`` whose partition is ``partition``; a
+        table, or rows readable one file at a time) into that partition by ``spec.key``, newest
+        ``_extracted_at`` winning (ties: incoming wins), replacing each touched file of the
+        partition atomically. Safe against concurrent writers (no lost update) and against a
+        crash at any moment (every file stays readable, no key is lost)."""
         ...
 
     def read_partition(self, spec: TableSpec, partition: date) -> pa.Table | None:
@@ -80,6 +111,26 @@ class Lake(Protocol):
 
     def scan(self, spec: TableSpec, columns: Sequence[str]) -> Iterator[pa.Table]:
         """The given columns of every partition, one partition at a time (flat memory)."""
+        ...
+
+    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
+        """Keys of rows of ``spec`` still open in the lake (``spec.open_while_null`` is null:
+        incidents not resolved) whose ``partition_by`` date is before ``before``, of
+        ``monitors`` (None: all), sorted. Reads the open-rows index only (one file or object,
+        rebuilt from the partitions when missing); [] for a table without open rows."""
+        ...
+
+    def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
+        """Rebuild the open-rows index of each table that has one, from its partitions."""
+        ...
+
+    def verify(self, specs: Sequence[TableSpec] | None = None) -> list[LakeProblem]:
+        """Every damaged file, stray file and bad folder under the tables' folders."""
+        ...
+
+    def quarantine(self, problem: LakeProblem) -> str:
+        """Move the file or folder of ``problem`` aside, under ``<root>/_quarantine/``, where
+        no reader looks; returns its new location."""
         ...
 
     def publish(self, specs: Sequence[TableSpec]) -> None:

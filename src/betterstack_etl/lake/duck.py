@@ -41,7 +41,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_DB_NAME: Final = "betterstack.duckdb"
-PARTITION_GLOB: Final = f"{PARTITION_COLUMN}=*/*.parquet"
+# Only our own names (lake.layout): valid ``data_particao=YYYY-MM-DD`` folders, and files named
+# ``data.parquet`` or ``pXXX.parquet`` (XXX hex): a stray ``data-backup.parquet`` or a folder
+# ``data_particao=garbage`` is never read. (DuckDB globs have no alternation: the four character
+# classes accept ``data`` and ``p`` + 3 hex digits.)
+PARTITION_GLOB: Final = (
+    f"{PARTITION_COLUMN}=[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+    "/[dp][0-9a-f][0-9a-ft][0-9a-f].parquet"
+)
 _ATTEMPTS: Final = 10
 _FIRST_DELAY: Final = 0.05
 _MAX_DELAY: Final = 2.0
@@ -107,8 +114,12 @@ def _has_data(root: Path, spec: TableSpec) -> bool:
 
 
 SLA_SOURCES: Final = frozenset(
-    {"eai_gateway_incidents", "eai_gateway_daily_sla", "eai_gateway_response_times",
-     "eai_gateway_monitors"}
+    {
+        "eai_gateway_incidents",
+        "eai_gateway_daily_sla",
+        "eai_gateway_response_times",
+        "eai_gateway_monitors",
+    }
 )  # the raw tables the SLA views read
 FINGERPRINT_VIEW: Final = "_betterstack_definitions"
 

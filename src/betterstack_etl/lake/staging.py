@@ -1,9 +1,11 @@
 """A per-run spool of one table's rows on disk, merged into the lake at the end of the run.
 
-Pages are transformed and ``add``-ed as they arrive; each ``add`` writes one small Parquet file
-per partition under ``<directory>/<YYYY-MM-DD>/`` right away, so memory does not grow with the
-length of a backfill. ``commit`` then merges the staged partitions into the lake one at a time,
-in ascending order, each de-duplicated among its own rows first (later adds win ties).
+Pages are transformed and ``add``-ed as they arrive; each ``add`` writes one small Arrow IPC
+file (lz4: the cheapest to write and read back) per partition and lake file it touches, under
+``<directory>/<YYYY-MM-DD>/<file>/`` (``<file>``: the lake file the rows belong in, see
+``lake.layout``), so memory does not grow with the length of a backfill. ``commit`` then merges
+the staged partitions into the lake one at a time, in ascending order, and within a partition one
+lake file at a time: only one file's rows (one monitor's day, for response times) are in memory.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from betterstack_etl.errors import StorageError
-from betterstack_etl.utils.partitions import merge_by_key, split_by_partition
+from betterstack_etl.lake.layout import split_by_file
+from betterstack_etl.lake.merge import merge_by_key
+from betterstack_etl.utils.partitions import split_by_partition
 
 if TYPE_CHECKING:
     from betterstack_etl.lake.base import Lake, PartitionResult
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Staging", "fit_schema"]
 
 _SPOOL_COMPRESSION: Final = "lz4"
+_SUFFIX: Final = ".arrow"
 
 
 def fit_schema(spec: TableSpec, rows: pa.Table) -> pa.Table:
@@ -47,8 +51,13 @@ def fit_schema(spec: TableSpec, rows: pa.Table) -> pa.Table:
 
 
 def _write(table: pa.Table, path: Path) -> None:
+    options = pa.ipc.IpcWriteOptions(compression=_SPOOL_COMPRESSION)
     try:
-        pq.write_table(table, path, compression=_SPOOL_COMPRESSION)
+        with (
+            pa.OSFile(str(path), "wb") as sink,
+            pa.ipc.new_file(sink, table.schema, options=options) as w,
+        ):
+            w.write_table(table)
     except (OSError, pa.ArrowException) as exc:
         raise StorageError(
             f"could not write the staging file {path}: {exc}",
@@ -57,13 +66,40 @@ def _write(table: pa.Table, path: Path) -> None:
 
 
 def _read(path: Path) -> pa.Table:
-    with pq.ParquetFile(path) as parquet:
-        return parquet.read()
+    # read, not memory-mapped: mapped pages would stay in the process's resident set
+    with pa.OSFile(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
+def _sequence(path: Path) -> int:
+    """The add order of a spool file, from its name ``<sequence>-<rows>.arrow``."""
+    return int(path.stem.split("-")[0])
 
 
 def _num_rows(path: Path) -> int:
-    with pq.ParquetFile(path) as parquet:
-        return int(parquet.metadata.num_rows)
+    """Its row count, from its name (reading it back would cost its decompression)."""
+    return int(path.stem.split("-")[1])
+
+
+def _concat(spec: TableSpec, files: list[Path]) -> pa.Table:
+    parts = [_read(f) for f in sorted(files, key=_sequence)]  # in the order added
+    return pa.concat_tables(parts) if parts else spec.schema.empty_table()
+
+
+class _SpooledPartition:
+    """The staged rows of one partition, readable one lake file at a time (``IncomingRows``)."""
+
+    def __init__(self, spec: TableSpec, folder: Path) -> None:
+        self._spec = spec
+        self._folder = folder
+
+    def files(self) -> list[str]:
+        if not self._folder.is_dir():
+            return []
+        return sorted(d.name for d in self._folder.iterdir() if d.is_dir())
+
+    def rows(self, name: str) -> pa.Table:
+        return _concat(self._spec, list((self._folder / name).glob(f"*{_SUFFIX}")))
 
 
 class Staging:
@@ -77,7 +113,7 @@ class Staging:
         self._dir = Path(directory)
         self._dir.mkdir(parents=True, exist_ok=True)
         staged = self._staged_files()
-        self._files = 1 + max((int(f.stem) for f in staged), default=-1)
+        self._files = 1 + max((_sequence(f) for f in staged), default=-1)
         self._lock = threading.Lock()  # add() may be called from worker threads
         self._rows = sum(_num_rows(f) for f in staged)
 
@@ -102,15 +138,15 @@ class Staging:
         table = fit_schema(self._spec, rows)
         with self._lock:
             for partition, part in split_by_partition(self._spec, table):
-                folder = self._dir / partition.isoformat()
-                folder.mkdir(exist_ok=True)
-                name = f"{self._files:08d}.parquet"
-                _write(part, folder / name)
-                self._files += 1
+                for file, rows in split_by_file(self._spec, part):
+                    folder = self._dir / partition.isoformat() / file
+                    folder.mkdir(parents=True, exist_ok=True)
+                    _write(rows, folder / f"{self._files:08d}-{rows.num_rows}{_SUFFIX}")
+                    self._files += 1
             self._rows += table.num_rows
 
     def _staged_files(self) -> list[Path]:
-        return sorted(self._dir.glob("????-??-??/*.parquet"), key=lambda f: f.stem)
+        return sorted(self._dir.glob(f"????-??-??/*/*{_SUFFIX}"), key=_sequence)
 
     def partitions(self) -> list[date]:
         """Staged partitions, ascending."""
@@ -120,20 +156,20 @@ class Staging:
 
     def read(self, partition: date) -> pa.Table:
         """The staged rows of one partition, one row per key (later adds win ties)."""
-        return merge_by_key(None, self._staged(partition), self._spec)
-
-    def _staged(self, partition: date) -> pa.Table:
-        """Every staged row of one partition, in the order they were added."""
         folder = self._dir / partition.isoformat()
-        files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
-        parts = [_read(f) for f in files]
-        return pa.concat_tables(parts) if parts else self._spec.schema.empty_table()
+        staged = _concat(self._spec, list(folder.glob(f"*/*{_SUFFIX}")))
+        return merge_by_key(None, staged, self._spec)
 
     def commit(self, lake: Lake) -> list[PartitionResult]:
-        """Merge every staged partition into ``lake``, ascending, one partition in memory.
-        The lake's merge settles duplicates among the staged rows too (later adds win ties),
-        so they are handed over as staged, not de-duplicated twice."""
-        return [lake.merge_partition(self._spec, p, self._staged(p)) for p in self.partitions()]
+        """Merge every staged partition into ``lake``, ascending, one lake file's rows in
+        memory at a time. The lake's merge settles duplicates among the staged rows too (later
+        adds win ties), so they are handed over as staged, not de-duplicated twice."""
+        return [
+            lake.merge_partition(
+                self._spec, p, _SpooledPartition(self._spec, self._dir / p.isoformat())
+            )
+            for p in self.partitions()
+        ]
 
     def cleanup(self) -> None:
         """Remove the spool (idempotent)."""

@@ -1,0 +1,230 @@
+"""The merge of one partition, file by file, over any storage (local folder or GCS bucket).
+
+A lake hands :func:`merge_partition_files` a :class:`PartitionStore` (list, read, replace one
+file atomically with a precondition, delete) and the incoming rows readable one file at a time
+(:class:`IncomingRows`). Each touched file is merged on its own (:func:`merge.merge_rows`) and
+replaced in one step; only one file's rows are in memory at a time.
+
+A partition still in the legacy layout (one ``data.parquet`` holding every bucket) is rewritten
+by its next non-empty merge, in this order: each bucket's new ``pXXX.parquet`` is written first
+(its legacy rows merged with the incoming ones), then ``data.parquet`` is deleted. In between,
+this package's readers let ``pXXX.parquet`` win over the legacy rows of its bucket, so they
+never count a key twice nor miss one; a glob reader (DuckDB views, BigQuery) may count the keys
+of the buckets written so far twice until ``data.parquet`` is gone, never zero times. A crash in
+between leaves exactly that state, and the next merge of the partition finishes the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Protocol
+
+import pyarrow as pa
+
+from betterstack_etl.errors import ConcurrentWriteError, StorageError
+from betterstack_etl.lake.base import FileChanged, IncomingRows, PartitionResult
+from betterstack_etl.lake.layout import LEGACY_FILE, split_by_file, without_superseded
+from betterstack_etl.lake.merge import Merged, merge_rows
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from datetime import date
+
+    from betterstack_etl.lake.openindex import OpenIndex
+    from betterstack_etl.tables import TableSpec
+
+__all__ = [
+    "FileChanged",
+    "IncomingRows",
+    "PartitionStore",
+    "StoredFile",
+    "TableRows",
+    "merge_partition_files",
+    "read_partition_files",
+]
+
+log = logging.getLogger(__name__)
+
+_BACKOFF_SECONDS: Final = 0.05
+_BACKOFF_CAP_SECONDS: Final = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """One data file of a partition as listed: its name, where it is, and its version."""
+
+    name: str
+    location: str  # a path or a gs:// URI, for messages
+    token: int  # the version to replace (GCS generation; 0 locally)
+    rows: int | None = None  # row count when the listing knows it
+
+
+class PartitionStore(Protocol):
+    """One partition of one table in some storage."""
+
+    def list_files(self) -> dict[str, StoredFile]:
+        """Our data files in the partition (stray, hidden and temporary files excluded)."""
+        ...
+
+    def stat(self, name: str) -> StoredFile | None: ...
+
+    def read(self, stored: StoredFile) -> pa.Table:
+        """The file's rows (``spec.schema``); StorageError naming it when it is damaged,
+        FileChanged when it changed since ``stored`` was listed."""
+        ...
+
+    def count_rows(self, stored: StoredFile) -> int: ...
+
+    def write(self, name: str, table: pa.Table, replacing: StoredFile | None) -> None:
+        """Replace ``name`` (or create it when ``replacing`` is None) in one step, only if it
+        is still ``replacing``; FileChanged otherwise."""
+        ...
+
+    def delete(self, stored: StoredFile) -> None:
+        """Delete the file if it is still ``stored`` (FileChanged otherwise)."""
+        ...
+
+
+class TableRows:
+    """:class:`IncomingRows` over a table already in memory."""
+
+    def __init__(self, spec: TableSpec, table: pa.Table) -> None:
+        self._parts = dict(split_by_file(spec, table))
+
+    def files(self) -> list[str]:
+        return sorted(self._parts)
+
+    def rows(self, name: str) -> pa.Table:
+        return self._parts[name]
+
+
+def merge_partition_files(
+    store: PartitionStore,
+    spec: TableSpec,
+    partition: date,
+    incoming: IncomingRows,
+    *,
+    index: OpenIndex | None = None,
+    max_attempts: int = 1,
+    sleep: Callable[[float], None] | None = None,
+) -> PartitionResult:
+    """Merge ``incoming`` into the partition file by file (see the module docstring)."""
+    files = store.list_files()
+    touched = incoming.files()
+    legacy = files.get(LEGACY_FILE) if spec.file_key else None
+    legacy_parts: dict[str, pa.Table] = {}
+    if legacy is not None and touched:
+        own = set(files) - {LEGACY_FILE}
+        legacy_parts = dict(split_by_file(spec, without_superseded(spec, store.read(legacy), own)))
+    names = sorted(set(touched) | set(legacy_parts))
+    before = offered = after = 0
+    attempts = 1
+    for name in names:
+        rows = incoming.rows(name) if name in touched else None
+        merged, used = _merge_file(
+            store,
+            spec,
+            name,
+            files.get(name),
+            rows,
+            legacy_parts.pop(name, None),
+            index=index,
+            max_attempts=max_attempts,
+            sleep=sleep,
+        )
+        before += merged.rows_before
+        offered += merged.rows_offered
+        after += merged.rows_after
+        attempts = max(attempts, used)
+    for name, stored in files.items():
+        if name in names or (name == LEGACY_FILE and names and legacy is not None):
+            continue
+        count = _count(store, stored)
+        before += count
+        after += count
+    if legacy is not None and names:
+        try:
+            store.delete(legacy)  # last: every key of it now lives in its own file
+        except FileChanged:
+            log.info("%s was removed by another writer", legacy.location)
+    return PartitionResult(spec.name, partition, before, offered, after, attempts)
+
+
+def _merge_file(
+    store: PartitionStore,
+    spec: TableSpec,
+    name: str,
+    listed: StoredFile | None,
+    rows: pa.Table | None,
+    legacy_rows: pa.Table | None,
+    *,
+    index: OpenIndex | None,
+    max_attempts: int,
+    sleep: Callable[[float], None] | None,
+) -> tuple[Merged, int]:
+    current = listed
+    for attempt in range(1, max_attempts + 1):
+        try:
+            existing = store.read(current) if current is not None else legacy_rows
+            merged = merge_rows(existing, rows, spec)
+            token = index.add(merged.table) if index is not None else None
+            store.write(name, merged.table, current)
+            if index is not None:
+                index.remove_closed(merged.table, token)
+        except FileChanged:
+            log.info("%s/%s changed under us (attempt %d)", spec.name, name, attempt)
+            if attempt < max_attempts and sleep is not None:
+                sleep(_backoff(attempt))
+            current = store.stat(name)
+            continue
+        return merged, attempt
+    raise ConcurrentWriteError(
+        f"{spec.name}: {name} kept changing during {max_attempts} merge attempts",
+        hint="another run is writing the same partitions; let it finish and run again",
+    )
+
+
+def _count(store: PartitionStore, stored: StoredFile) -> int:
+    if stored.rows is not None:
+        return stored.rows
+    try:
+        return store.count_rows(stored)
+    except StorageError as exc:  # an untouched damaged file does not fail this merge
+        log.warning("not counted: %s", exc)
+        return 0
+
+
+def read_partition_files(
+    store: PartitionStore,
+    spec: TableSpec,
+    columns: Sequence[str] | None = None,
+    *,
+    skip_damaged: bool = False,
+) -> pa.Table | None:
+    """Every row of the partition (legacy rows superseded by their own file left out).
+
+    A damaged file raises StorageError, or with ``skip_damaged`` is left out with a warning."""
+    files = store.list_files()
+    if not files:
+        return None
+    parts = []
+    own = set(files) - {LEGACY_FILE}
+    for name in sorted(files):
+        try:
+            table = store.read(files[name])
+        except StorageError as exc:
+            if not skip_damaged:
+                raise
+            log.warning("skipped: %s", exc)
+            continue
+        if name == LEGACY_FILE and spec.file_key:
+            table = without_superseded(spec, table, own)
+        parts.append(table if columns is None else table.select(list(columns)))
+    return pa.concat_tables(parts) if parts else None
+
+
+def _backoff(attempt: int) -> float:
+    base = min(_BACKOFF_CAP_SECONDS, _BACKOFF_SECONDS * 2.0 ** (attempt - 1))
+    return base * (0.5 + random.random())  # noqa: S311 — jitter, not cryptography
