@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from betterstack_etl.clidisplay import RichProgress
-from betterstack_etl.progress import use_progress
 from betterstack_etl.simulator import FrozenClock, SimConfig, Simulator
 
 if TYPE_CHECKING:
@@ -89,13 +88,11 @@ def patched_env(values: Mapping[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def request_bars(console: Console) -> Iterator[None]:
-    """The CLI's progress bars (done/total requests, rate, ETA) while the block runs."""
+def request_bars(console: Console) -> Iterator[RichProgress]:
+    """The CLI's progress bars (done/total requests, rate, ETA), handed to the run."""
     bars = RichProgress(console)
-    previous = use_progress(bars)
     bars.start()
     try:
-        yield
+        yield bars
     finally:
         bars.stop()
-        use_progress(previous)

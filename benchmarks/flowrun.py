@@ -1,47 +1,78 @@
-"""A run of the flow's own task functions, without the Prefect engine around them.
+"""A run of the pipeline core (``pipeline.execute``), the code the CLI and the flow both run,
+with a step runner that times the fetch and merge phases.
 
-The flow resolves the monitors, submits one ``fetch_table`` per table at once (Prefect's thread
-pool) and merges each staged table; the tasks share the run's ``Pacer`` through ``run_id``.
-This does the same with the tasks' plain functions (``task.fn``) on a thread pool, so the
-benchmark measures the extraction code the flow runs, not Prefect's orchestration overhead.
+``TimedSteps`` is ``pipeline.InProcess`` (the CLI's runner) plus a stopwatch: the fetch phase
+runs from the start of the run until the last table is staged, the merge phase is the time
+spent merging. The clock of the pipeline is pinned to the simulator's frozen clock.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from benchmarks.common import TOKEN, BenchConfig, patched_env, request_bars
-from betterstack_etl.tasks import (
-    discard_spool,
-    fetch_table,
-    merge_table,
-    release_pacer,
-    resolve_monitors_task,
-)
+from betterstack_etl import clock, pipeline
+from betterstack_etl.secret import Secret
+from betterstack_etl.settings import RunParams
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from datetime import date, datetime
 
     from rich.console import Console
 
-    from betterstack_etl.tasks import StagedTable
+__all__ = ["FlowRun", "TimedSteps", "flow_params", "run_tables"]
 
-__all__ = ["FlowRun", "run_tables"]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
 class FlowRun:
-    """What one run did: requests sent by the pipeline, fetch and merge wall times."""
+    """What one run did: its summary, fetch and merge wall times."""
 
-    monitors: list[str]
+    summary: pipeline.RunSummary
     fetch_seconds: float
     merge_seconds: float
-    rows_read: int
-    rows_merged: int
+
+    @property
+    def monitors(self) -> list[str]:
+        return list(self.summary.monitors)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(t.rows_read for t in self.summary.tables)
+
+    @property
+    def rows_merged(self) -> int:
+        return sum(t.rows_inserted for t in self.summary.tables)
+
+
+class TimedSteps(pipeline.InProcess):
+    """``InProcess`` that records when fetches end and how long merges take."""
+
+    def __init__(self, retries: int, retry_delay: float) -> None:
+        super().__init__(retries, retry_delay)
+        self.started = time.monotonic()
+        self.fetched = self.started
+        self.merge_seconds = 0.0
+        self._lock = threading.Lock()
+
+    def call(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        begin = time.monotonic()
+        try:
+            return super().call(step, *args, **kwargs)
+        finally:
+            end = time.monotonic()
+            with self._lock:
+                if step is pipeline.fetch_table:
+                    self.fetched = max(self.fetched, end)
+                elif step is pipeline.merge_table:
+                    self.merge_seconds += end - begin
 
 
 def flow_params(
@@ -51,7 +82,7 @@ def flow_params(
     tables: Sequence[str],
     window: tuple[date, date] | None,
 ) -> dict[str, Any]:
-    """The ``params`` the flow hands its tasks (see ``flow.rj_iplanrio__betterstack_api``)."""
+    """The run parameters (as ``RunParams.from_env`` overrides) of a benchmark run."""
     params: dict[str, Any] = {
         "monitors": ",".join(monitors),
         "tables": ",".join(tables),
@@ -64,6 +95,16 @@ def flow_params(
     return params
 
 
+@contextmanager
+def _clock_at(now: datetime) -> Iterator[None]:
+    real = clock.utcnow
+    clock.utcnow = lambda: now  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        clock.utcnow = real  # type: ignore[assignment]
+
+
 def run_tables(
     config: BenchConfig,
     params: dict[str, Any],
@@ -72,42 +113,18 @@ def run_tables(
     *,
     console: Console,
 ) -> FlowRun:
-    """Resolve the monitors, fetch every table of ``params`` at once, then merge each one."""
+    """One whole run of the core over ``params`` (every table fetched at once, then merged)."""
     env = {
-        "BETTERSTACK_TOKEN": TOKEN,
         "BETTERSTACK_RATE": str(config.rate),
         "BETTERSTACK_MAX_IN_FLIGHT": str(config.max_in_flight),
     }
-    tables = str(params["tables"]).split(",")
-    try:
-        with patched_env(env), request_bars(console):
-            started = time.monotonic()
-            monitors = resolve_monitors_task.fn(params, run_id)
-            with ThreadPoolExecutor(max_workers=len(tables)) as pool:
-                futures = [
-                    pool.submit(fetch_table.fn, table, params, monitors, run_id, now)
-                    for table in tables
-                ]
-                staged = [f.result() for f in futures]
-            fetched = time.monotonic()
-            merged = _merge_all(staged, params)
-            finished = time.monotonic()
-    finally:
-        release_pacer(run_id)
-    return FlowRun(
-        monitors=list(monitors.ids),
-        fetch_seconds=fetched - started,
-        merge_seconds=finished - fetched,
-        rows_read=sum(s.rows for s in staged),
-        rows_merged=merged,
-    )
-
-
-def _merge_all(staged: list[StagedTable], params: dict[str, Any]) -> int:
-    rows = 0
-    for table in staged:
-        try:
-            rows += sum(p.rows_inserted for p in merge_table.fn(table, params))
-        finally:
-            discard_spool(table)
-    return rows
+    with patched_env(env), _clock_at(now), request_bars(console) as bars:
+        run_params = RunParams.from_env(**params)
+        with (
+            pipeline.run_session(run_params, Secret(TOKEN), run_id=run_id, progress=bars) as s,
+            TimedSteps(run_params.task_retries, run_params.task_retry_delay) as steps,
+        ):
+            summary = pipeline.execute(s, steps)
+    if summary.failures:
+        raise RuntimeError(f"benchmark run failed: {summary.failures}")
+    return FlowRun(summary, steps.fetched - steps.started, steps.merge_seconds)

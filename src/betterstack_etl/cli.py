@@ -1,4 +1,4 @@
-"""``betterstack-etl``: run the flow, try it on the simulator, serve the simulator, query the lake.
+"""``betterstack-etl``: run the load, try it on the simulator, serve the simulator, query the lake.
 
 Exit code 0 on success; on failure one line on stderr saying what failed and how to fix it
 (never a traceback for a user error).
@@ -52,7 +52,8 @@ Monitors = Annotated[
 Tables = Annotated[
     str | None,
     typer.Option(
-        "--tables", help="Comma-separated: response_times,incidents,daily_sla [default: all]."
+        "--tables",
+        help="Comma-separated: response_times,incidents,daily_sla,monitors [default: all].",
     ),
 ]
 LakeRoot = Annotated[
@@ -77,15 +78,21 @@ class _QuietUserErrors(logging.Filter):
 
 
 def _quiet_prefect(verbose: bool) -> None:
-    global _verbose
-    _verbose = verbose
-    # The ephemeral Prefect API (used when PREFECT_API_URL is unset) migrates its database on
-    # first start, which can take longer than Prefect's default wait on a small machine.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    """Prefect's own logging for a run through a Prefect server: warnings only, no telemetry,
+    no traceback for our (user) errors."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     for name in ("prefect.flow_runs", "prefect.task_runs", "prefect", "prefect.engine"):
         logging.getLogger(name).addFilter(_QuietUserErrors())
+
+
+def _log_level(verbose: bool) -> None:
+    """Our own log lines: warnings by default (the progress bars tell the rest), all with -v."""
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if verbose else logging.WARNING
+    logging.getLogger("betterstack_etl").setLevel(level)
 
 
 def _fail(exc: BaseException) -> typer.Exit:
@@ -95,11 +102,8 @@ def _fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-_verbose = False
-
-
 @contextmanager
-def _user_errors() -> Iterator[None]:
+def _user_errors(verbose: bool = False) -> Iterator[None]:
     try:
         yield
     except BetterStackEtlError as exc:
@@ -107,7 +111,7 @@ def _user_errors() -> Iterator[None]:
     except typer.Exit:
         raise
     except Exception as exc:
-        if _verbose:
+        if verbose:
             raise
         kind = type(exc).__name__
         hint = "re-run with --verbose for details"
@@ -117,23 +121,54 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(code=130) from None
 
 
-def _run_flow(params: dict[str, Any], *, show_progress: bool) -> dict[str, Any]:
-    from betterstack_etl.clidisplay import RichProgress
-    from betterstack_etl.flow import rj_iplanrio__betterstack_api
-    from betterstack_etl.progress import use_progress
+def _through_prefect(requested: bool) -> bool:
+    """A run goes through the Prefect flow when asked (``--prefect``) or when a Prefect API is
+    configured (``PREFECT_API_URL``): what deployments do. Otherwise the core runs here."""
+    return requested or bool(os.environ.get("PREFECT_API_URL", "").strip())
 
-    reporter = RichProgress(err) if show_progress else None
-    previous = use_progress(reporter) if reporter else None
+
+def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progress: bool) -> Any:
+    """One run, in process or through the flow; returns its summary as a dict."""
+    from betterstack_etl.settings import RunParams, read_token
+
+    params = RunParams.from_env(**overrides)
+    params.window(clock.utcnow())  # a bad window fails before anything starts
+    token = read_token()
+    reporter = None
+    if show_progress:
+        from betterstack_etl.clidisplay import RichProgress
+
+        reporter = RichProgress(err)
+        reporter.start()
     try:
-        if reporter:
-            reporter.start()
-        summary: dict[str, Any] = rj_iplanrio__betterstack_api(**params)
-        return summary
+        if _through_prefect(prefect):
+            _quiet_prefect(verbose)
+            from betterstack_etl.flow import rj_iplanrio__betterstack_api
+
+            flow_params = {
+                k: v
+                for k, v in {
+                    "from_date": overrides.get("from_date"),
+                    "to_date": overrides.get("to_date"),
+                    "monitor_id": overrides.get("monitors"),
+                    "tables": [t for t in (overrides.get("tables") or "").split(",") if t]
+                    or None,
+                    "destination": overrides.get("destination"),
+                    "lake_root": overrides.get("lake_root"),
+                    "dataset_id": overrides.get("dataset_id"),
+                    "billing_project_id": overrides.get("billing_project_id"),
+                    "base_url": overrides.get("base_url"),
+                }.items()
+                if v is not None
+            }
+            flow_fn: Any = rj_iplanrio__betterstack_api
+            return flow_fn(**flow_params)
+        from betterstack_etl import pipeline
+
+        return pipeline.run(params, token, progress=reporter).to_dict()
     finally:
-        if reporter:
+        if reporter is not None:
             reporter.stop()
-        if previous is not None:
-            use_progress(previous)
 
 
 @app.command()
@@ -149,43 +184,43 @@ def run(
     dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
     billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
     base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect",
+            help="Run through the Prefect flow even without PREFECT_API_URL "
+            "(Prefect then starts a temporary local server).",
+        ),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """One run of the flow (the same code the deployments run)."""
-    _quiet_prefect(verbose)
-    params = {
+    """One run of the load.
+
+    With no Prefect API configured (the embedded default) the pipeline core runs right here, in
+    this process: no server, nothing left running. With PREFECT_API_URL set, or --prefect, the
+    run goes through the Prefect flow on that server, as the deployments do.
+    """
+    _log_level(verbose)
+    overrides = {
         "from_date": from_date,
         "to_date": to_date,
-        "monitor_id": monitor_id,
-        "tables": [t.strip() for t in tables.split(",") if t.strip()] if tables else None,
+        "monitors": monitor_id,
+        "tables": tables,
         "destination": destination,
         "lake_root": lake_root,
         "dataset_id": dataset_id,
         "billing_project_id": billing_project_id,
         "base_url": base_url,
     }
-    with _user_errors():
-        _validate(params)
-        summary = _run_flow(params, show_progress=not as_json)
+    with _user_errors(verbose):
+        summary = _run(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
     if as_json:
         out.print_json(json.dumps(summary))
     else:
         from betterstack_etl.clidisplay import summary_table
 
         out.print(summary_table(summary))
-
-
-def _validate(params: dict[str, Any]) -> None:
-    """Fail on bad settings before Prefect starts (clean message, no traceback)."""
-    from betterstack_etl.settings import Settings
-
-    overrides = dict(params)
-    overrides["monitors"] = overrides.pop("monitor_id")
-    if overrides.get("tables"):
-        overrides["tables"] = ",".join(overrides["tables"])
-    settings = Settings.from_env(**{k: v for k, v in overrides.items() if v is not None})
-    settings.window(clock.utcnow())
 
 
 @app.command()
@@ -195,10 +230,10 @@ def demo(
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
     rows: Annotated[int, typer.Option(help="Rows shown per table.")] = 5,
 ) -> None:
-    """Start the simulator on loopback, run the flow into a local lake, show what landed."""
+    """Start the simulator on loopback, run the load into a local lake, show what landed."""
     from betterstack_etl.simulator import SimConfig, Simulator
 
-    _quiet_prefect(verbose=False)
+    _log_level(verbose=False)
     token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
     with _user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
         err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
@@ -213,7 +248,7 @@ def demo(
         )
         for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
             os.environ.pop(var, None)
-        summary = _run_flow({}, show_progress=True)
+        summary = _run({}, prefect=False, verbose=False, show_progress=True)
     from betterstack_etl.clidisplay import show_lake, summary_table
 
     out.print(summary_table(summary))

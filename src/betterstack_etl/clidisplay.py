@@ -125,17 +125,11 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
             ).fetchone() or (0, 0)
             counts.add_row(spec.name, str(n), str(parts))
         console.print(counts)
-        shown = {
-            "eai_gateway_response_times": 'monitor_id, region, "at", response_time, '
-            "connection_time, tls_handshake_time",
-            "eai_gateway_incidents": "incident_id, monitor_id, cause, started_at, status, "
-            "duration_seconds",
-            "eai_gateway_daily_sla": "monitor_id, date, availability, total_downtime, "
-            "number_of_incidents, is_complete",
-        }
         for spec in TABLES:
             # identifiers come from the table declarations, never from input
-            sql = f'SELECT {shown[spec.name]} FROM {spec.name} ORDER BY "{spec.partition_by}" DESC'  # noqa: S608
+            columns = ", ".join(f'"{c}"' for c in spec.preview)
+            order = f'"{spec.partition_by}" DESC'
+            sql = f"SELECT {columns} FROM {spec.name} ORDER BY {order}"  # noqa: S608
             result = con.execute(f"{sql} LIMIT {int(rows)}")
             view = Table(title=spec.name)
             for d in result.description or []:

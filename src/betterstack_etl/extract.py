@@ -1,9 +1,10 @@
 """Extraction: what to ask the API for each table, and turning each answer into rows.
 
-These functions get an injected client and a ``sink`` (called with each Arrow table as soon as
-an answer is transformed, so memory stays flat) and return a small ``Extracted`` summary.
-Requests for many monitors/days run with bounded concurrency; the shared ``Pacer`` inside the
-client keeps the whole run under the request budget.
+Each table's declaration (``tables.TableSpec.extractor``) names one function here taking an
+``ExtractRequest``: the injected client, the run's monitors and window, a ``sink`` (called with
+each Arrow table as soon as an answer is transformed, so memory stays flat) and where to report
+progress. It returns a small ``Extracted`` summary. Requests for many monitors/days run with
+bounded concurrency; the run's request budget inside the client keeps the whole run under it.
 """
 
 from __future__ import annotations
@@ -11,31 +12,33 @@ from __future__ import annotations
 import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from betterstack_etl.errors import ConfigError, NotFoundError
-from betterstack_etl.progress import progress
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES
-from betterstack_etl.transform import incident_rows, response_time_rows, sla_row
+from betterstack_etl.transform import incident_rows, monitor_rows, response_time_rows, sla_row
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
-    from datetime import date
+    from datetime import date, datetime
 
     from betterstack_etl.api import BetterStackClient
+    from betterstack_etl.progress import Progress
     from betterstack_etl.settings import Window
+    from betterstack_etl.tables import TableSpec
 
 __all__ = [
+    "ExtractRequest",
     "Extracted",
     "Selection",
     "bounded_map",
-    "extract_daily_sla",
-    "extract_incidents",
-    "extract_response_times",
+    "daily_sla",
+    "incidents",
+    "monitors",
     "resolve_monitors",
+    "response_times",
 ]
 
 log = logging.getLogger("betterstack_etl.extract")
@@ -82,11 +85,14 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
 
 @dataclass(frozen=True)
 class Selection:
-    """The monitors of a run, and how many the token sees (to plan the incidents walk)."""
+    """The monitors of a run, how many the token sees (to plan the incidents walk), and the
+    listing itself (the monitors table is made from it: no extra request)."""
 
     ids: tuple[str, ...]
     visible: int
     everything: bool = False  # MONITOR_ID=all: keep heartbeat incidents too
+    listing: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
+    listed_at: datetime | None = None
 
     @property
     def walk_account(self) -> bool:
@@ -98,14 +104,17 @@ class Selection:
 def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> Selection:
     """The monitor ids to load: every monitor the token sees for ``all``, else the given ids,
     checked against the account in one listing so an unknown id fails before any load."""
-    visible = [str(m["id"]) for m in client.list_monitors()]
+    pages = list(client.iter_monitor_pages())
+    listing = tuple(m for page in pages for m in page.resources)
+    listed_at = pages[-1].fetched_at if pages else None
+    visible = [str(m["id"]) for m in listing]
     if wanted == "all":
         if not visible:
             raise ConfigError(
                 "the token sees no monitors",
                 hint="check that BETTERSTACK_TOKEN belongs to the team that owns the monitors",
             )
-        return Selection(tuple(visible), len(visible), everything=True)
+        return Selection(tuple(visible), len(visible), True, listing, listed_at)
     unknown = [m for m in wanted if m not in set(visible)]
     if unknown:
         raise ConfigError(
@@ -113,141 +122,145 @@ def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> 
             hint="check MONITOR_ID against the monitors listed in Better Stack "
             "(or use MONITOR_ID=all)",
         )
-    return Selection(tuple(wanted), len(visible))
+    return Selection(tuple(wanted), len(visible), False, listing, listed_at)
 
 
-def extract_response_times(
-    client: BetterStackClient,
-    monitors: Sequence[str],
-    sink: Callable[[pa.Table], None],
-    *,
-    run_id: str,
-    workers: int,
-) -> Extracted:
+@dataclass(frozen=True)
+class ExtractRequest:
+    """Everything one table's extraction needs for one run (the client carries the budget)."""
+
+    spec: TableSpec
+    client: BetterStackClient
+    selection: Selection
+    window: Window
+    sink: Callable[[pa.Table], None]
+    run_id: str
+    workers: int
+    progress: Progress
+    open_keys: Sequence[str] = ()  # rows still open in the lake (``spec.open_while_null``)
+
+
+def response_times(req: ExtractRequest) -> Extracted:
     """Last 24 h of response times per monitor (the API has no date filter)."""
 
     def fetch(monitor_id: str) -> pa.Table:
-        answer = client.get_response_times(monitor_id)
+        answer = req.client.get_response_times(monitor_id)
         return response_time_rows(
-            answer.data, monitor_id=monitor_id, extracted_at=answer.fetched_at, run_id=run_id
+            answer.data, monitor_id=monitor_id, extracted_at=answer.fetched_at, run_id=req.run_id
         )
 
-    return _fan_out(RESPONSE_TIMES.name, list(monitors), fetch, sink, workers)
+    return _fan_out(req, list(req.selection.ids), fetch)
 
 
-def extract_daily_sla(
-    client: BetterStackClient,
-    monitors: Sequence[str],
-    window: Window,
-    sink: Callable[[pa.Table], None],
-    *,
-    run_id: str,
-    workers: int,
-) -> Extracted:
+def daily_sla(req: ExtractRequest) -> Extracted:
     """One ``/sla?from=D&to=D`` per monitor and day of the window."""
-    plan = [(monitor_id, day) for day in window.days() for monitor_id in monitors]
+    plan = [(monitor_id, day) for day in req.window.days() for monitor_id in req.selection.ids]
 
     def fetch(item: tuple[str, date]) -> pa.Table:
         monitor_id, day = item
-        answer = client.get_sla(monitor_id, day, day)
+        answer = req.client.get_sla(monitor_id, day, day)
         return sla_row(
             answer.data,
             monitor_id=monitor_id,
             day=day,
             extracted_at=answer.fetched_at,
-            run_id=run_id,
+            run_id=req.run_id,
         )
 
-    return _fan_out(DAILY_SLA.name, plan, fetch, sink, workers)
+    return _fan_out(req, plan, fetch)
 
 
-def _fan_out(
-    table: str,
-    plan: Sequence[T],
-    fetch: Callable[[T], pa.Table],
-    sink: Callable[[pa.Table], None],
-    workers: int,
-) -> Extracted:
-    """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes."""
-    result = Extracted(table)
-    progress().planned(table, len(plan))
-
-    def one(item: T) -> pa.Table:
-        rows = fetch(item)
-        progress().done(table)
-        return rows
-
-    for rows in bounded_map(one, plan, workers):
-        sink(rows)
-        result.rows += rows.num_rows
-        result.answers += 1
-    progress().finished(table)
+def monitors(req: ExtractRequest) -> Extracted:
+    """The run's monitors as the listing showed them (made by ``resolve_monitors``: no request)."""
+    wanted = set(req.selection.ids)
+    chosen = [m for m in req.selection.listing if str(m.get("id")) in wanted]
+    result = Extracted(req.spec.name)
+    listed_at = req.selection.listed_at
+    if listed_at is None or not chosen:
+        return result
+    rows = monitor_rows(chosen, extracted_at=listed_at, run_id=req.run_id)
+    req.sink(rows)
+    result.rows = rows.num_rows
     return result
 
 
-def extract_incidents(
-    client: BetterStackClient,
-    monitors: Sequence[str] | None,
-    window: Window,
-    open_elsewhere: Sequence[str],
-    sink: Callable[[pa.Table], None],
-    *,
-    run_id: str,
-    workers: int,
-    keep: Sequence[str] | None = None,
+def _fan_out(
+    req: ExtractRequest, plan: Sequence[T], fetch: Callable[[T], pa.Table]
 ) -> Extracted:
-    """Incidents started in the window (one paged walk per monitor, or a single walk over the
-    account when ``monitors`` is None, keeping only the monitors in ``keep`` when given), plus
-    each incident still open in the lake that started before the window (``open_elsewhere``),
-    re-read by id until it resolves."""
+    """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes."""
+    table = req.spec.name
+    result = Extracted(table)
+    req.progress.planned(table, len(plan))
+
+    def one(item: T) -> pa.Table:
+        rows = fetch(item)
+        req.progress.done(table)
+        return rows
+
+    for rows in bounded_map(one, plan, req.workers):
+        req.sink(rows)
+        result.rows += rows.num_rows
+        result.answers += 1
+    req.progress.finished(table)
+    return result
+
+
+def incidents(req: ExtractRequest) -> Extracted:
+    """Incidents started in the window, plus each incident still open in the lake that started
+    before it (``req.open_keys``), re-read by id until it resolves.
+
+    The walk is one paged walk per monitor, or a single walk over the account (filtered to the
+    run's monitors) when the run covers at least half of the account's monitors."""
+    selection, window, table, progress = req.selection, req.window, req.spec.name, req.progress
+    keep = None if selection.everything or not selection.walk_account else selection.ids
     kept = pa.array(sorted(keep), pa.string()) if keep is not None else None
-    result = Extracted(INCIDENTS.name)
-    walks: list[str | None] = list(monitors) if monitors is not None else [None]
-    progress().planned(INCIDENTS.name, len(walks) + len(open_elsewhere))
+    result = Extracted(table)
+    walks: list[str | None] = [None] if selection.walk_account else list(selection.ids)
+    progress.planned(table, len(walks) + len(req.open_keys))
     seen: set[str] = set()
 
     def walk(monitor_id: str | None) -> list[pa.Table]:
         tables: list[pa.Table] = []
-        for page in client.iter_incident_pages(
+        for page in req.client.iter_incident_pages(
             monitor_id=monitor_id, from_date=window.start, to_date=window.end
         ):
             if page.number > 1:
-                progress().planned(INCIDENTS.name, 1)
-            rows = incident_rows(page.resources, extracted_at=page.fetched_at, run_id=run_id)
+                progress.planned(table, 1)
+            rows = incident_rows(page.resources, extracted_at=page.fetched_at, run_id=req.run_id)
             if kept is not None:
                 rows = rows.filter(pc.is_in(rows.column("monitor_id"), value_set=kept))
             tables.append(rows)
-            progress().done(INCIDENTS.name)
+            progress.done(table)
         return tables
 
     def reread(incident_id: str) -> list[pa.Table]:
         try:
-            answer = client.get_incident(incident_id)
+            answer = req.client.get_incident(incident_id)
         except NotFoundError:
             log.warning(
                 "incident %s is open in the lake but gone upstream; kept as is", incident_id
             )
             result.skipped.append(incident_id)
-            progress().done(INCIDENTS.name)
+            progress.done(table)
             return []
-        progress().done(INCIDENTS.name)
+        progress.done(table)
         return [
             incident_rows(
                 [answer.data],
                 extracted_at=answer.fetched_at,
-                run_id=run_id,
+                run_id=req.run_id,
                 endpoint=f"/api/v3/incidents/{incident_id}",
             )
         ]
 
-    for tables in bounded_map(walk, walks, workers):
+    for tables in bounded_map(walk, walks, req.workers):
         for rows in tables:
-            _sink_new(rows, seen, sink, result)
-    pending = [i for i in open_elsewhere if i not in seen]
-    for tables in bounded_map(reread, pending, workers):
+            _sink_new(rows, seen, req.sink, result)
+    pending = [i for i in req.open_keys if i not in seen]
+    for tables in bounded_map(reread, pending, req.workers):
         for rows in tables:
-            _sink_new(rows, seen, sink, result)
-    progress().finished(INCIDENTS.name)
+            _sink_new(rows, seen, req.sink, result)
+    progress.finished(table)
     return result
 
 

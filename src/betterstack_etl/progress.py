@@ -1,8 +1,8 @@
 """Progress of long runs: done/total requests, rate and ETA, per table.
 
-The extraction code calls ``progress().planned(table, n)`` and ``progress().done(table)``;
-what shows it is pluggable: the CLI installs a rich progress bar, everything else gets a reporter
-that logs a line at most every few seconds. Thread-safe.
+The extraction code calls ``progress.planned(table, n)`` and ``progress.done(table)`` on the
+reporter its run was given (never a module global): the CLI passes a rich progress bar, the flow
+and everything else a reporter that logs a line at most every few seconds. Thread-safe.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["LogProgress", "Progress", "TableProgress", "progress", "use_progress"]
+__all__ = ["LogProgress", "Progress", "TableProgress"]
 
 log = logging.getLogger("betterstack_etl.progress")
 
@@ -86,19 +86,3 @@ def _describe(table: str, state: TableProgress, now: float) -> str:
     eta_text = f", ETA {eta:.0f}s" if eta is not None else ""
     total = max(state.total, state.done)
     return f"{table}: {state.done}/{total} requests, {state.rate(now):.1f}/s{eta_text}"
-
-
-_current: Progress = LogProgress()
-_current_lock = threading.Lock()
-
-
-def progress() -> Progress:
-    return _current
-
-
-def use_progress(reporter: Progress) -> Progress:
-    """Install ``reporter``; returns the previous one (to restore it)."""
-    global _current
-    with _current_lock:
-        previous, _current = _current, reporter
-    return previous

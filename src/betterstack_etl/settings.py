@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,7 +38,14 @@ from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ALL_MONITORS", "Settings", "Window", "parse_date", "parse_monitor_ids"]
+__all__ = [
+    "ALL_MONITORS",
+    "RunParams",
+    "Window",
+    "parse_date",
+    "parse_monitor_ids",
+    "read_token",
+]
 
 ALL_MONITORS = "all"
 Destination = Literal["local", "bigquery"]
@@ -110,11 +117,24 @@ def _env_float(env: Mapping[str, str], name: str, default: float, *, minimum: fl
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything one run needs. Build with ``Settings.from_env(...)``."""
+def read_token(env: Mapping[str, str] | None = None) -> Secret:
+    """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production)."""
+    token = (os.environ if env is None else env).get("BETTERSTACK_TOKEN", "").strip()
+    if not token:
+        raise ConfigError(
+            "BETTERSTACK_TOKEN is not set",
+            hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
+            "(Infisical injects it in production)",
+        )
+    return Secret(token)
 
-    token: Secret = field(repr=False)
+
+@dataclass(frozen=True, slots=True)
+class RunParams:
+    """Everything one run needs but the token: frozen, secret-free (safe to log, to pass to
+    a Prefect task, to store). Built once per run with ``RunParams.from_env(...)``; the CLI
+    and the flow build it the same way. The token travels apart (``read_token``)."""
+
     monitors: tuple[str, ...] | Literal["all"]
     base_url: str = C.DEFAULT_BASE_URL
     destination: Destination = "local"
@@ -134,7 +154,7 @@ class Settings:
     retry_base_delay: float = 1.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> RunParams:
         """Read the environment, then apply non-None ``overrides`` (CLI options, flow
         parameters) given as strings or values, and validate the whole."""
         env = dict(os.environ if env is None else env)
@@ -146,13 +166,6 @@ class Settings:
             value = env.get(var)
             return value if value not in (None, "") else default
 
-        token = env.get("BETTERSTACK_TOKEN", "").strip()
-        if not token:
-            raise ConfigError(
-                "BETTERSTACK_TOKEN is not set",
-                hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
-                "(Infisical injects it in production)",
-            )
         monitors = given.get("monitors")
         parsed_monitors = (
             monitors
@@ -198,8 +211,7 @@ class Settings:
             names = [t.strip() for t in tables_raw.split(",") if t.strip()]
             tables = tuple(dict.fromkeys(table_by_name(n) for n in names))
         retries = int(_env_float(env, "BETTERSTACK_TASK_RETRIES", C.TASK_RETRIES, minimum=0))
-        settings = cls(
-            token=Secret(token),
+        params = cls(
             monitors=parsed_monitors,
             base_url=base_url,
             destination="bigquery" if destination == "bigquery" else "local",
@@ -229,7 +241,7 @@ class Settings:
             timeout=_env_float(env, "BETTERSTACK_TIMEOUT", 30.0, minimum=0.1),
             retry_base_delay=_env_float(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0, minimum=0),
         )
-        return settings
+        return params
 
     def window(self, now: datetime) -> Window:
         """Incidents/SLA days: the backfill window, or yesterday and today (UTC) by default.

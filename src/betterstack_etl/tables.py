@@ -1,8 +1,10 @@
-"""The tables, declared once as typed data (SPEC §1-§2).
+"""The tables, declared once as typed data (SPEC §1-§2, §8.1).
 
-A ``TableSpec`` is the load contract of one table: its name, its unique key, the column whose
-UTC date gives ``data_particao``, and its Arrow schema. The flow, the transforms, the lakes and
-the BigQuery definitions all read these declarations; adding a table is adding one here.
+A ``TableSpec`` is the whole contract of one table: its name, its unique key, the column whose
+UTC date gives ``data_particao``, its Arrow schema, the extraction that fills it (an entry point
+``module:function`` taking an ``extract.ExtractRequest``), which rows stay open and are re-read
+each run, and the columns a preview shows. The core, the transforms, the lakes, the CLI and the
+BigQuery definitions all read these declarations; adding a table is adding one here.
 
 ``data_particao`` is never a column inside the Parquet files: it is the hive directory
 (``<table>/data_particao=YYYY-MM-DD/``) and readers (DuckDB, BigQuery) expose it as a DATE.
@@ -10,10 +12,16 @@ the BigQuery definitions all read these declarations; adding a table is adding o
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from betterstack_etl.extract import Extracted, ExtractRequest
 
 __all__ = [
     "DAILY_SLA",
@@ -48,10 +56,22 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
+    extractor: str  # entry point ``module:function`` of the extraction (no import cycle)
+    preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
+    open_while_null: str | None = None  # rows with this column null are re-read each run
 
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
+    @property
+    def extract(self) -> Callable[[ExtractRequest], Extracted]:
+        """The extraction function named by ``extractor``."""
+        module, _, function = self.extractor.partition(":")
+        found: Callable[[ExtractRequest], Extracted] = getattr(
+            importlib.import_module(module), function
+        )
+        return found
 
 
 RESPONSE_TIMES: Final = TableSpec(
@@ -73,6 +93,15 @@ RESPONSE_TIMES: Final = TableSpec(
         ]
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
+    extractor="betterstack_etl.extract:response_times",
+    preview=(
+        "monitor_id",
+        "region",
+        "at",
+        "response_time",
+        "connection_time",
+        "tls_handshake_time",
+    ),
 )
 
 INCIDENTS: Final = TableSpec(
@@ -115,6 +144,9 @@ INCIDENTS: Final = TableSpec(
         ]
     ),
     description="One row per incident (v3), re-read until resolved.",
+    extractor="betterstack_etl.extract:incidents",
+    preview=("incident_id", "monitor_id", "cause", "started_at", "status", "duration_seconds"),
+    open_while_null="resolved_at",
 )
 
 DAILY_SLA: Final = TableSpec(
@@ -136,6 +168,15 @@ DAILY_SLA: Final = TableSpec(
         ]
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
+    extractor="betterstack_etl.extract:daily_sla",
+    preview=(
+        "monitor_id",
+        "date",
+        "availability",
+        "total_downtime",
+        "number_of_incidents",
+        "is_complete",
+    ),
 )
 
 MONITORS: Final = TableSpec(
@@ -161,9 +202,11 @@ MONITORS: Final = TableSpec(
     ),
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
+    extractor="betterstack_etl.extract:monitors",
+    preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
 )
 
-TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA)
+TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS)
 
 
 def table_by_name(name: str) -> TableSpec:

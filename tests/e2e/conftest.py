@@ -41,14 +41,42 @@ def pipeline_env(
     return simulator
 
 
+def _core_run(**params: Any) -> dict[str, Any]:
+    """The flow's parameters, run by the Prefect-free core in this process (the CLI's path)."""
+    from betterstack_etl import pipeline
+    from betterstack_etl.settings import RunParams, read_token
+
+    overrides = dict(params)
+    overrides["monitors"] = overrides.pop("monitor_id", None)
+    if overrides.get("tables"):
+        overrides["tables"] = ",".join(overrides["tables"])
+    return pipeline.run(RunParams.from_env(**overrides), read_token()).to_dict()
+
+
 @pytest.fixture
-def run_flow(prefect_harness: None, pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
+def flow_run(prefect_harness: None, pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
+    """One run of the Prefect flow (test harness), with the flow's own parameters."""
     from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
     def run(**params: Any) -> dict[str, Any]:
         return rj_iplanrio__betterstack_api(**params)
 
     return run
+
+
+@pytest.fixture
+def core_run(pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
+    """One run of the core in process, with the flow's parameters."""
+    return _core_run
+
+
+@pytest.fixture(params=["core", "flow"])
+def run_flow(request: pytest.FixtureRequest, pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
+    """A run by either path: every end-to-end test holds for the core and for the flow."""
+    if request.param == "core":
+        return _core_run
+    runner: Callable[..., dict[str, Any]] = request.getfixturevalue("flow_run")
+    return runner
 
 
 @pytest.fixture

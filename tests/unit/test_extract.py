@@ -16,14 +16,16 @@ import pytest
 from betterstack_etl.api import BetterStackClient, RetryPolicy
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.extract import (
+    Extracted,
+    ExtractRequest,
     Selection,
     bounded_map,
-    extract_daily_sla,
-    extract_incidents,
     resolve_monitors,
 )
+from betterstack_etl.progress import LogProgress
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import Window
+from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, TableSpec
 
 BASE = "https://uptime.example.test"
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -65,6 +67,33 @@ class Api:
         )
 
 
+def _extract(
+    spec: TableSpec,
+    client: BetterStackClient,
+    selection: Selection,
+    window: Window,
+    sink: Callable[[pa.Table], None],
+    *,
+    workers: int = 1,
+    open_keys: tuple[str, ...] = (),
+    progress: LogProgress | None = None,
+) -> Extracted:
+    """Run the table's declared extraction, as the pipeline core does."""
+    return spec.extract(
+        ExtractRequest(
+            spec=spec,
+            client=client,
+            selection=selection,
+            window=window,
+            sink=sink,
+            run_id="r",
+            workers=workers,
+            progress=progress or LogProgress(),
+            open_keys=open_keys,
+        )
+    )
+
+
 def _monitors(request: httpx.Request) -> dict[str, Any]:
     return {
         "data": [
@@ -103,15 +132,12 @@ def test_an_account_walk_for_some_monitors_keeps_only_theirs() -> None:
 
     api = Api({"/api/v3/incidents": listing})
     tables: list[pa.Table] = []
-    extract_incidents(
+    _extract(
+        INCIDENTS,
         api.client(),
-        None,
+        Selection(("1",), 2),  # half the account: one account-wide walk, filtered
         Window(date(2026, 11, 24), date(2026, 11, 25)),
-        [],
         tables.append,
-        run_id="r",
-        workers=1,
-        keep=["1"],
     )
     assert pa.concat_tables(tables).column("incident_id").to_pylist() == ["10"]
     assert len(api.seen) == 1
@@ -145,13 +171,15 @@ def test_sla_is_one_request_per_monitor_and_day_with_that_day_as_from_and_to() -
 
     api = Api({"/api/v2/monitors/1/sla": sla, "/api/v2/monitors/2/sla": sla})
     tables: list[pa.Table] = []
-    got = extract_daily_sla(
+    progress = LogProgress()
+    got = _extract(
+        DAILY_SLA,
         api.client(),
-        ["1", "2"],
+        Selection(("1", "2"), 5),
         Window(date(2026, 11, 1), date(2026, 11, 3)),
         tables.append,
-        run_id="r",
         workers=3,
+        progress=progress,
     )
     asked = sorted((r.url.path, r.url.params["from"], r.url.params["to"]) for r in api.seen)
     assert len(asked) == 6
@@ -159,6 +187,8 @@ def test_sla_is_one_request_per_monitor_and_day_with_that_day_as_from_and_to() -
     assert {f for _, f, _ in asked} == {"2026-11-01", "2026-11-02", "2026-11-03"}
     assert got.rows == 6
     assert sum(t.num_rows for t in tables) == 6
+    done = progress.snapshot()["eai_gateway_daily_sla"]
+    assert (done.total, done.done) == (6, 6)  # the run's own reporter, passed in
 
 
 def test_incidents_walk_each_monitor_and_reread_only_what_the_walk_did_not_return() -> None:
@@ -178,14 +208,14 @@ def test_incidents_walk_each_monitor_and_reread_only_what_the_walk_did_not_retur
 
     api = Api({"/api/v3/incidents": listing, "/api/v3/incidents/7": one("7")})
     tables: list[pa.Table] = []
-    got = extract_incidents(
+    got = _extract(
+        INCIDENTS,
         api.client(),
-        ["1"],
+        Selection(("1",), 3),  # a third of the account: one walk per monitor
         Window(date(2026, 11, 24), date(2026, 11, 25)),
-        ["7", "10"],
         tables.append,
-        run_id="r",
         workers=2,
+        open_keys=("7", "10"),
     )
     paths = [r.url.path for r in api.seen]
     assert paths == ["/api/v3/incidents", "/api/v3/incidents/7"]  # 10 came with the walk
@@ -214,16 +244,41 @@ def test_an_open_incident_deleted_upstream_is_skipped_not_fatal() -> None:
         retry=RetryPolicy(max_attempts=1),
         clock=lambda: NOW,
     )
-    got = extract_incidents(
+    got = _extract(
+        INCIDENTS,
         client,
-        None,
+        Selection(("1",), 1, everything=True),
         Window(date(2026, 11, 24), date(2026, 11, 25)),
-        ["8"],
         lambda t: None,
-        run_id="r",
-        workers=1,
+        open_keys=("8",),
     )
     assert got.skipped == ["8"]
+
+
+def test_the_monitors_table_comes_from_the_listing_with_no_extra_request() -> None:
+    def listing(request: httpx.Request) -> dict[str, Any]:
+        attrs = {"pronounceable_name": "Portal", "check_frequency": 30, "regions": ["us"]}
+        return {
+            "data": [
+                {"id": 1, "type": "monitor", "attributes": attrs},
+                {"id": "2", "type": "monitor", "attributes": {**attrs, "paused_at": None}},
+            ],
+            "pagination": {"next": None},
+        }
+
+    api = Api({"/api/v2/monitors": listing})
+    selection = resolve_monitors(api.client(), ("2",))
+    tables: list[pa.Table] = []
+    got = _extract(
+        MONITORS, api.client(), selection, Window(date(2026, 11, 24), date(2026, 11, 25)), tables.append
+    )
+    assert len(api.seen) == 1  # the listing resolve_monitors made, nothing more
+    rows = pa.concat_tables(tables).to_pylist()
+    assert [(r["monitor_id"], r["pronounceable_name"], r["check_frequency"]) for r in rows] == [
+        ("2", "Portal", 30)
+    ]
+    assert rows[0]["_extracted_at"] == NOW
+    assert got.rows == 1
 
 
 def test_bounded_map_keeps_at_most_twice_the_workers_pending_and_returns_everything() -> None:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from betterstack_etl.progress import LogProgress, TableProgress, progress, use_progress
+from betterstack_etl.progress import LogProgress, TableProgress
 
 
 def test_log_progress_reports_done_total_rate_and_eta(caplog: pytest.LogCaptureFixture) -> None:
@@ -27,13 +27,3 @@ def test_eta_is_the_remaining_work_at_the_observed_rate() -> None:
     assert state.rate(5.0) == 5.0
     assert state.eta(5.0) == 15.0
     assert TableProgress(total=3, done=3, started=0.0).eta(1.0) is None
-
-
-def test_the_reporter_can_be_swapped_and_restored() -> None:
-    mine = LogProgress()
-    previous = use_progress(mine)
-    try:
-        assert progress() is mine
-    finally:
-        use_progress(previous)
-    assert progress() is previous

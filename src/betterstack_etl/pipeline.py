@@ -1,0 +1,526 @@
+"""The pipeline core: one whole load, with no Prefect in it.
+
+A run is a sequence of plain steps over a ``RunSession`` (the run's explicit state: parameters,
+token, run id, clock reading, request budget, progress reporter, lake, spool folder):
+
+1. ``resolve_monitors``   list the account's monitors once; check the wanted ids against it;
+2. ``find_open_rows``     for a table that declares ``open_while_null`` (incidents), the keys of
+                          rows still open in the lake, so the extraction re-reads them;
+3. ``fetch_table``        one table from the API into a local spool (nothing reaches the lake);
+4. ``merge_table``        the spool merged into the lake, partition by partition, by key;
+5. ``publish``            the tables made queryable (DuckDB views, BigLake tables);
+
+and ``execute`` is the one place that orders them. It takes a ``StepRunner``: ``InProcess`` runs
+each step here (the CLI's embedded default), ``flow.PrefectSteps`` runs each as a Prefect task
+(the deployments). Both get the same task-level retry policy: errors a retry can fix are retried
+``params.task_retries`` times, ``params.task_retry_delay`` seconds apart; others fail at once.
+
+If a table fails, the others still land and the summary names the failure; ``run`` and the flow
+raise ``RunFailedError`` at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, ParamSpec, Protocol, TypeVar
+
+import httpx
+import pyarrow.compute as pc
+
+from betterstack_etl import clock
+from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
+from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retryable
+from betterstack_etl.extract import ExtractRequest, Selection, resolve_monitors
+from betterstack_etl.lake import Staging, open_lake
+from betterstack_etl.progress import LogProgress
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from types import TracebackType
+
+    from betterstack_etl.lake import Lake, PartitionResult
+    from betterstack_etl.progress import Progress
+    from betterstack_etl.secret import Secret
+    from betterstack_etl.settings import RunParams, Window
+    from betterstack_etl.tables import TableSpec
+
+__all__ = [
+    "InProcess",
+    "RunSession",
+    "RunSummary",
+    "StagedTable",
+    "StepRunner",
+    "TableOutcome",
+    "describe_error",
+    "execute",
+    "fetch_table",
+    "find_open_rows",
+    "merge_table",
+    "publish",
+    "resolve_monitors_step",
+    "run",
+    "run_session",
+]
+
+log = logging.getLogger("betterstack_etl.pipeline")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+SPOOL_DIRNAME: Final = "betterstack-etl-spool"
+_OWNER_LOCK: Final = ".owner.lock"
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StagedTable:
+    """A table's rows for this run, spooled to ``spool`` (a local folder)."""
+
+    table: str
+    spool: str
+    rows: int
+    answers: int
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TableOutcome:
+    """What one table did in one run (what the summary, the ledger and the CLI show)."""
+
+    table: str
+    rows_read: int = 0
+    answers: int = 0
+    partitions: tuple[PartitionResult, ...] = ()
+    error: str | None = None
+
+    @property
+    def rows_inserted(self) -> int:
+        return sum(p.rows_inserted for p in self.partitions)
+
+    @property
+    def rows_updated(self) -> int:
+        return sum(p.rows_updated for p in self.partitions)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """A whole run, small and typed; ``to_dict`` is its JSON form (``run --json``, artifact)."""
+
+    run_id: str
+    destination: str
+    lake_root: str
+    window: Window
+    started_at: datetime
+    finished_at: datetime
+    monitors: tuple[str, ...]
+    tables: tuple[TableOutcome, ...]
+    requests: int = 0
+
+    @property
+    def failures(self) -> dict[str, str]:
+        return {t.table: t.error for t in self.tables if t.error is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "destination": self.destination,
+            "lake_root": self.lake_root,
+            "window": [self.window.start.isoformat(), self.window.end.isoformat()],
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "monitors": list(self.monitors),
+            "requests": self.requests,
+            "tables": {
+                t.table: {
+                    "rows_read": t.rows_read,
+                    "api_answers": t.answers,
+                    "rows_inserted": t.rows_inserted,
+                    "rows_updated": t.rows_updated,
+                    "partitions": [
+                        {
+                            "data_particao": p.partition.isoformat(),
+                            "rows_before": p.rows_before,
+                            "rows_offered": p.rows_incoming,
+                            "rows_after": p.rows_after,
+                        }
+                        for p in t.partitions
+                    ],
+                    "error": t.error,
+                }
+                for t in self.tables
+            },
+        }
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Kind: message``; our errors in full, anything else cut to 500 characters."""
+    text = f"{type(exc).__name__}: {exc}"
+    return text if isinstance(exc, BetterStackEtlError) else text[:500]
+
+
+# -- the run's state --------------------------------------------------------------------------
+
+
+class RunSession:
+    """The explicit state of one run, shared by its steps and threads; made by ``run_session``.
+
+    It holds no secret in a form that prints: the token is a ``Secret`` used only to build API
+    clients, which all share the run's request budget and one connection pool."""
+
+    def __init__(
+        self,
+        params: RunParams,
+        token: Secret,
+        *,
+        run_id: str,
+        now: datetime,
+        budget: Pacer,
+        progress: Progress,
+        http: httpx.Client,
+        spool: Path,
+    ) -> None:
+        self.params = params
+        self.run_id = run_id
+        self.now = now
+        self.window = params.window(now)
+        self.budget = budget
+        self.progress = progress
+        self.spool = spool
+        self._token = token
+        self._http = http
+        self._lake: Lake | None = None
+        self._clients: list[BetterStackClient] = []
+
+    def __repr__(self) -> str:
+        return f"RunSession(run_id={self.run_id!r}, destination={self.params.destination!r})"
+
+    @property
+    def lake(self) -> Lake:
+        if self._lake is None:
+            self._lake = open_lake(self.params)
+        return self._lake
+
+    def client(self) -> BetterStackClient:
+        """An API client on the run's connection pool and budget, reading the pipeline clock."""
+        client = BetterStackClient(
+            self._http,
+            self._token,
+            base_url=self.params.base_url,
+            retry=RetryPolicy(base_delay=self.params.retry_base_delay),
+            pacer=self.budget,
+            clock=lambda: clock.utcnow(),
+        )
+        self._clients.append(client)
+        return client
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests the run's clients sent so far, retries included."""
+        return sum(c.requests_sent for c in self._clients)
+
+
+@contextlib.contextmanager
+def run_session(
+    params: RunParams,
+    token: Secret,
+    *,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    spool_root: Path | None = None,
+) -> Iterator[RunSession]:
+    """The state of one run, released when the block ends (however it ends).
+
+    The spool is ``<spool_root>/<run_id>``, held by an ``flock`` for the run's lifetime; each
+    new session first removes the spools of runs that are gone (killed, crashed): nothing a run
+    made outlives it for more than one later run."""
+    run_id = run_id or uuid.uuid4().hex
+    root = spool_root or Path(tempfile.gettempdir()) / SPOOL_DIRNAME
+    timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))
+    budget = Pacer(params.rate, params.max_in_flight)
+    with (
+        _owned_spool(root, run_id) as spool,
+        httpx.Client(timeout=timeout, verify=True, follow_redirects=False) as http,
+    ):
+        yield RunSession(
+            params,
+            token,
+            run_id=run_id,
+            now=clock.utcnow(),
+            budget=budget,
+            progress=progress or LogProgress(),
+            http=http,
+            spool=spool,
+        )
+
+
+@contextlib.contextmanager
+def _owned_spool(root: Path, run_id: str) -> Iterator[Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    sweep_dead_spools(root)
+    spool = root / run_id
+    spool.mkdir()
+    fd = os.open(spool / _OWNER_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield spool
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+        os.close(fd)
+
+
+def sweep_dead_spools(root: Path) -> list[Path]:
+    """Remove the spool folders under ``root`` whose run is gone (nobody holds their lock)."""
+    removed = []
+    for folder in root.iterdir() if root.is_dir() else ():
+        lock = folder / _OWNER_LOCK
+        if not folder.is_dir():
+            continue
+        try:
+            fd = os.open(lock, os.O_RDWR)
+        except FileNotFoundError:
+            # a run between mkdir and its lock, or a folder that is not ours: leave young ones
+            if time.time() - folder.stat().st_mtime < 60:
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live run
+        finally:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    if removed:
+        log.info("removed %d spool folder(s) left by runs that were killed", len(removed))
+    return removed
+
+
+# -- the steps --------------------------------------------------------------------------------
+
+
+def resolve_monitors_step(session: RunSession) -> Selection:
+    """The run's monitors, checked against the account's listing (one paged request)."""
+    selection = resolve_monitors(session.client(), session.params.monitors)
+    ids = selection.ids
+    log.info("loading %d of %d monitor(s): %s", len(ids), selection.visible, ", ".join(ids[:20]))
+    return selection
+
+
+def find_open_rows(session: RunSession, spec: TableSpec, selection: Selection) -> tuple[str, ...]:
+    """Keys of rows of ``spec`` still open in the lake (``spec.open_while_null`` is null) that
+    started before the run's window, for the run's monitors: the extraction re-reads them."""
+    column = spec.open_while_null
+    if column is None:
+        return ()
+    (key,) = spec.key
+    wanted = None if selection.everything else set(selection.ids)
+    start = session.window.start
+    found: list[str] = []
+    for part in session.lake.scan(spec, [key, "monitor_id", spec.partition_by, column]):
+        still_open = part.filter(pc.is_null(part.column(column)))
+        for row in still_open.to_pylist():
+            began: datetime = row[spec.partition_by]
+            if began.astimezone(UTC).date() >= start:
+                continue
+            if wanted is not None and row["monitor_id"] not in wanted:
+                continue
+            found.append(row[key])
+    if found:
+        log.info("%s: %d row(s) still open in the lake, re-read this run", spec.name, len(found))
+    return tuple(found)
+
+
+def fetch_table(
+    session: RunSession, spec: TableSpec, selection: Selection, open_keys: tuple[str, ...] = ()
+) -> StagedTable:
+    """Read one table from the API into the run's spool (nothing reaches the lake here)."""
+    folder = session.spool / f"{spec.short_name}-{uuid.uuid4().hex[:8]}"
+    staging = Staging(spec, folder)
+    request = ExtractRequest(
+        spec=spec,
+        client=session.client(),
+        selection=selection,
+        window=session.window,
+        sink=staging.add,
+        run_id=session.run_id,
+        workers=session.params.max_in_flight,
+        progress=session.progress,
+        open_keys=open_keys,
+    )
+    try:
+        got = spec.extract(request)
+    except BaseException:
+        staging.cleanup()
+        raise
+    log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
+    return StagedTable(spec.name, str(folder), got.rows, got.answers, tuple(got.skipped))
+
+
+def merge_table(session: RunSession, staged: StagedTable) -> tuple[PartitionResult, ...]:
+    """Merge a spooled table into the lake, one partition at a time, by key."""
+    from betterstack_etl.tables import table_by_name
+
+    spec = table_by_name(staged.table)
+    results = Staging(spec, Path(staged.spool)).commit(session.lake)
+    for r in results:
+        log.info(
+            "%s %s: %d rows before, %d offered, %d after",
+            spec.name,
+            r.partition,
+            r.rows_before,
+            r.rows_incoming,
+            r.rows_after,
+        )
+    return tuple(results)
+
+
+def publish(session: RunSession) -> None:
+    """Make every table queryable: DuckDB views locally, BigLake tables in BigQuery."""
+    from betterstack_etl.tables import TABLES
+
+    session.lake.publish(TABLES)
+
+
+# -- orchestration ------------------------------------------------------------------------------
+
+
+class Outcome(Protocol[R_co]):
+    """A step's result to come (``concurrent.futures.Future``, ``PrefectFuture``)."""
+
+    def result(self) -> R_co: ...
+
+
+class StepRunner(Protocol):
+    """How ``execute`` runs a step: here (``InProcess``) or as a Prefect task (the flow)."""
+
+    def call(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    def submit(
+        self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+    ) -> Outcome[R]: ...
+
+
+def execute(session: RunSession, runner: StepRunner) -> RunSummary:
+    """One whole load: the only place that orders the steps (the flow calls it too)."""
+    started = clock.utcnow()
+    selection = runner.call(resolve_monitors_step, session)
+    pending: dict[str, Outcome[StagedTable]] = {}
+    outcomes: dict[str, TableOutcome] = {}
+    for spec in session.params.tables:
+        try:
+            open_keys = runner.call(find_open_rows, session, spec, selection)
+        except Exception as exc:  # noqa: BLE001 - reported by table
+            outcomes[spec.name] = TableOutcome(spec.name, error=describe_error(exc))
+            continue
+        pending[spec.name] = runner.submit(fetch_table, session, spec, selection, open_keys)
+    for name, future in pending.items():
+        try:
+            staged = future.result()
+        except Exception as exc:  # noqa: BLE001 - every failure is reported by table
+            outcomes[name] = TableOutcome(name, error=describe_error(exc))
+            continue
+        try:
+            partitions = runner.call(merge_table, session, staged)
+            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, partitions)
+        except Exception as exc:  # noqa: BLE001
+            error = describe_error(exc)
+            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, error=error)
+        finally:
+            shutil.rmtree(staged.spool, ignore_errors=True)
+    runner.call(publish, session)
+    params = session.params
+    return RunSummary(
+        run_id=session.run_id,
+        destination=params.destination,
+        lake_root=params.lake_root,
+        window=session.window,
+        started_at=started,
+        finished_at=clock.utcnow(),
+        monitors=selection.ids,
+        tables=tuple(outcomes[s.name] for s in params.tables if s.name in outcomes),
+        requests=session.requests_sent,
+    )
+
+
+@dataclass
+class InProcess:
+    """Runs the steps in this process, with the flow's task-level retry policy; ``submit``
+    runs a step on a small thread pool (one thread per table)."""
+
+    retries: int
+    retry_delay: float
+    sleep: Callable[[float], None] = time.sleep
+    _pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="table")
+    )
+
+    def call(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(self.retries + 1):
+            try:
+                return step(*args, **kwargs)
+            except Exception as exc:
+                if attempt >= self.retries or not is_retryable(exc):
+                    raise
+                log.warning(
+                    "%s failed (%s); retry %d/%d in %gs",
+                    step.__name__,
+                    describe_error(exc),
+                    attempt + 1,
+                    self.retries,
+                    self.retry_delay,
+                )
+                self.sleep(self.retry_delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def submit(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+        return self._pool.submit(functools.partial(self.call, step, *args, **kwargs))
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run(
+    params: RunParams,
+    token: Secret,
+    *,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    spool_root: Path | None = None,
+    raise_on_failure: bool = True,
+) -> RunSummary:
+    """One whole load in this process (the CLI's embedded default; benchmarks; tests)."""
+    with (
+        run_session(
+            params, token, run_id=run_id, progress=progress, spool_root=spool_root
+        ) as session,
+        InProcess(params.task_retries, params.task_retry_delay) as runner,
+    ):
+        summary = execute(session, runner)
+    if raise_on_failure and summary.failures:
+        raise RunFailedError(summary.failures)
+    return summary
