@@ -54,8 +54,9 @@ def resolve_token(env: Mapping[str, str] | None = None) -> Secret:
     if not block:
         raise ConfigError(
             f"{TOKEN_ENV} is not set",
-            hint=f"export {TOKEN_ENV}=<your Better Stack Uptime API token> (or "
-            f"{TOKEN_SECRET_BLOCK_ENV}=<name of a Prefect Secret block holding it>)",
+            hint=f"export {TOKEN_ENV}=<your Better Stack Uptime API token> (Infisical "
+            f"injects it in production), or {TOKEN_SECRET_BLOCK_ENV}=<name of a Prefect "
+            "Secret block holding it>",
         )
     from prefect.blocks.system import Secret as SecretBlock
 
