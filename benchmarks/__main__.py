@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: run the five benchmarks of issue 6, print a table and one summary.
+"""``python -m benchmarks``: run the benchmarks, print a table and one summary.
 
 Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
 stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
@@ -16,18 +16,22 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.backfill import run_backfill, run_sequential, speedup, warm_up
+from benchmarks.cli import run_cli
 from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
 from benchmarks.hourly import run_hourly
 from benchmarks.merge import measure_merge
 from benchmarks.transform import run_transform
+from benchmarks.views import run_views
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from benchmarks.backfill import BackfillResult, SequentialResult
+    from benchmarks.cli import CliResult
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
     from benchmarks.transform import TransformResult
+    from benchmarks.views import ViewsResult
 
 
 def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
@@ -83,6 +87,8 @@ def summary_line(
     hourly: HourlyResult,
     merges: list[MergeResult],
     transform: TransformResult,
+    views: ViewsResult,
+    cli: CliResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -90,7 +96,9 @@ def summary_line(
         f"summary: efficiency={ours.efficiency:.3f} speedup={speedup(sequential, ours):.2f} "
         f"throttled={ours.throttled} requests_per_monitor_hourly={hourly.per_monitor:.2f} "
         f"merge_rows_per_s={merges[-1].rows_per_second:.0f} memory_growth={growth:.2f} "
-        f"transform_speedup={ratio}"
+        f"transform_speedup={ratio} "
+        f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f} "
+        f"hourly_cli_vs_floor={cli.vs_floor:.2f}"
     )
 
 
@@ -110,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             ours = run_backfill(config, simulator, lake_root, err)
             figures += ours.figures(config)
             err.rule("2 the same backfill, one request at a time")
-            with request_bars(err):
-                sequential = run_sequential(config, simulator)
+            with request_bars(err) as bars:
+                sequential = run_sequential(config, simulator, bars)
             figures += sequential.figures(ours)
             err.rule("3 hourly run on the backfilled lake")
             hourly = run_hourly(config, simulator, lake_root, err)
@@ -138,9 +146,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("transforming…"):
         transform = run_transform(config)
     figures += transform.figures()
+    err.rule("6 SLA views: 500 monitors × 90 days in DuckDB")
+    with err.status("querying…"):
+        views = run_views()
+    figures += views.figures()
+    err.rule("7 the command line: hourly run vs the API floor, a wrong token, demo")
+    with err.status("running betterstack-etl…"):
+        cli = run_cli()
+    figures += cli.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    print(summary_line(ours, sequential, hourly, merges, transform), flush=True)
+    print(summary_line(ours, sequential, hourly, merges, transform, views, cli), flush=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import httpx
 
 from benchmarks.common import SIM_NOW, TOKEN, BenchConfig, Figure
 from benchmarks.flowrun import flow_params, run_tables
-from betterstack_etl.progress import progress
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from betterstack_etl.progress import Progress
     from betterstack_etl.simulator import Simulator
 
 __all__ = ["BackfillResult", "SequentialResult", "run_backfill", "run_sequential", "window_of"]
@@ -121,34 +121,36 @@ def run_backfill(
     )
 
 
-def run_sequential(config: BenchConfig, simulator: Simulator) -> SequentialResult:
+def run_sequential(
+    config: BenchConfig, simulator: Simulator, progress: Progress
+) -> SequentialResult:
     """(2): the same requests, one at a time, records kept in memory as the original did."""
     monitors = simulator.world.monitor_ids()
     start, end = window_of(config)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     _quiet(simulator)
-    progress().planned("sequential", len(monitors) * (1 + len(days)))
+    progress.planned("sequential", len(monitors) * (1 + len(days)))
     records: list[dict[str, Any]] = []
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
     started = time.monotonic()
     with httpx.Client(base_url=simulator.base_url, headers=headers, timeout=30.0) as http:
         http.get("/api/v2/monitors", params={"per_page": 250})
         for monitor_id in monitors:
-            for page in _incident_pages(http, monitor_id, start, end):
+            for page in _incident_pages(http, monitor_id, start, end, progress):
                 records.extend(page)
         for monitor_id in monitors:
             for day in days:
                 query = {"from": day.isoformat(), "to": day.isoformat()}
                 body = _get(http, f"/api/v2/monitors/{monitor_id}/sla", query)
                 records.append(body["data"])
-                progress().done("sequential")
+                progress.done("sequential")
     seconds = time.monotonic() - started
-    progress().finished("sequential")
+    progress.finished("sequential")
     return SequentialResult(simulator.stats.requests, simulator.stats.throttled, seconds)
 
 
 def _incident_pages(
-    http: httpx.Client, monitor_id: str, start: date, end: date
+    http: httpx.Client, monitor_id: str, start: date, end: date, progress: Progress
 ) -> Iterator[list[dict[str, Any]]]:
     url = "/api/v3/incidents"
     query: dict[str, str] | None = {
@@ -160,8 +162,8 @@ def _incident_pages(
     for number in range(1, _MAX_PAGES + 1):
         body = _get(http, url, query)
         if number > 1:
-            progress().planned("sequential", 1)
-        progress().done("sequential")
+            progress.planned("sequential", 1)
+        progress.done("sequential")
         yield list(body["data"])
         next_url = (body.get("pagination") or {}).get("next")
         if not next_url:

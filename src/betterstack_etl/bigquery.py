@@ -16,21 +16,23 @@ import hashlib
 import json
 import logging
 import re
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 from google.api_core import exceptions as gexc
-from google.auth import exceptions as auth_exc
 from google.cloud import bigquery
 
-from betterstack_etl.errors import ConfigError, StorageError
-from betterstack_etl.lake.gcs import CREDENTIALS_HINT, parse_gcs_root
+from betterstack_etl.errors import ConfigError
+from betterstack_etl.gcp_errors import BIGQUERY, google_errors
+from betterstack_etl.lake.duck import SLA_SOURCES
+from betterstack_etl.lake.gcs import parse_gcs_root
+from betterstack_etl.sla import bigquery_views
 from betterstack_etl.tables import PARTITION_COLUMN
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
+    from betterstack_etl.sla import SlaOptions
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
@@ -161,37 +163,6 @@ def changed_fields(existing: bigquery.Table, desired: bigquery.Table) -> list[st
     return changed
 
 
-@contextmanager
-def bigquery_errors(action: str, *, dataset: str) -> Iterator[None]:
-    """Turn google-cloud / google-auth errors raised while doing ``action`` into ours."""
-    try:
-        yield
-    except (gexc.Unauthorized, auth_exc.DefaultCredentialsError, auth_exc.RefreshError) as exc:
-        raise ConfigError(
-            f"{action}: Google Cloud credentials are missing or were refused ({exc})",
-            hint=CREDENTIALS_HINT,
-        ) from exc
-    except gexc.Forbidden as exc:
-        raise ConfigError(
-            f"{action}: permission denied on BigQuery dataset {dataset} ({exc.message})",
-            hint="grant the pipeline's account roles/bigquery.dataEditor on the dataset (or "
-            "project) and roles/bigquery.jobUser on the billing project; with a BigLake "
-            "connection also roles/bigquery.connectionUser (see docs/production.md)",
-        ) from exc
-    except (gexc.BadRequest, gexc.NotFound) as exc:
-        raise ConfigError(
-            f"{action}: BigQuery refused the definition ({exc.message})",
-            hint="check BETTERSTACK_BILLING_PROJECT_ID, BETTERSTACK_DATASET_ID, "
-            "BETTERSTACK_BIGQUERY_LOCATION and BETTERSTACK_BIGQUERY_CONNECTION_ID (the "
-            "connection must exist in the dataset's location)",
-        ) from exc
-    except (gexc.GoogleAPIError, auth_exc.TransportError, OSError) as exc:
-        raise StorageError(
-            f"{action}: {type(exc).__name__}: {exc}",
-            hint="BigQuery did not answer properly; publishing is idempotent, run again",
-        ) from exc
-
-
 class BigQueryPublisher:
     """Creates the dataset when missing and creates/updates one external table per spec."""
 
@@ -204,8 +175,10 @@ class BigQueryPublisher:
         lake_root: str,
         location: str = "US",
         connection_id: str | None = None,
+        sla: SlaOptions | None = None,
     ) -> None:
         parse_gcs_root(lake_root)  # fail early on a bad root
+        self._sla = sla
         self._client = client
         self._project = project
         self._dataset = dataset
@@ -230,10 +203,15 @@ class BigQueryPublisher:
         )
 
     def publish(self, specs: Sequence[TableSpec]) -> None:
-        with bigquery_errors(f"publishing {self.dataset_ref}", dataset=self.dataset_ref):
+        with google_errors(
+            f"publishing {self.dataset_ref}", f"BigQuery dataset {self.dataset_ref}", BIGQUERY
+        ):
             self._ensure_dataset()
             for spec in specs:
                 self._ensure_table(self.definition(spec))
+            if self._sla is not None and {s.name for s in specs} >= SLA_SOURCES:
+                for view in bigquery_views(self._project, self._dataset, options=self._sla):
+                    self._ensure_view(view)
 
     def _ensure_dataset(self) -> None:
         try:
@@ -244,6 +222,26 @@ class BigQueryPublisher:
             dataset.description = "Better Stack Uptime data (betterstack-etl), BigLake over GCS"
             self._client.create_dataset(dataset, exists_ok=True)
             log.info("created dataset %s in %s", self.dataset_ref, self._location)
+
+    def _ensure_view(self, desired: bigquery.Table) -> None:
+        """Create the view, or update its query and description when they changed (a view
+        already there is never dropped: its grants and labels stay)."""
+        try:
+            existing = self._client.get_table(desired.reference)
+        except gexc.NotFound:
+            self._client.create_table(desired, exists_ok=True)
+            log.info("created view %s", desired.reference)
+            return
+        fields = [
+            name
+            for name in ("view_query", "description")
+            if getattr(existing, name) != getattr(desired, name)
+        ]
+        if fields:
+            for name in fields:
+                setattr(existing, name, getattr(desired, name))
+            self._client.update_table(existing, fields)
+            log.info("updated view %s: %s", desired.reference, ", ".join(fields))
 
     def _ensure_table(self, desired: bigquery.Table) -> None:
         try:

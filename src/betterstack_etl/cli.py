@@ -88,6 +88,15 @@ def _quiet_prefect(verbose: bool) -> None:
         logging.getLogger(name).addFilter(_QuietUserErrors())
 
 
+def _say_failures_once(verbose: bool) -> None:
+    """The run's failure is printed once, by this command; Prefect would say it again for the
+    task run and for the flow run (the server keeps those states and logs anyway). Call it
+    after Prefect configured its logging (on import)."""
+    if not verbose:
+        for name in ("prefect.flow_runs", "prefect.task_runs"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _log_level(verbose: bool) -> None:
     """Our own log lines: warnings by default (the progress bars tell the rest), all with -v."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
@@ -145,6 +154,8 @@ def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progre
             _quiet_prefect(verbose)
             from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
+            _say_failures_once(verbose)
+
             flow_params = {
                 k: v
                 for k, v in {
@@ -192,6 +203,14 @@ def run(
             "(Prefect then starts a temporary local server).",
         ),
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List the monitors, then print the plan (requests per table, partitions it "
+            "would merge into) without any data request or write.",
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -202,7 +221,7 @@ def run(
     run goes through the Prefect flow on that server, as the deployments do.
     """
     _log_level(verbose)
-    overrides = {
+    overrides: dict[str, Any] = {
         "from_date": from_date,
         "to_date": to_date,
         "monitors": monitor_id,
@@ -213,6 +232,19 @@ def run(
         "billing_project_id": billing_project_id,
         "base_url": base_url,
     }
+    if dry_run:
+        with _user_errors(verbose):
+            from betterstack_etl import pipeline
+            from betterstack_etl.settings import RunParams, read_token
+
+            the_plan = pipeline.plan(RunParams.from_env(**overrides), read_token())
+        if as_json:
+            out.print_json(json.dumps(the_plan.to_dict()))
+        else:
+            from betterstack_etl.clidisplay import plan_table
+
+            out.print(plan_table(the_plan))
+        return
     with _user_errors(verbose):
         summary = _run(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
     if as_json:
@@ -337,6 +369,56 @@ def query(
         for record in records[:limit]:
             table.add_row(*("∅" if v is None else str(v) for v in record))
         out.print(table)
+
+
+@app.command()
+def report(
+    out: Annotated[str, typer.Option("--out", "-o", help="report.html or gs://bucket/path.html")],
+    lake_root: LakeRoot = None,
+    month: Annotated[
+        str | None, typer.Option(help="YYYY-MM (default: the month in progress).")
+    ] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from-date", help="First day, YYYY-MM-DD (report time zone).")
+    ] = None,
+    to_date: Annotated[
+        str | None, typer.Option("--to-date", help="Last day, inclusive (report time zone).")
+    ] = None,
+    monitor_id: Annotated[
+        str | None,
+        typer.Option("--monitor-id", "-m", help="Id or comma-separated ids (default: all)."),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(envvar="BETTERSTACK_REPORT_TIMEZONE", help="Report time zone.")
+    ] = "America/Sao_Paulo",
+    slo: Annotated[str, typer.Option(envvar="BETTERSTACK_SLO", help="SLO, percent.")] = "99.9",
+    lang: Annotated[str, typer.Option(help="pt-BR or en.")] = "pt-BR",
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
+    ] = None,
+    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
+    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+) -> None:
+    """One self-contained HTML report of the SLA views: availability, budget, incidents."""
+    from betterstack_etl.report.command import run_report
+
+    with _user_errors():
+        where = run_report(
+            out=out,
+            lake_root=lake_root,
+            month=month,
+            from_date=from_date,
+            to_date=to_date,
+            monitor_id=monitor_id,
+            time_zone=timezone,
+            slo=slo,
+            lang=lang,
+            destination=destination,
+            dataset_id=dataset_id,
+            billing_project_id=billing_project_id,
+            now=clock.utcnow(),
+        )
+    err.print(f"report written to {where}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

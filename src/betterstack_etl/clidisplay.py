@@ -22,7 +22,9 @@ from betterstack_etl.tables import TABLES
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["RichProgress", "show_lake", "summary_table"]
+    from betterstack_etl.pipeline import RunPlan
+
+__all__ = ["RichProgress", "plan_table", "show_lake", "summary_table"]
 
 
 class RichProgress:
@@ -77,10 +79,19 @@ class RichProgress:
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
-    """Rows read and written per table and partition."""
+    """Rows read and written per table and partition; monitors below their SLO underneath."""
+    breaches = [
+        f"[bold red]SLO breached[/]: {b['name']} ({b['monitor_id']}) at "
+        f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below {b['slo_pct']:g} % "
+        f"({b['budget_used_pct']:.0f} % of the error budget used)"
+        for b in summary.get("slo_breaches", [])
+    ]
+    notes = [*breaches, *(f"[yellow]warning[/]: {w}" for w in summary.get("warnings", []))]
     table = Table(
         title=f"run {summary['run_id']} → {summary['destination']} {summary['lake_root']}  "
-        f"(window {summary['window'][0]} … {summary['window'][1]})"
+        f"(window {summary['window'][0]} … {summary['window'][1]})",
+        caption="\n".join(notes) or None,
+        caption_justify="left",
     )
     for column in ("table", "data_particao", "rows before", "rows offered", "rows after"):
         table.add_column(column, justify="right" if column.startswith("rows") else "left")
@@ -98,6 +109,24 @@ def summary_table(summary: dict[str, Any]) -> Table:
             )
         if not info["partitions"]:
             table.add_row(name, "–", "", "0", "")
+    return table
+
+
+def plan_table(plan: RunPlan) -> Table:
+    """``run --dry-run``: requests per table and the partitions each would merge into."""
+    table = Table(
+        title=f"plan: {len(plan.monitors)} of {plan.visible} monitor(s), window "
+        f"{plan.window.start} … {plan.window.end}; {plan.requests_made} request(s) made (the "
+        f"listing), about {plan.requests} to come; nothing written",
+    )
+    for column in ("table", "requests", "partitions (data_particao)", "how"):
+        table.add_column(column, justify="right" if column == "requests" else "left")
+    for t in plan.tables:
+        days = t.partitions
+        shown = ", ".join(d.isoformat() for d in days[:3])
+        if len(days) > 3:
+            shown = f"{days[0]} … {days[-1]} ({len(days)})"
+        table.add_row(t.table, f"≥ {t.requests}" if t.at_least else str(t.requests), shown, t.note)
     return table
 
 

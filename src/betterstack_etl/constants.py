@@ -9,7 +9,6 @@ DEFAULT_BASE_URL: Final = "https://uptime.betterstack.com"
 DEFAULT_BILLING_PROJECT_ID: Final = "rj-iplanrio"
 DEFAULT_DATASET_ID: Final = "brutos_betterstack"
 DEFAULT_LAKE_ROOT: Final = "./lake"
-DUCKDB_FILENAME: Final = "betterstack.duckdb"
 
 # Task-level retries of the seed: 3 automatic retries, 60 s apart (errors a retry cannot fix
 # are never retried). Overridable for tests and impatient users.

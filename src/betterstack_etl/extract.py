@@ -9,9 +9,11 @@ bounded concurrency; the run's request budget inside the client keeps the whole 
 
 from __future__ import annotations
 
+import importlib
 import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
@@ -22,7 +24,6 @@ from betterstack_etl.transform import incident_rows, monitor_rows, response_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
-    from datetime import date, datetime
 
     from betterstack_etl.api import BetterStackClient
     from betterstack_etl.progress import Progress
@@ -32,11 +33,19 @@ if TYPE_CHECKING:
 __all__ = [
     "ExtractRequest",
     "Extracted",
+    "PlanRequest",
     "Selection",
+    "TablePlan",
     "bounded_map",
     "daily_sla",
+    "extractor",
     "incidents",
     "monitors",
+    "plan_daily_sla",
+    "plan_incidents",
+    "plan_monitors",
+    "plan_response_times",
+    "planner",
     "resolve_monitors",
     "response_times",
 ]
@@ -138,6 +147,73 @@ class ExtractRequest:
     workers: int
     progress: Progress
     open_keys: Sequence[str] = ()  # rows still open in the lake (``spec.open_while_null``)
+
+
+def _entry_point(reference: str) -> Any:
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def extractor(spec: TableSpec) -> Callable[[ExtractRequest], Extracted]:
+    """The extraction a table's declaration names (``spec.extractor``, ``module:function``)."""
+    found: Callable[[ExtractRequest], Extracted] = _entry_point(spec.extractor)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class TablePlan:
+    """What a table's extraction would ask and where its rows would land (``--dry-run``)."""
+
+    table: str
+    requests: int
+    at_least: bool  # paged walks: one request a page, the number of pages is known only then
+    partitions: tuple[date, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What planning a table needs: the listing made, the window, the open rows found."""
+
+    spec: TableSpec
+    selection: Selection
+    window: Window
+    now: datetime
+    open_keys: Sequence[str] = ()
+
+
+def planner(spec: TableSpec) -> Callable[[PlanRequest], TablePlan]:
+    """The planning function a table's declaration names (``spec.planner``)."""
+    found: Callable[[PlanRequest], TablePlan] = _entry_point(spec.planner)
+    return found
+
+
+def plan_response_times(req: PlanRequest) -> TablePlan:
+    now = req.now.astimezone(UTC)
+    days = sorted({(now - timedelta(hours=24)).date(), now.date()})
+    return TablePlan(
+        req.spec.name, len(req.selection.ids), False, tuple(days), "last 24 h per monitor"
+    )
+
+
+def plan_daily_sla(req: PlanRequest) -> TablePlan:
+    days = req.window.days()
+    n = len(req.selection.ids) * len(days)
+    return TablePlan(req.spec.name, n, False, tuple(days), "one request per monitor and day")
+
+
+def plan_incidents(req: PlanRequest) -> TablePlan:
+    walks = 1 if req.selection.walk_account else len(req.selection.ids)
+    how = "one account-wide walk" if walks == 1 else "one walk per monitor"
+    note = f"{how}, 50 a page; {len(req.open_keys)} open incident(s) re-read"
+    requests = walks + len(req.open_keys)
+    return TablePlan(req.spec.name, requests, True, tuple(req.window.days()), note)
+
+
+def plan_monitors(req: PlanRequest) -> TablePlan:
+    listed = req.selection.listed_at or req.now
+    note = "from the monitor listing already made"
+    return TablePlan(req.spec.name, 0, False, (listed.astimezone(UTC).date(),), note)
 
 
 def response_times(req: ExtractRequest) -> Extracted:

@@ -84,6 +84,12 @@ def rj_iplanrio__betterstack_api(
             params.lake_root,
         )
         summary = pipeline.execute(session, PrefectSteps(params))
+    if summary.slo_breaches:
+        from betterstack_etl.report import emit_slo_breach_events
+
+        emitted = emit_slo_breach_events(summary.slo_breaches)
+        count = len(summary.slo_breaches)
+        log.warning("%d monitor(s) below the SLO; %d event(s) emitted", count, emitted)
     result = summary.to_dict()
     markdown = summary_markdown(result)
     log.info("run summary\n%s", markdown)
@@ -104,6 +110,13 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "| table | data_particao | rows before | rows offered | rows after | status |",
         "|---|---|---:|---:|---:|---|",
     ]
+    for b in summary.get("slo_breaches", []):
+        lines.insert(
+            1,
+            f"\n**SLO breached**: {b['name']} (`{b['monitor_id']}`) at "
+            f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below {b['slo_pct']:g} % "
+            f"({b['budget_used_pct']:.0f} % of the error budget used)",
+        )
     for name, table in summary["tables"].items():
         if table["error"]:
             lines.append(f"| {name} | – | – | – | – | FAILED: {table['error']} |")

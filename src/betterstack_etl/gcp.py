@@ -33,13 +33,16 @@ from google.oauth2 import service_account
 from betterstack_etl import constants as C
 from betterstack_etl.bigquery import BigQueryPublisher
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.lake.gcs import CREDENTIALS_HINT, GcsLake, parse_gcs_root
+from betterstack_etl.gcp_errors import CREDENTIALS_HINT
+from betterstack_etl.lake.gcs import GcsLake, parse_gcs_root
 from betterstack_etl.prefect_blocks import GCP_CREDENTIALS_BLOCK_ENV, gcp_credentials_from_block
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from google.auth.credentials import Credentials
+
+    from betterstack_etl.sla import SlaOptions
 
 __all__ = [
     "BIGQUERY_ENDPOINT_ENV",
@@ -164,6 +167,7 @@ def make_gcs_lake(
     location: str = "US",
     credentials_file: str | None = None,
     env: Mapping[str, str] | None = None,
+    sla: SlaOptions | None = None,
 ) -> GcsLake:
     """The production lake: GCS objects under ``lake_root``, published as BigLake tables in
     ``billing_project_id.dataset_id``. Fails fast (ConfigError) on a bad root or no credentials.
@@ -181,5 +185,6 @@ def make_gcs_lake(
         lake_root=lake_root,
         location=location,
         connection_id=connection_id or None,
+        sla=sla,
     )
     return GcsLake(storage_client(config), lake_root, publisher=publisher)

@@ -42,16 +42,25 @@ import pyarrow.compute as pc
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
 from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retryable
-from betterstack_etl.extract import ExtractRequest, Selection, resolve_monitors
+from betterstack_etl.extract import (
+    Extracted,
+    ExtractRequest,
+    PlanRequest,
+    Selection,
+    TablePlan,
+    extractor,
+    planner,
+    resolve_monitors,
+)
 from betterstack_etl.lake import Staging, open_lake
 from betterstack_etl.progress import LogProgress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from types import TracebackType
 
     from betterstack_etl.lake import Lake, PartitionResult
     from betterstack_etl.progress import Progress
+    from betterstack_etl.report import SloBreach, ViewSource
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams, Window
     from betterstack_etl.tables import TableSpec
@@ -63,11 +72,13 @@ __all__ = [
     "StagedTable",
     "StepRunner",
     "TableOutcome",
+    "check_slo",
     "describe_error",
     "execute",
     "fetch_table",
     "find_open_rows",
     "merge_table",
+    "plan",
     "publish",
     "resolve_monitors_step",
     "run",
@@ -89,13 +100,15 @@ _OWNER_LOCK: Final = ".owner.lock"
 
 @dataclass(frozen=True, slots=True)
 class StagedTable:
-    """A table's rows for this run, spooled to ``spool`` (a local folder)."""
+    """A table's rows for this run, spooled to ``spool`` (a local folder), and what reading
+    them took (``Extracted``: rows, API answers, records skipped)."""
 
-    table: str
     spool: str
-    rows: int
-    answers: int
-    skipped: tuple[str, ...] = ()
+    extracted: Extracted
+
+    @property
+    def table(self) -> str:
+        return self.extracted.table
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +143,8 @@ class RunSummary:
     monitors: tuple[str, ...]
     tables: tuple[TableOutcome, ...]
     requests: int = 0
+    slo_breaches: tuple[SloBreach, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def failures(self) -> dict[str, str]:
@@ -145,6 +160,19 @@ class RunSummary:
             "finished_at": self.finished_at.isoformat(),
             "monitors": list(self.monitors),
             "requests": self.requests,
+            "slo_breaches": [
+                {
+                    "monitor_id": b.monitor_id,
+                    "name": b.name,
+                    "month": b.month.isoformat(),
+                    "availability_pct": b.availability_pct,
+                    "slo_pct": b.slo_pct,
+                    "budget_used_pct": b.budget_used_pct,
+                    "budget_used_seconds": b.budget_used_seconds,
+                }
+                for b in self.slo_breaches
+            ],
+            "warnings": list(self.warnings),
             "tables": {
                 t.table: {
                     "rows_read": t.rows_read,
@@ -365,12 +393,12 @@ def fetch_table(
         open_keys=open_keys,
     )
     try:
-        got = spec.extract(request)
+        got = extractor(spec)(request)
     except BaseException:
         staging.cleanup()
         raise
     log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
-    return StagedTable(spec.name, str(folder), got.rows, got.answers, tuple(got.skipped))
+    return StagedTable(str(folder), got)
 
 
 def merge_table(session: RunSession, staged: StagedTable) -> tuple[PartitionResult, ...]:
@@ -396,6 +424,44 @@ def publish(session: RunSession) -> None:
     from betterstack_etl.tables import TABLES
 
     session.lake.publish(TABLES)
+
+
+def _view_source(params: RunParams) -> ViewSource:
+    from betterstack_etl.report import BigQuerySource, DuckDbSource
+
+    if params.destination == "bigquery":
+        return BigQuerySource.from_env(
+            project=params.billing_project_id,
+            dataset=params.dataset_id,
+            location=params.bigquery_location,
+        )
+    return DuckDbSource.open(params.lake_root)
+
+
+def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach, ...]:
+    """The run's monitors whose month-to-date availability (report time zone) is below the
+    SLO, read from the published monthly view (SPEC §9)."""
+    from zoneinfo import ZoneInfo
+
+    from betterstack_etl.report import slo_breaches
+
+    options = session.params.sla
+    today = session.now.astimezone(ZoneInfo(options.time_zone)).date()
+    source = _view_source(session.params)
+    found = slo_breaches(
+        source, month=today.replace(day=1), options=options, monitor_ids=monitors, now=session.now
+    )
+    for b in found:
+        log.warning(
+            "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
+            "used",
+            b.name,
+            b.monitor_id,
+            b.availability_pct,
+            b.slo_pct,
+            b.budget_used_pct,
+        )
+    return tuple(found)
 
 
 # -- orchestration ------------------------------------------------------------------------------
@@ -438,13 +504,20 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
             continue
         try:
             partitions = runner.call(merge_table, session, staged)
-            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, partitions)
+            error = None
         except Exception as exc:  # noqa: BLE001
-            error = describe_error(exc)
-            outcomes[name] = TableOutcome(name, staged.rows, staged.answers, error=error)
+            partitions, error = (), describe_error(exc)
         finally:
             shutil.rmtree(staged.spool, ignore_errors=True)
+        got = staged.extracted
+        outcomes[name] = TableOutcome(name, got.rows, got.answers, partitions, error)
     runner.call(publish, session)
+    warnings: list[str] = []
+    try:
+        breaches = runner.call(check_slo, session, selection.ids)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported, not fatal
+        breaches = ()
+        warnings.append(f"SLO check skipped: {describe_error(exc)}")
     params = session.params
     return RunSummary(
         run_id=session.run_id,
@@ -456,6 +529,8 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         monitors=selection.ids,
         tables=tuple(outcomes[s.name] for s in params.tables if s.name in outcomes),
         requests=session.requests_sent,
+        slo_breaches=breaches,
+        warnings=tuple(warnings),
     )
 
 
@@ -495,12 +570,7 @@ class InProcess:
     def __enter__(self) -> InProcess:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -524,3 +594,52 @@ def run(
     if raise_on_failure and summary.failures:
         raise RunFailedError(summary.failures)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """What a run would do (``run --dry-run``): after listing the monitors, no data request
+    and no write."""
+
+    monitors: tuple[str, ...]
+    visible: int
+    window: Window
+    tables: tuple[TablePlan, ...]
+    requests_made: int  # the listing (and its pages): the only requests of a dry run
+
+    @property
+    def requests(self) -> int:
+        return sum(t.requests for t in self.tables)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "monitors": list(self.monitors),
+            "visible_monitors": self.visible,
+            "window": [self.window.start.isoformat(), self.window.end.isoformat()],
+            "requests_made": self.requests_made,
+            "requests_planned": self.requests,
+            "tables": {
+                t.table: {
+                    "requests": t.requests,
+                    "at_least": t.at_least,
+                    "partitions": [d.isoformat() for d in t.partitions],
+                    "note": t.note,
+                }
+                for t in self.tables
+            },
+        }
+
+
+def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) -> RunPlan:
+    """The plan of a run: list the monitors (the one request made), find the rows still open
+    in the lake (a read), and ask each table's declared planner what it would fetch."""
+    with run_session(params, token, spool_root=spool_root) as session:
+        selection = resolve_monitors_step(session)
+        plans = []
+        for spec in params.tables:
+            open_keys = find_open_rows(session, spec, selection)
+            request = PlanRequest(spec, selection, session.window, session.now, open_keys)
+            plans.append(planner(spec)(request))
+        return RunPlan(
+            selection.ids, selection.visible, session.window, tuple(plans), session.requests_sent
+        )

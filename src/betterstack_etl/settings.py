@@ -20,18 +20,21 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_MAX_IN_FLIGHT | concurrent requests at most | 4 |
 | BETTERSTACK_TIMEOUT | HTTP timeout per request, seconds | 30 |
 | BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds | 1 |
+| BETTERSTACK_REPORT_TIMEZONE | time zone of the SLA views' days and months | America/Sao_Paulo |
+| BETTERSTACK_SLO | availability objective, percent | 99.9 |
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.sla import SlaOptions, sla_options_from_env
 from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 
 if TYPE_CHECKING:
@@ -149,6 +152,7 @@ class RunParams:
     max_in_flight: int = C.DEFAULT_MAX_IN_FLIGHT
     timeout: float = 30.0
     retry_base_delay: float = 1.0
+    sla: SlaOptions = field(default_factory=SlaOptions)  # SLA views: time zone and SLO
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> RunParams:
@@ -237,6 +241,9 @@ class RunParams:
             ),
             timeout=_env_float(env, "BETTERSTACK_TIMEOUT", 30.0, minimum=0.1),
             retry_base_delay=_env_float(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0, minimum=0),
+            sla=sla_options_from_env(
+                env, time_zone=given.get("report_timezone"), slo_pct=given.get("slo")
+            ),
         )
         return params
 

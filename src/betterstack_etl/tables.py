@@ -12,16 +12,10 @@ BigQuery definitions all read these declarations; adding a table is adding one h
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import pyarrow as pa
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from betterstack_etl.extract import Extracted, ExtractRequest
 
 __all__ = [
     "DAILY_SLA",
@@ -56,7 +50,8 @@ class TableSpec:
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
     schema: pa.Schema
     description: str
-    extractor: str  # entry point ``module:function`` of the extraction (no import cycle)
+    extractor: str  # entry point ``module:function`` of its extraction (``extract.extractor``)
+    planner: str  # entry point of what that extraction would ask (``run --dry-run``)
     preview: tuple[str, ...]  # columns ``demo`` shows, newest ``partition_by`` first
     open_while_null: str | None = None  # rows with this column null are re-read each run
 
@@ -64,14 +59,6 @@ class TableSpec:
     def columns(self) -> list[str]:
         return list(self.schema.names)
 
-    @property
-    def extract(self) -> Callable[[ExtractRequest], Extracted]:
-        """The extraction function named by ``extractor``."""
-        module, _, function = self.extractor.partition(":")
-        found: Callable[[ExtractRequest], Extracted] = getattr(
-            importlib.import_module(module), function
-        )
-        return found
 
 
 RESPONSE_TIMES: Final = TableSpec(
@@ -94,6 +81,7 @@ RESPONSE_TIMES: Final = TableSpec(
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
     extractor="betterstack_etl.extract:response_times",
+    planner="betterstack_etl.extract:plan_response_times",
     preview=(
         "monitor_id",
         "region",
@@ -145,6 +133,7 @@ INCIDENTS: Final = TableSpec(
     ),
     description="One row per incident (v3), re-read until resolved.",
     extractor="betterstack_etl.extract:incidents",
+    planner="betterstack_etl.extract:plan_incidents",
     preview=("incident_id", "monitor_id", "cause", "started_at", "status", "duration_seconds"),
     open_while_null="resolved_at",
 )
@@ -169,6 +158,7 @@ DAILY_SLA: Final = TableSpec(
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
     extractor="betterstack_etl.extract:daily_sla",
+    planner="betterstack_etl.extract:plan_daily_sla",
     preview=(
         "monitor_id",
         "date",
@@ -203,6 +193,7 @@ MONITORS: Final = TableSpec(
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
     extractor="betterstack_etl.extract:monitors",
+    planner="betterstack_etl.extract:plan_monitors",
     preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
 )
 

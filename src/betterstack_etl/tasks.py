@@ -59,6 +59,7 @@ TASKS: dict[Callable[..., Any], Task[Any, Any]] = {
     pipeline.fetch_table: _as_task(pipeline.fetch_table, "fetch-table"),
     pipeline.merge_table: _as_task(pipeline.merge_table, "merge-table"),
     pipeline.publish: _as_task(pipeline.publish, "publish-tables"),
+    pipeline.check_slo: _as_task(pipeline.check_slo, "check-slo"),
 }
 
 

@@ -195,6 +195,35 @@ def _with_lineage(
     return pa.Table.from_pydict(columns, schema=schema)
 
 
+def _record(
+    resource: Mapping[str, Any], endpoint: str, kind: str
+) -> tuple[str, Mapping[str, Any], list[str] | None]:
+    """A listed record's id (as a string), its attributes and its ``regions`` list."""
+    record_id = _id(resource.get("id"))
+    if record_id is None:
+        raise _contract(endpoint, f"a {kind} has no id")
+    attrs = _attributes(resource, endpoint)
+    regions = attrs.get("regions")
+    if regions is not None and not isinstance(regions, list):
+        raise _contract(endpoint, f"{kind} {record_id}: regions is not a list")
+    return record_id, attrs, None if regions is None else [str(r) for r in regions]
+
+
+def _typed(
+    rows: Mapping[str, list[Any]], schema: pa.Schema, times: Sequence[str], endpoint: str
+) -> dict[str, pa.Array]:
+    """Collected values → typed arrays (timestamps parsed) for each column present in ``rows``."""
+    columns: dict[str, pa.Array] = {}
+    for field in schema:
+        if field.name in times:
+            columns[field.name] = parse_timestamps(
+                rows[field.name], endpoint=endpoint, field=field.name
+            )
+        elif field.name in rows:
+            columns[field.name] = pa.array(rows[field.name], field.type)
+    return columns
+
+
 def _relationship_id(resource: Mapping[str, Any], name: str) -> str | None:
     related = (resource.get("relationships") or {}).get(name) or {}
     data = related.get("data") if isinstance(related, dict) else None
@@ -209,17 +238,12 @@ def incident_rows(
     endpoint: str = "/api/v3/incidents",
 ) -> pa.Table:
     """Incident resources (one v3 page, or one ``/incidents/{id}``) → one row per incident."""
-    rows: dict[str, list[Any]] = {name: [] for name in INCIDENTS.schema.names}
+    computed = ("duration_seconds", "_extracted_at", "_run_id")
+    rows: dict[str, list[Any]] = {n: [] for n in INCIDENTS.schema.names if n not in computed}
     for resource in resources:
-        incident_id = _id(resource.get("id"))
-        if incident_id is None:
-            raise _contract(endpoint, "an incident has no id")
-        attrs = _attributes(resource, endpoint)
+        incident_id, attrs, regions = _record(resource, endpoint, "incident")
         if not isinstance(attrs.get("started_at"), str):
             raise _contract(endpoint, f"incident {incident_id} has no started_at")
-        regions = attrs.get("regions")
-        if regions is not None and not isinstance(regions, list):
-            raise _contract(endpoint, f"incident {incident_id}: regions is not a list")
         rows["incident_id"].append(incident_id)
         rows["monitor_id"].append(
             _relationship_id(resource, "monitor") or _id(attrs.get("monitor_id"))
@@ -236,19 +260,12 @@ def incident_rows(
         for field in _INCIDENT_TIMES:
             rows[field].append(attrs.get(field))
         rows["response_options"].append(_text(attrs.get("response_options")))
-        rows["regions"].append([str(r) for r in regions] if regions is not None else None)
+        rows["regions"].append(regions)
         metadata = attrs.get("metadata")
         rows["metadata"].append(None if metadata is None else _text(metadata))
         rows["raw"].append(json.dumps(resource, sort_keys=True, ensure_ascii=False))
     n = len(rows["incident_id"])
-    columns: dict[str, pa.Array] = {}
-    for field in INCIDENTS.schema:
-        if field.name in _INCIDENT_TIMES:
-            columns[field.name] = parse_timestamps(
-                rows[field.name], endpoint=endpoint, field=field.name
-            )
-        elif field.name not in ("duration_seconds", "_extracted_at", "_run_id"):
-            columns[field.name] = pa.array(rows[field.name], field.type)
+    columns = _typed(rows, INCIDENTS.schema, _INCIDENT_TIMES, endpoint)
     started = pc.cast(columns["started_at"], pa.int64())
     resolved = pc.cast(columns["resolved_at"], pa.int64())
     columns["duration_seconds"] = pc.divide(pc.subtract(resolved, started), 1000)
@@ -316,15 +333,10 @@ def monitor_rows(
     endpoint: str = "/api/v2/monitors",
 ) -> pa.Table:
     """Monitor resources (the listing every run makes) → one row per monitor."""
-    rows: dict[str, list[Any]] = {name: [] for name in MONITORS.schema.names}
+    lineage = ("_extracted_at", "_run_id")
+    rows: dict[str, list[Any]] = {n: [] for n in MONITORS.schema.names if n not in lineage}
     for resource in resources:
-        monitor_id = _id(resource.get("id"))
-        if monitor_id is None:
-            raise _contract(endpoint, "a monitor has no id")
-        attrs = _attributes(resource, endpoint)
-        regions = attrs.get("regions")
-        if regions is not None and not isinstance(regions, list):
-            raise _contract(endpoint, f"monitor {monitor_id}: regions is not a list")
+        monitor_id, attrs, regions = _record(resource, endpoint, "monitor")
         rows["monitor_id"].append(monitor_id)
         for field in _MONITOR_STRINGS:
             rows[field].append(_text(attrs.get(field)))
@@ -334,15 +346,8 @@ def monitor_rows(
         rows["check_frequency"].append(
             _int(attrs.get("check_frequency"), "check_frequency", endpoint)
         )
-        rows["regions"].append([str(r) for r in regions] if regions is not None else None)
+        rows["regions"].append(regions)
         rows["raw"].append(json.dumps(resource, sort_keys=True, ensure_ascii=False))
     n = len(rows["monitor_id"])
-    columns: dict[str, pa.Array] = {}
-    for field in MONITORS.schema:
-        if field.name in _MONITOR_TIMES:
-            columns[field.name] = parse_timestamps(
-                rows[field.name], endpoint=endpoint, field=field.name
-            )
-        elif field.name not in ("_extracted_at", "_run_id"):
-            columns[field.name] = pa.array(rows[field.name], field.type)
+    columns = _typed(rows, MONITORS.schema, _MONITOR_TIMES, endpoint)
     return _with_lineage(columns, n, extracted_at, run_id, MONITORS.schema)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
+from betterstack_etl.tables import TABLES
 
 CLI = [sys.executable, "-m", "betterstack_etl.cli"]
 
@@ -102,15 +103,14 @@ def test_simulate_prints_its_url_first_and_serves_it() -> None:
 
 
 @pytest.mark.slow
-def test_demo_shows_three_non_empty_tables_then_query_reads_them(
-    prefect_api: dict[str, str], tmp_path: Path
-) -> None:
+def test_demo_shows_the_non_empty_tables_then_query_reads_them(tmp_path: Path) -> None:
     lake = tmp_path / "demo"
-    done = _run(["demo", "--lake-root", str(lake)], prefect_api)
+    done = _run(["demo", "--lake-root", str(lake)], {"TMPDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    for table in ("eai_gateway_response_times", "eai_gateway_incidents", "eai_gateway_daily_sla"):
-        assert table in done.stdout
+    assert "ERROR" not in done.stderr  # no third-party noise (no Prefect server, no telemetry)
+    for spec in TABLES:
+        assert spec.name in done.stdout
     counts = _run(
         [
             "query",
@@ -125,6 +125,22 @@ def test_demo_shows_three_non_empty_tables_then_query_reads_them(
     )
     assert counts.returncode == 0, counts.stderr
     assert counts.stdout.strip().splitlines()[-1] == "True,True,True"
+    monthly = _run(
+        [
+            "query",
+            "--lake-root",
+            str(lake),
+            "--format",
+            "json",
+            "SELECT * FROM eai_gateway_availability_monthly",
+        ]
+    )
+    assert monthly.returncode == 0, monthly.stderr
+    rows = json.loads(monthly.stdout)
+    assert rows
+    assert {"monitor_id", "month", "availability_pct", "error_budget_remaining_seconds"} <= set(
+        rows[0]
+    )
     bad = _run(["query", "--lake-root", str(lake), "SELECT nope FROM nowhere"])
     assert bad.returncode == 1
     assert "query failed" in bad.stderr
@@ -132,9 +148,11 @@ def test_demo_shows_three_non_empty_tables_then_query_reads_them(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("path", ["core", "prefect"])
 def test_run_with_a_refused_token_exits_1_with_the_api_reason(
-    prefect_api: dict[str, str], simulator: Simulator, tmp_path: Path
+    path: str, request: pytest.FixtureRequest, simulator: Simulator, tmp_path: Path
 ) -> None:
+    prefect_api = request.getfixturevalue("prefect_api") if path == "prefect" else {}
     env = {
         **prefect_api,
         "BETTERSTACK_TOKEN": "not-the-sim-token",
@@ -148,6 +166,8 @@ def test_run_with_a_refused_token_exits_1_with_the_api_reason(
     assert "Invalid Team API token" in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert "not-the-sim-token" not in done.stderr + done.stdout
+    errors = [line for line in done.stderr.splitlines() if "401" in line]
+    assert len(errors) == 1, done.stderr  # said once, not once per layer
 
 
 @pytest.mark.slow

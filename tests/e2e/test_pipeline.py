@@ -365,3 +365,22 @@ def test_the_flow_and_the_core_land_the_same_lake(
     for spec in TABLES:
         assert seen["core"][spec.name], spec.name
         assert seen["core"][spec.name] == seen["flow"][spec.name], spec.name
+
+
+def test_the_sla_views_are_published_with_the_tables(core_run: Run, query: Query) -> None:
+    """After a run the five SLA views answer (SPEC §8.2), one monthly row per monitor."""
+    core_run()
+    monitors = {r[0] for r in query("SELECT DISTINCT monitor_id FROM eai_gateway_monitors")}
+    monthly = query(
+        "SELECT monitor_id, availability_pct, slo_pct FROM eai_gateway_availability_monthly"
+    )
+    assert {r[0] for r in monthly} == monitors
+    assert all(r[2] == 99.9 for r in monthly)
+    assert all(r[1] is None or 0 <= r[1] <= 100 for r in monthly)
+    for view in (
+        "eai_gateway_availability_daily",
+        "eai_gateway_uptime_kpi",
+        "eai_gateway_sla_reconciliation",
+        "eai_gateway_response_times_hourly",
+    ):
+        assert _count(query, view) > 0, view

@@ -149,7 +149,7 @@ def test_publish_is_idempotent(bq_client: bigquery.Client, dataset_id: str) -> N
     counting = Counting(bq_client)
     publisher = _publisher(counting, dataset_id)
     publisher.publish(TABLES)
-    assert counting.calls == ["create_dataset"] + ["create_table"] * 3
+    assert counting.calls == ["create_dataset"] + ["create_table"] * len(TABLES)
     counting.calls.clear()
 
     publisher.publish(TABLES)
@@ -195,3 +195,81 @@ def test_publish_restores_a_description_changed_by_hand(
 def _with_label(table: bigquery.Table, key: str, value: str) -> bigquery.Table:
     table.labels = {**table.labels, key: value}
     return table
+
+
+@pytest.mark.slow
+def test_publish_sends_the_sla_views_after_the_tables_and_each_runs(
+    bq_client: bigquery.Client, dataset_id: str
+) -> None:
+    """bqemulator keeps a view as a plain table (it drops ``view_query``) and an external table
+    as a plain one without its hive ``data_particao``: what BigQuery would store is checked as
+    the definitions sent. The views' BigQuery SQL itself is run on the emulator over the same
+    rows as DuckDB in tests/sla/test_bigquery_views.py."""
+    from betterstack_etl.sla import VIEWS, SlaOptions
+
+    sent: list[bigquery.Table] = []
+    counting = Counting(bq_client)
+    real_create = bq_client.create_table
+
+    def create(table: bigquery.Table, **kw: Any) -> Any:
+        sent.append(table)
+        return real_create(table, **kw)
+
+    counting.client = _Patched(bq_client, create_table=create)
+    _publisher(counting, dataset_id, sla=SlaOptions()).publish(TABLES)
+    names = [t.table_id for t in sent]
+    assert names == [s.name for s in TABLES] + [v.name for v in VIEWS]  # views last, in order
+    for table, view in zip(sent[len(TABLES) :], VIEWS, strict=True):
+        assert table.description == view.description
+        assert f"`{PROJECT}.{dataset_id}.eai_gateway_" in table.view_query
+
+
+class _Patched:
+    def __init__(self, client: bigquery.Client, **overrides: Any) -> None:
+        self._client = client
+        self._overrides = overrides
+
+    def __getattr__(self, name: str) -> Any:
+        return self._overrides.get(name) or getattr(self._client, name)
+
+
+class _FakeViews:
+    """get/create/update of views, kept in memory as BigQuery keeps them."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, bigquery.Table] = {}
+        self.calls: list[str] = []
+
+    def get_table(self, ref: Any) -> bigquery.Table:
+        from google.api_core import exceptions as gexc
+
+        key = str(ref)
+        if key not in self.stored:
+            raise gexc.NotFound(key)
+        return self.stored[key]
+
+    def create_table(self, table: bigquery.Table, exists_ok: bool = False) -> None:
+        self.calls.append("create_table")
+        self.stored[str(table.reference)] = table
+
+    def update_table(self, table: bigquery.Table, fields: list[str]) -> None:
+        self.calls.append(f"update_table:{','.join(fields)}")
+        self.stored[str(table.reference)] = table
+
+
+def test_a_view_is_created_once_and_updated_only_when_its_definition_changes() -> None:
+    from betterstack_etl.sla import VIEWS, SlaOptions, bigquery_views
+
+    fake = _FakeViews()
+    publisher = _publisher(fake, "d", sla=SlaOptions())
+    for view in bigquery_views(PROJECT, "d", options=SlaOptions()):
+        publisher._ensure_view(view)
+    assert fake.calls == ["create_table"] * len(VIEWS)
+    fake.calls.clear()
+    for view in bigquery_views(PROJECT, "d", options=SlaOptions()):
+        publisher._ensure_view(view)
+    assert fake.calls == []
+    for view in bigquery_views(PROJECT, "d", options=SlaOptions(slo_pct=99.5)):
+        publisher._ensure_view(view)
+    assert fake.calls
+    assert all(c == "update_table:view_query" for c in fake.calls)

@@ -111,7 +111,9 @@ def test_flow_twice_into_gcs_and_bigquery(
             assert stored.num_rows == rows
 
     tables = {t.table_id for t in bq_client.list_tables(f"{PROJECT}.{dataset_id}")}
-    assert tables == {s.name for s in TABLES}
+    from betterstack_etl.sla import VIEWS
+
+    assert tables == {s.name for s in TABLES} | {v.name for v in VIEWS}  # tables and SLA views
     for spec in TABLES:
         table = bq_client.get_table(f"{PROJECT}.{dataset_id}.{spec.name}")
         assert DEFINITION_LABEL in table.labels

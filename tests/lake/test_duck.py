@@ -99,7 +99,11 @@ def test_publish_is_idempotent_and_turns_empty_views_into_real_ones(lake: LocalL
         names = conn.execute(
             "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1"
         ).fetchall()
-    assert names == sorted((s.name,) for s in TABLES)
+    from betterstack_etl.lake.duck import FINGERPRINT_VIEW
+    from betterstack_etl.sla import VIEWS
+
+    expected = [s.name for s in TABLES] + [v.name for v in VIEWS] + [FINGERPRINT_VIEW]
+    assert names == sorted((n,) for n in expected)
 
 
 def test_views_use_absolute_paths_and_quote_them(
@@ -183,3 +187,99 @@ def test_publish_retries_until_the_other_process_lets_go(holder, lake_root: Path
     publish_duckdb_views(lake_root, TABLES, attempts=5, sleep=sleep)
     assert len(sleeps) == 2
     assert count(lake_root, RESPONSE_TIMES.name) == 0
+
+
+def test_publishing_unchanged_definitions_writes_nothing_so_a_reader_never_blocks_a_run(
+    tmp_path: Path,
+) -> None:
+    """Fault: one open DuckDB reader (an analyst's notebook) made every local run fail. Now
+    a run whose view definitions did not change does not open the file for writing at all, and
+    one that must refresh them while the file is held leaves the old views and says so."""
+    import subprocess
+    import sys
+
+    from betterstack_etl.lake.duck import publish_duckdb_views
+    from betterstack_etl.tables import TABLES
+
+    db = publish_duckdb_views(tmp_path, TABLES)
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); "
+            "print('open', flush=True); time.sleep(60)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None
+        assert reader.stdout.readline().strip() == "open"
+        before = db.stat().st_mtime_ns
+        publish_duckdb_views(tmp_path, TABLES, attempts=2, sleep=lambda s: None)
+        assert db.stat().st_mtime_ns == before  # nothing changed: nothing written
+        (tmp_path / "eai_gateway_daily_sla" / "data_particao=2026-11-25").mkdir(parents=True)
+        _write_any_sla_file(tmp_path / "eai_gateway_daily_sla" / "data_particao=2026-11-25")
+        publish_duckdb_views(tmp_path, TABLES, attempts=2, sleep=lambda s: None)  # no raise
+    finally:
+        reader.kill()
+        reader.wait()
+    publish_duckdb_views(tmp_path, TABLES)  # the reader is gone: the views catch up
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM eai_gateway_daily_sla").fetchone() == (1,)
+    finally:
+        con.close()
+
+
+def test_a_moved_lake_is_re_pointed_by_the_next_publish(tmp_path: Path) -> None:
+    """Fault: the views stored absolute paths, so a copied or moved lake silently read the
+    old folder. The definitions carry the folder: publishing at the new place replaces them."""
+    import shutil
+
+    import duckdb
+
+    from betterstack_etl.lake.duck import publish_duckdb_views
+    from betterstack_etl.tables import TABLES
+
+    old = tmp_path / "old"
+    _write_any_sla_file(old / "eai_gateway_daily_sla" / "data_particao=2026-11-25")
+    publish_duckdb_views(old, TABLES)
+    new = tmp_path / "new"
+    shutil.copytree(old, new)
+    shutil.rmtree(old / "eai_gateway_daily_sla")  # the old place no longer has the data
+    publish_duckdb_views(new, TABLES)
+    con = duckdb.connect(str(new / "betterstack.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM eai_gateway_daily_sla").fetchone() == (1,)
+        root = con.execute("SELECT lake_root FROM _betterstack_definitions").fetchone()
+        assert root == (str(new),)
+    finally:
+        con.close()
+
+
+def _write_any_sla_file(folder: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from betterstack_etl.tables import DAILY_SLA
+
+    folder.mkdir(parents=True, exist_ok=True)
+    row = {
+        "monitor_id": ["1"],
+        "date": [date(2026, 11, 25)],
+        "availability": [100.0],
+        "total_downtime": [0],
+        "number_of_incidents": [0],
+        "longest_incident": [0],
+        "average_incident": [0],
+        "is_complete": [True],
+        "_extracted_at": [datetime(2026, 11, 26, tzinfo=UTC)],
+        "_run_id": ["r"],
+    }
+    pq.write_table(pa.Table.from_pydict(row, schema=DAILY_SLA.schema), folder / "data.parquet")

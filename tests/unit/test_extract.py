@@ -20,6 +20,7 @@ from betterstack_etl.extract import (
     ExtractRequest,
     Selection,
     bounded_map,
+    extractor,
     resolve_monitors,
 )
 from betterstack_etl.progress import LogProgress
@@ -79,7 +80,7 @@ def _extract(
     progress: LogProgress | None = None,
 ) -> Extracted:
     """Run the table's declared extraction, as the pipeline core does."""
-    return spec.extract(
+    return extractor(spec)(
         ExtractRequest(
             spec=spec,
             client=client,

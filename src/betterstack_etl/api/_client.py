@@ -25,6 +25,7 @@ from betterstack_etl.api._errors import (
 from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pages import PageWalk, endpoint_of, parse_list, parse_single
 from betterstack_etl.api._retry import RetryPolicy
+from betterstack_etl.constants import DEFAULT_BASE_URL
 from betterstack_etl.errors import ApiError, ThrottledError, TransientError
 from betterstack_etl.secret import redact
 
@@ -44,7 +45,6 @@ __all__ = [
     "Resource",
 ]
 
-DEFAULT_BASE_URL: Final = "https://uptime.betterstack.com"
 MONITORS_PER_PAGE: Final = 250  # documented maximum for lists
 INCIDENTS_PER_PAGE: Final = 50  # documented maximum for incidents
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
@@ -262,7 +262,7 @@ class BetterStackClient:
                 delay = self._next_delay(err, attempt, waited)
                 if delay is None:
                     raise _gave_up(err, attempt) from err.__cause__  # keep the httpx cause
-                log.warning(
+                log.info(  # routine: the final failure, if any, is the one reported
                     "%s; retry %d/%d in %.2fs",
                     err.message,
                     attempt,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from betterstack_etl.lake.base import Lake, PartitionResult
-from betterstack_etl.lake.duck import open_duckdb, publish_duckdb_views
+from betterstack_etl.lake.duck import DuckDbPublisher, open_duckdb, publish_duckdb_views
 from betterstack_etl.lake.local import LocalLake
 from betterstack_etl.lake.staging import Staging
 
@@ -36,5 +36,6 @@ def open_lake(params: RunParams) -> Lake:
             dataset_id=params.dataset_id,
             connection_id=params.bigquery_connection_id,
             location=params.bigquery_location,
+            sla=params.sla,
         )
-    return LocalLake(params.lake_root)
+    return LocalLake(params.lake_root, publisher=DuckDbPublisher(params.lake_root, sla=params.sla))

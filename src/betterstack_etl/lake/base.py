@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["Lake", "PartitionResult"]
+__all__ = ["Lake", "PartitionResult", "Publisher"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,16 @@ class PartitionResult:
     def rows_updated(self) -> int:
         """Incoming rows whose key already existed (replaced by the newer extraction)."""
         return self.rows_incoming - self.rows_inserted
+
+
+class Publisher(Protocol):
+    """Makes a lake's tables queryable where its users query: DuckDB views over the local
+    folder, BigLake tables (and views) in BigQuery over the bucket. Both lakes hold one and
+    call it the same way."""
+
+    def publish(self, specs: Sequence[TableSpec]) -> None:
+        """Create what is missing and update what changed; idempotent."""
+        ...
 
 
 @runtime_checkable

@@ -7,6 +7,8 @@ time: opening it retries with a bounded backoff before giving up with a ``Storag
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -15,21 +17,28 @@ import duckdb
 import pyarrow as pa
 
 from betterstack_etl.errors import ConfigError, StorageError
+from betterstack_etl.sla import view_selects
 from betterstack_etl.tables import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from betterstack_etl.sla import SlaOptions
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
     "DEFAULT_DB_NAME",
+    "FINGERPRINT_VIEW",
+    "DuckDbPublisher",
     "default_db_path",
+    "definition_statements",
     "duckdb_type",
     "open_duckdb",
     "publish_duckdb_views",
     "view_sql",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DB_NAME: Final = "betterstack.duckdb"
 PARTITION_GLOB: Final = f"{PARTITION_COLUMN}=*/*.parquet"
@@ -97,26 +106,93 @@ def _has_data(root: Path, spec: TableSpec) -> bool:
     return any((root / spec.name).glob(PARTITION_GLOB))
 
 
+SLA_SOURCES: Final = frozenset(
+    {"eai_gateway_incidents", "eai_gateway_daily_sla", "eai_gateway_response_times",
+     "eai_gateway_monitors"}
+)  # the raw tables the SLA views read
+FINGERPRINT_VIEW: Final = "_betterstack_definitions"
+
+
+def definition_statements(
+    root: Path, specs: Sequence[TableSpec], sla: SlaOptions | None
+) -> list[str]:
+    """Every statement that (re)creates the views: one per raw table, then, when the tables
+    the SLA views read are all among ``specs``, the five SLA views (SPEC §8.2)."""
+    statements = [view_sql(spec, root, has_data=_has_data(root, spec)) for spec in specs]
+    statements += [
+        f"COMMENT ON VIEW {_quote_ident(s.name)} IS {_quote_literal(s.description)}" for s in specs
+    ]
+    if sla is not None and {s.name for s in specs} >= SLA_SOURCES:
+        for spec, select in view_selects("duckdb", table_ref=_quote_ident, options=sla):
+            name = _quote_ident(spec.name)
+            statements.append(f"CREATE OR REPLACE VIEW {name} AS {select}")
+            statements.append(f"COMMENT ON VIEW {name} IS {_quote_literal(spec.description)}")
+            statements += [
+                f"COMMENT ON COLUMN {name}.{_quote_ident(column)} IS {_quote_literal(text)}"
+                for column, text in spec.columns.items()
+            ]
+    return statements
+
+
+def _fingerprint(statements: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(statements).encode()).hexdigest()[:32]
+
+
+def _published(path: Path) -> str | None:
+    """The fingerprint of what the file holds now (read-only: fine beside other readers)."""
+    if not path.is_file():
+        return None
+    try:
+        conn = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None  # locked by a writer, or damaged: publish will say which
+    try:
+        row = conn.execute(f"SELECT fingerprint FROM {FINGERPRINT_VIEW}").fetchone()  # noqa: S608
+        return None if row is None else str(row[0])
+    except duckdb.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def publish_duckdb_views(
     root: Path | str,
     specs: Sequence[TableSpec],
     db_path: Path | str | None = None,
     *,
+    sla: SlaOptions | None = None,
     attempts: int = _ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Path:
-    """(Re)create one view per table in the DuckDB file; returns the file's path. Idempotent.
+    """(Re)create the views in the DuckDB file when their definitions changed; returns the
+    file's path. Idempotent, and writes nothing when nothing changed (so an analyst's open
+    read-only session does not block a run).
 
-    A table with no partition yet gets a typed view with zero rows; publish again after the
-    first load so the view reads the Parquet files."""
+    A table with no partition yet gets a typed view with zero rows; the next publish after
+    its first load makes the view read the Parquet files (the definition changed). The
+    definitions include the lake's absolute folder: a moved or copied lake is re-pointed at
+    its new place by the next publish (a run, ``query`` or ``report``)."""
     base = Path(root).expanduser().absolute()
     path = default_db_path(base) if db_path is None else Path(db_path).expanduser().absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
-    statements = [view_sql(spec, base, has_data=_has_data(base, spec)) for spec in specs]
-    statements += [
-        f"COMMENT ON VIEW {_quote_ident(s.name)} IS {_quote_literal(s.description)}" for s in specs
-    ]
-    conn = _connect(path, read_only=False, attempts=attempts, sleep=sleep)
+    statements = definition_statements(base, specs, sla)
+    fingerprint = _fingerprint(statements)
+    current = _published(path)
+    if current == fingerprint:
+        return path
+    statements.append(
+        f"CREATE OR REPLACE VIEW {FINGERPRINT_VIEW} AS SELECT "
+        f"{_quote_literal(fingerprint)} AS fingerprint, {_quote_literal(str(base))} AS lake_root"
+    )
+    try:
+        conn = _connect(path, read_only=False, attempts=attempts, sleep=sleep)
+    except StorageError as exc:
+        if "locked" not in exc.message or current is None:
+            raise
+        # Another process (an analyst's notebook) reads the file: the data has landed and the
+        # views it has still read it; the next publish brings the definitions up to date.
+        log.warning("DuckDB views not refreshed: %s", exc)
+        return path
     try:
         conn.execute("BEGIN TRANSACTION")
         for statement in statements:
@@ -125,7 +201,8 @@ def publish_duckdb_views(
     except duckdb.Error as exc:
         raise StorageError(
             f"could not create the DuckDB views in {path}: {exc}",
-            hint=f"delete {path} (it only holds views) and run the pipeline again",
+            hint=f"delete {path} (it only holds views; the data is in the Parquet files) and "
+            "run the pipeline again",
         ) from exc
     finally:
         conn.close()
@@ -180,3 +257,23 @@ def _open_error(path: Path, exc: duckdb.Error) -> StorageError:
         hint=f"close other connections to it in this process, or delete {path} "
         "(it only holds views) and run the pipeline again",
     )
+
+
+class DuckDbPublisher:
+    """The local lake's publisher: the views of its DuckDB file (``publish_duckdb_views``),
+    the tables' and the SLA views (with the run's time zone and SLO)."""
+
+    def __init__(
+        self, root: Path | str, db_path: Path | str | None = None, *, sla: SlaOptions | None = None
+    ) -> None:
+        from betterstack_etl.sla import SlaOptions
+
+        self._root = Path(root)
+        self._db_path = db_path
+        self._sla = sla or SlaOptions()
+
+    def __repr__(self) -> str:
+        return f"DuckDbPublisher({str(self._root)!r})"
+
+    def publish(self, specs: Sequence[TableSpec]) -> None:
+        publish_duckdb_views(self._root, specs, self._db_path, sla=self._sla)

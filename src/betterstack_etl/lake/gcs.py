@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
-from google.auth import exceptions as auth_exc
 
 from betterstack_etl.errors import ConcurrentWriteError, ConfigError, StorageError
+from betterstack_etl.gcp_errors import GCS
+from betterstack_etl.gcp_errors import google_errors as _google_errors
 from betterstack_etl.lake.base import PartitionResult
 from betterstack_etl.tables import PARTITION_COLUMN
 from betterstack_etl.utils.partitions import (
@@ -40,11 +41,10 @@ if TYPE_CHECKING:
 
     import google.cloud.storage as storage
 
-    from betterstack_etl.bigquery import BigQueryPublisher
+    from betterstack_etl.lake.base import Publisher
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
-    "CREDENTIALS_HINT",
     "DATA_FILE",
     "GcsLake",
     "GcsLocation",
@@ -55,10 +55,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DATA_FILE: Final = "data.parquet"
-CREDENTIALS_HINT: Final = (
-    "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to "
-    "a service-account JSON key file"
-)
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 _PARTITION_OBJECT = re.compile(
     rf"^{PARTITION_COLUMN}=(?P<day>\d{{4}}-\d{{2}}-\d{{2}})/{re.escape(DATA_FILE)}$"
@@ -109,38 +105,9 @@ def parse_gcs_root(root: str) -> GcsLocation:
 
 @contextmanager
 def google_errors(action: str, *, bucket: str | None = None) -> Iterator[None]:
-    """Turn google-cloud / google-auth errors raised while doing ``action`` into ours."""
-    where = f"gs://{bucket}" if bucket else "the Google Cloud resource"
-    try:
+    """Our errors for Google's, with the storage hints (see ``gcp_errors``)."""
+    with _google_errors(action, f"gs://{bucket}" if bucket else "the bucket", GCS):
         yield
-    except (gexc.Unauthorized, auth_exc.DefaultCredentialsError, auth_exc.RefreshError) as exc:
-        raise ConfigError(
-            f"{action}: Google Cloud credentials are missing or were refused ({exc})",
-            hint=CREDENTIALS_HINT,
-        ) from exc
-    except gexc.Forbidden as exc:
-        raise ConfigError(
-            f"{action}: permission denied on {where} ({exc.message})",
-            hint=f"grant the pipeline's account roles/storage.objectAdmin on {where} "
-            "(and the BigQuery roles listed in docs/production.md), or use another account",
-        ) from exc
-    except gexc.NotFound as exc:
-        raise ConfigError(
-            f"{action}: {where} was not found ({exc.message})",
-            hint=f"create it: gcloud storage buckets create {where} --project=<project> "
-            "--location=US, or fix BETTERSTACK_LAKE_ROOT",
-        ) from exc
-    except gexc.BadRequest as exc:
-        raise ConfigError(
-            f"{action}: the request was refused ({exc.message})",
-            hint="check the lake root and the GCP settings",
-        ) from exc
-    except (gexc.GoogleAPIError, auth_exc.TransportError, OSError) as exc:
-        raise StorageError(
-            f"{action}: {type(exc).__name__}: {exc}",
-            hint="Google Cloud did not answer properly; the run can be retried as is "
-            "(partitions are replaced atomically, nothing was half-written)",
-        ) from exc
 
 
 class _Changed(Exception):  # internal signal, never escapes this module
@@ -154,14 +121,15 @@ class _Snapshot:
 
 
 class GcsLake:
-    """A partitioned Parquet lake in a GCS bucket; ``publish`` delegates to BigQuery."""
+    """A partitioned Parquet lake in a GCS bucket; ``publish`` delegates to its publisher
+    (BigLake tables and views in BigQuery)."""
 
     def __init__(
         self,
         storage_client: storage.Client,
         lake_root: str,
         *,
-        publisher: BigQueryPublisher | None = None,
+        publisher: Publisher | None = None,
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import PartitionResult
-from betterstack_etl.lake.duck import publish_duckdb_views
+from betterstack_etl.lake.duck import DuckDbPublisher
 from betterstack_etl.tables import PARTITION_COLUMN
 from betterstack_etl.utils.partitions import (
     check_partition,
@@ -37,6 +37,7 @@ from betterstack_etl.utils.partitions import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
+    from betterstack_etl.lake.base import Publisher
     from betterstack_etl.tables import TableSpec
 
 __all__ = ["DATA_FILE", "LocalLake"]
@@ -58,9 +59,10 @@ class LocalLake:
         db_path: Path | str | None = None,
         lock_timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
+        publisher: Publisher | None = None,
     ) -> None:
         self._root = Path(root).expanduser().absolute()
-        self._db_path = None if db_path is None else Path(db_path)
+        self._publisher = publisher or DuckDbPublisher(self._root, db_path)
         self._lock_timeout = lock_timeout
         self._sleep = sleep
 
@@ -114,7 +116,7 @@ class LocalLake:
             yield table.select(list(columns))
 
     def publish(self, specs: Sequence[TableSpec]) -> None:
-        publish_duckdb_views(self._root, specs, self._db_path)
+        self._publisher.publish(specs)
 
 
 def list_partitions(table_dir: Path) -> list[date]:

@@ -21,8 +21,6 @@ from betterstack_etl.errors import StorageError
 from betterstack_etl.utils.partitions import merge_by_key, split_by_partition
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from betterstack_etl.lake.base import Lake, PartitionResult
     from betterstack_etl.tables import TableSpec
 
@@ -144,10 +142,5 @@ class Staging:
     def __enter__(self) -> Staging:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.cleanup()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from betterstack_etl.simulator.api import AUTH_ERROR, NOT_FOUND_ERROR, RANGE_ERROR
 from betterstack_etl.simulator.clock import Clock, FrozenClock, SystemClock
-from betterstack_etl.simulator.config import SimConfig
+from betterstack_etl.simulator.config import SimConfig, SlaSkew
 from betterstack_etl.simulator.faults import Faults, Stats
 from betterstack_etl.simulator.server import Simulator, serve
 from betterstack_etl.simulator.world import Incident, Monitor, World
@@ -36,6 +36,7 @@ __all__ = [
     "Monitor",
     "SimConfig",
     "Simulator",
+    "SlaSkew",
     "Stats",
     "SystemClock",
     "World",

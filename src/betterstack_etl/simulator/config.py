@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.secret import Secret
 
-__all__ = ["ALL_REGIONS", "CHECK_FREQUENCIES", "SimConfig"]
+if TYPE_CHECKING:
+    from datetime import date, datetime
+
+__all__ = ["ALL_REGIONS", "CHECK_FREQUENCIES", "SimConfig", "SlaSkew"]
 
 ALL_REGIONS: Final = ("us", "eu", "as", "au")
 CHECK_FREQUENCIES: Final = (30, 60, 180)
 MAX_MONITORS: Final = 10_000
 
 RetryAfterFormat = Literal["seconds", "http-date"]
+
+
+@dataclass(frozen=True, slots=True)
+class SlaSkew:
+    """Make the SLA endpoint disagree with the incidents: every SLA window that contains the
+    start of UTC ``day`` reports ``seconds`` more ``total_downtime`` for ``monitor_id`` (and the
+    availability that follows), so the reconciliation view shows a mismatch."""
+
+    monitor_id: str
+    day: date
+    seconds: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +45,12 @@ class SimConfig:
     - ``retry_after_format``: ``Retry-After`` as integer seconds or as an HTTP-date;
     - ``check_frequency`` / ``regions``: when set, every monitor uses them (benchmarks want
       the heaviest series: 30 s in all four regions); otherwise each monitor draws its own.
+    - ``sla_edge_cases``: also generate what the SLA views must get right (``world`` says
+      which): expiry warnings, overlapping incidents, incidents across midnight of the 1st.
+      Off by default, so the plain world keeps its simple shape (no overlaps, <= 4 h);
+    - ``recent_monitor_created_at``: when set, the last monitor was created at that moment
+      (an aware datetime: a monitor created mid-month);
+    - ``sla_skews``: ``SlaSkew`` entries making the SLA endpoint report a different figure.
     """
 
     seed: int = 42
@@ -42,6 +62,9 @@ class SimConfig:
     retry_after_format: RetryAfterFormat = "seconds"
     check_frequency: int | None = None
     regions: tuple[str, ...] | None = None
+    sla_edge_cases: bool = False
+    recent_monitor_created_at: datetime | None = None
+    sla_skews: tuple[SlaSkew, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.monitors <= MAX_MONITORS:
@@ -69,6 +92,12 @@ class SimConfig:
                 hint="use 'seconds' or 'http-date'",
             )
         self._check_series_overrides()
+        created = self.recent_monitor_created_at
+        if created is not None and created.tzinfo is None:
+            raise ConfigError(
+                f"simulator recent_monitor_created_at={created.isoformat()} has no time zone",
+                hint="give an aware datetime, e.g. datetime(2026, 11, 14, 15, tzinfo=UTC)",
+            )
 
     def _check_series_overrides(self) -> None:
         if self.check_frequency is not None and self.check_frequency < 1:

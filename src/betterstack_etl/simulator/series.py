@@ -68,6 +68,7 @@ def _down(incidents: list[Incident], region: str, at_ms: int) -> bool:
     return any(
         i.started_ms <= at_ms < i.resolved_ms and (i.regions is None or region in i.regions)
         for i in incidents
+        if i.is_downtime
     )
 
 

@@ -6,10 +6,15 @@ Choices (Better Stack documents the fields, not the arithmetic):
   (``to`` inclusive), clipped to the monitor's creation and to now. Missing ``from``: since
   creation; missing ``to``: until now. A window that ends up empty is 100 % available.
 - 400 when a date cannot be parsed, ``from`` is after today (UTC), or ``to`` < ``from``.
-- Each incident overlapping the window counts once; its downtime is its overlap with the
-  window in whole seconds (floored; open incidents run until now). ``total_downtime`` is the
-  sum of those, ``longest_incident`` the largest, ``average_incident = total // count``
-  (0 without incidents), ``availability = round(100 * (1 - total / window_seconds), 2)``.
+- The same rules as the SLA views (SPEC §8.2), so reconciliation matches by default: expiry
+  warnings (a cause about an SSL certificate or a domain expiring) are not downtime and are not
+  counted; each other incident overlapping the window counts once; open incidents run until
+  now. ``total_downtime`` is the length of the *union* of the incidents' overlaps with the
+  window (overlapping incidents count once), in whole seconds floored per merged stretch;
+  ``longest_incident`` is the largest single overlap (floored), ``average_incident = total //
+  count`` (0 without incidents), ``availability = round(100 * (1 - total / window_s), 2)``.
+- ``SimConfig.sla_skews`` adds its seconds to ``total_downtime`` of every window containing
+  the start of its UTC day (availability follows): a deliberate disagreement for tests.
 """
 
 from __future__ import annotations
@@ -59,13 +64,18 @@ def sla_window(
 def compute_sla(world: World, monitor: Monitor, start_ms: int, end_ms: int, now_ms: int) -> Sla:
     """The summary of ``[start_ms, end_ms)`` as seen at ``now_ms``."""
     overlaps: list[int] = []
+    spans: list[tuple[int, int]] = []
     if end_ms > start_ms:
         first_day = ms_to_date(start_ms) - timedelta(days=1)  # incidents last < 1 day
         for incident in world.incidents(monitor, first_day, ms_to_date(end_ms), now_ms):
-            overlap = min(incident.end_ms(now_ms), end_ms) - max(incident.started_ms, start_ms)
-            if overlap > 0:
-                overlaps.append(overlap // 1000)
-    total = sum(overlaps)
+            if not incident.is_downtime:
+                continue
+            begin = max(incident.started_ms, start_ms)
+            stop = min(incident.end_ms(now_ms), end_ms)
+            if stop > begin:
+                overlaps.append((stop - begin) // 1000)
+                spans.append((begin, stop))
+    total = _union_seconds(spans) + _skew(world, monitor, start_ms, end_ms)
     window_s = (end_ms - start_ms) / 1000
     availability = round(100 * (1 - total / window_s), 2) if window_s > 0 else 100.0
     return Sla(
@@ -74,4 +84,28 @@ def compute_sla(world: World, monitor: Monitor, start_ms: int, end_ms: int, now_
         number_of_incidents=len(overlaps),
         longest_incident=max(overlaps, default=0),
         average_incident=total // len(overlaps) if overlaps else 0,
+    )
+
+
+def _union_seconds(spans: list[tuple[int, int]]) -> int:
+    """Length of the union of ``[begin, stop)`` ms spans, floored to seconds per merged stretch."""
+    total = 0
+    current: tuple[int, int] | None = None
+    for begin, stop in sorted(spans):
+        if current is not None and begin <= current[1]:
+            current = (current[0], max(current[1], stop))
+            continue
+        if current is not None:
+            total += (current[1] - current[0]) // 1000
+        current = (begin, stop)
+    if current is not None:
+        total += (current[1] - current[0]) // 1000
+    return total
+
+
+def _skew(world: World, monitor: Monitor, start_ms: int, end_ms: int) -> int:
+    return sum(
+        skew.seconds
+        for skew in world.config.sla_skews
+        if skew.monitor_id == monitor.id and start_ms <= day_start_ms(skew.day) < end_ms
     )

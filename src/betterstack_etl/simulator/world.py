@@ -6,20 +6,28 @@ Generation rules (the API documents none of this; these are our choices):
   ``created_at`` falls in the first half of 2025, so any clock after mid-2025 sees a history.
 - Incidents are generated per (monitor, UTC day) from ``random.Random(f"{seed}:{id}:{day}")``:
   0-3 a day (mean ≈ 0.9), durations from one minute to four hours, so a few cross midnight.
-  Incidents of one monitor never overlap: inside a day each one ends at least a minute before
-  the next starts, and a day drops its incidents that start before the previous day's last
-  incident (which may spill past midnight) has ended. None starts within an hour of the
-  monitor's creation.
+  Without ``sla_edge_cases`` the incidents of one monitor never overlap: inside a day each one
+  ends at least a minute before the next starts, and a day drops its incidents that start
+  before the previous day's last incident (which may spill past midnight) has ended. None
+  starts within an hour of the monitor's creation.
 - An incident's acknowledgement and resolution instants are fixed at generation. What a
   request sees depends on the clock: an incident exists once ``started_at <= now``; its
   ``acknowledged_*``/``resolved_*`` become visible once the clock passes them, so its status
   moves Started → Acknowledged → Resolved as the clock advances.
 - Incident ids encode (day, monitor index, slot): ``day_ordinal * 100000 + index * 10 + slot``,
   unique and stable, and decodable for ``GET /incidents/{id}``.
+- With ``SimConfig.sla_edge_cases`` a day may also hold (slots 5-7, from their own seeded
+  draws, none within an hour of creation): an incident that starts inside the day's first one
+  (overlap, 20 % of days with incidents); an expiry warning (``SSL certificate expires soon``
+  or ``Domain expires soon``, 2-20 h, 5 % of days: not downtime, the monitor stays up); and on
+  the last UTC day of a month, for even monitor indexes, an incident from about 23:40 UTC to
+  about 03:20 UTC on the 1st, so it crosses midnight UTC and midnight of the 1st in São Paulo.
+- ``SimConfig.recent_monitor_created_at`` moves the last monitor's creation to that moment.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,7 +43,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.simulator.config import SimConfig
 
-__all__ = ["Incident", "Monitor", "World"]
+__all__ = ["EXPIRY_CAUSES", "Incident", "Monitor", "World", "is_expiry_warning"]
 
 TEAM_NAME: Final = "Simulated team"
 _CREATED_FROM: Final = datetime.fromisoformat("2025-01-01T00:00:00+00:00")
@@ -52,6 +60,10 @@ _NAMES: Final = (
     "Painel de mobilidade",
     "Nota carioca",
 )
+EXPIRY_CAUSES: Final = ("SSL certificate expires soon", "Domain expires soon")
+_OVERLAP_SLOT: Final = 5
+_EXPIRY_SLOT: Final = 6
+_BOUNDARY_SLOT: Final = 7
 _PEOPLE: Final = ("Ana Souza", "Bruno Lima", "carla.dias@example.com", "ops@example.com")
 _CAUSES: Final = (
     ("Status 503", "503", "<html>Service Unavailable</html>"),
@@ -93,9 +105,21 @@ class Incident:
         """Where the incident's downtime ends as seen at ``now_ms`` (open ones: now)."""
         return min(self.resolved_ms, now_ms)
 
+    @property
+    def is_downtime(self) -> bool:
+        """False for expiry warnings: the monitor is up while its certificate nears expiry."""
+        return not is_expiry_warning(self.cause)
+
+
+def is_expiry_warning(cause: str | None) -> bool:
+    """A cause about an SSL certificate or a domain expiring (the SLA views' rule, SPEC §8.2)."""
+    text = (cause or "").lower()
+    return "expir" in text and any(w in text for w in ("ssl", "tls", "certificate", "domain"))
+
 
 def _draw_monitor(seed: int, index: int, base_id: int, config: SimConfig) -> Monitor:
     rng = seeded(seed, "monitor", index)
+    created_ms = to_ms(_CREATED_FROM) + rng.randrange(_CREATED_SPAN_MS)
     drawn = set(rng.sample(ALL_REGIONS, rng.randint(1, len(ALL_REGIONS))))
     regions = config.regions or tuple(r for r in ALL_REGIONS if r in drawn)
     frequency = config.check_frequency or rng.choice(CHECK_FREQUENCIES)
@@ -109,7 +133,7 @@ def _draw_monitor(seed: int, index: int, base_id: int, config: SimConfig) -> Mon
         region_offsets=tuple(rng.randrange(frequency) for _ in regions),
         check_frequency=frequency,
         request_timeout=rng.choice((10, 15, 30)),
-        created_ms=to_ms(_CREATED_FROM) + rng.randrange(_CREATED_SPAN_MS),
+        created_ms=created_ms,
     )
 
 
@@ -147,10 +171,15 @@ class World:
 
     def __init__(self, config: SimConfig) -> None:
         self.seed = config.seed
+        self.config = config
         base_id = seeded(config.seed, "ids").randrange(100_000, 900_000)
-        self._monitors = tuple(
-            _draw_monitor(config.seed, i, base_id, config) for i in range(config.monitors)
-        )
+        monitors = [_draw_monitor(config.seed, i, base_id, config) for i in range(config.monitors)]
+        if config.recent_monitor_created_at is not None:
+            last = monitors[-1]
+            monitors[-1] = dataclasses.replace(
+                last, created_ms=to_ms(config.recent_monitor_created_at)
+            )
+        self._monitors = tuple(monitors)
         self._by_id = {m.id: m for m in self._monitors}
         self._days: dict[tuple[int, int], tuple[Incident, ...]] = {}
         self._raw: dict[tuple[int, int], list[_Raw]] = {}
@@ -210,7 +239,7 @@ class World:
         """The incident of ``monitor`` still open at ``now_ms``, if any."""
         today = ms_to_date(now_ms)
         for incident in self.incidents(monitor, today - timedelta(days=1), today, now_ms):
-            if incident.resolved_ms > now_ms:
+            if incident.resolved_ms > now_ms and incident.is_downtime:
                 return incident
         return None
 
@@ -229,15 +258,42 @@ class World:
         previous = self._raw_day(monitor, day - timedelta(days=1))
         spill_end = max((r.start + r.duration for r in previous), default=0)
         earliest = max(spill_end + _MIN_GAP_MS, monitor.created_ms + HOUR_MS)
-        return tuple(
-            self._make_incident(monitor, day, raw)
-            for raw in self._raw_day(monitor, day)
-            if raw.start >= earliest
-        )
+        raws = [raw for raw in self._raw_day(monitor, day) if raw.start >= earliest]
+        made = [self._make_incident(monitor, day, raw) for raw in raws]
+        if self.config.sla_edge_cases:
+            extras = self._edge_case_raws(monitor, day, raws)
+            made += [
+                self._make_incident(monitor, day, raw, expiry=raw.slot == _EXPIRY_SLOT)
+                for raw in extras
+                if raw.start >= monitor.created_ms + HOUR_MS
+            ]
+        return tuple(made)
 
-    def _make_incident(self, monitor: Monitor, day: date, raw: _Raw) -> Incident:
+    def _edge_case_raws(self, monitor: Monitor, day: date, raws: list[_Raw]) -> list[_Raw]:
+        rng = seeded(self.seed, monitor.id, day.isoformat(), "edge-cases")
+        day_ms = day_start_ms(day)
+        extras: list[_Raw] = []
+        overlap_roll, expiry_roll = rng.random(), rng.random()
+        if raws and overlap_roll < 0.2:
+            first = raws[0]
+            start = first.start + rng.randrange(max(1, first.duration // 2))
+            extras.append(_Raw(_OVERLAP_SLOT, start, rng.randrange(10 * 60_000, 90 * 60_000)))
+        if expiry_roll < 0.05:
+            start = day_ms + rng.randrange(DAY_MS)
+            extras.append(_Raw(_EXPIRY_SLOT, start, rng.randrange(2 * HOUR_MS, 20 * HOUR_MS)))
+        if (day + timedelta(days=1)).day == 1 and monitor.index % 2 == 0:
+            start = day_ms + DAY_MS - 20 * 60_000 - rng.randrange(10 * 60_000)
+            end = day_ms + DAY_MS + 3 * HOUR_MS + rng.randrange(10 * 60_000, 40 * 60_000)
+            extras.append(_Raw(_BOUNDARY_SLOT, start, end - start))
+        return extras
+
+    def _make_incident(
+        self, monitor: Monitor, day: date, raw: _Raw, *, expiry: bool = False
+    ) -> Incident:
         rng = seeded(self.seed, monitor.id, day.isoformat(), raw.slot)
         cause, code, content = rng.choice(_CAUSES)
+        if expiry:
+            cause, code, content = rng.choice(EXPIRY_CAUSES), None, None
         person = rng.choice(_PEOPLE)
         acknowledged: int | None = None
         if rng.random() < 0.75:

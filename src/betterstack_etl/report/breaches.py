@@ -1,0 +1,121 @@
+"""SLO breaches for the run summary and Prefect automations (SPEC §9).
+
+``slo_breaches`` reads the monthly view: the monitors whose month-to-date availability is below
+the SLO. ``emit_slo_breach_events`` emits one ``betterstack.slo.breached`` Prefect event per
+breach, so an automation can alert; outside a Prefect flow or task run it does nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from betterstack_etl.report.data import (
+    MONITORS,
+    MONTHLY,
+    monitor_names,
+    read_monthly,
+    view_relations,
+)
+from betterstack_etl.report.options import first_of_month
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import date, datetime
+
+    from betterstack_etl.report.data import SloSettings
+    from betterstack_etl.report.source import ViewSource
+
+__all__ = ["EVENT", "SloBreach", "emit_slo_breach_events", "event_of", "slo_breaches"]
+
+EVENT: Final = "betterstack.slo.breached"
+
+
+@dataclass(frozen=True, slots=True)
+class SloBreach:
+    """A monitor below its SLO in ``month`` (month to date when the month is in progress)."""
+
+    monitor_id: str
+    name: str
+    month: date
+    availability_pct: float
+    slo_pct: float
+    downtime_seconds: float  # the error budget used, in seconds
+    error_budget_seconds: float
+    budget_used_pct: float  # may exceed 100 once the budget is spent
+
+    @property
+    def budget_used_seconds(self) -> float:
+        return self.downtime_seconds
+
+    @property
+    def error_budget_remaining_seconds(self) -> float:
+        return self.error_budget_seconds - self.downtime_seconds
+
+
+def slo_breaches(
+    source: ViewSource,
+    *,
+    month: date,
+    options: SloSettings,
+    monitor_ids: Iterable[str] = (),
+    now: datetime | None = None,
+) -> list[SloBreach]:
+    """Monitors whose availability in ``month`` is below ``options.slo_pct``, worst first.
+
+    ``options`` carries ``time_zone`` (the views' calendar) and ``slo_pct``; the error budget is
+    the month's length in that time zone × (1 − SLO). ``now`` (default: the engine's clock)
+    is the moment the month is seen at. Nothing to read: no breach.
+    """
+    relation = view_relations(source, options, now).get(MONTHLY)
+    if relation is None:
+        return []
+    month = first_of_month(month)
+    figures = read_monthly(source, month, options, tuple(monitor_ids), relation=relation)
+    names = monitor_names(source)[0] if source.exists(MONITORS) else {}
+    found = [
+        SloBreach(
+            monitor_id=monitor_id,
+            name=names.get(monitor_id, monitor_id),
+            month=month,
+            availability_pct=f.availability_pct,
+            slo_pct=f.slo_pct,
+            downtime_seconds=f.downtime_seconds,
+            error_budget_seconds=f.error_budget_seconds,
+            budget_used_pct=f.budget_used_pct,
+        )
+        for monitor_id, f in figures.items()
+        if f.availability_pct is not None and f.availability_pct < f.slo_pct
+    ]
+    return sorted(found, key=lambda b: (b.availability_pct, b.monitor_id))
+
+
+def event_of(breach: SloBreach) -> dict[str, Any]:
+    """The keyword arguments of ``prefect.events.emit_event`` for one breach."""
+    payload = asdict(breach)
+    if not math.isfinite(breach.budget_used_pct):  # an SLO of 100 %: no budget at all
+        payload["budget_used_pct"] = None
+    payload["month"] = breach.month.isoformat()
+    payload["error_budget_remaining_seconds"] = breach.error_budget_remaining_seconds
+    return {
+        "event": EVENT,
+        "resource": {
+            "prefect.resource.id": f"betterstack.monitor.{breach.monitor_id}",
+            "prefect.resource.name": breach.name,
+        },
+        "payload": payload,
+    }
+
+
+def emit_slo_breach_events(breaches: Iterable[SloBreach]) -> int:
+    """Emit one ``betterstack.slo.breached`` event per breach; how many were emitted.
+
+    A no-op (0) outside a Prefect flow or task run, and when Prefect does not emit events.
+    """
+    from prefect.context import FlowRunContext, TaskRunContext
+    from prefect.events import emit_event
+
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
+        return 0
+    return sum(1 for breach in breaches if emit_event(**event_of(breach)) is not None)

@@ -1,0 +1,202 @@
+"""The report's charts: matplotlib figures written as inline SVG (no script, no network).
+
+Text stays text in the SVG (``svg.fonttype = none``) so the file stays small and the browser
+draws it with its own sans-serif font; tick labels go through the report's ``Formatter``
+(decimal comma in pt-BR, month names in the language, dates in the report time zone).
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import matplotlib as mpl
+import matplotlib.dates as _mdates
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from betterstack_etl.report.data import DayFigures, Incident, MonitorReport
+    from betterstack_etl.report.i18n import Formatter
+
+__all__ = ["COLOURS", "budget_chart", "daily_chart", "response_time_chart", "timeline_chart"]
+
+COLOURS: Final = {
+    "within": "#2e7d32",
+    "at_risk": "#ef8f00",
+    "breached": "#c62828",
+    "no_data": "#9e9e9e",
+}
+mdates: Any = _mdates  # untyped module: used through Any
+_REGION_COLOURS: Final = ("#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e")
+_STYLE: Final[dict[str, Any]] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "betterstack-etl-report",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e0e0e0",
+    "grid.linewidth": 0.6,
+}
+
+
+def _style() -> Any:
+    style: Any = _STYLE  # matplotlib types its keys as literals
+    return mpl.rc_context(style)
+
+
+def _num(moment: datetime) -> float:
+    return float(mdates.date2num(moment))
+
+
+def _svg(fig: Figure, name: str) -> str:
+    buffer = io.StringIO()
+    with _style():
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buffer.getvalue()
+    start = text.index("<svg")
+    # a class and a label per chart: the tests and readers can find each one
+    return text[start:].replace("<svg ", f'<svg class="chart" data-chart="{name}" role="img" ', 1)
+
+
+def _figure(width: float, height: float) -> Figure:
+    with _style():
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def _date_axis(ax: Any, fmt: Formatter, *, with_time: bool) -> None:
+    tz = fmt.tz
+    locator = mdates.AutoDateLocator(tz=tz, minticks=3, maxticks=8)
+
+    def label(value: float, _pos: int | None = None) -> str:
+        moment = mdates.num2date(value, tz=tz)
+        if with_time and (moment.hour or moment.minute):
+            return str(moment.strftime("%H:%M"))
+        return fmt.short_day(moment.date())
+
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+
+
+def budget_chart(monitors: Sequence[MonitorReport], fmt: Formatter) -> str:
+    """The first screen: error budget used this month, one bar per monitor, by status."""
+    with _style():
+        rows = [(m, m.month) for m in monitors if m.month is not None]
+        fig = _figure(8, 0.45 * max(len(rows), 1) + 1.0)
+        ax = fig.add_subplot()
+        names = [m.name for m, _ in rows]
+        used = [min(month.budget_used_pct, 200.0) for _, month in rows]
+        colours = [COLOURS[m.status] for m, _ in rows]
+        ax.barh(range(len(rows)), used, color=colours, height=0.6)
+        # the figure at the end of each bar (bars stop at 200 %: the length says no more)
+        for index, (_, month) in enumerate(rows):
+            label = fmt.pct(month.budget_used_pct, 1)
+            ax.text(used[index] + 2, index, label, va="center", fontsize=8)
+        ax.set_yticks(range(len(rows)), names)
+        ax.invert_yaxis()
+        ax.axvline(50, color=COLOURS["at_risk"], linestyle="--", linewidth=1)
+        ax.axvline(100, color=COLOURS["breached"], linestyle="--", linewidth=1)
+        ax.set_xlim(0, max([110.0, *[u * 1.2 for u in used]]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.pct(v, 0)))
+        ax.set_xlabel(fmt.t("budget_used"))
+        ax.grid(axis="y", visible=False)
+        return _svg(fig, "budget")
+
+
+def daily_chart(days: Sequence[DayFigures], slo_pct: float, fmt: Formatter) -> str:
+    """Availability per day (report time zone), red below the SLO, the SLO dashed."""
+    with _style():
+        fig = _figure(8, 2.4)
+        ax = fig.add_subplot()
+        moments = [datetime(d.day.year, d.day.month, d.day.day, tzinfo=UTC) for d in days]
+        xs = [_num(m) for m in moments]
+        values = [100.0 if d.availability_pct is None else d.availability_pct for d in days]
+        colours = [
+            COLOURS["no_data"]
+            if d.availability_pct is None
+            else COLOURS["breached" if d.availability_pct < slo_pct else "within"]
+            for d in days
+        ]
+        ax.bar(xs, values, width=0.8, color=colours)
+        low = min([*values, slo_pct])
+        bottom = max(0.0, low - max((100 - low) * 0.25, 0.05))
+        ax.set_ylim(bottom, 100 + (100 - bottom) * 0.02)
+        ax.axhline(slo_pct, color="#424242", linestyle="--", linewidth=1)
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        digits = 0 if 100 - bottom > 5 else (1 if 100 - bottom > 0.5 else 2)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.pct(v, digits)))
+        locator = mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=10)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _p: fmt.short_day(mdates.num2date(v, tz=UTC).date()))
+        )
+        ax.set_xlim(xs[0] - 0.75, xs[-1] + 0.75)
+        ax.grid(axis="x", visible=False)
+        return _svg(fig, "daily")
+
+
+def response_time_chart(rows: Sequence[dict[str, Any]], fmt: Formatter) -> str:
+    """p50 / p95 / p99 per hour, one panel each, one line per region (milliseconds)."""
+    with _style():
+        regions = sorted({r["region"] for r in rows})
+        fig = _figure(8, 4.8)
+        axes = fig.subplots(3, 1, sharex=True)
+        for ax, column, title in zip(
+            axes,
+            ("p50_response_time", "p95_response_time", "p99_response_time"),
+            ("p50", "p95", "p99"),
+            strict=True,
+        ):
+            for index, region in enumerate(regions):
+                own = [r for r in rows if r["region"] == region and r[column] is not None]
+                ax.plot(
+                    [r["hour"] for r in own],
+                    [1000 * float(r[column]) for r in own],
+                    label=region,
+                    color=_REGION_COLOURS[index % len(_REGION_COLOURS)],
+                    linewidth=1,
+                )
+            ax.set_ylabel(f"{title} (ms)")
+            ax.yaxis.set_major_locator(MaxNLocator(4))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.number(v)))
+        _date_axis(axes[-1], fmt, with_time=True)
+        fig.legend(
+            *axes[0].get_legend_handles_labels(),
+            loc="outside upper center",
+            ncols=max(len(regions), 1),
+            frameon=False,
+            fontsize=8,
+        )
+        return _svg(fig, "response-times")
+
+
+def timeline_chart(
+    incidents: Sequence[Incident], start: datetime, end: datetime, fmt: Formatter
+) -> str:
+    """Each incident as a bar over the period, one row per cause (open ones until now)."""
+    with _style():
+        causes = sorted({i.cause or "?" for i in incidents})
+        fig = _figure(8, 0.35 * len(causes) + 1.1)
+        ax = fig.add_subplot()
+        for row, cause in enumerate(causes):
+            spans = []
+            for incident in incidents:
+                if (incident.cause or "?") != cause:
+                    continue
+                began = max(incident.started_at, start)
+                ended = min(incident.resolved_at or end, end)
+                # at least ~0.2 % of the period wide, so a one-minute incident still shows
+                width = max((ended - began), (end - start) * 0.002)
+                spans.append((_num(began), width.total_seconds() / 86400))
+            ax.broken_barh(spans, (row - 0.35, 0.7), color=COLOURS["breached"])
+        ax.set_yticks(range(len(causes)), [c[:40] for c in causes])
+        ax.set_ylim(len(causes) - 0.5, -0.5)
+        ax.set_xlim(_num(start), _num(end))
+        _date_axis(ax, fmt, with_time=(end - start) <= timedelta(days=2))
+        ax.grid(axis="y", visible=False)
+        return _svg(fig, "timeline")

@@ -1,0 +1,190 @@
+"""What a report covers: the period (days in the report time zone), monitors, SLO, language."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from betterstack_etl.errors import ConfigError
+from betterstack_etl.report.i18n import LANGUAGES
+
+__all__ = [
+    "DEFAULT_SLO",
+    "DEFAULT_TIME_ZONE",
+    "MAX_DAYS",
+    "ReportOptions",
+    "first_of_month",
+    "month_bounds",
+    "parse_slo",
+    "parse_time_zone",
+]
+
+DEFAULT_TIME_ZONE: Final = "America/Sao_Paulo"
+DEFAULT_SLO: Final = 99.9
+MAX_DAYS: Final = 366
+_MONTH: Final = re.compile(r"^(\d{4})-(\d{2})$")
+_MONITOR_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def parse_time_zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown time zone {name!r}",
+            hint="use an IANA name such as America/Sao_Paulo or UTC "
+            "(--timezone / BETTERSTACK_REPORT_TIMEZONE)",
+        ) from None
+
+
+def parse_slo(text: str | float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 100:
+        raise ConfigError(
+            f"bad SLO {text!r}", hint="give a percent strictly between 0 and 100, e.g. --slo 99.9"
+        )
+    return value
+
+
+def _parse_month(text: str) -> date:
+    found = _MONTH.match(text.strip())
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        raise ConfigError(f"bad --month {text!r}", hint="use YYYY-MM, e.g. --month 2026-11")
+    return date(int(found.group(1)), int(found.group(2)), 1)
+
+
+def _parse_day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"bad {option} {text!r}", hint=f"use YYYY-MM-DD, e.g. {option} 2026-11-01"
+        ) from None
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    """First and last day of the month of ``month``."""
+    first = first_of_month(month)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    """Days ``start``..``end`` (inclusive, calendar days in ``time_zone``), seen at ``now``."""
+
+    start: date
+    end: date
+    now: datetime
+    time_zone: str = DEFAULT_TIME_ZONE
+    slo_pct: float = DEFAULT_SLO
+    lang: str = "pt-BR"
+    monitor_ids: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        if self.lang not in LANGUAGES:
+            raise ConfigError(f"unknown language {self.lang!r}", hint="use --lang pt-BR or en")
+        parse_time_zone(self.time_zone)
+        parse_slo(self.slo_pct)
+
+    @classmethod
+    def from_cli(
+        cls,
+        *,
+        now: datetime,
+        month: str | None = None,
+        from_date: str | None = None,
+        to_date: str | None = None,
+        time_zone: str = DEFAULT_TIME_ZONE,
+        slo: str | float = DEFAULT_SLO,
+        lang: str = "pt-BR",
+        monitor_id: str | None = None,
+    ) -> ReportOptions:
+        """Options from the command line's text; ConfigError naming the bad one."""
+        zone = parse_time_zone(time_zone)
+        slo_pct = parse_slo(slo)
+        if lang not in LANGUAGES:
+            raise ConfigError(f"unknown --lang {lang!r}", hint="use --lang pt-BR or --lang en")
+        today = now.astimezone(zone).date()
+        if month is not None and (from_date is not None or to_date is not None):
+            raise ConfigError(
+                "--month and --from-date/--to-date both given", hint="give one or the other"
+            )
+        if month is not None:
+            start, end = month_bounds(_parse_month(month))
+        elif from_date is not None or to_date is not None:
+            start = _parse_day("--from-date", from_date) if from_date else first_of_month(today)
+            end = _parse_day("--to-date", to_date) if to_date else today
+        else:
+            start, end = month_bounds(today)
+        if end < start:
+            raise ConfigError(
+                f"--to-date {end} is before --from-date {start}", hint="swap the two dates"
+            )
+        if start > today:
+            raise ConfigError(
+                f"the period starts on {start}, after today ({today} in {zone.key})",
+                hint="choose a month or days that have begun",
+            )
+        if (end - start).days + 1 > MAX_DAYS:
+            raise ConfigError(
+                f"the period covers {(end - start).days + 1} days",
+                hint=f"report at most {MAX_DAYS} days at a time (e.g. one --month)",
+            )
+        ids = tuple(dict.fromkeys(p.strip() for p in (monitor_id or "").split(",") if p.strip()))
+        if "all" in ids:
+            ids = ()
+        bad = [i for i in ids if not _MONITOR_ID.match(i)]
+        if bad:
+            raise ConfigError(
+                f"bad --monitor-id {bad[0]!r}",
+                hint="give monitor ids (digits) separated by commas, or 'all'",
+            )
+        return cls(
+            start=start,
+            end=end,
+            now=now.astimezone(UTC),
+            time_zone=zone.key,
+            slo_pct=slo_pct,
+            lang=lang,
+            monitor_ids=ids,
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.zone).date()
+
+    @property
+    def month(self) -> date:
+        """The month the first screen answers for: the period's last month that has begun."""
+        return first_of_month(min(self.end, self.today))
+
+    def local_midnight(self, day: date) -> datetime:
+        """The UTC instant of ``day``'s midnight in the report time zone."""
+        return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
+
+    @property
+    def start_utc(self) -> datetime:
+        return self.local_midnight(self.start)
+
+    @property
+    def end_utc(self) -> datetime:
+        """The instant the period ends (exclusive), never after ``now``."""
+        return min(self.local_midnight(self.end + timedelta(days=1)), self.now)

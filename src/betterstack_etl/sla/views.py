@@ -1,0 +1,291 @@
+"""The SLA views of SPEC §8.2: declared once as data, their SQL written once (BigQuery dialect,
+``_sql.py``) and transpiled to DuckDB with sqlglot.
+
+    selects = view_selects("duckdb", table_ref=lambda n: f'"{n}"', options=SlaOptions())
+    for spec, select in selects:                      # dependency order
+        conn.execute(f'CREATE OR REPLACE VIEW "{spec.name}" AS {select}')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final, Literal
+
+import sqlglot
+from sqlglot import exp
+
+from betterstack_etl.errors import ConfigError
+from betterstack_etl.sla import _sql
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import duckdb
+    from google.cloud import bigquery
+
+    from betterstack_etl.sla.options import SlaOptions
+
+__all__ = [
+    "DAILY",
+    "HOURLY",
+    "KPI",
+    "MONTHLY",
+    "RECONCILIATION",
+    "VIEWS",
+    "Dialect",
+    "ViewSpec",
+    "bigquery_views",
+    "create_duckdb_views",
+    "view_selects",
+]
+
+Dialect = Literal["duckdb", "bigquery"]
+_PLACEHOLDER: Final = "__sla_ref__"
+
+
+@dataclass(frozen=True, slots=True)
+class ViewSpec:
+    """One view: its name, what it is (Portuguese) and each column's description."""
+
+    name: str
+    description: str
+    columns: dict[str, str]
+
+
+_ID = {
+    "monitor_id": "Identificador do monitor no Better Stack",
+    "monitor_name": "Nome do monitor (pronounceable_name da listagem mais recente; nulo se "
+    "a tabela eai_gateway_monitors ainda não tem o monitor)",
+}
+_FIGURES = {
+    "time_zone": "Fuso horário do calendário do relatório (BETTERSTACK_REPORT_TIMEZONE)",
+    "observed_seconds": "Segundos observados: a parte decorrida do período (até agora, se em "
+    "andamento) em que o monitor já existia (desde created_at, quando conhecido)",
+    "downtime_seconds": "Segundos de indisponibilidade: duração da UNIÃO dos intervalos "
+    "[started_at, resolved_at) dos incidentes de indisponibilidade (abertos: até agora), "
+    "recortada ao período observado; sobreposições contam uma vez",
+    "incidents": "Incidentes de indisponibilidade que se sobrepõem ao período (avisos de "
+    "expiração de certificado SSL ou de domínio não contam)",
+    "availability_pct": "Disponibilidade em % = 100 * (1 - downtime_seconds / "
+    "observed_seconds); nula quando nada foi observado",
+    "longest_incident_seconds": "Maior parte de um único incidente dentro do período, em "
+    "segundos (0 sem incidentes)",
+    "mtta_seconds": "Tempo médio até o reconhecimento (acknowledged_at - started_at) dos "
+    "incidentes iniciados no período, em segundos; nulo se nenhum foi reconhecido",
+    "mttr_seconds": "Tempo médio até a resolução (resolved_at - started_at) dos incidentes "
+    "iniciados no período e já resolvidos, em segundos; nulo se nenhum foi resolvido",
+}
+
+DAILY: Final = ViewSpec(
+    name=_sql.DAILY,
+    description="Disponibilidade diária por monitor, em dias do fuso do relatório (uma linha "
+    "por monitor e dia desde o primeiro dia do monitor no lake até hoje; dias sem incidentes "
+    "têm 100 %)",
+    columns={**_ID, "day": "Dia do calendário no fuso do relatório", **_FIGURES},
+)
+MONTHLY: Final = ViewSpec(
+    name=_sql.MONTHLY,
+    description="Disponibilidade mensal por monitor, em meses do fuso do relatório, com SLO e "
+    "orçamento de erro (uma linha por monitor e mês até o mês corrente)",
+    columns={
+        **_ID,
+        "month": "Primeiro dia do mês no fuso do relatório",
+        **_FIGURES,
+        "month_seconds": "Duração do mês inteiro em segundos, no fuso do relatório (com "
+        "horário de verão, quando houver)",
+        "slo_pct": "Objetivo de disponibilidade em % (BETTERSTACK_SLO)",
+        "error_budget_seconds": "Orçamento de erro do mês em segundos = month_seconds * "
+        "(1 - slo_pct / 100)",
+        "error_budget_remaining_seconds": "Orçamento restante = error_budget_seconds - "
+        "downtime_seconds (negativo quando estourado)",
+    },
+)
+KPI: Final = ViewSpec(
+    name=_sql.KPI,
+    description="KPI mensal de uptime com as colunas do modelo dos analistas "
+    "(raw_eai_gateway_uptime_kpi), calculado corretamente a partir de "
+    "eai_gateway_availability_monthly: por monitor, união dos intervalos, incidentes abertos "
+    "incluídos, recorte exato no mês e segundos exatos",
+    columns={
+        "monitor_id": _ID["monitor_id"],
+        "monitor_name": _ID["monitor_name"],
+        "mes": "Mês no formato YYYY-MM, no fuso do relatório",
+        "total_downtime_minutes": "Minutos de indisponibilidade no mês = downtime_seconds / 60 "
+        "(segundos exatos divididos por 60, não arredondados por incidente; FLOAT64)",
+        "total_minutes_in_month": "Total de minutos do mês inteiro (duração real do mês no "
+        "fuso do relatório / 60)",
+        "disponibilidade_percentual": "Disponibilidade em % = ROUND((1 - "
+        "total_downtime_minutes / total_minutes_in_month) * 100, 3), a fórmula dos analistas "
+        "(denominador: o mês inteiro; para o mês corrente ou monitor criado no meio do mês, "
+        "use availability_pct da visão mensal)",
+        "time_zone": _FIGURES["time_zone"],
+    },
+)
+RECONCILIATION: Final = ViewSpec(
+    name=_sql.RECONCILIATION,
+    description="Conciliação, por monitor e dia UTC com linha de SLA da API, entre o SLA "
+    "informado pela API e o calculado a partir dos incidentes; uma divergência é reportada, "
+    "nunca corrigida",
+    columns={
+        "monitor_id": _ID["monitor_id"],
+        "date": "Dia UTC (calendário do SLA da API)",
+        "is_complete": "Falso enquanto o dia UTC não terminou (linha provisória da API)",
+        "api_availability": "Disponibilidade em % informada pela API",
+        "api_total_downtime": "Indisponibilidade em segundos informada pela API",
+        "api_number_of_incidents": "Número de incidentes informado pela API",
+        "computed_downtime_seconds": "Indisponibilidade calculada dos incidentes (união dos "
+        "intervalos no dia UTC, segundos exatos)",
+        "computed_incidents": "Incidentes de indisponibilidade que se sobrepõem ao dia UTC",
+        "computed_availability_pct": "Disponibilidade calculada em % sobre a parte observada "
+        "do dia UTC",
+        "downtime_diff_seconds": "api_total_downtime - computed_downtime_seconds",
+        "matches": "Verdadeiro quando |downtime_diff_seconds| <= 60 e as contagens de "
+        "incidentes coincidem",
+    },
+)
+HOURLY: Final = ViewSpec(
+    name=_sql.HOURLY,
+    description="Tempos de resposta por monitor, região e hora UTC, com percentis exatos "
+    "(interpolação linear, PERCENTILE_CONT)",
+    columns={
+        "monitor_id": _ID["monitor_id"],
+        "region": "Região da verificação (us, eu, as, au)",
+        "hour": "Início da hora UTC",
+        "samples": "Número de medições na hora",
+        "expected_samples": "Medições esperadas na hora = 3600 / check_frequency (nulo se a "
+        "frequência é desconhecida)",
+        "avg_response_time": "Tempo de resposta médio, em segundos",
+        "p50_response_time": "Mediana (percentil 50, exato) do tempo de resposta, em segundos",
+        "p95_response_time": "Percentil 95 (exato) do tempo de resposta, em segundos",
+        "p99_response_time": "Percentil 99 (exato) do tempo de resposta, em segundos",
+        "max_response_time": "Maior tempo de resposta, em segundos",
+        "data_particao": "Data UTC da hora (a partição de eai_gateway_response_times): filtre "
+        "por ela para ler só as partições necessárias",
+    },
+)
+
+VIEWS: Final[tuple[ViewSpec, ...]] = (DAILY, MONTHLY, KPI, RECONCILIATION, HOURLY)
+
+
+def _placeholder(name: str) -> str:
+    return f"{_PLACEHOLDER}{name}"
+
+
+def _now_sql(now: datetime | None) -> str:
+    if now is None:
+        return "CURRENT_TIMESTAMP()"
+    if now.tzinfo is None:
+        raise ConfigError(
+            f"now={now.isoformat()} has no time zone",
+            hint="pass an aware datetime, e.g. datetime(2026, 11, 25, 12, tzinfo=UTC)",
+        )
+    moment = now.astimezone(UTC)
+    return f"TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
+
+
+def _sources(options: SlaOptions, now: datetime | None) -> list[tuple[ViewSpec, str]]:
+    """Each view's BigQuery SELECT, with placeholders for the tables and views it reads."""
+    ref = _placeholder
+    at = _now_sql(now)
+    zone = options.time_zone
+    return [
+        (DAILY, _sql.daily_sql(ref, at, zone)),
+        (MONTHLY, _sql.monthly_sql(ref, at, zone, options.slo_pct)),
+        (KPI, _sql.kpi_sql(ref)),
+        (RECONCILIATION, _sql.reconciliation_sql(ref, at)),
+        (HOURLY, _sql.hourly_sql(ref)),
+    ]
+
+
+def _duckdb_zone_dates(node: exp.Expression) -> exp.Expression:
+    """``DATE(ts, zone)`` → ``CAST(ts AT TIME ZONE zone AS DATE)``: sqlglot's own rendering
+    casts a TIMESTAMPTZ to TIMESTAMP first, which DuckDB does in the *session* time zone."""
+    if isinstance(node, exp.Date) and node.args.get("zone") is not None:
+        zone = node.args["zone"].copy()
+        shifted = exp.AtTimeZone(this=node.this.copy(), zone=zone)
+        return exp.Cast(this=shifted, to=exp.DataType.build("DATE"))
+    return node
+
+
+def _to_duckdb(select: str) -> str:
+    tree = sqlglot.parse_one(select, read="bigquery")
+    tree = tree.transform(_duckdb_zone_dates)
+    return tree.sql(dialect="duckdb")
+
+
+def view_selects(
+    dialect: Dialect,
+    *,
+    table_ref: Callable[[str], str],
+    options: SlaOptions,
+    now: datetime | None = None,
+) -> list[tuple[ViewSpec, str]]:
+    """The SELECT body of each view in ``dialect``, in dependency order.
+
+    ``table_ref(name)`` says how that engine names a raw table or another of these views
+    (DuckDB ``'"eai_gateway_incidents"'``, BigQuery
+    ``'`rj-iplanrio.brutos_betterstack.eai_gateway_incidents`'``). ``now=None`` reads
+    ``CURRENT_TIMESTAMP()`` when queried; an aware datetime freezes the views at that moment."""
+    if dialect not in ("duckdb", "bigquery"):
+        raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
+    names = {spec.name for spec in VIEWS} | {
+        _sql.INCIDENTS,
+        _sql.DAILY_SLA,
+        _sql.RESPONSE_TIMES,
+        _sql.MONITORS,
+    }
+    selects = []
+    for spec, source in _sources(options, now):
+        text = source if dialect == "bigquery" else _to_duckdb(source)
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(_placeholder(name), table_ref(name))
+        selects.append((spec, text))
+    return selects
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def create_duckdb_views(
+    conn: duckdb.DuckDBPyConnection, *, options: SlaOptions, now: datetime | None = None
+) -> list[str]:
+    """(Re)create the five views, with their comments, in ``conn`` over the raw views of the
+    same database; returns their names. The caller owns the transaction."""
+    created = []
+    for spec, select in view_selects("duckdb", table_ref=_quote_ident, options=options, now=now):
+        conn.execute(f"CREATE OR REPLACE VIEW {_quote_ident(spec.name)} AS {select}")
+        conn.execute(
+            f"COMMENT ON VIEW {_quote_ident(spec.name)} IS {_quote_literal(spec.description)}"
+        )
+        for column, text in spec.columns.items():
+            conn.execute(
+                f"COMMENT ON COLUMN {_quote_ident(spec.name)}.{_quote_ident(column)} "
+                f"IS {_quote_literal(text)}"
+            )
+        created.append(spec.name)
+    return created
+
+
+def bigquery_views(
+    project: str, dataset: str, *, options: SlaOptions, now: datetime | None = None
+) -> list[bigquery.Table]:
+    """The five views as ``bigquery.Table`` objects for ``project.dataset`` (``view_query`` and
+    description set), in dependency order: create or update them in that order."""
+    from google.cloud import bigquery
+
+    def ref(name: str) -> str:
+        return f"`{project}.{dataset}.{name}`"
+
+    views = []
+    for spec, select in view_selects("bigquery", table_ref=ref, options=options, now=now):
+        view = bigquery.Table(f"{project}.{dataset}.{spec.name}")
+        view.view_query = select
+        view.description = spec.description
+        views.append(view)
+    return views

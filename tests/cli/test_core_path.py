@@ -1,0 +1,151 @@
+"""The embedded default: ``betterstack-etl run`` runs the core in its own process.
+
+No Prefect server is started, so nothing outlives a killed run (a spool it made is removed by
+the next run), and runs started at once on one lake all land without a duplicate key.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from betterstack_etl.pipeline import SPOOL_DIRNAME
+from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
+from betterstack_etl.tables import TABLES
+
+pytestmark = pytest.mark.slow
+
+CLI = [sys.executable, "-m", "betterstack_etl.cli"]
+
+
+def _env(sim: Simulator, lake: Path, tmp: Path) -> dict[str, str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BETTERSTACK_", "PREFECT_")) and k != "MONITOR_ID"
+    }
+    tmp.mkdir(parents=True, exist_ok=True)
+    return {
+        **base,
+        "BETTERSTACK_TOKEN": "sim-token",
+        "MONITOR_ID": "all",
+        "BETTERSTACK_BASE_URL": sim.base_url,
+        "BETTERSTACK_LAKE_ROOT": str(lake),
+        "TMPDIR": str(tmp),
+    }
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live processes of a session (the killed run and anything it may have started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, session = fields[0], int(fields[3])
+        if session == sid and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _spools(tmp: Path) -> list[Path]:
+    root = tmp / SPOOL_DIRNAME
+    return sorted(root.iterdir()) if root.is_dir() else []
+
+
+def test_a_killed_run_leaves_no_process_and_its_spool_goes_with_the_next_run(
+    make_simulator: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    sim = make_simulator(SimConfig(seed=5, monitors=4, latency=0.4), SystemClock())
+    env = _env(sim, tmp_path / "lake", tmp_path / "tmp")
+    proc = subprocess.Popen(
+        [*CLI, "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.glob("*-*") for p in _spools(tmp_path / "tmp")):  # a table is spooling
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "the run never started spooling"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(0.2)
+    assert _session_processes(proc.pid) == []  # no server, no worker: nothing left running
+    assert _spools(tmp_path / "tmp")  # what it was writing is still there...
+    done = subprocess.run([*CLI, "run"], env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert _spools(tmp_path / "tmp") == []  # ...until the next run
+
+
+def test_four_runs_at_once_on_one_lake_all_land_without_a_duplicate(
+    make_simulator: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    sim = make_simulator(SimConfig(seed=9, monitors=3), SystemClock())
+    lake = tmp_path / "lake"
+    procs = [
+        subprocess.Popen(
+            [*CLI, "run", "--json"],
+            env=_env(sim, lake, tmp_path / "tmp"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [(p.wait(timeout=240), p.communicate()) for p in procs]
+    for code, (_, stderr) in results:
+        assert code == 0, stderr
+    con = duckdb.connect(str(lake / "betterstack.duckdb"), read_only=True)
+    try:
+        for spec in TABLES:
+            keys = ", ".join(f'"{k}"' for k in (*spec.key, "data_particao"))
+            total, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT ({keys})) FROM {spec.name}"
+            ).fetchone() or (0, 0)
+            assert total > 0, spec.name
+            assert total == distinct, spec.name
+    finally:
+        con.close()
+    assert _spools(tmp_path / "tmp") == []
+
+
+def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write(
+    make_simulator: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    sim = make_simulator(SimConfig(seed=9, monitors=3), SystemClock())
+    env = _env(sim, tmp_path / "lake", tmp_path / "tmp")
+    done = subprocess.run(
+        [*CLI, "run", "--dry-run", "--json", "--from-date", "2026-11-01", "--to-date", "2026-11-10"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    plan = json.loads(done.stdout)
+    tables = plan["tables"]
+    # expected from the plan's own definition: 3 monitors × 10 days of SLA, one per monitor
+    assert tables["eai_gateway_daily_sla"]["requests"] == 30
+    assert tables["eai_gateway_daily_sla"]["partitions"][0] == "2026-11-01"
+    assert len(tables["eai_gateway_daily_sla"]["partitions"]) == 10
+    assert tables["eai_gateway_response_times"]["requests"] == 3
+    assert tables["eai_gateway_incidents"]["at_least"] is True
+    assert tables["eai_gateway_monitors"]["requests"] == 0
+    assert set(sim.stats.by_endpoint) == {"/api/v2/monitors"}  # the listing, nothing else
+    assert not (tmp_path / "lake").exists()  # nothing written
