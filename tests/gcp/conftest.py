@@ -26,7 +26,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +91,15 @@ def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@dataclass(frozen=True)
 class FilesystemGcs:
-    """A fake-gcs-server whose objects are files: ``root / bucket / object_name``."""
+    """A fake-gcs-server whose objects are files: ``root / bucket / object_name``.
 
-    url: str
-    root: Path
+    (A plain class: tests/sla loads this module without registering it, which a dataclass
+    needs.)"""
+
+    def __init__(self, url: str, root: Path) -> None:
+        self.url = url
+        self.root = root
 
     def client(self) -> storage.Client:
         return storage.Client(
