@@ -34,12 +34,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.secret import Secret
 from betterstack_etl.sla import SlaOptions, sla_options_from_env
 from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from betterstack_etl.secret import Secret
 
 __all__ = [
     "ALL_MONITORS",
@@ -121,15 +122,11 @@ def _env_float(env: Mapping[str, str], name: str, default: float, *, minimum: fl
 
 
 def read_token(env: Mapping[str, str] | None = None) -> Secret:
-    """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production)."""
-    token = (os.environ if env is None else env).get("BETTERSTACK_TOKEN", "").strip()
-    if not token:
-        raise ConfigError(
-            "BETTERSTACK_TOKEN is not set",
-            hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
-            "(Infisical injects it in production)",
-        )
-    return Secret(token)
+    """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production), or the
+    Prefect Secret block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK`` (prefect_blocks.py)."""
+    from betterstack_etl.prefect_blocks import resolve_token
+
+    return resolve_token(env)
 
 
 @dataclass(frozen=True, slots=True)
