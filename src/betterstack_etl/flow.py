@@ -73,7 +73,9 @@ def rj_iplanrio__betterstack_api(
         base_url=base_url,
     )
     token = read_token()
-    with pipeline.run_session(params, token, run_id=_flow_run_id()) as session:
+    with pipeline.run_session(
+        params, token, run_id=_flow_run_id(), shared_budget=True
+    ) as session:
         log.info(
             "run %s: tables %s, window %s..%s, destination %s (%s)",
             session.run_id,

@@ -3,10 +3,12 @@
 Credentials, in order:
 
 1. ``credentials_file`` (an explicit service-account JSON key file);
-2. Application Default Credentials: ``GOOGLE_APPLICATION_CREDENTIALS`` (a key file), the
+2. the prefect-gcp ``GcpCredentials`` block named by ``BETTERSTACK_GCP_CREDENTIALS_BLOCK``, when
+   set (read from the Prefect server at run time; see prefect_blocks.py);
+3. Application Default Credentials: ``GOOGLE_APPLICATION_CREDENTIALS`` (a key file), the
    ``gcloud auth application-default login`` credentials, or the metadata server (GKE, Cloud
    Run, Compute Engine);
-3. emulators, for tests and local trials only: when ``STORAGE_EMULATOR_HOST`` (GCS) or
+4. emulators, for tests and local trials only: when ``STORAGE_EMULATOR_HOST`` (GCS) or
    ``BETTERSTACK_BIGQUERY_ENDPOINT`` (BigQuery REST) is set, that client talks to the given
    endpoint with anonymous credentials.
 
@@ -33,6 +35,7 @@ from betterstack_etl.bigquery import BigQueryPublisher
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp_errors import CREDENTIALS_HINT
 from betterstack_etl.lake.gcs import GcsLake, parse_gcs_root
+from betterstack_etl.prefect_blocks import GCP_CREDENTIALS_BLOCK_ENV, gcp_credentials_from_block
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,6 +67,7 @@ class GcpConfig:
 
     billing_project_id: str = C.DEFAULT_BILLING_PROJECT_ID
     credentials_file: str | None = None
+    credentials_block: str | None = None  # name of a prefect-gcp GcpCredentials block
     storage_endpoint: str | None = None  # an emulator; None: the real GCS
     bigquery_endpoint: str | None = None  # an emulator; None: the real BigQuery
 
@@ -84,6 +88,7 @@ class GcpConfig:
         return cls(
             billing_project_id=billing_project_id.strip(),
             credentials_file=credentials_file or None,
+            credentials_block=env.get(GCP_CREDENTIALS_BLOCK_ENV, "").strip() or None,
             storage_endpoint=_endpoint(env.get(STORAGE_EMULATOR_ENV)),
             bigquery_endpoint=_endpoint(env.get(BIGQUERY_ENDPOINT_ENV)),
         )
@@ -97,7 +102,8 @@ def _endpoint(value: str | None) -> str | None:
 
 
 def load_credentials(config: GcpConfig) -> Credentials:
-    """The explicit key file, else Application Default Credentials; ConfigError naming the fix."""
+    """The explicit key file, else the GcpCredentials block, else Application Default
+    Credentials; ConfigError naming the fix."""
     if config.credentials_file is not None:
         path = config.credentials_file
         try:
@@ -115,6 +121,8 @@ def load_credentials(config: GcpConfig) -> Credentials:
                 f"Keys), or {CREDENTIALS_HINT}",
             ) from exc
         return creds  # type: ignore[no-any-return]
+    if config.credentials_block is not None:
+        return gcp_credentials_from_block(config.credentials_block)
     try:
         credentials, _project = google.auth.default(scopes=list(SCOPES))
     except auth_exc.DefaultCredentialsError as exc:

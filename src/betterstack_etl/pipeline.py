@@ -39,6 +39,7 @@ import httpx
 
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
+from betterstack_etl.budget import run_budget
 from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retryable
 from betterstack_etl.extract import (
     Extracted,
@@ -269,8 +270,13 @@ def run_session(
     run_id: str | None = None,
     progress: Progress | None = None,
     spool_root: Path | None = None,
+    shared_budget: bool = False,
 ) -> Iterator[RunSession]:
     """The state of one run, released when the block ends (however it ends).
+
+    The request budget is the run's own ``Pacer``, or with ``shared_budget`` (the flow) one
+    budget per token shared by every run on the same Prefect server (``budget.run_budget``:
+    a global concurrency limit; the run's own pacer when no server answers).
 
     The spool is ``<spool_root>/<run_id>``, held by an ``flock`` for the run's lifetime; each
     new session first removes the spools of runs that are gone (killed, crashed): nothing a run
@@ -278,8 +284,10 @@ def run_session(
     run_id = run_id or uuid.uuid4().hex
     root = spool_root or Path(tempfile.gettempdir()) / SPOOL_DIRNAME
     timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))
-    budget = Pacer(params.rate, params.max_in_flight)
     with (
+        run_budget(
+            params.rate, params.max_in_flight, token, use_prefect=None if shared_budget else False
+        ) as budget,
         _owned_spool(root, run_id) as spool,
         httpx.Client(timeout=timeout, verify=True, follow_redirects=False) as http,
     ):

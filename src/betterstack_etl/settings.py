@@ -46,12 +46,13 @@ from urllib.parse import urlsplit
 
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.secret import Secret
 from betterstack_etl.sla import SlaOptions, sla_options_from_env
 from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from betterstack_etl.secret import Secret
 
 __all__ = [
     "ALL_MONITORS",
@@ -283,15 +284,14 @@ def _check_not_too_early(day: date | None, name: str) -> None:
 
 
 def read_token(env: Mapping[str, str] | None = None) -> Secret:
-    """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production)."""
-    token = check_token((os.environ if env is None else env).get("BETTERSTACK_TOKEN", ""))
-    if not token:
-        raise ConfigError(
-            "BETTERSTACK_TOKEN is not set",
-            hint="export BETTERSTACK_TOKEN=<your Better Stack Uptime API token> "
-            "(Infisical injects it in production)",
-        )
-    return Secret(token)
+    """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production), or the
+    Prefect Secret block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK`` (prefect_blocks.py);
+    refused (never shown) when whitespace or control characters are left inside."""
+    from betterstack_etl.prefect_blocks import resolve_token
+
+    token = resolve_token(env)
+    check_token(token.reveal())
+    return token
 
 
 @dataclass(frozen=True, slots=True)

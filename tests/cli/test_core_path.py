@@ -149,3 +149,30 @@ def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write
     assert tables["eai_gateway_monitors"]["requests"] == 0
     assert set(sim.stats.by_endpoint) == {"/api/v2/monitors"}  # the listing, nothing else
     assert not (tmp_path / "lake").exists()  # nothing written
+
+
+def test_the_embedded_default_never_imports_prefect(
+    make_simulator: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    """The core path is Prefect-free: a run in process does not even import Prefect (its
+    import alone costs seconds and, with no API configured, would start a temporary server)."""
+    sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
+    script = (
+        "import sys\n"
+        "from betterstack_etl.cli import main\n"
+        "sys.argv = ['betterstack-etl', 'run', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print('PREFECT', 'prefect' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=_env(sim, tmp_path / "lake", tmp_path / "tmp"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "PREFECT False" in done.stderr

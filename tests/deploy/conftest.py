@@ -102,7 +102,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=SERVER_STOP_TIMEOUT)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     """``prefect server start`` on a free loopback port, with its own home and SQLite DB."""
     root = tmp_path_factory.mktemp("prefect-server")

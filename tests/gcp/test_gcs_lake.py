@@ -1,4 +1,4 @@
-"""GcsLake against gcp-storage-emulator, through the real google-cloud-storage client."""
+"""GcsLake against fake-gcs-server, through the real google-cloud-storage client."""
 
 from __future__ import annotations
 
@@ -343,15 +343,6 @@ def test_google_errors_are_mapped(error: Exception, kind: type[Exception], needl
         raise error
     assert needle in str(err.value)
     assert (type(err.value) is StorageError) == err.value.retryable  # type: ignore[attr-defined]
-
-
-def test_emulator_ignores_generation_preconditions(gcs_client: storage.Client, bucket: str) -> None:
-    """Why PreconditionClient exists: this emulator does not answer 412 (real GCS does).
-    If this fails, the emulator learnt ifGenerationMatch and the wrapper can go."""
-    blob = gcs_client.bucket(bucket).blob("x")
-    blob.upload_from_string(b"1", if_generation_match=0)
-    blob.upload_from_string(b"2", if_generation_match=0)  # real GCS: 412 Precondition Failed
-    assert gcs_client.bucket(bucket).blob("x").download_as_bytes() == b"2"
 
 
 # -- several files per partition, legacy partitions, damaged lakes, the open-rows index --------
