@@ -143,6 +143,19 @@ def check_local_folder(root: str) -> CheckResult:
 # -- BigQuery destination -------------------------------------------------------------------
 
 
+def _held_permissions(storage: Any, bucket: str) -> set[str] | None:
+    """The object permissions the account holds on ``bucket``; None when the service has no
+    permission-test route but the bucket lists (emulators): a 404 there is not a missing bucket.
+    """
+    from google.api_core import exceptions as gexc
+
+    try:
+        return set(storage.bucket(bucket).test_iam_permissions(list(BUCKET_PERMISSIONS)))
+    except gexc.NotFound:
+        list(storage.list_blobs(bucket, max_results=1))  # NotFound here: the bucket is missing
+        return None
+
+
 def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
     from betterstack_etl.gcp_errors import GCS, google_errors
     from betterstack_etl.lake.gcs import parse_gcs_root
@@ -150,9 +163,12 @@ def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
     try:
         bucket = parse_gcs_root(params.lake_root).bucket
         with google_errors("checking the bucket", f"gs://{bucket}", GCS):
-            held = set(storage.bucket(bucket).test_iam_permissions(list(BUCKET_PERMISSIONS)))
+            held = _held_permissions(storage, bucket)
     except BetterStackEtlError as exc:
         return _fail("bucket", exc)
+    if held is None:
+        detail = f"gs://{bucket}: objects can be listed (this service cannot test permissions)"
+        return CheckResult("bucket", True, detail)
     missing = [p for p in BUCKET_PERMISSIONS if p not in held]
     if missing:
         fix = f"grant the pipeline's account roles/storage.objectAdmin on gs://{bucket}"

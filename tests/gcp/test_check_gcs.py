@@ -51,6 +51,7 @@ def test_bigquery_destination_checks_bucket_dataset_and_connection(
     results = _by_name(
         run_checks(settings, Secret("sim-token"), env=env, bigquery_factory=_Datasets)
     )
+    assert results["bucket"].ok, results["bucket"]
     assert [results[n].ok for n in ("token", "monitors", "bucket", "dataset", "connection")] == [
         True
     ] * 5
@@ -74,3 +75,38 @@ def test_a_missing_bucket_is_a_cross_naming_it(simulator: Simulator, gcs_endpoin
     assert not results["dataset"].ok
     assert not results["connection"].ok  # in eu, the dataset in US
     assert "location" in (results["connection"].fix or "")
+
+
+class _Bucket:
+    def __init__(self, held: list[str]) -> None:
+        self.held = held
+
+    def test_iam_permissions(self, permissions: list[str]) -> list[str]:
+        return [p for p in permissions if p in self.held]
+
+
+class _Storage:
+    """Real GCS answers testIamPermissions with the subset held (the emulator has no route)."""
+
+    def __init__(self, held: list[str]) -> None:
+        self.held = held
+
+    def bucket(self, name: str) -> _Bucket:
+        return _Bucket(self.held)
+
+
+def test_missing_object_permissions_are_named_with_the_role_to_grant(simulator: Simulator) -> None:
+    settings = _settings(simulator, "gs://lake/brutos", BETTERSTACK_DESTINATION="bigquery")
+    storage = _Storage(["storage.objects.get", "storage.objects.list"])
+    results = _by_name(
+        run_checks(
+            settings,
+            Secret("sim-token"),
+            env={},
+            storage_factory=lambda: storage,
+            bigquery_factory=_Datasets,
+        )
+    )
+    assert not results["bucket"].ok
+    assert "storage.objects.create, storage.objects.delete" in results["bucket"].detail
+    assert "roles/storage.objectAdmin" in (results["bucket"].fix or "")
