@@ -13,6 +13,7 @@ Callers catch at the level they care about::
     │   └── ContractError               the answer is not what the docs promise
     │                                   (not JSON, wrong envelope, pagination loop, foreign host)
     ├── StorageError                    the lake could not be read or written
+    │   ├── DamagedFileError            a file of the lake cannot be read (.path): repair
     │   └── ConcurrentWriteError        another writer kept winning the race for a partition
     └── RunFailedError                  a run ended with one or more failed tables (.failures)
 
@@ -31,6 +32,7 @@ __all__ = [
     "ConcurrentWriteError",
     "ConfigError",
     "ContractError",
+    "DamagedFileError",
     "NotFoundError",
     "RunFailedError",
     "StorageError",
@@ -125,6 +127,20 @@ class StorageError(BetterStackEtlError):
     """The lake could not be read or written."""
 
     retryable = True
+
+
+class DamagedFileError(StorageError):
+    """A file of the lake cannot be read (truncated, garbage): ``repair`` moves it aside."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, path: str) -> None:
+        self.path = path
+        super().__init__(
+            message,
+            hint="run `betterstack-etl repair`: it moves the file aside (kept) and fetches "
+            "its days again where the API still serves them",
+        )
 
 
 class ConcurrentWriteError(StorageError):
