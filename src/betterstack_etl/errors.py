@@ -16,6 +16,7 @@ Callers catch at the level they care about::
     │       └── UnreadableAnswerError   a 2xx whose body is not JSON (a proxy's HTML page, a
     │                                   cut body): retried per request like a transient error
     ├── StorageError                    the lake could not be read or written
+    │   ├── DamagedFileError            a file of the lake cannot be read (.path): repair
     │   └── ConcurrentWriteError        another writer kept winning the race for a partition
     ├── GateError                       rows break a table's hard quality rule (not retried)
     └── RunFailedError                  a run ended with one or more failed tables (.failures)
@@ -35,6 +36,7 @@ __all__ = [
     "ConcurrentWriteError",
     "ConfigError",
     "ContractError",
+    "DamagedFileError",
     "GateError",
     "NotFoundError",
     "RunFailedError",
@@ -144,6 +146,20 @@ class StorageError(BetterStackEtlError):
     """The lake could not be read or written."""
 
     retryable = True
+
+
+class DamagedFileError(StorageError):
+    """A file of the lake cannot be read (truncated, garbage): ``repair`` moves it aside."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, path: str) -> None:
+        self.path = path
+        super().__init__(
+            message,
+            hint="run `betterstack-etl repair`: it moves the file aside (kept) and fetches "
+            "its days again where the API still serves them",
+        )
 
 
 class ConcurrentWriteError(StorageError):

@@ -40,7 +40,12 @@ import httpx
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
 from betterstack_etl.budget import run_budget
-from betterstack_etl.errors import BetterStackEtlError, RunFailedError, is_retryable
+from betterstack_etl.errors import (
+    BetterStackEtlError,
+    DamagedFileError,
+    RunFailedError,
+    is_retryable,
+)
 from betterstack_etl.extract import (
     Extracted,
     ExtractRequest,
@@ -507,8 +512,12 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
             shutil.rmtree(staged.spool, ignore_errors=True)
         got = staged.extracted
         outcomes[name] = TableOutcome(name, got.rows, got.answers, partitions, error)
-    runner.call(publish, session)
     warnings: list[str] = []
+    try:
+        runner.call(publish, session)
+    except DamagedFileError as exc:  # the data landed; the views wait for `repair`
+        warnings.append(describe_error(exc))
+        log.warning("%s", exc)
     try:
         breaches = runner.call(check_slo, session, selection.ids)
     except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported, not fatal

@@ -76,3 +76,33 @@ def test_repair_moves_damage_aside_and_refetches_its_days(
             f"SELECT count(*), count(DISTINCT ({keys})) FROM {spec.name}"
         )[0]
         assert total == distinct, spec.name
+
+
+def test_damage_outside_the_window_fails_no_later_run_and_strays_are_never_counted(
+    pipeline_env: Simulator, lake_root: Path, query: Callable[[str], list[tuple[Any, ...]]]
+) -> None:
+    """Faults 1 and 2 of issue 12: one truncated file made every later run exit 1; a stray
+    copy doubled its partition's rows in the views; a misnamed folder broke every query."""
+    today = pipeline_env.clock.now().date()
+    start = today - timedelta(days=6)
+    backfill = RunParams.from_env(
+        from_date=start.isoformat(), to_date=today.isoformat(), tables="incidents,daily_sla"
+    )
+    pipeline.run(backfill, read_token())
+    old = start + timedelta(days=1)
+    victim = sorted((lake_root / DAILY_SLA.name / f"data_particao={old}").glob("*.parquet"))[0]
+    victim.write_bytes(b"PAR1 not really")
+    inc = sorted((lake_root / INCIDENTS.name).glob("data_particao=*/*.parquet"))[-1]
+    shutil.copy(inc, inc.parent / "data-backup.parquet")
+    (lake_root / INCIDENTS.name / "data_particao=garbage").mkdir()
+    shutil.copy(inc, lake_root / INCIDENTS.name / "data_particao=garbage" / "data.parquet")
+
+    summary = pipeline.run(RunParams.from_env(), read_token())  # the default window: no raise
+    assert not summary.failures
+    keys = ", ".join(f'"{k}"' for k in (*INCIDENTS.key, "data_particao"))
+    total, distinct, bad = query(
+        f"SELECT count(*), count(DISTINCT ({keys})), count(*) FILTER (data_particao IS NULL) "
+        f"FROM {INCIDENTS.name}"
+    )[0]
+    assert total == distinct  # the stray copy is not read
+    assert bad == 0  # nor the folder that is not a date

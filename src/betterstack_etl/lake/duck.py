@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 import duckdb
 import pyarrow as pa
 
-from betterstack_etl.errors import ConfigError, StorageError
+from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError
 from betterstack_etl.sla import view_selects
 from betterstack_etl.tables import PARTITION_COLUMN
 
@@ -122,6 +123,8 @@ SLA_SOURCES: Final = frozenset(
     }
 )  # the raw tables the SLA views read
 FINGERPRINT_VIEW: Final = "_betterstack_definitions"
+# DuckDB names the Parquet file it could not read in its message (truncated, not Parquet…).
+_DAMAGED_FILE: Final = re.compile(r"""(?:file|File)[^'"]*['"]([^'"]+\.parquet)['"]""")
 
 
 def definition_statements(
@@ -210,6 +213,12 @@ def publish_duckdb_views(
             conn.execute(statement)
         conn.execute("COMMIT")
     except duckdb.Error as exc:
+        damaged = _DAMAGED_FILE.search(str(exc))
+        if damaged is not None:
+            raise DamagedFileError(
+                f"the DuckDB views were not refreshed: {damaged.group(1)} cannot be read",
+                path=damaged.group(1),
+            ) from exc
         raise StorageError(
             f"could not create the DuckDB views in {path}: {exc}",
             hint=f"delete {path} (it only holds views; the data is in the Parquet files) and "
