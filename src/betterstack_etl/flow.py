@@ -74,7 +74,7 @@ def rj_iplanrio__betterstack_api(
     )
     token = read_token()
     with pipeline.run_session(
-        params, token, run_id=_flow_run_id(), shared_budget=True
+        params, token, flow_run_id=_flow_run_id(), shared_budget=True
     ) as session:
         log.info(
             "run %s: tables %s, window %s..%s, destination %s (%s)",

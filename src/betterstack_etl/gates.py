@@ -53,6 +53,27 @@ class GateReport:
     def ok(self) -> bool:
         return not self.hard
 
+    def plus(self, other: GateReport) -> GateReport:
+        """This report and ``other`` (another file or partition of the same table), summed:
+        counts added per rule, a few sample keys kept."""
+        hard: dict[str, Violation] = {v.rule: v for v in self.hard}
+        for v in other.hard:
+            mine = hard.get(v.rule)
+            hard[v.rule] = (
+                v
+                if mine is None
+                else Violation(
+                    v.rule,
+                    mine.count + v.count,
+                    (*mine.sample_keys, *v.sample_keys)[:SAMPLE_KEYS],
+                    v.description,
+                )
+            )
+        warnings = dict(self.warnings)
+        for name, count in other.warnings.items():
+            warnings[name] = warnings.get(name, 0) + count
+        return GateReport(self.table, self.rows + other.rows, list(hard.values()), warnings)
+
     def raise_for_hard(self) -> None:
         """GateError naming each hard rule broken, its count and a few keys (one line)."""
         if self.ok:

@@ -31,14 +31,15 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, Protocol, TypeVar
 
 import httpx
 
 from betterstack_etl import clock
-from betterstack_etl.api import BetterStackClient, Pacer, RetryPolicy
+from betterstack_etl.api import BetterStackClient, Pacer, RequestCounter, RequestStats, RetryPolicy
 from betterstack_etl.budget import run_budget
 from betterstack_etl.errors import (
     BetterStackEtlError,
@@ -110,6 +111,7 @@ class StagedTable:
 
     spool: str
     extracted: Extracted
+    requests: RequestStats = field(default_factory=RequestStats)
 
     @property
     def table(self) -> str:
@@ -125,6 +127,8 @@ class TableOutcome:
     answers: int = 0
     partitions: tuple[PartitionResult, ...] = ()
     error: str | None = None
+    requests: RequestStats = field(default_factory=RequestStats)
+    warnings: tuple[tuple[str, int], ...] = ()  # soft quality rules: (rule, rows)
 
     @property
     def rows_inserted(self) -> int:
@@ -184,6 +188,8 @@ class RunSummary:
                     "api_answers": t.answers,
                     "rows_inserted": t.rows_inserted,
                     "rows_updated": t.rows_updated,
+                    **t.requests.as_dict(),
+                    "warnings": dict(t.warnings),
                     "partitions": [
                         {
                             "data_particao": p.partition.isoformat(),
@@ -226,9 +232,11 @@ class RunSession:
         progress: Progress,
         http: httpx.Client,
         spool: Path,
+        flow_run_id: str | None = None,
     ) -> None:
         self.params = params
         self.run_id = run_id
+        self.flow_run_id = flow_run_id
         self.now = now
         self.window = params.window(now)
         self.budget = budget
@@ -248,8 +256,9 @@ class RunSession:
             self._lake = open_lake(self.params)
         return self._lake
 
-    def client(self) -> BetterStackClient:
-        """An API client on the run's connection pool and budget, reading the pipeline clock."""
+    def client(self, stats: RequestCounter | None = None) -> BetterStackClient:
+        """An API client on the run's connection pool and budget, reading the pipeline clock,
+        counting its requests, retries and 429s in ``stats`` (one counter per table)."""
         client = BetterStackClient(
             self._http,
             self._token,
@@ -257,6 +266,7 @@ class RunSession:
             retry=RetryPolicy(base_delay=self.params.retry_base_delay),
             pacer=self.budget,
             clock=lambda: clock.utcnow(),
+            stats=stats,
         )
         self._clients.append(client)
         return client
@@ -276,6 +286,7 @@ def run_session(
     progress: Progress | None = None,
     spool_root: Path | None = None,
     shared_budget: bool = False,
+    flow_run_id: str | None = None,
 ) -> Iterator[RunSession]:
     """The state of one run, released when the block ends (however it ends).
 
@@ -286,7 +297,7 @@ def run_session(
     The spool is ``<spool_root>/<run_id>``, held by an ``flock`` for the run's lifetime; each
     new session first removes the spools of runs that are gone (killed, crashed): nothing a run
     made outlives it for more than one later run."""
-    run_id = run_id or uuid.uuid4().hex
+    run_id = run_id or flow_run_id or uuid.uuid4().hex
     root = spool_root or Path(tempfile.gettempdir()) / SPOOL_DIRNAME
     timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))
     with (
@@ -305,6 +316,7 @@ def run_session(
             progress=progress or LogProgress(),
             http=http,
             spool=spool,
+            flow_run_id=flow_run_id,
         )
 
 
@@ -382,9 +394,10 @@ def fetch_table(
     """Read one table from the API into the run's spool (nothing reaches the lake here)."""
     folder = session.spool / f"{spec.short_name}-{uuid.uuid4().hex[:8]}"
     staging = Staging(spec, folder)
+    counter = RequestCounter()
     request = ExtractRequest(
         spec=spec,
-        client=session.client(),
+        client=session.client(counter),
         selection=selection,
         window=session.window,
         sink=staging.add,
@@ -399,15 +412,22 @@ def fetch_table(
         staging.cleanup()
         raise
     log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
-    return StagedTable(str(folder), got)
+    return StagedTable(str(folder), got, counter.snapshot())
 
 
-def merge_table(session: RunSession, staged: StagedTable) -> tuple[PartitionResult, ...]:
-    """Merge a spooled table into the lake, one partition at a time, by key."""
+def merge_table(session: RunSession, staged: StagedTable) -> MergedTable:
+    """Check a spooled table against its quality gates (``spec.rules``) and merge it into the
+    lake, one partition at a time, by key. A hard rule broken stops the table before anything
+    of it is written (``GateError``: the rule, the count, a few keys); soft ones are counted."""
     from betterstack_etl.tables import table_by_name
 
     spec = table_by_name(staged.table)
-    results = Staging(spec, Path(staged.spool)).commit(session.lake)
+    staging = Staging(spec, Path(staged.spool))
+    gates = staging.gate(now=session.now)
+    gates.raise_for_hard()
+    for rule, count in gates.warnings.items():
+        log.warning("%s: %d row(s) %s (kept)", spec.name, count, rule)
+    results = staging.commit(session.lake)
     for r in results:
         log.info(
             "%s %s: %d rows before, %d offered, %d after",
@@ -417,14 +437,22 @@ def merge_table(session: RunSession, staged: StagedTable) -> tuple[PartitionResu
             r.rows_incoming,
             r.rows_after,
         )
-    return tuple(results)
+    return MergedTable(tuple(results), tuple(sorted(gates.warnings.items())))
+
+
+@dataclass(frozen=True, slots=True)
+class MergedTable:
+    """What a merge did: each partition's counts, and the soft quality warnings."""
+
+    partitions: tuple[PartitionResult, ...]
+    warnings: tuple[tuple[str, int], ...] = ()
 
 
 def publish(session: RunSession) -> None:
     """Make every table queryable: DuckDB views locally, BigLake tables in BigQuery."""
-    from betterstack_etl.tables import TABLES
+    from betterstack_etl.tables import RUNS, TABLES
 
-    session.lake.publish(TABLES)
+    session.lake.publish((*TABLES, RUNS))
 
 
 def _view_source(params: RunParams) -> ViewSource:
@@ -485,44 +513,75 @@ class StepRunner(Protocol):
 
 
 def execute(session: RunSession, runner: StepRunner) -> RunSummary:
-    """One whole load: the only place that orders the steps (the flow calls it too)."""
+    """One whole load: the only place that orders the steps (the flow calls it too). Whatever
+    happens, the run leaves one row per table in the ledger ``eai_gateway_runs``."""
     started = clock.utcnow()
-    selection = runner.call(resolve_monitors_step, session)
-    pending: dict[str, Outcome[StagedTable]] = {}
     outcomes: dict[str, TableOutcome] = {}
-    for spec in session.params.tables:
-        try:
-            open_keys = runner.call(find_open_rows, session, spec, selection)
-        except Exception as exc:  # noqa: BLE001 - reported by table
-            outcomes[spec.name] = TableOutcome(spec.name, error=describe_error(exc))
-            continue
-        pending[spec.name] = runner.submit(fetch_table, session, spec, selection, open_keys)
-    for name, future in pending.items():
-        try:
-            staged = future.result()
-        except Exception as exc:  # noqa: BLE001 - every failure is reported by table
-            outcomes[name] = TableOutcome(name, error=describe_error(exc))
-            continue
-        try:
-            partitions = runner.call(merge_table, session, staged)
-            error = None
-        except Exception as exc:  # noqa: BLE001
-            partitions, error = (), describe_error(exc)
-        finally:
-            shutil.rmtree(staged.spool, ignore_errors=True)
-        got = staged.extracted
-        outcomes[name] = TableOutcome(name, got.rows, got.answers, partitions, error)
-    warnings: list[str] = []
+    monitors: tuple[str, ...] = ()
+    try:
+        selection = runner.call(resolve_monitors_step, session)
+        monitors = selection.ids
+        pending: dict[str, Outcome[StagedTable]] = {}
+        for spec in session.params.tables:
+            try:
+                open_keys = runner.call(find_open_rows, session, spec, selection)
+            except Exception as exc:  # noqa: BLE001 - reported by table
+                outcomes[spec.name] = TableOutcome(spec.name, error=describe_error(exc))
+                continue
+            pending[spec.name] = runner.submit(fetch_table, session, spec, selection, open_keys)
+        for name, future in pending.items():
+            outcomes[name] = _merged(session, runner, name, future)
+    except BaseException as exc:
+        # The run stopped before its tables could go on (a refused token, an unknown monitor):
+        # each table not yet settled failed for that reason, and the ledger says so.
+        why = describe_error(exc)
+        for spec in session.params.tables:
+            outcomes.setdefault(spec.name, TableOutcome(spec.name, error=why))
+        _record(session, _summary(session, started, monitors, outcomes, (), ()))
+        raise
+    summary = _summary(session, started, monitors, outcomes, (), ())
+    warnings = list(_record(session, summary))
     try:
         runner.call(publish, session)
     except DamagedFileError as exc:  # the data landed; the views wait for `repair`
         warnings.append(describe_error(exc))
         log.warning("%s", exc)
     try:
-        breaches = runner.call(check_slo, session, selection.ids)
+        breaches = runner.call(check_slo, session, monitors)
     except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported, not fatal
         breaches = ()
         warnings.append(f"SLO check skipped: {describe_error(exc)}")
+    return replace(summary, slo_breaches=breaches, warnings=tuple(warnings))
+
+
+def _merged(
+    session: RunSession, runner: StepRunner, name: str, future: Outcome[StagedTable]
+) -> TableOutcome:
+    try:
+        staged = future.result()
+    except Exception as exc:  # noqa: BLE001 - every failure is reported by table
+        return TableOutcome(name, error=describe_error(exc))
+    try:
+        merged = runner.call(merge_table, session, staged)
+        error = None
+    except Exception as exc:  # noqa: BLE001
+        merged, error = MergedTable(()), describe_error(exc)
+    finally:
+        shutil.rmtree(staged.spool, ignore_errors=True)
+    got = staged.extracted
+    return TableOutcome(
+        name, got.rows, got.answers, merged.partitions, error, staged.requests, merged.warnings
+    )
+
+
+def _summary(
+    session: RunSession,
+    started: datetime,
+    monitors: tuple[str, ...],
+    outcomes: dict[str, TableOutcome],
+    breaches: tuple[SloBreach, ...],
+    warnings: tuple[str, ...],
+) -> RunSummary:
     params = session.params
     return RunSummary(
         run_id=session.run_id,
@@ -531,12 +590,48 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         window=session.window,
         started_at=started,
         finished_at=clock.utcnow(),
-        monitors=selection.ids,
+        monitors=monitors,
         tables=tuple(outcomes[s.name] for s in params.tables if s.name in outcomes),
         requests=session.requests_sent,
         slo_breaches=breaches,
-        warnings=tuple(warnings),
+        warnings=warnings,
     )
+
+
+def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
+    """Write the run's rows to the ledger (one per table); a warning when it cannot be."""
+    from betterstack_etl.ledger import LedgerEntry, ledger_table
+    from betterstack_etl.tables import RUNS
+
+    entries = [
+        LedgerEntry(
+            table_name=t.table,
+            status="failed" if t.error else "ok",
+            started_at=summary.started_at,
+            finished_at=summary.finished_at,
+            error=t.error,
+            requests=t.requests,
+            rows_read=t.rows_read,
+            rows_inserted=t.rows_inserted,
+            rows_updated=t.rows_updated,
+            partitions=len(t.partitions),
+        )
+        for t in summary.tables
+    ]
+    rows = ledger_table(
+        entries,
+        run_id=session.run_id,
+        flow_run_id=session.flow_run_id,
+        window=session.window,
+        monitors=summary.monitors,
+        extracted_at=summary.finished_at,
+    )
+    try:
+        session.lake.merge_partition(RUNS, summary.started_at.astimezone(UTC).date(), rows)
+    except BetterStackEtlError as exc:
+        log.warning("the run ledger was not written: %s", exc)
+        return (f"run ledger not written: {describe_error(exc)}",)
+    return ()
 
 
 @dataclass

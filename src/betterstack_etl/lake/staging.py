@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import shutil
 import threading
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 
 from betterstack_etl.errors import StorageError
+from betterstack_etl.gates import GateReport, check_rows
 from betterstack_etl.lake.layout import split_by_file
 from betterstack_etl.lake.merge import merge_by_key
 from betterstack_etl.utils.partitions import split_by_partition
@@ -159,6 +160,17 @@ class Staging:
         folder = self._dir / partition.isoformat()
         staged = _concat(self._spec, list(folder.glob(f"*/*{_SUFFIX}")))
         return merge_by_key(None, staged, self._spec)
+
+    def gate(self, now: datetime | None = None) -> GateReport:
+        """The quality gates (``spec.rules``) over every staged row, one lake file's rows in
+        memory at a time, before anything is merged: hard violations and warnings, summed."""
+        total = GateReport(self._spec.name, 0)
+        for partition in self.partitions():
+            spooled = _SpooledPartition(self._spec, self._dir / partition.isoformat())
+            for name in spooled.files():
+                found = check_rows(self._spec, spooled.rows(name), partition, now=now)
+                total = total.plus(found)
+        return total
 
     def commit(self, lake: Lake) -> list[PartitionResult]:
         """Merge every staged partition into ``lake``, ascending, one lake file's rows in

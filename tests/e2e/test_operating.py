@@ -1,0 +1,90 @@
+"""Operating it (SPEC §10): every run leaves its ledger rows, failed runs included; a quality
+gate stops a table whose rows break a hard rule and writes nothing of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from betterstack_etl import pipeline
+from betterstack_etl.errors import AuthenticationError, RunFailedError
+from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.simulator import SimConfig, Simulator
+from betterstack_etl.simulator.config import SlaSkew
+from betterstack_etl.tables import DAILY_SLA, RUNS, TABLES
+
+pytestmark = pytest.mark.slow
+
+
+def _ledger(lake: Path) -> list[dict[str, Any]]:
+    files = sorted((lake / RUNS.name).glob("data_particao=*/*.parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
+def test_every_run_leaves_one_ledger_row_per_table(
+    pipeline_env: Simulator, lake_root: Path, query: Callable[[str], list[tuple[Any, ...]]]
+) -> None:
+    summary = pipeline.run(RunParams.from_env(), read_token())
+    rows = {r["table_name"]: r for r in _ledger(lake_root) if r["run_id"] == summary.run_id}
+    assert set(rows) == {s.name for s in TABLES}
+    for table in summary.tables:
+        row = rows[table.table]
+        assert row["status"] == "ok"
+        assert row["error"] is None
+        assert row["rows_inserted"] == table.rows_inserted
+        assert row["partitions"] == len(table.partitions)
+        assert row["window_end"] == pipeline_env.clock.now().date()
+        assert sorted(row["monitors"]) == sorted(pipeline_env.world.monitor_ids())
+    assert rows["eai_gateway_monitors"]["requests"] == 0  # made from the listing
+    assert rows["eai_gateway_daily_sla"]["requests"] == 2 * len(summary.monitors)
+    assert query(f"SELECT count(*) FROM {RUNS.name}") == [(len(TABLES),)]  # a view, like others
+
+
+def test_a_refused_token_leaves_failed_ledger_rows_naming_it(
+    pipeline_env: Simulator, lake_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BETTERSTACK_TOKEN", "not-the-token")
+    with pytest.raises(AuthenticationError):
+        pipeline.run(RunParams.from_env(), read_token())
+    rows = _ledger(lake_root)
+    assert {r["table_name"] for r in rows} == {s.name for s in TABLES}
+    for row in rows:
+        assert row["status"] == "failed"
+        assert "401" in row["error"]
+        assert "BETTERSTACK_TOKEN" in row["error"]
+        assert "not-the-token" not in row["error"]
+
+
+def test_a_gate_stops_a_table_with_a_bad_row_and_writes_nothing_of_it(
+    pipeline_env: Simulator,
+    lake_root: Path,
+    make_simulator: Callable[..., Simulator],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pipeline.run(RunParams.from_env(), read_token())
+    before = {p: p.read_bytes() for p in (lake_root / DAILY_SLA.name).rglob("*.parquet")}
+    assert before
+    monitor = pipeline_env.world.monitor_ids()[0]
+    today = pipeline_env.clock.now().date()
+    bad = make_simulator(  # the API reports 10 days of *negative* downtime: availability > 100
+        SimConfig(seed=7, monitors=3, sla_skews=(SlaSkew(monitor, today, -10 * 86400),)),
+        pipeline_env.clock,
+    )
+    monkeypatch.setenv("BETTERSTACK_BASE_URL", bad.base_url)
+    pipeline_env.clock.advance(timedelta(minutes=30))
+    with pytest.raises(RunFailedError) as info:
+        pipeline.run(RunParams.from_env(), read_token())
+    assert set(info.value.failures) == {DAILY_SLA.name}
+    why = info.value.failures[DAILY_SLA.name]
+    assert "availability_out_of_range" in why
+    assert monitor in why  # a few of the keys
+    assert "nothing of this table was written" in why
+    after = {p: p.read_bytes() for p in (lake_root / DAILY_SLA.name).rglob("*.parquet")}
+    assert after == before  # byte-identical
+    ledger = [r for r in _ledger(lake_root) if r["table_name"] == DAILY_SLA.name]
+    assert [r["status"] for r in sorted(ledger, key=lambda r: r["started_at"])] == ["ok", "failed"]
