@@ -197,9 +197,10 @@ def plan_response_times(req: PlanRequest) -> TablePlan:
 
 
 def plan_daily_sla(req: PlanRequest) -> TablePlan:
-    days = req.window.days()
-    n = len(req.selection.ids) * len(days)
-    return TablePlan(req.spec.name, n, False, tuple(days), "one request per monitor and day")
+    plan = _sla_days(req.selection, req.window)
+    days = tuple(sorted({day for _, day in plan}))
+    note = "one request per monitor and day it existed"
+    return TablePlan(req.spec.name, len(plan), False, days, note)
 
 
 def plan_incidents(req: PlanRequest) -> TablePlan:
@@ -228,9 +229,33 @@ def response_times(req: ExtractRequest) -> Extracted:
     return _fan_out(req, list(req.selection.ids), fetch)
 
 
+def _sla_days(selection: Selection, window: Window) -> list[tuple[str, date]]:
+    """(monitor, day) of the window from each monitor's creation day on: no request, and no
+    100 % row, for a day before a monitor existed (``windows.clamp_window_to_monitors``)."""
+    from betterstack_etl.transform import parse_timestamps
+    from betterstack_etl.windows import clamp_window_to_monitors
+
+    listed = {str(m.get("id")): m.get("attributes") or {} for m in selection.listing}
+    created: dict[str, datetime | None] = {}
+    for monitor_id in selection.ids:
+        text = listed.get(monitor_id, {}).get("created_at")
+        when = None
+        if isinstance(text, str):
+            endpoint = "/api/v2/monitors"
+            when = parse_timestamps([text], endpoint=endpoint, field="created_at")[0].as_py()
+        created[monitor_id] = when
+    windows = clamp_window_to_monitors(window, created).per_monitor
+    return [
+        (monitor_id, day)
+        for day in window.days()
+        for monitor_id in selection.ids
+        if monitor_id in windows and day >= windows[monitor_id].start
+    ]
+
+
 def daily_sla(req: ExtractRequest) -> Extracted:
-    """One ``/sla?from=D&to=D`` per monitor and day of the window."""
-    plan = [(monitor_id, day) for day in req.window.days() for monitor_id in req.selection.ids]
+    """One ``/sla?from=D&to=D`` per monitor and day of the window it existed."""
+    plan = _sla_days(req.selection, req.window)
 
     def fetch(item: tuple[str, date]) -> pa.Table:
         monitor_id, day = item

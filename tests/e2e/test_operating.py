@@ -88,3 +88,36 @@ def test_a_gate_stops_a_table_with_a_bad_row_and_writes_nothing_of_it(
     assert after == before  # byte-identical
     ledger = [r for r in _ledger(lake_root) if r["table_name"] == DAILY_SLA.name]
     assert [r["status"] for r in sorted(ledger, key=lambda r: r["started_at"])] == ["ok", "failed"]
+
+
+def test_no_sla_day_is_asked_or_written_before_a_monitor_existed(
+    pipeline_env: Simulator,
+    lake_root: Path,
+    make_simulator: Callable[..., Simulator],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fault 5 of issue 12: a backfill from long before wrote 100 % SLA rows for years before
+    the monitor existed. Days before a monitor's creation are neither requested nor written."""
+    now = pipeline_env.clock.now()
+    created = now - timedelta(days=2, hours=5)
+    sim = make_simulator(
+        SimConfig(seed=7, monitors=3, recent_monitor_created_at=created), pipeline_env.clock
+    )
+    monkeypatch.setenv("BETTERSTACK_BASE_URL", sim.base_url)
+    young = sim.world.monitor_ids()[-1]
+    start = now.date() - timedelta(days=6)
+    params = RunParams.from_env(
+        from_date=start.isoformat(), to_date=now.date().isoformat(), tables="daily_sla"
+    )
+    sim.stats.reset()
+    pipeline.run(params, read_token())
+    files = sorted((lake_root / DAILY_SLA.name).glob("data_particao=*/*.parquet"))
+    rows = [r for f in files for r in pq.read_table(f).to_pylist()]
+    young_days = sorted(r["date"] for r in rows if r["monitor_id"] == young)
+    assert young_days == [created.date() + timedelta(days=i) for i in range(3)]
+    older = {r["monitor_id"] for r in rows} - {young}
+    assert all(
+        sorted(r["date"] for r in rows if r["monitor_id"] == m)[0] == start for m in older
+    )
+    sla_requests = sum(n for path, n in sim.stats.by_endpoint.items() if path.endswith("/sla"))
+    assert sla_requests == len(rows)  # nothing asked for the days before
