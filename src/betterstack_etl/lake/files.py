@@ -27,6 +27,7 @@ from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import FileChanged, IncomingRows, PartitionResult
 from betterstack_etl.lake.layout import LEGACY_FILE, split_by_file, without_superseded
 from betterstack_etl.lake.merge import Merged, merge_rows
+from betterstack_etl.utils.partitions import check_partition
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
+    "CheckedRows",
     "FileChanged",
     "IncomingRows",
     "PartitionStore",
@@ -98,6 +100,22 @@ class TableRows:
 
     def rows(self, name: str) -> pa.Table:
         return self._parts[name]
+
+
+class CheckedRows:
+    """Incoming rows checked to belong to the partition as each file's rows are read (what
+    both lakes hand to ``merge_partition_files``)."""
+
+    def __init__(self, spec: TableSpec, partition: date, rows: IncomingRows) -> None:
+        self._spec, self._partition, self._rows = spec, partition, rows
+
+    def files(self) -> list[str]:
+        return self._rows.files()
+
+    def rows(self, name: str) -> pa.Table:
+        table = self._rows.rows(name)
+        check_partition(self._spec, self._partition, table)
+        return table
 
 
 def merge_partition_files(

@@ -34,6 +34,7 @@ from betterstack_etl.gcp_errors import GCS
 from betterstack_etl.gcp_errors import google_errors as _google_errors
 from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
 from betterstack_etl.lake.files import (
+    CheckedRows,
     StoredFile,
     TableRows,
     merge_partition_files,
@@ -47,7 +48,7 @@ from betterstack_etl.lake.layout import (
     is_hidden,
     parse_partition_dir,
 )
-from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, index_name
+from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, OpenRowsLookup, index_name
 from betterstack_etl.tables import PARTITION_COLUMN, TABLES
 from betterstack_etl.utils.partitions import check_partition, partition_dirname
 
@@ -135,7 +136,7 @@ def google_errors(action: str, *, bucket: str | None = None) -> Iterator[None]:
         yield
 
 
-class GcsLake:
+class GcsLake(OpenRowsLookup):
     """A partitioned Parquet lake in a GCS bucket; ``publish`` delegates to its publisher
     (BigLake tables and views in BigQuery)."""
 
@@ -182,7 +183,7 @@ class GcsLake:
             self._store(spec, partition),
             spec,
             partition,
-            _Checked(spec, partition, incoming),
+            CheckedRows(spec, partition, incoming),
             index=self._index(spec),
             max_attempts=self._max_attempts,
             sleep=self._sleep,
@@ -241,16 +242,6 @@ class GcsLake:
             return None
         name = self._location.root_object(f"{STATE_DIR}/{index_name(spec)}")
         return OpenIndex(spec, _IndexObject(self, name), lambda cols: self.scan(spec, cols))
-
-    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
-        index = self._index(spec)
-        return [] if index is None else index.lookup(monitors, before)
-
-    def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
-        for spec in TABLES if specs is None else specs:
-            index = self._index(spec)
-            if index is not None:
-                index.rebuild()
 
     # -- damaged lakes --------------------------------------------------------------------
 
@@ -323,21 +314,6 @@ class GcsLake:
     def _list(self, prefix: str, action: str) -> list[Any]:
         with google_errors(action, bucket=self._location.bucket):
             return list(self._client.list_blobs(self._location.bucket, prefix=prefix))
-
-
-class _Checked:
-    """Incoming rows checked to belong to the partition as each file's rows are read."""
-
-    def __init__(self, spec: TableSpec, partition: date, rows: IncomingRows) -> None:
-        self._spec, self._partition, self._rows = spec, partition, rows
-
-    def files(self) -> list[str]:
-        return self._rows.files()
-
-    def rows(self, name: str) -> pa.Table:
-        table = self._rows.rows(name)
-        check_partition(self._spec, self._partition, table)
-        return table
 
 
 class _PartitionObjects:

@@ -32,6 +32,7 @@ from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
 from betterstack_etl.lake.duck import DuckDbPublisher
 from betterstack_etl.lake.files import (
+    CheckedRows,
     StoredFile,
     TableRows,
     merge_partition_files,
@@ -45,7 +46,7 @@ from betterstack_etl.lake.layout import (
     parse_partition_dir,
     write_options,
 )
-from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, index_name
+from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, OpenRowsLookup, index_name
 from betterstack_etl.tables import PARTITION_COLUMN, TABLES
 from betterstack_etl.utils.partitions import check_partition, partition_dirname
 
@@ -67,7 +68,7 @@ _MAX_LOCK_POLL: Final = 0.5
 _READ_ATTEMPTS: Final = 5
 
 
-class LocalLake:
+class LocalLake(OpenRowsLookup):
     """A ``Lake`` on a local folder, with DuckDB views on top (see ``lake.duck``)."""
 
     def __init__(
@@ -116,7 +117,7 @@ class LocalLake:
                 _FolderStore(spec, folder),
                 spec,
                 partition,
-                _Checked(spec, partition, incoming),
+                CheckedRows(spec, partition, incoming),
                 index=self._index(spec),
             )
 
@@ -160,16 +161,6 @@ class LocalLake:
         )
         return OpenIndex(spec, store, lambda columns: self.scan(spec, columns))
 
-    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
-        index = self._index(spec)
-        return [] if index is None else index.lookup(monitors, before)
-
-    def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
-        for spec in TABLES if specs is None else specs:
-            index = self._index(spec)
-            if index is not None:
-                index.rebuild()
-
     # -- damaged lakes --------------------------------------------------------------------
 
     def verify(self, specs: Sequence[TableSpec] | None = None) -> list[LakeProblem]:
@@ -209,21 +200,6 @@ class LocalLake:
 
     def publish(self, specs: Sequence[TableSpec]) -> None:
         self._publisher.publish(specs)
-
-
-class _Checked:
-    """Incoming rows checked to belong to the partition as each file's rows are read."""
-
-    def __init__(self, spec: TableSpec, partition: date, rows: IncomingRows) -> None:
-        self._spec, self._partition, self._rows = spec, partition, rows
-
-    def files(self) -> list[str]:
-        return self._rows.files()
-
-    def rows(self, name: str) -> pa.Table:
-        table = self._rows.rows(name)
-        check_partition(self._spec, self._partition, table)
-        return table
 
 
 class _FolderStore:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["IndexStore", "OpenIndex", "index_columns", "index_name"]
+__all__ = ["IndexStore", "OpenIndex", "OpenRowsLookup", "index_columns", "index_name"]
 
 log = logging.getLogger(__name__)
 
@@ -204,3 +204,23 @@ def _anti_join(left: pa.Table, right: pa.Table, key: Sequence[str]) -> pa.Table:
     return left.join(right.select(list(key)), list(key), join_type="left anti").select(
         left.column_names
     )
+
+
+class OpenRowsLookup:
+    """The open-rows part of the ``Lake`` protocol, for a lake that says where each table's
+    index lives (``_index``): the lookup and the rebuild are the same for every lake."""
+
+    def _index(self, spec: TableSpec) -> OpenIndex | None:
+        raise NotImplementedError
+
+    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
+        index = self._index(spec)
+        return [] if index is None else index.lookup(monitors, before)
+
+    def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
+        from betterstack_etl.tables import TABLES
+
+        for spec in TABLES if specs is None else specs:
+            index = self._index(spec)
+            if index is not None:
+                index.rebuild()
