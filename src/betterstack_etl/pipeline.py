@@ -737,7 +737,9 @@ def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) ->
         selection = resolve_monitors_step(session)
         plans = []
         for spec in params.tables:
-            open_keys = find_open_rows(session, spec, selection)
+            # an empty lake has nothing open (and its index is not built by a dry run)
+            has_rows = spec.open_while_null is not None and session.lake.partitions(spec)
+            open_keys = find_open_rows(session, spec, selection) if has_rows else ()
             request = PlanRequest(spec, selection, session.window, session.now, open_keys)
             plans.append(planner(spec)(request))
         return RunPlan(
