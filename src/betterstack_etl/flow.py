@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from betterstack_etl import pipeline
 from betterstack_etl.constants import FLOW_NAME
@@ -47,6 +47,7 @@ def rj_iplanrio__betterstack_api(
     dataset_id: str | None = None,
     billing_project_id: str | None = None,
     base_url: str | None = None,
+    report_out: str | None = None,
 ) -> dict[str, Any]:
     """Load Better Stack response times, incidents, daily SLA and monitors into the lake.
 
@@ -60,6 +61,8 @@ def rj_iplanrio__betterstack_api(
         dataset_id: BigQuery dataset; default ``brutos_betterstack``.
         billing_project_id: GCP project; default ``rj-iplanrio``.
         base_url: Better Stack API base URL; default ``BETTERSTACK_BASE_URL``.
+        report_out: where to write the month's SLA report (``.html`` path or ``gs://``;
+            ``{month}`` is filled in); default ``BETTERSTACK_REPORT_OUT``, none.
     """
     params = RunParams.from_env(
         from_date=from_date,
@@ -71,6 +74,7 @@ def rj_iplanrio__betterstack_api(
         dataset_id=dataset_id,
         billing_project_id=billing_project_id,
         base_url=base_url,
+        report_out=report_out,
     )
     token = read_token()
     with pipeline.run_session(
@@ -98,9 +102,23 @@ def rj_iplanrio__betterstack_api(
     create_markdown_artifact(
         key="betterstack-run-summary", markdown=markdown, description="rows per table"
     )
+    if summary.report is not None:
+        create_link_artifact(
+            key="betterstack-report",
+            link=report_link(summary.report),
+            link_text=f"SLA report {summary.report}",
+            description="the month's SLA report (betterstack-etl report)",
+        )
     if summary.failures:
         raise RunFailedError(summary.failures)
     return result
+
+
+def report_link(where: str) -> str:
+    """A link a browser opens: ``gs://b/p`` → the Cloud Console's authenticated URL."""
+    if where.startswith("gs://"):
+        return "https://storage.cloud.google.com/" + where.removeprefix("gs://")
+    return where if "://" in where else f"file://{where}"
 
 
 def summary_markdown(summary: dict[str, Any]) -> str:
@@ -112,6 +130,8 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "| table | data_particao | rows before | rows offered | rows after | status |",
         "|---|---|---:|---:|---:|---|",
     ]
+    if summary.get("report"):
+        lines.insert(1, f"\nSLA report: [{summary['report']}]({report_link(summary['report'])})")
     for b in summary.get("slo_breaches", []):
         lines.insert(
             1,

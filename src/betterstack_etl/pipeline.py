@@ -89,6 +89,7 @@ __all__ = [
     "resolve_monitors_step",
     "run",
     "run_session",
+    "write_month_report",
 ]
 
 log = logging.getLogger("betterstack_etl.pipeline")
@@ -154,6 +155,7 @@ class RunSummary:
     requests: int = 0
     slo_breaches: tuple[SloBreach, ...] = ()
     warnings: tuple[str, ...] = ()
+    report: str | None = None  # where the month's report was written (BETTERSTACK_REPORT_OUT)
 
     @property
     def failures(self) -> dict[str, str]:
@@ -182,6 +184,7 @@ class RunSummary:
                 for b in self.slo_breaches
             ],
             "warnings": list(self.warnings),
+            "report": self.report,
             "tables": {
                 t.table: {
                     "rows_read": t.rows_read,
@@ -467,6 +470,25 @@ def _view_source(params: RunParams) -> ViewSource:
     return DuckDbSource.open(params.lake_root)
 
 
+def write_month_report(session: RunSession) -> str | None:
+    """The month's SLA report (SPEC §9), written where ``report_out`` says (``{month}``
+    filled in), when it says; where it went."""
+    from zoneinfo import ZoneInfo
+
+    from betterstack_etl.report import ReportOptions, render_report, write_report
+
+    params = session.params
+    if params.report_out is None:
+        return None
+    zone = ZoneInfo(params.sla.time_zone)
+    month = session.now.astimezone(zone).strftime("%Y-%m")
+    options = ReportOptions.from_cli(
+        now=session.now, month=month, time_zone=params.sla.time_zone, slo=params.sla.slo_pct
+    )
+    html = render_report(_view_source(params), options)
+    return write_report(html, params.report_out.replace("{month}", month))
+
+
 def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach, ...]:
     """The run's monitors whose month-to-date availability (report time zone) is below the
     SLO, read from the published monthly view (SPEC §9)."""
@@ -551,7 +573,12 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
     except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported, not fatal
         breaches = ()
         warnings.append(f"SLO check skipped: {describe_error(exc)}")
-    return replace(summary, slo_breaches=breaches, warnings=tuple(warnings))
+    try:
+        report = runner.call(write_month_report, session)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the report is reported, not fatal
+        report = None
+        warnings.append(f"report not written: {describe_error(exc)}")
+    return replace(summary, slo_breaches=breaches, warnings=tuple(warnings), report=report)
 
 
 def _merged(

@@ -22,6 +22,7 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds, 0–60 | 1 |
 | BETTERSTACK_REPORT_TIMEZONE | time zone of the SLA views' days and months | America/Sao_Paulo |
 | BETTERSTACK_SLO | availability objective, percent | 99.9 |
+| BETTERSTACK_REPORT_OUT | each run writes the month's report there (.html path or gs://) | none |
 
 Refused before any request (SPEC §10), one line each naming the setting: a base URL carrying
 credentials, a path, a query or a fragment, or plain ``http://`` to anything but loopback
@@ -283,6 +284,20 @@ def _check_not_too_early(day: date | None, name: str) -> None:
         )
 
 
+def _report_out(value: str | None) -> str | None:
+    """``BETTERSTACK_REPORT_OUT``: an ``.html`` path or ``gs://bucket/….html``; ``{month}``
+    becomes the report's month (``YYYY-MM``)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if ("://" in text and not text.startswith("gs://")) or not text.endswith(".html"):
+        raise ConfigError(
+            f"BETTERSTACK_REPORT_OUT={value!r} is not an .html file path or gs:// URI",
+            hint="e.g. BETTERSTACK_REPORT_OUT=gs://rj-iplanrio-reports/betterstack/{month}.html",
+        )
+    return text
+
+
 def read_token(env: Mapping[str, str] | None = None) -> Secret:
     """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production), or the
     Prefect Secret block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK`` (prefect_blocks.py);
@@ -318,6 +333,7 @@ class RunParams:
     timeout: float = 30.0
     retry_base_delay: float = 1.0
     sla: SlaOptions = field(default_factory=SlaOptions)  # SLA views: time zone and SLO
+    report_out: str | None = None  # where each run writes the month's report (path or gs://)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> RunParams:
@@ -405,6 +421,7 @@ class RunParams:
             max_in_flight=_env_int(env, "BETTERSTACK_MAX_IN_FLIGHT", C.DEFAULT_MAX_IN_FLIGHT),
             timeout=_env_number(env, "BETTERSTACK_TIMEOUT", 30.0),
             retry_base_delay=_env_number(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0),
+            report_out=_report_out(pick("report_out", "BETTERSTACK_REPORT_OUT")),
             sla=sla_options_from_env(
                 env, time_zone=given.get("report_timezone"), slo_pct=given.get("slo")
             ),

@@ -384,3 +384,28 @@ def test_the_sla_views_are_published_with_the_tables(core_run: Run, query: Query
         "eai_gateway_response_times_hourly",
     ):
         assert _count(query, view) > 0, view
+
+
+def test_a_flow_run_writes_the_months_report_and_links_it(
+    flow_run: Run, pipeline_env: Simulator, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    out = str(tmp_path / "reports" / "sla-{month}.html")
+    missing = flow_run(report_out=out)  # a folder that is not there: a warning, not a failure
+    assert missing["report"] is None
+    assert any("report not written" in w and "does not exist" in w for w in missing["warnings"])
+    (tmp_path / "reports").mkdir()
+    summary = flow_run(report_out=out)
+    month = pipeline_env.clock.now().strftime("%Y-%m")
+    written = tmp_path / "reports" / f"sla-{month}.html"
+    assert summary["report"] == str(written)
+    html = written.read_text()
+    assert html.startswith("<!DOCTYPE html>") or html.lstrip().lower().startswith("<!doctype html")
+    assert "<svg" in html
+    with get_client(sync_client=True) as client:
+        links = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["betterstack-report"]))
+        )
+    assert any(str(written) in str(a.data) for a in links)
