@@ -116,7 +116,6 @@ def test_flow_twice_into_gcs_and_bigquery(
 
     tables = {t.table_id for t in bq_client.list_tables(f"{PROJECT}.{dataset_id}")}
     from betterstack_etl.sla import VIEWS
-
     from betterstack_etl.tables import RUNS
 
     expected = {s.name for s in TABLES} | {RUNS.name} | {v.name for v in VIEWS}
