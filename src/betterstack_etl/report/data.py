@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.report.options import month_bounds
 from betterstack_etl.sla import SlaOptions, view_selects
-from betterstack_etl.sla._sql import expiry_warning_sql
+from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
+    DAILY,
+    HOURLY,
+    INCIDENTS,
+    MONITORS,
+    MONTHLY,
+    RECONCILIATION,
+    expiry_warning_sql,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -52,12 +60,6 @@ __all__ = [
     "view_relations",
 ]
 
-DAILY: Final = "eai_gateway_availability_daily"
-MONTHLY: Final = "eai_gateway_availability_monthly"
-RECONCILIATION: Final = "eai_gateway_sla_reconciliation"
-HOURLY: Final = "eai_gateway_response_times_hourly"
-MONITORS: Final = "eai_gateway_monitors"
-INCIDENTS: Final = "eai_gateway_incidents"
 
 AT_RISK_BUDGET_PCT: Final = 50.0  # more than half of the month's error budget used: at risk
 MISSING_SAMPLES_PCT: Final = 50.0  # an hour with fewer samples than half the expected: missing

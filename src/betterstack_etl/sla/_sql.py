@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final, Literal
 
+from betterstack_etl import tables
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -42,10 +44,10 @@ __all__ = [
     "reconciliation_sql",
 ]
 
-INCIDENTS: Final = "eai_gateway_incidents"
-DAILY_SLA: Final = "eai_gateway_daily_sla"
-RESPONSE_TIMES: Final = "eai_gateway_response_times"
-MONITORS: Final = "eai_gateway_monitors"
+INCIDENTS: Final = tables.INCIDENTS.name
+DAILY_SLA: Final = tables.DAILY_SLA.name
+RESPONSE_TIMES: Final = tables.RESPONSE_TIMES.name
+MONITORS: Final = tables.MONITORS.name
 DAILY: Final = "eai_gateway_availability_daily"
 MONTHLY: Final = "eai_gateway_availability_monthly"
 KPI: Final = "eai_gateway_uptime_kpi"
