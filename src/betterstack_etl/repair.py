@@ -4,9 +4,9 @@
    (``data-backup.parquet``) and every folder whose name is not ``data_particao=YYYY-MM-DD``;
 2. each is moved aside with ``lake.quarantine`` (kept, under a name no reader looks at);
 3. the open-rows index is rebuilt from the partitions;
-4. the days whose data went aside are fetched again where the API still serves them (incidents
-   and SLA: any day; response times: the last 24 h; the monitor listing: today), by a normal
-   run of the core over just those tables and days;
+4. the days whose data went aside are fetched again where the API still serves them (each
+   table declares how far back, ``TableSpec.served_days``), by a normal run of the core over
+   just those tables and days;
 5. the tables are published again.
 
 ``plan_refetch`` is pure: which tables and window to re-read for the problems found, and which
@@ -39,8 +39,6 @@ __all__ = ["Refetch", "RepairReport", "plan_refetch", "repair"]
 log = logging.getLogger("betterstack_etl.repair")
 
 _DAY: Final = re.compile(r"data_particao=(\d{4}-\d{2}-\d{2})")
-# What the API serves again, per table: None = any past day; else how many days back from today.
-_SERVED_DAYS_BACK: Final = {"response_times": 1, "monitors": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +85,7 @@ def plan_refetch(problems: Sequence[LakeProblem], today: date) -> Refetch:
     for spec in TABLES:
         if spec.name not in wanted:
             continue
-        back = _SERVED_DAYS_BACK.get(spec.short_name)
+        back = spec.served_days
         served = {d for d in wanted[spec.name] if back is None or d >= today - timedelta(back)}
         lost += [(spec.name, d) for d in sorted(wanted[spec.name] - served)]
         if served:

@@ -73,6 +73,7 @@ class TableSpec:
     file_key: tuple[str, ...] = ()
     file_buckets: int = 64
     rules: tuple[Rule, ...] = ()  # quality gates (rules.py); null key / partition always hold
+    served_days: int | None = None  # past UTC days the API serves again (None: any; repair)
 
     def __post_init__(self) -> None:
         if not set(self.file_key) <= set(self.key):
@@ -106,6 +107,7 @@ RESPONSE_TIMES: Final = TableSpec(
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
     extractor="betterstack_etl.extract:response_times",
+    served_days=1,  # the last 24 h only: today and yesterday
     planner="betterstack_etl.extract:plan_response_times",
     rules=(
         non_negative(
@@ -244,6 +246,7 @@ MONITORS: Final = TableSpec(
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
     extractor="betterstack_etl.extract:monitors",
+    served_days=0,  # the listing shows the monitors as they are today
     planner="betterstack_etl.extract:plan_monitors",
     preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
     rules=(non_negative("check_frequency"),),
