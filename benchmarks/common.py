@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ __all__ = [
     "TOKEN",
     "BenchConfig",
     "Figure",
+    "own_peak_rss",
     "patched_env",
     "request_bars",
     "start_simulator",
@@ -96,3 +98,20 @@ def request_bars(console: Console) -> Iterator[RichProgress]:
         yield bars
     finally:
         bars.stop()
+
+
+def own_peak_rss() -> int:
+    """This process's resident high-water mark, in bytes, since its ``exec``.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries it across ``execve`` from the process
+    that spawned the child, so a child of a parent that once held 2 GiB (the simulator's
+    cache of 500 monitors) reports 2 GiB whatever it did itself. ``VmHWM`` belongs to the
+    address space the child's ``exec`` created."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # not Linux

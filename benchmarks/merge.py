@@ -5,7 +5,8 @@ prints one JSON line) so the peaks are independent. Rows are shaped like the rea
 monitor checked every 30 s from 4 regions (11,520 rows per monitor and day, ~115 k rows per
 daily partition with 10 monitors), added to ``Staging`` one API answer (one monitor-day) at a
 time, then committed partition by partition. Peak memory is read two ways: the process RSS
-high-water (``getrusage``), and the peak of Arrow's memory pool (where the rows live).
+high-water (``VmHWM``, see ``common.own_peak_rss``), and the peak of Arrow's memory pool (where
+the rows live).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pyarrow as pa
 
-from benchmarks.common import Figure
+from benchmarks.common import Figure, own_peak_rss
 from betterstack_etl.lake import LocalLake, Staging
 from betterstack_etl.tables import RESPONSE_TIMES
 
@@ -150,7 +151,7 @@ def merge_rows(rows: int, lake_root: Path) -> MergeResult:
         stage_seconds=stage_seconds,
         commit_seconds=commit_seconds,
         rows_after=sum(r.rows_after for r in results),
-        rss_peak_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        rss_peak_bytes=own_peak_rss(),
         rss_start_bytes=rss_start,
         arrow_peak_bytes=int(pool.max_memory() or 0),
     )

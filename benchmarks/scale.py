@@ -13,8 +13,9 @@ A. **Merge vs the floor** — a lake already holding ``--merge-rows`` response-t
 B. **Peak memory of an hourly run** at 10, 100 and 500 monitors: the pipeline core
    (``benchmarks.flowrun``) in a fresh subprocess, against the simulator (in this process: its
    memory is not counted) without throttling, into an empty local lake: response times (24 h),
-   incidents and daily SLA for yesterday and today. RSS high-water of the child (``getrusage``),
-   the higher of two runs per size, and the peak of Arrow's memory pool.
+   incidents and daily SLA for yesterday and today. RSS high-water of the child (``VmHWM``: its
+   own, see ``own_peak_rss``), the higher of two runs per size, and the peak of Arrow's memory
+   pool.
 C. **Open-incident lookup** after 30 and 365 days of incident history (4 incidents a day, one in
    ten left open), locally and in GCS (fake-gcs-server, memory backend, on loopback): the
    index (``lake.open_incidents``) against the previous way, a scan of every partition
@@ -31,7 +32,6 @@ import argparse
 import json
 import logging
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -49,7 +49,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.common import SIM_NOW, TOKEN, BenchConfig, Figure
+from benchmarks.common import SIM_NOW, TOKEN, BenchConfig, Figure, own_peak_rss
 from benchmarks.flowrun import flow_params, run_tables
 from benchmarks.merge import _answers
 from betterstack_etl.lake import LocalLake, Staging
@@ -178,7 +178,7 @@ def hourly_child(base_url: str, lake_root: str) -> dict[str, Any]:
     run = run_tables(config, params, run_id, SIM_NOW, console=Console(quiet=True))
     return {
         "monitors": len(run.monitors),
-        "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "rss_peak": own_peak_rss(),
         "arrow_peak": int(pa.default_memory_pool().max_memory() or 0),
         "rows": run.rows_read,
         "seconds": time.perf_counter() - started,

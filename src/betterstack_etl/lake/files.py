@@ -72,8 +72,15 @@ class PartitionStore(Protocol):
 
     def stat(self, name: str) -> StoredFile | None: ...
 
-    def read(self, stored: StoredFile) -> pa.Table:
-        """The file's rows (``spec.schema``); StorageError naming it when it is damaged,
+    def read(
+        self,
+        stored: StoredFile,
+        columns: Sequence[str] | None = None,
+        *,
+        dictionaries: bool = False,
+    ) -> pa.Table:
+        """The file's rows (``spec.schema``; ``columns`` only when given, strings as
+        dictionaries with ``dictionaries``); StorageError naming it when it is damaged,
         FileChanged when it changed since ``stored`` was listed."""
         ...
 
@@ -185,7 +192,7 @@ def _merge_file(
     current = listed
     for attempt in range(1, max_attempts + 1):
         try:
-            existing = store.read(current) if current is not None else legacy_rows
+            existing = _Stored(store, current) if current is not None else legacy_rows
             merged = merge_rows(existing, rows, spec)
             token = index.add(merged.table) if index is not None else None
             store.write(name, merged.table, current)
@@ -202,6 +209,16 @@ def _merge_file(
         f"{spec.name}: {name} kept changing during {max_attempts} merge attempts",
         hint="another run is writing the same partitions; let it finish and run again",
     )
+
+
+class _Stored:
+    """A listed file as :class:`merge.StoredRows`: the merge reads the columns it needs."""
+
+    def __init__(self, store: PartitionStore, stored: StoredFile) -> None:
+        self._store, self._stored = store, stored
+
+    def read(self, columns: Sequence[str], *, dictionaries: bool = False) -> pa.Table:
+        return self._store.read(self._stored, columns, dictionaries=dictionaries)
 
 
 def _count(store: PartitionStore, stored: StoredFile) -> int:
@@ -229,9 +246,10 @@ def read_partition_files(
         return None
     parts = []
     own = set(files) - {LEGACY_FILE}
+    wanted = None if columns is None else list(dict.fromkeys([*columns, *spec.file_key]))
     for name in sorted(files):
         try:
-            table = store.read(files[name])
+            table = store.read(files[name], wanted)
         except StorageError as exc:
             if not skip_damaged:
                 raise

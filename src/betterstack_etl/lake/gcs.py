@@ -325,6 +325,7 @@ class _PartitionObjects:
         self._prefix = prefix
         self._bucket: Any = lake._bucket
         self._where = lake.location.bucket
+        self._last: tuple[str, int, bytes] | None = None  # the last object read, one at most
 
     def _stored(self, blob: Any) -> StoredFile:
         name = str(blob.name)
@@ -352,6 +353,8 @@ class _PartitionObjects:
 
     def _download(self, stored: StoredFile) -> bytes:
         name = f"{self._prefix}{stored.name}"
+        if self._last is not None and self._last[:2] == (name, stored.token):
+            return self._last[2]  # a merge reads a file's columns in two steps
         with google_errors(f"reading {name}", bucket=self._where):
             try:
                 data: bytes = self._bucket.blob(name).download_as_bytes(
@@ -359,10 +362,18 @@ class _PartitionObjects:
                 )
             except (gexc.PreconditionFailed, gexc.NotFound) as exc:
                 raise FileChanged(name) from exc
+        self._last = (name, stored.token, data)  # that generation's bytes never change
         return data
 
-    def read(self, stored: StoredFile) -> pa.Table:
-        return _decode(self._spec, self._download(stored), stored.location)
+    def read(
+        self,
+        stored: StoredFile,
+        columns: Sequence[str] | None = None,
+        *,
+        dictionaries: bool = False,
+    ) -> pa.Table:
+        data = self._download(stored)
+        return _decode(self._spec, data, stored.location, columns, dictionaries=dictionaries)
 
     def count_rows(self, stored: StoredFile) -> int:
         data = self._download(stored)
@@ -460,9 +471,16 @@ def _damaged(uri: str, exc: Exception) -> StorageError:
     )
 
 
-def _decode(spec: TableSpec, data: bytes, uri: str) -> pa.Table:
+def _decode(
+    spec: TableSpec,
+    data: bytes,
+    uri: str,
+    columns: Sequence[str] | None = None,
+    *,
+    dictionaries: bool = False,
+) -> pa.Table:
     """Parse an object into exactly ``spec.schema`` (missing nullable columns: nulls)."""
     try:
-        return decode_parquet(spec, data)
+        return decode_parquet(spec, data, columns, dictionaries=dictionaries)
     except (OSError, pa.ArrowException, ValueError) as exc:
         raise _damaged(uri, exc) from exc

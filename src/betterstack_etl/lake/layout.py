@@ -136,30 +136,54 @@ def encode_parquet(table: pa.Table) -> bytes:
 
 
 def decode_parquet(
-    spec: TableSpec, source: bytes | str, columns: Sequence[str] | None = None
+    spec: TableSpec,
+    source: bytes | str,
+    columns: Sequence[str] | None = None,
+    *,
+    dictionaries: bool = False,
 ) -> pa.Table:
-    """A file's rows typed as ``spec.schema`` (``columns`` only, when given). Raises
+    """A file's rows typed as ``spec.schema`` (``columns`` only, when given; with
+    ``dictionaries`` the string columns as dictionaries, as Parquet stores them). Raises
     ``OSError``/``ArrowException``/``ValueError`` when it is not this table's Parquet."""
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
-    with pq.ParquetFile(handle) as parquet:
+    wanted = spec.columns if columns is None else list(columns)
+    strings = [n for n in wanted if pa.types.is_string(spec.schema.field(n).type)]
+    read_dictionary = strings if dictionaries else None
+    with pq.ParquetFile(handle, read_dictionary=read_dictionary) as parquet:
         present = set(parquet.schema_arrow.names)
-        wanted = spec.columns if columns is None else list(columns)
         table = parquet.read(columns=[c for c in wanted if c in present])
-    return conform(spec, table, wanted)
+    return conform(spec, table, wanted, dictionaries=dictionaries)
 
 
-def conform(spec: TableSpec, table: pa.Table, columns: Sequence[str] | None = None) -> pa.Table:
-    """``table`` with the given columns (default: all) typed as in ``spec.schema``.
+def conform(
+    spec: TableSpec,
+    table: pa.Table,
+    columns: Sequence[str] | None = None,
+    *,
+    dictionaries: bool = False,
+) -> pa.Table:
+    """``table`` with the given columns (default: all) typed as in ``spec.schema`` (string
+    columns as dictionaries of strings, with ``dictionaries``).
 
     Nullable columns missing from an older file come back as nulls."""
     names = spec.columns if columns is None else columns
-    fields = [spec.schema.field(name) for name in names]
+    fields = [_as_read(spec.schema.field(name), dictionaries) for name in names]
+    target = pa.schema(fields)
+    if table.schema.equals(target, check_metadata=False):
+        return table
     arrays = []
     for field in fields:
         if field.name in table.column_names:
-            arrays.append(table.column(field.name))
+            column = table.column(field.name)
+            arrays.append(column if column.type == field.type else column.cast(field.type))
         elif field.nullable:
             arrays.append(pa.nulls(table.num_rows, field.type))
         else:
             raise ValueError(f"required column {field.name!r} is missing")
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)).cast(pa.schema(fields))
+    return pa.Table.from_arrays(arrays, schema=target)
+
+
+def _as_read(field: pa.Field, dictionaries: bool) -> pa.Field:
+    if dictionaries and pa.types.is_string(field.type):
+        return field.with_type(pa.dictionary(pa.int32(), field.type))
+    return field

@@ -222,8 +222,14 @@ class _FolderStore:
         path = self._folder / name
         return StoredFile(name, str(path), 0) if path.is_file() else None
 
-    def read(self, stored: StoredFile) -> pa.Table:
-        return _read_file(self._spec, Path(stored.location))
+    def read(
+        self,
+        stored: StoredFile,
+        columns: Sequence[str] | None = None,
+        *,
+        dictionaries: bool = False,
+    ) -> pa.Table:
+        return _read_file(self._spec, Path(stored.location), columns, dictionaries=dictionaries)
 
     def count_rows(self, stored: StoredFile) -> int:
         try:
@@ -345,9 +351,15 @@ def _damaged(path: Path, exc: Exception) -> StorageError:
     )
 
 
-def _read_file(spec: TableSpec, path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+def _read_file(
+    spec: TableSpec,
+    path: Path,
+    columns: Sequence[str] | None = None,
+    *,
+    dictionaries: bool = False,
+) -> pa.Table:
     try:
-        return decode_parquet(spec, str(path), columns)
+        return decode_parquet(spec, str(path), columns, dictionaries=dictionaries)
     except FileNotFoundError as exc:
         raise FileChanged(str(path)) from exc
     except (OSError, pa.ArrowException, ValueError) as exc:

@@ -9,6 +9,7 @@ The merge by key lives with the lakes (``lake.merge``), the file layout in ``lak
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -18,7 +19,6 @@ from betterstack_etl.tables import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from datetime import date
 
     from betterstack_etl.tables import TableSpec
 
@@ -59,12 +59,22 @@ def split_by_partition(spec: TableSpec, table: pa.Table) -> Iterator[tuple[date,
 
 
 def check_partition(spec: TableSpec, partition: date, rows: pa.Table) -> None:
-    """Refuse rows that do not all belong to ``partition`` (a lake merges one partition)."""
+    """Refuse rows that do not all belong to ``partition`` (a lake merges one partition): the
+    earliest and the latest value of ``spec.partition_by`` must both fall on it."""
     if rows.num_rows == 0:
         return
-    dates = partition_dates(spec, rows)
-    if not pc.all(pc.equal(dates, pa.scalar(partition, pa.date32()))).as_py():
+    column = rows.column(spec.partition_by)
+    bounds = pc.min_max(column)
+    ends = [_utc_day(bounds["min"].as_py()), _utc_day(bounds["max"].as_py())]
+    if column.null_count or ends != [partition, partition]:
         raise ValueError(
             f"{spec.name}: rows offered to partition {partition} belong to other partitions "
             "(split them with utils.partitions.split_by_partition first)"
         )
+
+
+def _utc_day(value: object) -> date | None:
+    """The UTC calendar date of a date or timestamp value (naive timestamps are UTC)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is None else value.astimezone(UTC)).date()
+    return value if isinstance(value, date) else None
