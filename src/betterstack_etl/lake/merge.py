@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from betterstack_etl.tables import EXTRACTED_AT, TableSpec
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from numpy.typing import NDArray
 
@@ -89,8 +89,11 @@ def merge_rows(
         return Merged(spec.schema.empty_table(), 0, 0)
     codes = [_codes(old, new, name) for name in spec.key]
     order, changes = _sorted_runs(codes, _codes(old, new, EXTRACTED_AT), before)
-    last = np.append(changes, True)  # the last row of each run of equal keys wins
-    first = np.insert(changes, 0, True)
+    n = before + new.num_rows
+    last = np.empty(n, dtype=np.bool_)  # the last row of each run of equal keys wins
+    last[:-1], last[-1] = changes, True
+    first = np.empty(n, dtype=np.bool_)
+    first[1:], first[0] = changes, True
     winners = order[last]
     # keys held by one existing row only (size-1 runs made of an existing row) were not offered
     untouched = int(np.count_nonzero(first & last & (order < before)))
@@ -200,16 +203,35 @@ def _codes(old: pa.Table | None, new: pa.Table, name: str) -> NDArray[np.int64]:
 
 def _string_ranks(chunks: Sequence[pa.Array], kind: pa.DataType) -> NDArray[np.int64]:
     """Each string's rank among the distinct strings of all chunks (plain or dictionary)."""
-    encoded = [c if pa.types.is_dictionary(c.type) else pc.dictionary_encode(c) for c in chunks]
-    if any(c.null_count for c in encoded):
+    if any(c.null_count for c in chunks):
         raise ValueError("key columns cannot hold nulls")
-    dictionaries = [c.dictionary.cast(kind).to_pylist() for c in encoded]  # a few values each
-    rank = {value: n for n, value in enumerate(sorted({v for d in dictionaries for v in d}))}
+    grouped = [_grouped(c, kind) for c in chunks]
+    distinct = sorted({value for values, _ in grouped for value in values})
+    rank = {value: n for n, value in enumerate(distinct)}
     parts = [
-        np.array([rank[v] for v in dictionary], dtype=np.int64)[chunk.indices.to_numpy()]
-        for chunk, dictionary in zip(encoded, dictionaries, strict=True)
+        expand(np.array([rank[v] for v in values], dtype=np.int64)) for values, expand in grouped
     ]
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _grouped(
+    chunk: pa.Array, kind: pa.DataType
+) -> tuple[list[str], Callable[[NDArray[np.int64]], NDArray[np.int64]]]:
+    """A chunk of strings as (its few values, how a code per value becomes a code per row):
+    runs of equal strings (a monitor's rows, a region's) found by comparing neighbours, or the
+    chunk's dictionary (Parquet's, or one built by hashing when the runs are short)."""
+    n = len(chunk)
+    if not pa.types.is_dictionary(chunk.type) and n > 1:
+        differs = pc.not_equal(chunk.slice(0, n - 1), chunk.slice(1))
+        starts = np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1
+        if len(starts) < n // _MIN_RUN:
+            heads = np.concatenate([[0], starts])
+            lengths = np.diff(np.append(heads, n))
+            values = chunk.take(pa.array(heads)).to_pylist()
+            return values, lambda codes: np.repeat(codes, lengths)
+    encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+    indices = encoded.indices.to_numpy()
+    return encoded.dictionary.cast(kind).to_pylist(), lambda codes: codes[indices]
 
 
 def _packed(codes: Sequence[NDArray[np.int64]]) -> NDArray[np.int64] | None:
