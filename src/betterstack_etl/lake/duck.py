@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError
+from betterstack_etl.sla import SOURCES as SLA_SOURCES
 from betterstack_etl.sla import view_selects
 from betterstack_etl.tables import PARTITION_COLUMN
 
@@ -114,14 +115,6 @@ def _has_data(root: Path, spec: TableSpec) -> bool:
     return any((root / spec.name).glob(PARTITION_GLOB))
 
 
-SLA_SOURCES: Final = frozenset(
-    {
-        "eai_gateway_incidents",
-        "eai_gateway_daily_sla",
-        "eai_gateway_response_times",
-        "eai_gateway_monitors",
-    }
-)  # the raw tables the SLA views read
 FINGERPRINT_VIEW: Final = "_betterstack_definitions"
 # DuckDB names the Parquet file it could not read in its message (truncated, not Parquet…).
 _DAMAGED_FILE: Final = re.compile(r"""(?:file|File)[^'"]*['"]([^'"]+\.parquet)['"]""")

@@ -16,6 +16,7 @@ from betterstack_etl.sla.options import (
     sla_options_from_env,
 )
 from betterstack_etl.sla.views import (
+    SOURCES,
     VIEWS,
     Dialect,
     ViewSpec,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_SLO_PCT",
     "DEFAULT_TIME_ZONE",
     "SLO_ENV",
+    "SOURCES",
     "TIME_ZONE_ENV",
     "VIEWS",
     "Dialect",

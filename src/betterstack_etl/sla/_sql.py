@@ -48,6 +48,7 @@ INCIDENTS: Final = tables.INCIDENTS.name
 DAILY_SLA: Final = tables.DAILY_SLA.name
 RESPONSE_TIMES: Final = tables.RESPONSE_TIMES.name
 MONITORS: Final = tables.MONITORS.name
+SOURCES: Final = frozenset({INCIDENTS, DAILY_SLA, RESPONSE_TIMES, MONITORS})  # what they read
 DAILY: Final = "eai_gateway_availability_daily"
 MONTHLY: Final = "eai_gateway_availability_monthly"
 KPI: Final = "eai_gateway_uptime_kpi"

@@ -32,6 +32,7 @@ __all__ = [
     "KPI",
     "MONTHLY",
     "RECONCILIATION",
+    "SOURCES",
     "VIEWS",
     "Dialect",
     "ViewSpec",
@@ -77,6 +78,7 @@ _FIGURES = {
     "iniciados no período e já resolvidos, em segundos; nulo se nenhum foi resolvido",
 }
 
+SOURCES: Final = _sql.SOURCES  # the raw tables the views read
 DAILY: Final = ViewSpec(
     name=_sql.DAILY,
     description="Disponibilidade diária por monitor, em dias do fuso do relatório (uma linha "
@@ -229,12 +231,7 @@ def view_selects(
     ``CURRENT_TIMESTAMP()`` when queried; an aware datetime freezes the views at that moment."""
     if dialect not in ("duckdb", "bigquery"):
         raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
-    names = {spec.name for spec in VIEWS} | {
-        _sql.INCIDENTS,
-        _sql.DAILY_SLA,
-        _sql.RESPONSE_TIMES,
-        _sql.MONITORS,
-    }
+    names = {spec.name for spec in VIEWS} | _sql.SOURCES
     selects = []
     for spec, source in _sources(options, now):
         text = source if dialect == "bigquery" else _to_duckdb(source)
