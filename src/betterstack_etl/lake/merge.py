@@ -188,6 +188,8 @@ def _codes(old: pa.Table | None, new: pa.Table, name: str) -> NDArray[np.int64]:
     rows (equal values, equal integers)."""
     chunks = [*([] if old is None else old.column(name).chunks), *new.column(name).chunks]
     kind = new.schema.field(name).type
+    if any(c.null_count for c in chunks):
+        raise ValueError(f"the key column {name} cannot hold nulls")
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _string_ranks(chunks, kind)
     if pa.types.is_timestamp(kind):
@@ -196,15 +198,11 @@ def _codes(old: pa.Table | None, new: pa.Table, name: str) -> NDArray[np.int64]:
         chunks = [c.view(pa.int32()) for c in chunks]
     elif not pa.types.is_integer(kind):
         raise TypeError(f"cannot order by a column of type {kind}")
-    if any(c.null_count for c in chunks):
-        raise ValueError(f"the key column {name} cannot hold nulls")
     return np.concatenate([c.to_numpy().astype(np.int64, copy=False) for c in chunks])
 
 
 def _string_ranks(chunks: Sequence[pa.Array], kind: pa.DataType) -> NDArray[np.int64]:
     """Each string's rank among the distinct strings of all chunks (plain or dictionary)."""
-    if any(c.null_count for c in chunks):
-        raise ValueError("key columns cannot hold nulls")
     grouped = [_grouped(c, kind) for c in chunks]
     distinct = sorted({value for values, _ in grouped for value in values})
     rank = {value: n for n, value in enumerate(distinct)}
