@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from betterstack_etl import clock
 from betterstack_etl.errors import GateError
+from betterstack_etl.utils.partitions import partition_dates
 
 if TYPE_CHECKING:
     from betterstack_etl.rules import Rule
@@ -106,13 +107,6 @@ def _non_negative_bad(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return _false_if_null(negative)
 
 
-def _utc_days(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    if pa.types.is_timestamp(column.type):
-        utc = pc.cast(column, pa.timestamp(column.type.unit, tz="UTC"))
-        return pc.cast(utc, pa.date32())
-    return pc.cast(column, pa.date32())
-
-
 def _now_scalar(column: pa.ChunkedArray, now: datetime) -> pa.Scalar:
     if pa.types.is_timestamp(column.type):
         limit = pa.scalar(now + FUTURE_SKEW, type=pa.timestamp("us", tz="UTC"))
@@ -178,7 +172,7 @@ def check_rows(
             null_key = pc.or_(null_key, pc.is_null(rows.column(name)))
         found.append(_violation(spec, rows, null_key, "null_key", "a key column is null"))
         if partition is not None:
-            days = _utc_days(rows.column(spec.partition_by))
+            days = partition_dates(spec, rows)
             target = pa.scalar(partition, type=pa.date32())
             wrong = pc.fill_null(pc.not_equal(days, target), True)
             what = f"UTC date of {spec.partition_by} is not {partition}"

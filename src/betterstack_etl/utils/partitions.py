@@ -9,7 +9,6 @@ The merge by key lives with the lakes (``lake.merge``), the file layout in ``lak
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -19,6 +18,7 @@ from betterstack_etl.tables import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import date
 
     from betterstack_etl.tables import TableSpec
 
@@ -65,16 +65,9 @@ def check_partition(spec: TableSpec, partition: date, rows: pa.Table) -> None:
         return
     column = rows.column(spec.partition_by)
     bounds = pc.min_max(column)
-    ends = [_utc_day(bounds["min"].as_py()), _utc_day(bounds["max"].as_py())]
-    if column.null_count or ends != [partition, partition]:
+    ends = pa.table({spec.partition_by: pa.array([bounds["min"], bounds["max"]], column.type)})
+    if column.null_count or pc.any(pc.not_equal(partition_dates(spec, ends), partition)).as_py():
         raise ValueError(
             f"{spec.name}: rows offered to partition {partition} belong to other partitions "
             "(split them with utils.partitions.split_by_partition first)"
         )
-
-
-def _utc_day(value: object) -> date | None:
-    """The UTC calendar date of a date or timestamp value (naive timestamps are UTC)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo is None else value.astimezone(UTC)).date()
-    return value if isinstance(value, date) else None
