@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from benchmarks.common import TOKEN, BenchConfig, patched_env, request_bars
-from betterstack_etl import clock, pipeline
+from betterstack_etl import clock
+from betterstack_etl.run import pipeline
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import RunParams
 

@@ -15,9 +15,9 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
-from betterstack_etl import pipeline
 from betterstack_etl.constants import FLOW_NAME
 from betterstack_etl.errors import RunFailedError
+from betterstack_etl.run import pipeline
 from betterstack_etl.settings import RunParams, read_token
 from betterstack_etl.tasks import PrefectSteps
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from betterstack_etl import pipeline
 from betterstack_etl.errors import is_retryable
+from betterstack_etl.run import pipeline
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2 import service_account
 
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.gcp import GcpConfig, load_credentials
+from betterstack_etl.gcp.credentials import GcpConfig, load_credentials
 from betterstack_etl.prefect_blocks import (
     GCP_CREDENTIALS_BLOCK_ENV,
     TOKEN_ENV,

@@ -43,7 +43,7 @@ def pipeline_env(
 
 def _core_run(**params: Any) -> dict[str, Any]:
     """The flow's parameters, run by the Prefect-free core in this process (the CLI's path)."""
-    from betterstack_etl import pipeline
+    from betterstack_etl.run import pipeline
     from betterstack_etl.settings import RunParams, read_token
 
     overrides = dict(params)

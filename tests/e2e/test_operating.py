@@ -11,8 +11,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from betterstack_etl import pipeline
 from betterstack_etl.errors import AuthenticationError, RunFailedError
+from betterstack_etl.run import pipeline
 from betterstack_etl.settings import RunParams, read_token
 from betterstack_etl.simulator import SimConfig, Simulator
 from betterstack_etl.simulator.config import SlaSkew

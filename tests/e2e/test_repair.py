@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from betterstack_etl import pipeline
-from betterstack_etl.repair import repair
+from betterstack_etl.ops.repair import repair
+from betterstack_etl.run import pipeline
 from betterstack_etl.settings import RunParams, read_token
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, TABLES

@@ -28,7 +28,7 @@ def open_lake(params: RunParams) -> Lake:
     """The destination the run parameters choose: a local folder with DuckDB views, or GCS
     with BigLake tables in BigQuery (its Google clients are imported only then)."""
     if params.destination == "bigquery":
-        from betterstack_etl.gcp import make_gcs_lake
+        from betterstack_etl.gcp.credentials import make_gcs_lake
 
         return make_gcs_lake(
             params.lake_root,

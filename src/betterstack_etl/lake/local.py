@@ -47,8 +47,8 @@ from betterstack_etl.lake.layout import (
     write_options,
 )
 from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, OpenRowsLookup, index_name
+from betterstack_etl.lake.partitions import check_partition, partition_dirname
 from betterstack_etl.tables import PARTITION_COLUMN, TABLES
-from betterstack_etl.utils.partitions import check_partition, partition_dirname
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence

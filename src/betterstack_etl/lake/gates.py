@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from betterstack_etl import clock
 from betterstack_etl.errors import GateError
-from betterstack_etl.utils.partitions import partition_dates
+from betterstack_etl.lake.partitions import partition_dates
 
 if TYPE_CHECKING:
     from betterstack_etl.rules import Rule

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pyarrow as pa
 
-from betterstack_etl.gates import check_rows
+from betterstack_etl.lake.gates import check_rows
 from betterstack_etl.tables import PARTITION_COLUMN, RUNS, TABLES, TIMESTAMP
 
 COLUMNS = {

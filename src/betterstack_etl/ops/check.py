@@ -157,8 +157,8 @@ def _held_permissions(storage: Any, bucket: str) -> set[str] | None:
 
 
 def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
-    from betterstack_etl.gcp_errors import GCS, google_errors
-    from betterstack_etl.lake.gcs import parse_gcs_root
+    from betterstack_etl.gcp.errors import GCS, google_errors
+    from betterstack_etl.gcp.storage import parse_gcs_root
 
     try:
         bucket = parse_gcs_root(params.lake_root).bucket
@@ -179,7 +179,7 @@ def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
 def _check_dataset(params: RunParams, bigquery: Any) -> CheckResult:
     from google.api_core import exceptions as gexc
 
-    from betterstack_etl.gcp_errors import BIGQUERY, google_errors
+    from betterstack_etl.gcp.errors import BIGQUERY, google_errors
 
     dataset = f"{params.billing_project_id}.{params.dataset_id}"
     try:
@@ -223,8 +223,7 @@ def check_bigquery(
     bigquery_factory: Callable[[], Any] | None = None,
 ) -> list[CheckResult]:
     """Bucket permissions, dataset, BigLake connection (clients built as a run builds them)."""
-    from betterstack_etl import gcp
-
+    from betterstack_etl.gcp import credentials as gcp
     config = gcp.GcpConfig.from_env(env, billing_project_id=params.billing_project_id)
     results: list[CheckResult] = []
     try:

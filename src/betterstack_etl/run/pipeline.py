@@ -40,14 +40,14 @@ import httpx
 
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, Pacer, RequestCounter, RequestStats, RetryPolicy
-from betterstack_etl.budget import run_budget
+from betterstack_etl.api.budget import run_budget
 from betterstack_etl.errors import (
     BetterStackEtlError,
     DamagedFileError,
     RunFailedError,
     is_retryable,
 )
-from betterstack_etl.extract import (
+from betterstack_etl.extract.fetch import (
     Extracted,
     ExtractRequest,
     PlanRequest,
@@ -57,15 +57,15 @@ from betterstack_etl.extract import (
     planner,
     resolve_monitors,
 )
+from betterstack_etl.extract.progress import LogProgress
 from betterstack_etl.lake import Staging, open_lake
-from betterstack_etl.progress import LogProgress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from datetime import datetime
 
+    from betterstack_etl.extract.progress import Progress
     from betterstack_etl.lake import Lake, PartitionResult
-    from betterstack_etl.progress import Progress
     from betterstack_etl.report import SloBreach, ViewSource
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams, Window
@@ -92,7 +92,7 @@ __all__ = [
     "write_month_report",
 ]
 
-log = logging.getLogger("betterstack_etl.pipeline")
+log = logging.getLogger("betterstack_etl.run.pipeline")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -627,7 +627,7 @@ def _summary(
 
 def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
     """Write the run's rows to the ledger (one per table); a warning when it cannot be."""
-    from betterstack_etl.ledger import LedgerEntry, ledger_table
+    from betterstack_etl.run.ledger import LedgerEntry, ledger_table
     from betterstack_etl.tables import RUNS
 
     entries = [

@@ -20,13 +20,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from betterstack_etl.errors import ConfigError, NotFoundError
-from betterstack_etl.transform import incident_rows, monitor_rows, response_time_rows, sla_row
+from betterstack_etl.extract.transform import (
+    incident_rows,
+    monitor_rows,
+    response_time_rows,
+    sla_row,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from betterstack_etl.api import BetterStackClient
-    from betterstack_etl.progress import Progress
+    from betterstack_etl.extract.progress import Progress
     from betterstack_etl.settings import Window
     from betterstack_etl.tables import TableSpec
 
@@ -50,7 +55,7 @@ __all__ = [
     "response_times",
 ]
 
-log = logging.getLogger("betterstack_etl.extract")
+log = logging.getLogger("betterstack_etl.extract.fetch")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -232,7 +237,7 @@ def response_times(req: ExtractRequest) -> Extracted:
 def _sla_days(selection: Selection, window: Window) -> list[tuple[str, date]]:
     """(monitor, day) of the window from each monitor's creation day on: no request, and no
     100 % row, for a day before a monitor existed (``windows.clamp_window_to_monitors``)."""
-    from betterstack_etl.transform import parse_timestamps
+    from betterstack_etl.extract.transform import parse_timestamps
     from betterstack_etl.windows import clamp_window_to_monitors
 
     listed = {str(m.get("id")): m.get("attributes") or {} for m in selection.listing}

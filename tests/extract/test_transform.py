@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from betterstack_etl.errors import ContractError
+from betterstack_etl.extract.transform import incident_rows, response_time_rows, sla_row
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES
-from betterstack_etl.transform import incident_rows, response_time_rows, sla_row
 
 AT = datetime(2026, 11, 25, 12, 0, 5, tzinfo=UTC)
 

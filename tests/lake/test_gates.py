@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from betterstack_etl.errors import GateError, is_retryable
-from betterstack_etl.gates import GateReport, Violation, check_rows
+from betterstack_etl.lake.gates import GateReport, Violation, check_rows
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TableSpec
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

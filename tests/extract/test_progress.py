@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
-from betterstack_etl.progress import LogProgress, TableProgress
+from betterstack_etl.extract.progress import LogProgress, TableProgress
 
 
 def test_log_progress_reports_done_total_rate_and_eta(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="betterstack_etl.progress")
+    caplog.set_level(logging.INFO, logger="betterstack_etl.extract.progress")
     reporter = LogProgress(interval=0.0)
     reporter.planned("eai_gateway_daily_sla", 10)
     reporter.done("eai_gateway_daily_sla", 4)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from betterstack_etl.extract import extractor
+from betterstack_etl.extract.fetch import extractor
 from betterstack_etl.tables import TABLES
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "betterstack_etl"

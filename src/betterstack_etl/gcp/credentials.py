@@ -31,10 +31,10 @@ from google.cloud import bigquery
 from google.oauth2 import service_account
 
 from betterstack_etl import constants as C
-from betterstack_etl.bigquery import BigQueryPublisher
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.gcp_errors import CREDENTIALS_HINT
-from betterstack_etl.lake.gcs import GcsLake, parse_gcs_root
+from betterstack_etl.gcp.bigquery import BigQueryPublisher
+from betterstack_etl.gcp.errors import CREDENTIALS_HINT
+from betterstack_etl.gcp.storage import GcsLake, parse_gcs_root
 from betterstack_etl.prefect_blocks import GCP_CREDENTIALS_BLOCK_ENV, gcp_credentials_from_block
 
 if TYPE_CHECKING:

@@ -30,8 +30,8 @@ import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 
 from betterstack_etl.errors import ConcurrentWriteError, ConfigError, StorageError
-from betterstack_etl.gcp_errors import GCS
-from betterstack_etl.gcp_errors import google_errors as _google_errors
+from betterstack_etl.gcp.errors import GCS
+from betterstack_etl.gcp.errors import google_errors as _google_errors
 from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
 from betterstack_etl.lake.files import (
     CheckedRows,
@@ -49,8 +49,8 @@ from betterstack_etl.lake.layout import (
     parse_partition_dir,
 )
 from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, OpenRowsLookup, index_name
+from betterstack_etl.lake.partitions import check_partition, partition_dirname
 from betterstack_etl.tables import PARTITION_COLUMN, TABLES
-from betterstack_etl.utils.partitions import check_partition, partition_dirname
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence

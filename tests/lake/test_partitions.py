@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 
 from betterstack_etl.lake.merge import merge_by_key
+from betterstack_etl.lake.partitions import partition_dates, split_by_partition
 from betterstack_etl.tables import DAILY_SLA, RESPONSE_TIMES
-from betterstack_etl.utils.partitions import partition_dates, split_by_partition
 
 
 def _rt(points: list[tuple[str, datetime, float]], extracted: datetime, run: str) -> pa.Table:

@@ -29,14 +29,14 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from betterstack_etl.lake.base import LakeProblem
-    from betterstack_etl.pipeline import RunSummary
+    from betterstack_etl.run.pipeline import RunSummary
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
     from betterstack_etl.tables import TableSpec
 
 __all__ = ["Refetch", "RepairReport", "plan_refetch", "repair"]
 
-log = logging.getLogger("betterstack_etl.repair")
+log = logging.getLogger("betterstack_etl.ops.repair")
 
 _DAY: Final = re.compile(r"data_particao=(\d{4}-\d{2}-\d{2})")
 
@@ -98,8 +98,7 @@ def plan_refetch(problems: Sequence[LakeProblem], today: date) -> Refetch:
 
 def repair(params: RunParams, token: Secret | None) -> RepairReport:
     """Verify, move aside, re-index, re-fetch (when a token is given) and publish."""
-    from betterstack_etl import pipeline
-
+    from betterstack_etl.run import pipeline
     lake = open_lake(params)
     problems = tuple(lake.verify(TABLES))
     moved = tuple(lake.quarantine(p) for p in problems)

@@ -145,7 +145,7 @@ def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progre
     token = read_token()
     reporter = None
     if show_progress:
-        from betterstack_etl.clidisplay import RichProgress
+        from betterstack_etl.cli.display import RichProgress
 
         reporter = RichProgress(err)
         reporter.start()
@@ -174,8 +174,7 @@ def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progre
             }
             flow_fn: Any = rj_iplanrio__betterstack_api
             return flow_fn(**flow_params)
-        from betterstack_etl import pipeline
-
+        from betterstack_etl.run import pipeline
         return pipeline.run(params, token, progress=reporter).to_dict()
     finally:
         if reporter is not None:
@@ -234,14 +233,14 @@ def run(
     }
     if dry_run:
         with _user_errors(verbose):
-            from betterstack_etl import pipeline
+            from betterstack_etl.run import pipeline
             from betterstack_etl.settings import RunParams, read_token
 
             the_plan = pipeline.plan(RunParams.from_env(**overrides), read_token())
         if as_json:
             out.print_json(json.dumps(the_plan.to_dict()))
         else:
-            from betterstack_etl.clidisplay import plan_table
+            from betterstack_etl.cli.display import plan_table
 
             out.print(plan_table(the_plan))
         return
@@ -250,7 +249,7 @@ def run(
     if as_json:
         out.print_json(json.dumps(summary))
     else:
-        from betterstack_etl.clidisplay import summary_table
+        from betterstack_etl.cli.display import summary_table
 
         out.print(summary_table(summary))
 
@@ -281,7 +280,7 @@ def demo(
         for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
             os.environ.pop(var, None)
         summary = _run({}, prefect=False, verbose=False, show_progress=True)
-    from betterstack_etl.clidisplay import show_lake, summary_table
+    from betterstack_etl.cli.display import show_lake, summary_table
 
     out.print(summary_table(summary))
     with _user_errors():
@@ -302,7 +301,7 @@ def repair(
     """Verify every file of the lake, move damaged or stray ones aside (kept, under
     _quarantine/), rebuild the open-incidents index, and fetch again the days the API still
     serves (needs BETTERSTACK_TOKEN and MONITOR_ID; without them, nothing is re-read)."""
-    from betterstack_etl.repair import repair as run_repair
+    from betterstack_etl.ops.repair import repair as run_repair
     from betterstack_etl.settings import RunParams, read_token
 
     _log_level(verbose)
@@ -443,7 +442,7 @@ def report(
     billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
 ) -> None:
     """One self-contained HTML report of the SLA views: availability, budget, incidents."""
-    from betterstack_etl.report.command import run_report
+    from betterstack_etl.ops.report import run_report
 
     with _user_errors():
         where = run_report(
@@ -502,7 +501,7 @@ def check(
     """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
     from rich.markup import escape
 
-    from betterstack_etl.check import run_checks
+    from betterstack_etl.ops.check import run_checks
     from betterstack_etl.settings import RunParams, read_token
 
     overrides: dict[str, Any] = {

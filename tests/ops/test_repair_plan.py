@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from betterstack_etl.lake.base import LakeProblem
-from betterstack_etl.repair import plan_refetch
+from betterstack_etl.ops.repair import plan_refetch
 from betterstack_etl.tables import INCIDENTS, RESPONSE_TIMES
 
 TODAY = date(2026, 11, 26)

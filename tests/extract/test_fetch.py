@@ -15,7 +15,7 @@ import pytest
 
 from betterstack_etl.api import BetterStackClient, RetryPolicy
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.extract import (
+from betterstack_etl.extract.fetch import (
     Extracted,
     ExtractRequest,
     Selection,
@@ -23,7 +23,7 @@ from betterstack_etl.extract import (
     extractor,
     resolve_monitors,
 )
-from betterstack_etl.progress import LogProgress
+from betterstack_etl.extract.progress import LogProgress
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import Window
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, TableSpec

@@ -8,8 +8,8 @@ from importlib import metadata
 import pytest
 
 from betterstack_etl.api import RequestStats
-from betterstack_etl.gates import check_rows
-from betterstack_etl.ledger import LedgerEntry, ledger_table, package_version
+from betterstack_etl.lake.gates import check_rows
+from betterstack_etl.run.ledger import LedgerEntry, ledger_table, package_version
 from betterstack_etl.settings import Window
 from betterstack_etl.tables import RUNS
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 __all__ = ["LogProgress", "Progress", "TableProgress"]
 
-log = logging.getLogger("betterstack_etl.progress")
+log = logging.getLogger("betterstack_etl.extract.progress")
 
 
 @dataclass

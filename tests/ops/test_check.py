@@ -11,12 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from betterstack_etl.check import CheckResult, check_local_folder, check_prefect, run_checks
+from betterstack_etl.ops.check import CheckResult, check_local_folder, check_prefect, run_checks
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import RunParams
 from betterstack_etl.simulator import Simulator
 
-CLI = [sys.executable, "-m", "betterstack_etl.cli"]
+CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
 
 
 def _settings(sim: Simulator, lake: Path | str, **env: str) -> RunParams:
