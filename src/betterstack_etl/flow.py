@@ -1,6 +1,6 @@
 """The Prefect flow ``rj_iplanrio__betterstack_api`` (the seed's ``flow.py`` role): a shell.
 
-The load itself is ``pipeline.execute`` (Prefect-free); the flow builds the run's parameters
+The load itself is ``runner.execute`` (Prefect-free); the flow builds the run's parameters
 once from its own parameters and the environment, runs every core step as a Prefect task
 (``tasks.PrefectSteps``: retries, task runs in the UI), writes the summary as a Markdown
 artifact, and ends Failed naming each failed table when any failed. The token is read from the
@@ -17,7 +17,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from betterstack_etl.constants import FLOW_NAME
 from betterstack_etl.errors import RunFailedError
-from betterstack_etl.run import pipeline
+from betterstack_etl.run import runner
+from betterstack_etl.run.session import run_session
 from betterstack_etl.settings import RunParams, read_token
 from betterstack_etl.tasks import PrefectSteps
 
@@ -77,7 +78,7 @@ def rj_iplanrio__betterstack_api(
         report_out=report_out,
     )
     token = read_token()
-    with pipeline.run_session(
+    with run_session(
         params, token, flow_run_id=_flow_run_id(), shared_budget=True
     ) as session:
         log.info(
@@ -89,7 +90,7 @@ def rj_iplanrio__betterstack_api(
             params.destination,
             params.lake_root,
         )
-        summary = pipeline.execute(session, PrefectSteps(params))
+        summary = runner.execute(session, PrefectSteps(params))
     if summary.slo_breaches:
         from betterstack_etl.report import emit_slo_breach_events
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from betterstack_etl.run.pipeline import SPOOL_DIRNAME
+from betterstack_etl.run.spool import SPOOL_DIRNAME
 from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
 from betterstack_etl.tables import TABLES
 

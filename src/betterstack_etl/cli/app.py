@@ -174,8 +174,8 @@ def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progre
             }
             flow_fn: Any = rj_iplanrio__betterstack_api
             return flow_fn(**flow_params)
-        from betterstack_etl.run import pipeline
-        return pipeline.run(params, token, progress=reporter).to_dict()
+        from betterstack_etl.run import runner
+        return runner.run(params, token, progress=reporter).to_dict()
     finally:
         if reporter is not None:
             reporter.stop()
@@ -233,10 +233,10 @@ def run(
     }
     if dry_run:
         with _user_errors(verbose):
-            from betterstack_etl.run import pipeline
+            from betterstack_etl.run import runner
             from betterstack_etl.settings import RunParams, read_token
 
-            the_plan = pipeline.plan(RunParams.from_env(**overrides), read_token())
+            the_plan = runner.plan(RunParams.from_env(**overrides), read_token())
         if as_json:
             out.print_json(json.dumps(the_plan.to_dict()))
         else:

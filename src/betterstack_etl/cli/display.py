@@ -22,7 +22,7 @@ from betterstack_etl.tables import TABLES
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from betterstack_etl.run.pipeline import RunPlan
+    from betterstack_etl.run.summary import RunPlan
 
 __all__ = ["RichProgress", "plan_table", "show_lake", "summary_table"]
 

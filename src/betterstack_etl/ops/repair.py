@@ -22,14 +22,14 @@ from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Final
 
 from betterstack_etl import clock
-from betterstack_etl.lake import open_lake
+from betterstack_etl.run.destinations import open_lake
 from betterstack_etl.tables import TABLES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from betterstack_etl.lake.base import LakeProblem
-    from betterstack_etl.run.pipeline import RunSummary
+    from betterstack_etl.run.summary import RunSummary
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
     from betterstack_etl.tables import TableSpec
@@ -98,7 +98,7 @@ def plan_refetch(problems: Sequence[LakeProblem], today: date) -> Refetch:
 
 def repair(params: RunParams, token: Secret | None) -> RepairReport:
     """Verify, move aside, re-index, re-fetch (when a token is given) and publish."""
-    from betterstack_etl.run import pipeline
+    from betterstack_etl.run import runner
     lake = open_lake(params)
     problems = tuple(lake.verify(TABLES))
     moved = tuple(lake.quarantine(p) for p in problems)
@@ -118,6 +118,6 @@ def repair(params: RunParams, token: Secret | None) -> RepairReport:
             from_date=refetch.start,
             to_date=refetch.end,
         )
-        summary = pipeline.run(again, token, raise_on_failure=True)
+        summary = runner.run(again, token, raise_on_failure=True)
     lake.publish(TABLES)
     return RepairReport(problems, moved, refetch, summary, tuple(notes))
