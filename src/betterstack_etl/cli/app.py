@@ -7,23 +7,29 @@ Exit code 0 on success; on failure one line on stderr saying what failed and how
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from betterstack_etl import clock
-from betterstack_etl.errors import BetterStackEtlError, ConfigError
-from betterstack_etl.secret import redact
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from betterstack_etl.cli.common import (
+    FromDate,
+    LakeRoot,
+    Monitors,
+    Tables,
+    ToDate,
+    err,
+    fail,
+    log_level,
+    out,
+    run_once,
+    user_errors,
+)
+from betterstack_etl.errors import ConfigError
 
 __all__ = ["app", "main"]
 
@@ -34,151 +40,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-FromDate = Annotated[
-    str | None,
-    typer.Option("--from-date", envvar="BETTERSTACK_FROM_DATE", help="First UTC day, YYYY-MM-DD."),
-]
-ToDate = Annotated[
-    str | None,
-    typer.Option("--to-date", envvar="BETTERSTACK_TO_DATE", help="Last UTC day (inclusive)."),
-]
-Monitors = Annotated[
-    str | None,
-    typer.Option("--monitor-id", "-m", help="Id, comma-separated ids or 'all' [env MONITOR_ID]."),
-]
-Tables = Annotated[
-    str | None,
-    typer.Option(
-        "--tables",
-        help="Comma-separated: response_times,incidents,daily_sla,monitors [default: all].",
-    ),
-]
-LakeRoot = Annotated[
-    str | None,
-    typer.Option("--lake-root", help="Folder or gs://bucket/prefix [env BETTERSTACK_LAKE_ROOT]."),
-]
-
-
-class _QuietUserErrors(logging.Filter):
-    """Drop tracebacks from Prefect's run loggers when the error is one of ours (a user
-    error with a clear message), and scrub the token from anything they print."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], BetterStackEtlError):
-            record.exc_info = None
-            record.exc_text = None
-        token = os.environ.get("BETTERSTACK_TOKEN")
-        if token and isinstance(record.msg, str):
-            record.msg = redact(record.getMessage(), token)
-            record.args = None
-        return True
-
-
-def _quiet_prefect(verbose: bool) -> None:
-    """Prefect's own logging for a run through a Prefect server: warnings only, no telemetry,
-    no traceback for our (user) errors."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect", "prefect.engine"):
-        logging.getLogger(name).addFilter(_QuietUserErrors())
-
-
-def _say_failures_once(verbose: bool) -> None:
-    """The run's failure is printed once, by this command; Prefect would say it again for the
-    task run and for the flow run (the server keeps those states and logs anyway). Call it
-    after Prefect configured its logging (on import)."""
-    if not verbose:
-        for name in ("prefect.flow_runs", "prefect.task_runs"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _log_level(verbose: bool) -> None:
-    """Our own log lines: warnings by default (the progress bars tell the rest), all with -v."""
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-    level = logging.INFO if verbose else logging.WARNING
-    logging.getLogger("betterstack_etl").setLevel(level)
-
-
-def _fail(exc: BaseException) -> typer.Exit:
-    token = os.environ.get("BETTERSTACK_TOKEN")
-    text = redact(str(exc), token)
-    err.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=1)
-
-
-@contextmanager
-def _user_errors(verbose: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except BetterStackEtlError as exc:
-        raise _fail(exc) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        if verbose:
-            raise
-        kind = type(exc).__name__
-        hint = "re-run with --verbose for details"
-        raise _fail(BetterStackEtlError(f"unexpected {kind}: {exc}", hint=hint)) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: the lake keeps its previous partitions")
-        raise typer.Exit(code=130) from None
-
-
-def _through_prefect(requested: bool) -> bool:
-    """A run goes through the Prefect flow when asked (``--prefect``) or when a Prefect API is
-    configured (``PREFECT_API_URL``): what deployments do. Otherwise the core runs here."""
-    return requested or bool(os.environ.get("PREFECT_API_URL", "").strip())
-
-
-def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progress: bool) -> Any:
-    """One run, in process or through the flow; returns its summary as a dict."""
-    from betterstack_etl.settings import RunParams, read_token
-
-    params = RunParams.from_env(**overrides)
-    params.window(clock.utcnow())  # a bad window fails before anything starts
-    token = read_token()
-    reporter = None
-    if show_progress:
-        from betterstack_etl.cli.display import RichProgress
-
-        reporter = RichProgress(err)
-        reporter.start()
-    try:
-        if _through_prefect(prefect):
-            _quiet_prefect(verbose)
-            from betterstack_etl.flow import rj_iplanrio__betterstack_api
-
-            _say_failures_once(verbose)
-
-            flow_params = {
-                k: v
-                for k, v in {
-                    "from_date": overrides.get("from_date"),
-                    "to_date": overrides.get("to_date"),
-                    "monitor_id": overrides.get("monitors"),
-                    "tables": [t for t in (overrides.get("tables") or "").split(",") if t]
-                    or None,
-                    "destination": overrides.get("destination"),
-                    "lake_root": overrides.get("lake_root"),
-                    "dataset_id": overrides.get("dataset_id"),
-                    "billing_project_id": overrides.get("billing_project_id"),
-                    "base_url": overrides.get("base_url"),
-                }.items()
-                if v is not None
-            }
-            flow_fn: Any = rj_iplanrio__betterstack_api
-            return flow_fn(**flow_params)
-        from betterstack_etl.run import runner
-        return runner.run(params, token, progress=reporter).to_dict()
-    finally:
-        if reporter is not None:
-            reporter.stop()
 
 
 @app.command()
@@ -219,7 +80,7 @@ def run(
     this process: no server, nothing left running. With PREFECT_API_URL set, or --prefect, the
     run goes through the Prefect flow on that server, as the deployments do.
     """
-    _log_level(verbose)
+    log_level(verbose)
     overrides: dict[str, Any] = {
         "from_date": from_date,
         "to_date": to_date,
@@ -232,7 +93,7 @@ def run(
         "base_url": base_url,
     }
     if dry_run:
-        with _user_errors(verbose):
+        with user_errors(verbose):
             from betterstack_etl.run import runner
             from betterstack_etl.settings import RunParams, read_token
 
@@ -244,8 +105,8 @@ def run(
 
             out.print(plan_table(the_plan))
         return
-    with _user_errors(verbose):
-        summary = _run(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
+    with user_errors(verbose):
+        summary = run_once(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
     if as_json:
         out.print_json(json.dumps(summary))
     else:
@@ -264,9 +125,9 @@ def demo(
     """Start the simulator on loopback, run the load into a local lake, show what landed."""
     from betterstack_etl.simulator import SimConfig, Simulator
 
-    _log_level(verbose=False)
+    log_level(verbose=False)
     token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
-    with _user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
+    with user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
         err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
         os.environ.update(
             {
@@ -279,11 +140,11 @@ def demo(
         )
         for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
             os.environ.pop(var, None)
-        summary = _run({}, prefect=False, verbose=False, show_progress=True)
+        summary = run_once({}, prefect=False, verbose=False, show_progress=True)
     from betterstack_etl.cli.display import show_lake, summary_table
 
     out.print(summary_table(summary))
-    with _user_errors():
+    with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
     out.print(f'\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "{example}"[/]')
@@ -304,14 +165,14 @@ def repair(
     from betterstack_etl.ops.repair import repair as run_repair
     from betterstack_etl.settings import RunParams, read_token
 
-    _log_level(verbose)
+    log_level(verbose)
     overrides: dict[str, Any] = {
         "lake_root": lake_root,
         "destination": destination,
         "base_url": base_url,
         "monitors": os.environ.get("MONITOR_ID") or "all",
     }
-    with _user_errors(verbose):
+    with user_errors(verbose):
         params = RunParams.from_env(**overrides)
         token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
         report = run_repair(params, token)
@@ -352,9 +213,9 @@ def simulate(
     from betterstack_etl.simulator import SimConfig, serve
 
     if not host.startswith("127.") and host not in ("localhost", "::1"):
-        raise _fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
+        raise fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
     if retry_after_format not in ("seconds", "http-date"):
-        raise _fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
+        raise fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
     config = SimConfig(
         seed=seed,
         monitors=monitors,
@@ -369,7 +230,7 @@ def simulate(
         print(url, flush=True)
         err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
 
-    with _user_errors():
+    with user_errors():
         serve(config, host=host, port=port, on_ready=ready)
 
 
@@ -386,13 +247,13 @@ def query(
     from betterstack_etl.lake import open_duckdb
 
     if fmt not in ("table", "csv", "json"):
-        raise _fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
-    with _user_errors():
+        raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
+    with user_errors():
         con = open_duckdb(Path(lake_root), read_only=True)
         try:
             result = con.execute(sql)
         except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            raise _fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
+            raise fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
         columns = [d[0] for d in result.description or []]
         records = result.fetchall()
         con.close()
@@ -444,7 +305,7 @@ def report(
     """One self-contained HTML report of the SLA views: availability, budget, incidents."""
     from betterstack_etl.ops.report import run_report
 
-    with _user_errors():
+    with user_errors():
         where = run_report(
             out=out,
             lake_root=lake_root,
@@ -512,7 +373,7 @@ def check(
         "billing_project_id": billing_project_id,
         "base_url": base_url,
     }
-    with _user_errors():
+    with user_errors():
         params = RunParams.from_env(**{k: v for k, v in overrides.items() if v is not None})
         results = run_checks(params, read_token())
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
