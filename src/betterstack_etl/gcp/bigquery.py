@@ -24,7 +24,7 @@ from google.cloud import bigquery
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp.errors import BIGQUERY, google_errors
-from betterstack_etl.gcp.storage import parse_gcs_root
+from betterstack_etl.gcp.location import parse_gcs_root
 from betterstack_etl.sla import SOURCES as SLA_SOURCES
 from betterstack_etl.sla import bigquery_views
 from betterstack_etl.tables import PARTITION_COLUMN

@@ -34,7 +34,8 @@ from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp.bigquery import BigQueryPublisher
 from betterstack_etl.gcp.errors import CREDENTIALS_HINT
-from betterstack_etl.gcp.storage import GcsLake, parse_gcs_root
+from betterstack_etl.gcp.location import parse_gcs_root
+from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.prefect_blocks import GCP_CREDENTIALS_BLOCK_ENV, gcp_credentials_from_block
 
 if TYPE_CHECKING:

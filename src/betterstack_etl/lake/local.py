@@ -39,7 +39,6 @@ from betterstack_etl.lake.files import (
     read_partition_files,
 )
 from betterstack_etl.lake.layout import (
-    LEGACY_FILE,
     decode_parquet,
     is_data_file,
     is_hidden,
@@ -56,11 +55,10 @@ if TYPE_CHECKING:
     from betterstack_etl.lake.base import Publisher
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["DATA_FILE", "LocalLake"]
+__all__ = ["LocalLake"]
 
 log = logging.getLogger(__name__)
 
-DATA_FILE: Final = LEGACY_FILE  # the one file of a table without file_key
 LOCK_DIR: Final = ".locks"
 TEMP_SUFFIX: Final = ".tmp"
 QUARANTINE_DIR: Final = "_quarantine"

@@ -158,7 +158,7 @@ def _held_permissions(storage: Any, bucket: str) -> set[str] | None:
 
 def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
     from betterstack_etl.gcp.errors import GCS, google_errors
-    from betterstack_etl.gcp.storage import parse_gcs_root
+    from betterstack_etl.gcp.location import parse_gcs_root
 
     try:
         bucket = parse_gcs_root(params.lake_root).bucket
