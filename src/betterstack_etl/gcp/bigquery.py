@@ -151,7 +151,7 @@ def _schema_key(fields: Sequence[bigquery.SchemaField]) -> list[tuple[str, str, 
     ]
 
 
-def changed_fields(existing: bigquery.Table, desired: bigquery.Table) -> list[str]:
+def _changed_fields(existing: bigquery.Table, desired: bigquery.Table) -> list[str]:
     """Properties of ``existing`` to update so that it matches ``desired`` (empty: none)."""
     changed = []
     if (existing.labels or {}).get(DEFINITION_LABEL) != desired.labels[DEFINITION_LABEL]:
@@ -250,7 +250,7 @@ class BigQueryPublisher:
             self._client.create_table(desired, exists_ok=True)  # a concurrent run: same table
             log.info("created table %s", desired.reference)
             return
-        fields = changed_fields(existing, desired)
+        fields = _changed_fields(existing, desired)
         if not fields:
             return
         labels = {**(existing.labels or {}), **desired.labels}  # keep others' labels
