@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from betterstack_etl.api import incident_page_bound
 from betterstack_etl.errors import ConfigError, NotFoundError
 from betterstack_etl.extract.transform import (
     incident_rows,
@@ -290,9 +291,7 @@ def monitors(req: ExtractRequest) -> Extracted:
     return result
 
 
-def _fan_out(
-    req: ExtractRequest, plan: Sequence[T], fetch: Callable[[T], pa.Table]
-) -> Extracted:
+def _fan_out(req: ExtractRequest, plan: Sequence[T], fetch: Callable[[T], pa.Table]) -> Extracted:
     """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes."""
     table = req.spec.name
     result = Extracted(table)
@@ -325,10 +324,16 @@ def incidents(req: ExtractRequest) -> Extracted:
     progress.planned(table, len(walks) + len(req.open_keys))
     seen: set[str] = set()
 
+    days = (window.end - window.start).days + 1
+
     def walk(monitor_id: str | None) -> list[pa.Table]:
         tables: list[pa.Table] = []
+        walked = selection.visible if monitor_id is None else 1
         for page in req.client.iter_incident_pages(
-            monitor_id=monitor_id, from_date=window.start, to_date=window.end
+            monitor_id=monitor_id,
+            from_date=window.start,
+            to_date=window.end,
+            max_pages=incident_page_bound(walked, days),
         ):
             if page.number > 1:
                 progress.planned(table, 1)

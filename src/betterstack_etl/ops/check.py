@@ -224,6 +224,7 @@ def check_bigquery(
 ) -> list[CheckResult]:
     """Bucket permissions, dataset, BigLake connection (clients built as a run builds them)."""
     from betterstack_etl.gcp import credentials as gcp
+
     config = gcp.GcpConfig.from_env(env, billing_project_id=params.billing_project_id)
     results: list[CheckResult] = []
     try:
@@ -291,7 +292,7 @@ def run_checks(
     if api_client is not None:
         results = check_api(params, api_client)
     else:
-        timeout = httpx.Timeout(min(params.timeout, _CHECK_TIMEOUT))
+        timeout = min(params.timeout, _CHECK_TIMEOUT)
         with BetterStackClient.create(
             token, base_url=params.base_url, timeout=timeout, retry=_CHECK_RETRY
         ) as client:
