@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from betterstack_etl.errors import ContractError
+from betterstack_etl.extract.nesting import check_depth, within_depth
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TIMESTAMP
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ def incident_rows(
     """Incident resources (one v3 page, or one ``/incidents/{id}``) → one row per incident."""
     computed = ("duration_seconds", "_extracted_at", "_run_id")
     rows: dict[str, list[Any]] = {n: [] for n in INCIDENTS.schema.names if n not in computed}
-    for resource in resources:
+    for resource in within_depth(resources, endpoint, "incident"):
         incident_id, attrs, regions = _record(resource, endpoint, "incident")
         if not isinstance(attrs.get("started_at"), str):
             raise _contract(endpoint, f"incident {incident_id} has no started_at")
@@ -294,6 +295,7 @@ def sla_row(
     row is provisional and a later run replaces it.
     """
     endpoint = f"/api/v2/monitors/{monitor_id}/sla"
+    check_depth(data, endpoint, "SLA summary")
     attrs = _attributes(data, endpoint)
     availability = attrs.get("availability")
     if availability is not None and (
@@ -317,6 +319,7 @@ def sla_row(
             )
         },
         "is_complete": pa.array([extracted_at >= day_end], pa.bool_()),
+        "raw": pa.array([json.dumps(data, sort_keys=True, ensure_ascii=False)], pa.string()),
     }
     return _with_lineage(columns, 1, extracted_at, run_id, DAILY_SLA.schema)
 
@@ -335,7 +338,7 @@ def monitor_rows(
     """Monitor resources (the listing every run makes) → one row per monitor."""
     lineage = ("_extracted_at", "_run_id")
     rows: dict[str, list[Any]] = {n: [] for n in MONITORS.schema.names if n not in lineage}
-    for resource in resources:
+    for resource in within_depth(resources, endpoint, "monitor"):
         monitor_id, attrs, regions = _record(resource, endpoint, "monitor")
         rows["monitor_id"].append(monitor_id)
         for field in _MONITOR_STRINGS:
