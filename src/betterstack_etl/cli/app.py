@@ -218,6 +218,18 @@ def simulate(
     retry_after_format: Annotated[
         str, typer.Option(help="Retry-After as 'seconds' or 'http-date'.")
     ] = "seconds",
+    tidy: Annotated[
+        bool,
+        typer.Option(
+            "--tidy",
+            help="Serve a tidy API instead of the live API's awkward ways (links that repeat "
+            "the query, three incident statuses, no pauses, heartbeats or markup-like names).",
+        ),
+    ] = False,
+    hostile_text: Annotated[
+        bool,
+        typer.Option(help="Markup-like text in names and causes, as the live API may send."),
+    ] = True,
 ) -> None:
     """Serve the Better Stack API simulator until stopped (the URL is the first line)."""
     from betterstack_etl.simulator import SimConfig, serve
@@ -234,11 +246,17 @@ def simulate(
         error_rate=error_rate,
         latency=latency,
         retry_after_format=retry_after_format,  # type: ignore[arg-type]
+        tidy=tidy,
+        hostile_text=hostile_text,
     )
 
     def ready(url: str) -> None:
         print(url, flush=True)
-        err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
+        flavour = "tidy" if tidy else "realistic"
+        err.print(
+            f"token: {token}  monitors: {monitors}  seed: {seed}  {flavour}  (Ctrl-C to stop)",
+            markup=False,
+        )
 
     with user_errors():
         serve(config, host=host, port=port, on_ready=ready)
