@@ -245,4 +245,5 @@ def test_hourly_view_matches_the_served_points(sim_lake: SimLake) -> None:
                 name,
             )
     full_hours = [row for row in rows.values() if row["samples"] == row["expected_samples"]]
-    assert len(full_hours) > len(rows) // 2
+    assert full_hours  # some hours hold every check...
+    assert len(full_hours) < len(rows)  # ...not all: the grid is irregular, checks go missing

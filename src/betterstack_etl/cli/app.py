@@ -131,13 +131,18 @@ def demo(
     monitors: Annotated[int, typer.Option(help="Simulated monitors.")] = 3,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
     rows: Annotated[int, typer.Option(help="Rows shown per table.")] = 5,
+    hostile_text: Annotated[
+        bool,
+        typer.Option(help="Markup-like text in names and causes, as the live API may send."),
+    ] = True,
 ) -> None:
     """Start the simulator on loopback, run the load into a local lake, show what landed."""
     from betterstack_etl.simulator import SimConfig, Simulator
 
     log_level(verbose=False)
     token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
-    with user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
+    config = SimConfig(seed=seed, monitors=monitors, token=token, hostile_text=hostile_text)
+    with user_errors(), Simulator(config) as sim:
         err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
         os.environ.update(
             {
