@@ -49,6 +49,7 @@ __all__ = [
 MAX_ANSWER_BYTES: Final = 64 * 1024 * 1024
 ERROR_BODY_BYTES: Final = 64 * 1024  # of an error answer, only the first words are shown
 ACCEPTED_ENCODINGS: Final = "gzip, deflate"
+_PIECE: Final = 1024 * 1024  # decoded bytes produced at a time
 
 _state = threading.local()
 
@@ -187,30 +188,39 @@ def api_http_client(timeout: float) -> httpx.Client:
 
 
 class _Inflater:
-    """Decodes a gzip or deflate body a network read at a time, never producing more than it
-    is asked for (``zlib``'s ``max_length``), unlike a plain ``decompress``."""
+    """Decodes a gzip or deflate body a network read at a time, in pieces of at most
+    :data:`_PIECE` bytes (``zlib``'s ``max_length``), unlike a plain ``decompress`` which
+    inflates a whole read at once, ~1,000 times its size."""
 
     def __init__(self, encoding: str) -> None:
         self._encoding = encoding
-        self._wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
-        self._inflater = zlib.decompressobj(self._wbits)
+        wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+        self._inflater = zlib.decompressobj(wbits)
         self._started = False
 
-    def feed(self, data: bytes, room: int) -> bytes:
-        """Up to ``room + 1`` decoded bytes of ``data`` (more than ``room``: it overflows)."""
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        """The decoded pieces of ``data`` (of the rest of the stream, for ``b""``)."""
+        if not data:
+            yield self._inflater.flush()
+            return
+        pending = data
+        while True:
+            piece = self._decompress(pending)
+            yield piece
+            pending = self._inflater.unconsumed_tail
+            if len(piece) < _PIECE and not pending:  # a full piece may leave output behind
+                return
+
+    def _decompress(self, data: bytes) -> bytes:
         try:
-            out = self._inflater.decompress(data, room + 1)
+            out = self._inflater.decompress(data, _PIECE)
         except zlib.error as exc:
             if self._encoding != "deflate" or self._started:
                 raise httpx.DecodingError(f"the {self._encoding} body is corrupt: {exc}") from exc
             self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as httpx does
-            self._started = True
-            return self.feed(data, room)
+            out = self._inflater.decompress(data, _PIECE)
         self._started = True
         return out
-
-    def flush(self) -> bytes:
-        return self._inflater.flush()
 
 
 def read_body(response: httpx.Response, limit: int, *, strict: bool = True) -> bytes:
@@ -243,16 +253,13 @@ def read_body(response: httpx.Response, limit: int, *, strict: bool = True) -> b
         left = time_left()
         if left is not None and left <= 0:
             raise DeadlinePassed
-        if inflater is None:
-            chunk = data
-        else:
-            chunk = inflater.feed(data, limit - size) if data else inflater.flush()
-        if size + len(chunk) > limit:
-            if strict:
-                decoded = f" once decoded ({encoding})" if inflater is not None else ""
-                raise AnswerRefused(f"it holds more than {_mib(limit)}{decoded}")
-            chunks.append(chunk[: limit - size])
-            break
-        size += len(chunk)
-        chunks.append(chunk)
+        for chunk in [data] if inflater is None else inflater.pieces(data):
+            if size + len(chunk) > limit:
+                if strict:
+                    decoded = f" once decoded ({encoding})" if inflater is not None else ""
+                    raise AnswerRefused(f"it holds more than {_mib(limit)}{decoded}")
+                chunks.append(chunk[: limit - size])
+                return b"".join(chunks)
+            size += len(chunk)
+            chunks.append(chunk)
     return b"".join(chunks)
