@@ -14,8 +14,9 @@ evaluator, against a catalog of the tables' declared schemas.
 - ``BigQueryAnalyzer.evaluate(sql, catalog, contents)``: the rows ZetaSQL's reference
   implementation computes, as an Arrow table (``contents``: a table's rows by relation name).
 
-A relation is named as BigQuery spells it, ``project.dataset.table``; it can be written
-```project.dataset.table``` or ```project`.`dataset`.`table``` (dbt's way).
+A relation is named as BigQuery spells it, ``project.dataset.table``; the analyzer accepts it
+written ```project.dataset.table```, ```project`.`dataset`.`table``` (dbt's way) or
+``dataset.table``; the evaluator only the first.
 """
 
 from __future__ import annotations
@@ -267,10 +268,15 @@ class BigQueryAnalyzer:
             return f"STRUCT<{fields}>"
         return _NAMES.get(name, name)
 
-    def _simple_table(self, name: str, columns: Sequence[Column], serial: int) -> Any:
+    def _simple_table(
+        self, full_name: str, name_in_catalog: str, columns: Sequence[Column], serial: int
+    ) -> Any:
+        # named by its full name wherever it sits (the analyzer's messages name it so); the
+        # evaluator gives rows to the copy at the root only (see ``evaluate``)
         return self.server.new(
             "zetasql.SimpleTableProto",
-            name=name,
+            name=full_name,
+            name_in_catalog=name_in_catalog,
             serialization_id=serial,
             column=[
                 self.server.new("zetasql.SimpleColumnProto", name=c, type=self.type_proto(t))
@@ -304,7 +310,7 @@ class BigQueryAnalyzer:
             places = {((), full_name), (parts[:-1], parts[-1]), (parts[1:-1], parts[-1])}
             for where, name in sorted(places):
                 serial += 1
-                table = self._simple_table(name, columns, serial)
+                table = self._simple_table(full_name, name, columns, serial)
                 child(where).table.append(table)
         return root
 
@@ -403,7 +409,9 @@ class BigQueryAnalyzer:
         self, sql: str, catalog: Catalog, contents: Mapping[str, pa.Table], *, label: str = "query"
     ) -> pa.Table:
         """The rows of ``sql`` by ZetaSQL's reference implementation, over ``contents`` (a
-        relation's rows by full name; relations without rows are empty)."""
+        relation's rows by full name; relations without rows are empty). The SQL must name
+        relations as one identifier, ```project.dataset.table``` (as all of ours do): the
+        evaluator does not find the rows of a path spelled ```p`.`d`.`t```."""
         import grpc
 
         simple = self.catalog_proto(catalog)
