@@ -171,6 +171,7 @@ _ARROW: Final = {
     "TIMESTAMP": pa.timestamp("us", tz="UTC"),  # as google-cloud-bigquery's to_arrow gives it
 }
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = datetime.resolution
 
 
 class AnalysisError(Exception):
@@ -444,9 +445,6 @@ class BigQueryAnalyzer:
         return pa.table(
             {name: pa.array(values[i], arrow_type(kind)) for i, (name, kind) in enumerate(columns)}
         )
-
-
-_MICROSECOND: Final = datetime.resolution
 
 
 def arrow_type(type_text: str) -> pa.DataType:
