@@ -307,7 +307,7 @@ def measure_lookups(day_counts: Sequence[int]) -> list[Lookup]:
                 n, seconds, found = _timed(call, lambda: reads.count)
                 results.append(Lookup("local", days, way, n, seconds, found))
     with _gcs_emulator() as (client, requests):
-        from betterstack_etl.lake.gcs import GcsLake
+        from betterstack_etl.gcp.storage import GcsLake
 
         for days in day_counts:
             bucket = f"bench-lookup-{days}"

@@ -1,4 +1,4 @@
-"""Secrets from Prefect blocks (``betterstack_etl.prefect_blocks``) against a real ``prefect
+"""Secrets from Prefect blocks (``betterstack_etl.secret``, ``betterstack_etl.gcp.credentials``) against a real ``prefect
 server``: a Secret block saved on the server gives the token, a prefect-gcp GcpCredentials
 block gives the Google credentials (directly and through ``gcp.load_credentials``), and the
 environment variable stays the default."""
@@ -15,14 +15,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2 import service_account
 
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.gcp import GcpConfig, load_credentials
-from betterstack_etl.prefect_blocks import (
+from betterstack_etl.gcp.credentials import (
     GCP_CREDENTIALS_BLOCK_ENV,
-    TOKEN_ENV,
-    TOKEN_SECRET_BLOCK_ENV,
+    GcpConfig,
     gcp_credentials_from_block,
-    resolve_token,
+    load_credentials,
 )
+from betterstack_etl.secret import TOKEN_ENV, TOKEN_SECRET_BLOCK_ENV, resolve_token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

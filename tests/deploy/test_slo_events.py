@@ -19,7 +19,7 @@ from .conftest import PrefectServer
 
 pytestmark = pytest.mark.slow
 
-CLI = [sys.executable, "-m", "betterstack_etl.cli"]
+CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
 EVENT = "betterstack.slo.breached"
 
 

@@ -240,8 +240,8 @@ def test_a_bad_token_fails_fast_with_a_clear_message(
 def test_a_failing_table_is_named_and_the_others_still_land(
     run_flow: Run, query: Query, pipeline_env: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from betterstack_etl import extract
     from betterstack_etl.errors import BadRequestError
+    from betterstack_etl.extract import fetch as extract
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise BadRequestError(

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from google.cloud import bigquery
 
-from betterstack_etl.bigquery import (
+from betterstack_etl.errors import ConfigError
+from betterstack_etl.gcp.bigquery import (
     DEFINITION_LABEL,
     BigQueryPublisher,
     bigquery_schema,
     external_table_definition,
     parse_connection_id,
 )
-from betterstack_etl.errors import ConfigError
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
 
 from .conftest import PROJECT

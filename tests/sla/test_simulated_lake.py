@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from betterstack_etl import transform
+from betterstack_etl.extract import transform
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.lake.local import LocalLake
 from betterstack_etl.simulator import FrozenClock, SimConfig, SlaSkew, World
