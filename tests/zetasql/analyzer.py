@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 
-from betterstack_etl.bigquery import bigquery_schema
+from betterstack_etl.gcp.bigquery import bigquery_schema
 from betterstack_etl.tables import PARTITION_COLUMN, RUNS, TABLES
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pyarrow as pa
 from google.api_core import exceptions as gexc
 
-from betterstack_etl.bigquery import BigQueryPublisher
+from betterstack_etl.gcp.bigquery import BigQueryPublisher
 from betterstack_etl.report import BigQuerySource, ReportOptions, slo_breaches
 from betterstack_etl.report.data import load_report
 from betterstack_etl.sla import SlaOptions, bigquery_views
@@ -45,6 +45,7 @@ __all__ = [
     "published_views",
     "read_everything",
     "ref",
+    "relation_name",
     "reports",
     "scenario_catalogs",
 ]
