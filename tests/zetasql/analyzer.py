@@ -437,13 +437,13 @@ class BigQueryAnalyzer:
             if exc.code() != grpc.StatusCode.INVALID_ARGUMENT:
                 raise
             raise AnalysisError(label, exc.details() or "") from None
-        columns = [(c.name, self.type_text(c.type)) for c in answer.prepared.columns]
-        values: list[list[Any]] = [[] for _ in columns]
+        output = [(c.name, self.type_text(c.type)) for c in answer.prepared.columns]
+        values: list[list[Any]] = [[] for _ in output]
         for row in answer.content.table_data.row:
-            for i, (_, kind) in enumerate(columns):
+            for i, (_, kind) in enumerate(output):
                 values[i].append(self.python(kind, row.cell[i]))
         return pa.table(
-            {name: pa.array(values[i], arrow_type(kind)) for i, (name, kind) in enumerate(columns)}
+            {name: pa.array(values[i], arrow_type(kind)) for i, (name, kind) in enumerate(output)}
         )
 
 

@@ -13,7 +13,7 @@ from .analyzer import AnalysisError, raw_catalog
 if TYPE_CHECKING:
     from .analyzer import BigQueryAnalyzer
 
-pytestmark = pytest.mark.zetasql
+pytestmark = [pytest.mark.zetasql, pytest.mark.slow]  # starts ZetaSQL's server
 
 RAW = "`rj-iplanrio`.`brutos_betterstack_staging`.`eai_gateway_incidents`"
 TYPED = "rj-iplanrio.brutos_betterstack.incidents_typed"

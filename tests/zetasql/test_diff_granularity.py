@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from .analyzer import BigQueryAnalyzer
 
-pytestmark = pytest.mark.zetasql
+pytestmark = [pytest.mark.zetasql, pytest.mark.slow]  # starts ZetaSQL's server
 
 
 def _ts(text: str) -> str:

@@ -22,7 +22,7 @@ from .statements import DATASET, PROJECT, published_views
 if TYPE_CHECKING:
     from .analyzer import BigQueryAnalyzer
 
-pytestmark = pytest.mark.zetasql
+pytestmark = [pytest.mark.zetasql, pytest.mark.slow]  # starts ZetaSQL's server
 
 OPTIONS = SlaOptions()
 DAILY, MONTHLY, KPI, RECONCILIATION, HOURLY = (

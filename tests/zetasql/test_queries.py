@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from .analyzer import BigQueryAnalyzer
 
-pytestmark = pytest.mark.zetasql
+pytestmark = [pytest.mark.zetasql, pytest.mark.slow]  # starts ZetaSQL's server
 
 
 def _duckdb_views_only(full: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
