@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-
 from benchmarks.views import build_lake
+
 from betterstack_etl.lake import publish_duckdb_views
 from betterstack_etl.tables import TABLES
 
