@@ -322,9 +322,11 @@ def _nested(levels: int) -> object:
 def test_a_record_nested_1000_levels_is_left_out_by_name_and_the_rest_lands(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    deep = {"id": "66", "attributes": {"metadata": _nested(1000)}}
+    deep = {
+        "id": "66",
+        "attributes": {"started_at": "2026-11-24T11:00:00.000Z", "metadata": _nested(1000)},
+    }
     good = {"id": "7", "attributes": {"started_at": "2026-11-24T10:00:00.000Z"}}
-    deep["attributes"]["started_at"] = "2026-11-24T11:00:00.000Z"
     with caplog.at_level(logging.WARNING):
         table = incident_rows([deep, good], extracted_at=AT, run_id="r")
     assert table.column("incident_id").to_pylist() == ["7"]
