@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from betterstack_etl.api import MAX_ANSWER_BYTES, BetterStackClient, RetryPolicy
-from betterstack_etl.errors import ContractError, TransientError
+from betterstack_etl.errors import ContractError, NotFoundError, TransientError
 from betterstack_etl.secret import Secret
 
 from .conftest import TOKEN, Script, Sleeps
@@ -99,7 +99,7 @@ def test_a_big_error_answer_is_shown_in_part_not_refused(
     script: Script, client: BetterStackClient
 ) -> None:
     script.add(httpx.Response(404, content=b"x" * (5 * MIB)))
-    with pytest.raises(Exception, match="HTTP 404") as caught:
+    with pytest.raises(NotFoundError, match="HTTP 404") as caught:
         client.get_monitor("1")
     assert len(str(caught.value)) < 1_000
 
@@ -229,3 +229,12 @@ def test_compressed_answers_are_decoded(
     )
     answer = client.get_monitor("7")
     assert answer.data["attributes"]["pronounceable_name"] == name.decode()
+
+
+def test_an_error_answer_in_an_unknown_compression_still_reports_its_status(
+    script: Script, client: BetterStackClient
+) -> None:
+    odd = iter([b"\x1b\x00garbage"])
+    script.add(httpx.Response(404, content=odd, headers={"content-encoding": "br"}))
+    with pytest.raises(NotFoundError, match="HTTP 404"):
+        client.get_monitor("1")

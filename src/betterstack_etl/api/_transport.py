@@ -240,8 +240,10 @@ def read_body(response: httpx.Response, limit: int, *, strict: bool = True) -> b
         inflater = None
     elif encoding in ("gzip", "deflate"):
         inflater = _Inflater(encoding)
-    else:
+    elif strict:
         raise AnswerRefused(f"it is compressed with {encoding[:40]!r}, which was not asked for")
+    else:  # an error answer's first bytes, as they came: only a few are shown, escaped
+        inflater = None
     declared = response.headers.get("content-length", "").strip()
     if strict and inflater is None and declared.isdigit() and int(declared) > limit:
         raise AnswerRefused(
