@@ -12,6 +12,7 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_DATASET_ID | BigQuery dataset | brutos_betterstack |
 | BETTERSTACK_BIGQUERY_CONNECTION_ID | BigLake connection ``project.location.name`` | none |
 | BETTERSTACK_BIGQUERY_LOCATION | dataset location | US |
+| BETTERSTACK_BIGQUERY_LAYOUT | ``flat``, or ``basedosdados`` (``gcp.layout``) | flat |
 | BETTERSTACK_FROM_DATE / _TO_DATE | backfill window, inclusive UTC YYYY-MM-DD | yesterday/today |
 | BETTERSTACK_TABLES | comma-separated tables to load | all three |
 | BETTERSTACK_TASK_RETRIES | task-level retries, a whole number 0–10 | 3 |
@@ -47,6 +48,8 @@ from urllib.parse import urlsplit
 
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.gcp.layout import BigQueryLayout, Layout, parse_layout
+from betterstack_etl.gcp.layout import bigquery_layout as _layout_of
 from betterstack_etl.sla import SlaOptions, sla_options_from_env
 from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 
@@ -323,6 +326,7 @@ class RunParams:
     dataset_id: str = C.DEFAULT_DATASET_ID
     bigquery_connection_id: str | None = None
     bigquery_location: str = "US"
+    bigquery_layout: Layout = "flat"  # where tables go in BigQuery and GCS (gcp.layout)
     from_date: date | None = None
     to_date: date | None = None
     tables: tuple[TableSpec, ...] = TABLES
@@ -410,6 +414,7 @@ class RunParams:
             ),
             bigquery_location=pick("bigquery_location", "BETTERSTACK_BIGQUERY_LOCATION", "US")
             or "US",
+            bigquery_layout=parse_layout(pick("bigquery_layout", "BETTERSTACK_BIGQUERY_LAYOUT")),
             from_date=from_date,
             to_date=to_date,
             tables=tables,
@@ -426,7 +431,15 @@ class RunParams:
                 env, time_zone=given.get("report_timezone"), slo_pct=given.get("slo")
             ),
         )
+        if params.destination == "bigquery":
+            params.bigquery_names()  # a layout that does not fit the dataset or root fails here
         return params
+
+    def bigquery_names(self) -> BigQueryLayout:
+        """The dataset, GCS folder and table names of the BigQuery destination's layout."""
+        return _layout_of(
+            self.bigquery_layout, dataset_id=self.dataset_id, lake_root=self.lake_root
+        )
 
     def window(self, now: datetime) -> Window:
         """Incidents/SLA days: the backfill window, or yesterday and today (UTC) by default.

@@ -19,13 +19,15 @@ def open_lake(params: RunParams) -> Lake:
     if params.destination == "bigquery":
         from betterstack_etl.gcp.credentials import make_gcs_lake
 
+        names = params.bigquery_names()  # the layout: dataset, folders, table names
         return make_gcs_lake(
-            params.lake_root,
+            names.lake_root,
             billing_project_id=params.billing_project_id,
-            dataset_id=params.dataset_id,
+            dataset_id=names.dataset,
             connection_id=params.bigquery_connection_id,
             location=params.bigquery_location,
             sla=params.sla,
+            table_prefix=names.table_prefix,
         )
     from betterstack_etl.lake import DuckDbPublisher, LocalLake
 
@@ -39,7 +41,7 @@ def view_source(params: RunParams) -> ViewSource:
     if params.destination == "bigquery":
         return BigQuerySource.from_env(
             project=params.billing_project_id,
-            dataset=params.dataset_id,
+            dataset=params.bigquery_names().dataset,
             location=params.bigquery_location,
         )
     return DuckDbSource.open(params.lake_root)
