@@ -104,7 +104,7 @@ def rj_iplanrio__betterstack_api(
     if summary.report is not None:
         create_link_artifact(
             key="betterstack-report",
-            link=report_link(summary.report),
+            link=_report_link(summary.report),
             link_text=f"SLA report {summary.report}",
             description="the month's SLA report (betterstack-etl report)",
         )
@@ -113,7 +113,7 @@ def rj_iplanrio__betterstack_api(
     return result
 
 
-def report_link(where: str) -> str:
+def _report_link(where: str) -> str:
     """A link a browser opens: ``gs://b/p`` → the Cloud Console's authenticated URL."""
     if where.startswith("gs://"):
         return "https://storage.cloud.google.com/" + where.removeprefix("gs://")
@@ -130,7 +130,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---|",
     ]
     if summary.get("report"):
-        lines.insert(1, f"\nSLA report: [{summary['report']}]({report_link(summary['report'])})")
+        lines.insert(1, f"\nSLA report: [{summary['report']}]({_report_link(summary['report'])})")
     for b in summary.get("slo_breaches", []):
         lines.insert(
             1,

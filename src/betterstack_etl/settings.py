@@ -62,6 +62,7 @@ __all__ = [
     "ALL_MONITORS",
     "EARLIEST_DATE",
     "NUMERIC_RANGES",
+    "NumericRange",
     "RunParams",
     "Window",
     "check_base_url",

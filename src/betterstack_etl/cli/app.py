@@ -31,7 +31,17 @@ from betterstack_etl.cli.common import (
 )
 from betterstack_etl.errors import ConfigError
 
-__all__ = ["app", "main"]
+__all__ = [
+    "app",
+    "check",
+    "demo",
+    "main",
+    "query",
+    "repair",
+    "report",
+    "run",
+    "simulate",
+]
 
 app = typer.Typer(
     name="betterstack-etl",
@@ -326,13 +336,9 @@ def report(
 
 def _version_callback(value: bool) -> None:
     if value:
-        from importlib import metadata
+        from betterstack_etl import __version__
 
-        try:
-            version = metadata.version("betterstack-etl")
-        except metadata.PackageNotFoundError:
-            version = "0+unknown"
-        out.print(f"betterstack-etl {version}", highlight=False)
+        out.print(f"betterstack-etl {__version__}", highlight=False)
         raise typer.Exit
 
 

@@ -176,7 +176,7 @@ def _schema_key(fields: Sequence[bigquery.SchemaField]) -> list[tuple[str, str, 
     ]
 
 
-def changed_fields(existing: bigquery.Table, desired: bigquery.Table) -> list[str]:
+def _changed_fields(existing: bigquery.Table, desired: bigquery.Table) -> list[str]:
     """Properties of ``existing`` to update so that it matches ``desired`` (empty: none)."""
     changed = []
     labels = existing.labels or {}
@@ -313,7 +313,7 @@ class BigQueryPublisher:
             log.info("created table %s", desired.reference)
             return
         self._refuse_unless_ours(existing, "table")
-        fields = changed_fields(existing, desired)
+        fields = _changed_fields(existing, desired)
         if not fields:
             return
         labels = {**(existing.labels or {}), **desired.labels}  # keep others' labels

@@ -110,7 +110,7 @@ class LocalLake(OpenRowsLookup):
         folder = self.partition_dir(spec, partition)
         lock = self.table_dir(spec) / LOCK_DIR / f"{partition_dirname(partition)}.lock"
         with _exclusive_lock(lock, self._lock_timeout, self._sleep):
-            remove_stale_temps(folder)
+            _remove_stale_temps(folder)
             return merge_partition_files(
                 _FolderStore(spec, folder),
                 spec,
@@ -129,7 +129,7 @@ class LocalLake(OpenRowsLookup):
         return read_partition_files(store, spec)
 
     def partitions(self, spec: TableSpec) -> list[date]:
-        return list_partitions(self.table_dir(spec))
+        return _list_partitions(self.table_dir(spec))
 
     def scan(self, spec: TableSpec, columns: Sequence[str]) -> Iterator[pa.Table]:
         """The given columns, file by file; damaged files are skipped with a warning
@@ -286,7 +286,7 @@ def _verify_partition(spec: TableSpec, folder: Path) -> list[LakeProblem]:
     return problems
 
 
-def list_partitions(table_dir: Path) -> list[date]:
+def _list_partitions(table_dir: Path) -> list[date]:
     """Dates of the valid ``data_particao=YYYY-MM-DD`` folders holding a data file, ascending."""
     if not table_dir.is_dir():
         return []
@@ -302,7 +302,7 @@ def list_partitions(table_dir: Path) -> list[date]:
     return sorted(found)
 
 
-def remove_stale_temps(folder: Path) -> None:
+def _remove_stale_temps(folder: Path) -> None:
     """Delete temporary files a killed writer left behind (call it under the partition lock)."""
     if not folder.is_dir():
         return

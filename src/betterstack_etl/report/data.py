@@ -63,6 +63,7 @@ __all__ = [
     "ReportData",
     "SloSettings",
     "Status",
+    "find_gaps",
     "hours_window",
     "load_report",
     "monitor_names",
