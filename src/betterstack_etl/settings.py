@@ -48,8 +48,6 @@ from urllib.parse import urlsplit
 
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.gcp.layout import BigQueryLayout, Layout, parse_layout
-from betterstack_etl.gcp.layout import bigquery_layout as _layout_of
 from betterstack_etl.sla import SlaOptions, sla_options_from_env
 from betterstack_etl.tables import TABLES, TableSpec, table_by_name
 
@@ -327,7 +325,7 @@ class RunParams:
     dataset_id: str = C.DEFAULT_DATASET_ID
     bigquery_connection_id: str | None = None
     bigquery_location: str = "US"
-    bigquery_layout: Layout = "flat"  # where tables go in BigQuery and GCS (gcp.layout)
+    bigquery_layout: str = "flat"  # flat or basedosdados: checked by gcp.layout.layout_of
     from_date: date | None = None
     to_date: date | None = None
     tables: tuple[TableSpec, ...] = TABLES
@@ -415,7 +413,7 @@ class RunParams:
             ),
             bigquery_location=pick("bigquery_location", "BETTERSTACK_BIGQUERY_LOCATION", "US")
             or "US",
-            bigquery_layout=parse_layout(pick("bigquery_layout", "BETTERSTACK_BIGQUERY_LAYOUT")),
+            bigquery_layout=pick("bigquery_layout", "BETTERSTACK_BIGQUERY_LAYOUT") or "flat",
             from_date=from_date,
             to_date=to_date,
             tables=tables,
@@ -432,15 +430,7 @@ class RunParams:
                 env, time_zone=given.get("report_timezone"), slo_pct=given.get("slo")
             ),
         )
-        if params.destination == "bigquery":
-            params.bigquery_names()  # a layout that does not fit the dataset or root fails here
         return params
-
-    def bigquery_names(self) -> BigQueryLayout:
-        """The dataset, GCS folder and table names of the BigQuery destination's layout."""
-        return _layout_of(
-            self.bigquery_layout, dataset_id=self.dataset_id, lake_root=self.lake_root
-        )
 
     def window(self, now: datetime) -> Window:
         """Incidents/SLA days: the backfill window, or yesterday and today (UTC) by default.

@@ -12,7 +12,7 @@ from google.cloud import storage
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp.bigquery import external_table_definition
-from betterstack_etl.gcp.layout import bigquery_layout
+from betterstack_etl.gcp.layout import bigquery_layout, layout_of
 from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.settings import RunParams
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS
@@ -26,7 +26,7 @@ def _params(**env: str) -> RunParams:
 
 def test_flat_is_the_default_and_changes_nothing() -> None:
     params = _params(BETTERSTACK_LAKE_ROOT="gs://lake/x", BETTERSTACK_DATASET_ID="d")
-    names = params.bigquery_names()
+    names = layout_of(params)
     assert (names.layout, names.dataset, names.lake_root, names.table_name("t")) == (
         "flat", "d", "gs://lake/x", "t",
     )  # fmt: skip
@@ -37,7 +37,7 @@ def test_flat_is_the_default_and_changes_nothing() -> None:
 )
 def test_basedosdados_names(root: str) -> None:
     params = _params(BETTERSTACK_LAKE_ROOT=root, BETTERSTACK_BIGQUERY_LAYOUT="basedosdados")
-    names = params.bigquery_names()
+    names = layout_of(params)
     assert names.dataset == "brutos_betterstack_staging"
     assert names.lake_root == "gs://rj-iplanrio/staging/brutos_betterstack"
     assert names.table_name("eai_gateway_incidents") == "etl_eai_gateway_incidents"
@@ -67,8 +67,15 @@ def test_basedosdados_names(root: str) -> None:
 def test_a_layout_that_does_not_fit_is_refused_before_any_request(
     env: dict[str, str], named: str
 ) -> None:
+    """Refused by the layout, and so by a run's session before its first request."""
+    from betterstack_etl.run.session import run_session
+    from betterstack_etl.secret import Secret
+
+    params = _params(**{"BETTERSTACK_BIGQUERY_LAYOUT": "basedosdados", **env})
     with pytest.raises(ConfigError, match=named):
-        _params(**{"BETTERSTACK_BIGQUERY_LAYOUT": "basedosdados", **env})
+        layout_of(params)
+    with pytest.raises(ConfigError, match=named), run_session(params, Secret("t")):
+        pytest.fail("the session must not start")
 
 
 def test_the_layout_is_read_the_same_way_as_every_setting() -> None:
@@ -76,9 +83,9 @@ def test_the_layout_is_read_the_same_way_as_every_setting() -> None:
         {**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b"}, bigquery_layout="basedosdados"
     )
     assert params.bigquery_layout == "basedosdados"
-    assert bigquery_layout("flat", dataset_id="d", lake_root="gs://b") == (
+    assert bigquery_layout("flat", dataset_id="d", lake_root="gs://b") == layout_of(
         RunParams.from_env({**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b", "BETTERSTACK_DATASET_ID":
-                            "d"}).bigquery_names()
+                            "d"})
     )  # fmt: skip
 
 

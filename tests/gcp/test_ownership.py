@@ -17,6 +17,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
 from betterstack_etl.gcp.bigquery import DEFINITION_LABEL, BigQueryPublisher, OwnershipError
+from betterstack_etl.gcp.layout import layout_of
 from betterstack_etl.gcp.ownership import collision, foreign_owner, is_ours
 from betterstack_etl.ops.check import check_ownership
 from betterstack_etl.settings import RunParams
@@ -156,7 +157,7 @@ def test_the_basedosdados_layout_lands_beside_the_old_raw_table(
     staging = _dataset(bq_client, f"{dataset_id}_staging")
     old = _plant_table(bq_client, f"{staging}.eai_gateway_incidents", OLD_RAW)
     params = _params(dataset_id, BETTERSTACK_BIGQUERY_LAYOUT="basedosdados")
-    names = params.bigquery_names()
+    names = layout_of(params)
     assert names.dataset == f"{dataset_id}_staging"
 
     assert [r.ok for r in check_ownership(params, bq_client) if r.name == "ownership"] == [True]

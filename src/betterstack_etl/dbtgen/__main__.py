@@ -12,6 +12,8 @@ from betterstack_etl.dbtgen import DBT_DIR, drifted, write
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.sla import DEFAULT_SLO_PCT, DEFAULT_TIME_ZONE, sla_options_from_env
 
+__all__ = ["main"]
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m betterstack_etl.dbtgen")

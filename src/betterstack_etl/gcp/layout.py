@@ -19,9 +19,12 @@ Two layouts (``BETTERSTACK_BIGQUERY_LAYOUT``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from betterstack_etl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from betterstack_etl.settings import RunParams
 
 __all__ = [
     "BD_TABLE_PREFIX",
@@ -30,6 +33,7 @@ __all__ = [
     "BigQueryLayout",
     "Layout",
     "bigquery_layout",
+    "layout_of",
     "parse_layout",
 ]
 
@@ -94,4 +98,14 @@ def bigquery_layout(layout: Layout, *, dataset_id: str, lake_root: str) -> BigQu
         f"{dataset}{_STAGING}",
         f"gs://{bucket}/{wanted}",
         BD_TABLE_PREFIX,
+    )
+
+
+def layout_of(params: RunParams) -> BigQueryLayout:
+    """The layout of a run's settings (``BETTERSTACK_BIGQUERY_LAYOUT``, the dataset, the lake
+    root); ConfigError naming the setting when they do not fit together."""
+    return bigquery_layout(
+        parse_layout(params.bigquery_layout),
+        dataset_id=params.dataset_id,
+        lake_root=params.lake_root,
     )

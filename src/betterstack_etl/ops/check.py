@@ -162,10 +162,11 @@ def _held_permissions(storage: Any, bucket: str) -> set[str] | None:
 
 def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
     from betterstack_etl.gcp.errors import GCS, google_errors
+    from betterstack_etl.gcp.layout import layout_of
     from betterstack_etl.gcp.location import parse_gcs_root
 
     try:
-        bucket = parse_gcs_root(params.bigquery_names().lake_root).bucket
+        bucket = parse_gcs_root(layout_of(params).lake_root).bucket
         with google_errors("checking the bucket", f"gs://{bucket}", GCS):
             held = _held_permissions(storage, bucket)
     except BetterStackEtlError as exc:
@@ -184,8 +185,9 @@ def _check_dataset(params: RunParams, bigquery: Any) -> CheckResult:
     from google.api_core import exceptions as gexc
 
     from betterstack_etl.gcp.errors import BIGQUERY, google_errors
+    from betterstack_etl.gcp.layout import layout_of
 
-    dataset = f"{params.billing_project_id}.{params.bigquery_names().dataset}"
+    dataset = f"{params.billing_project_id}.{layout_of(params).dataset}"
     try:
         with google_errors("reading the dataset", dataset, BIGQUERY):
             try:
@@ -228,6 +230,12 @@ def check_bigquery(
 ) -> list[CheckResult]:
     """Bucket permissions, dataset, BigLake connection (clients built as a run builds them)."""
     from betterstack_etl.gcp import credentials as gcp
+    from betterstack_etl.gcp.layout import layout_of
+
+    try:
+        layout_of(params)
+    except BetterStackEtlError as exc:
+        return [_fail("layout", exc)]
 
     config = gcp.GcpConfig.from_env(env, billing_project_id=params.billing_project_id)
     results: list[CheckResult] = []
@@ -265,11 +273,12 @@ def check_ownership(params: RunParams, bigquery: Any) -> list[CheckResult]:
     from google.api_core import exceptions as gexc
 
     from betterstack_etl.gcp.errors import BIGQUERY, google_errors
+    from betterstack_etl.gcp.layout import layout_of
     from betterstack_etl.gcp.ownership import collision, is_legacy_raw_table, is_ours
     from betterstack_etl.sla import VIEWS
     from betterstack_etl.tables import RUNS, TABLES
 
-    names = params.bigquery_names()
+    names = layout_of(params)
     project = params.billing_project_id
     dataset = f"{project}.{names.dataset}"
     wanted: dict[str, Kind] = {names.table_name(s.name): "table" for s in (*TABLES, RUNS)}
