@@ -277,7 +277,8 @@ def query(
         except ConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            raise fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
+            first = next((line for line in str(exc).splitlines() if line.strip()), repr(exc))
+            raise fail(ConfigError(f"query failed: {first}", hint="check the SQL")) from None
         finally:
             con.close()
     if fmt == "json":
