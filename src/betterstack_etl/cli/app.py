@@ -246,7 +246,7 @@ def simulate(
 
     def ready(url: str) -> None:
         print(url, flush=True)
-        err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
+        err.print(literal(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)"))
 
     with user_errors():
         serve(config, host=host, port=port, on_ready=ready)
