@@ -108,6 +108,12 @@ def log_level(verbose: bool) -> None:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     level = logging.INFO if verbose else logging.WARNING
     logging.getLogger("betterstack_etl").setLevel(level)
+    _log_lines_literal()
+
+
+def _log_lines_literal() -> None:
+    """Every handler of the root logger shows log lines literally (call again after Prefect
+    configured its own handlers)."""
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, VisibleLogText) for f in handler.filters):
             handler.addFilter(VisibleLogText())
@@ -178,6 +184,7 @@ def run_once(
             from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
             _say_failures_once(verbose)
+            _log_lines_literal()
 
             flow_params = {
                 k: v
