@@ -77,6 +77,32 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """What the command writes to a (pseudo-)terminal: Rich's own colours included."""
+    import pty
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BETTERSTACK_")}
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [*CLI, *args],
+        env={**base, **env, "TERM": "xterm-256color"},
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    ) as proc:
+        os.close(follower)
+        chunks = []
+        try:
+            while chunk := os.read(leader, 65536):  # read while it writes: no full buffer
+                chunks.append(chunk)
+        except OSError:  # EIO: the command ended and its terminal is drained
+            pass
+        finally:
+            os.close(leader)
+        assert proc.wait(timeout=300) == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
 def _clean(done: subprocess.CompletedProcess[str]) -> str:
     """Both streams, after checking the command neither crashed nor drove the terminal."""
     both = done.stdout + done.stderr
@@ -128,7 +154,12 @@ def test_query_and_report_show_hostile_names_literally(
     assert "<html>[/red]\\x1b[2J</html>" in shown
     csv = _cli(["query", "--format", "csv", names], hostile)
     assert csv.returncode == 0, csv.stderr
-    assert NAME in csv.stdout  # a pipe gets the exact data; a terminal, its escapes
+    assert NAME in csv.stdout  # a pipe gets the exact data; a terminal, its escapes (below)
+    for fmt in ("table", "csv"):
+        seen = _on_a_terminal(["query", "--format", fmt, names], hostile)
+        assert "\x1b]0;T" not in seen  # no window title set, no bell rung…
+        assert "\x07" not in seen
+        assert "\\x1b]0;T\\x07" in seen  # …the name shown instead
 
     out = tmp_path / "report.html"
     _clean(_cli(["report", "--out", str(out), "--lang", "en", "--month", "2026-11"], hostile))
