@@ -247,4 +247,4 @@ def test_a_clean_page_is_converted_whole_and_a_bad_one_record_by_record() -> Non
     assert [m for _, m in checked.refused] == [
         "record '3a': unexpected answer from /api/v3/incidents: the incident id '3a' is not digits"
     ]
-    assert calls == [3, 1, 1, 1, 2]
+    assert calls == [3, 1, 2, 1, 1]  # the page, then its halves: [1] and [2, 3a], then [2], [3a]

@@ -395,20 +395,29 @@ def skipping_bad_records(
     run_id: str,
 ) -> Checked:
     """``transform`` over a page's ``resources``, leaving out each record that breaks the
-    contract (SPEC §13). The whole page is converted in one call; only when that fails is
-    each record tried alone, so a clean page costs nothing more."""
-    try:
-        rows = transform(resources, extracted_at=extracted_at, run_id=run_id)
-        return Checked(rows, list(resources), [])
-    except ContractError:
-        pass
+    contract (SPEC §13). The whole page is converted in one call; only when that fails is it
+    halved, and each half tried again, down to the records that fail alone: a clean page costs
+    nothing more, one bad record among n costs about two conversions of the page."""
+    tables: list[pa.Table] = []
     kept: list[Mapping[str, Any]] = []
     refused: list[tuple[Mapping[str, Any], str]] = []
-    for resource in resources:
+    pending: list[Sequence[Mapping[str, Any]]] = [resources]
+    while pending:
+        part = pending.pop()
         try:
-            transform([resource], extracted_at=extracted_at, run_id=run_id)
+            tables.append(transform(part, extracted_at=extracted_at, run_id=run_id))
+            kept.extend(part)
         except ContractError as exc:
-            refused.append((resource, f"record {_shown(resource.get('id'))}: {exc.message}"))
-        else:
-            kept.append(resource)
-    return Checked(transform(kept, extracted_at=extracted_at, run_id=run_id), kept, refused)
+            if len(part) == 1:
+                refused.append((part[0], f"record {_shown(part[0].get('id'))}: {exc.message}"))
+            else:  # the second half is pushed first: the first is tried first, order kept
+                half = len(part) // 2
+                pending += [part[half:], part[:half]]
+    if len(tables) == 1:
+        return Checked(tables[0], kept, refused)
+    rows = (
+        pa.concat_tables(tables)
+        if tables
+        else transform([], extracted_at=extracted_at, run_id=run_id)
+    )
+    return Checked(rows, kept, refused)
