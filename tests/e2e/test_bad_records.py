@@ -105,7 +105,7 @@ def _open_incident_time(sim: Simulator) -> None:
         )
         if answer.json()["data"]:
             return
-        sim.clock.advance(timedelta(hours=1))
+        sim.frozen_clock.advance(timedelta(hours=1))
     pytest.fail("the simulator had no open incident in 72 hours")
 
 
@@ -117,7 +117,7 @@ def test_an_open_row_stored_with_an_id_not_digits_never_sticks_a_later_run(
     real = _poison(LocalLake(lake_root))
     # three days on, both starts are outside the window: only the re-read of open rows can
     # resolve the real one, and the bad one must not stop it
-    pipeline_env.clock.advance(timedelta(days=3))
+    pipeline_env.frozen_clock.advance(timedelta(days=3))
     summary = core_run(tables=["incidents"])
     incidents = summary["tables"]["eai_gateway_incidents"]
     assert incidents["error"] is None
@@ -129,7 +129,7 @@ def test_an_open_row_stored_with_an_id_not_digits_never_sticks_a_later_run(
     assert "x-1\\x1b[31m" in warning
     assert "\x1b" not in warning
     # a later run is not stuck either
-    pipeline_env.clock.advance(timedelta(hours=1))
+    pipeline_env.frozen_clock.advance(timedelta(hours=1))
     assert core_run(tables=["incidents"])["tables"]["eai_gateway_incidents"]["error"] is None
 
     report = repair(RunParams.from_env(), None)

@@ -77,7 +77,7 @@ def _open_incident_time(sim: Simulator) -> None:
         )
         if answer.json()["data"]:
             return
-        sim.clock.advance(timedelta(hours=1))
+        sim.frozen_clock.advance(timedelta(hours=1))
     pytest.fail("the simulator had no open incident in 72 hours")
 
 
@@ -105,7 +105,7 @@ def test_a_bad_open_row_in_the_bucket_never_sticks_a_later_run(
     lake = GcsLake(gcs_client, gcs_run_env)
     real = _poison(lake)
     assert BAD in lake.open_keys(INCIDENTS, None, date.max)  # in the open-rows index
-    simulator.clock.advance(timedelta(days=3))  # both starts now lie before the window
+    simulator.frozen_clock.advance(timedelta(days=3))  # both starts now lie before the window
     summary = _run()
     incidents = summary["tables"]["eai_gateway_incidents"]
     assert incidents["error"] is None
