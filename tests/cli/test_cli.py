@@ -126,9 +126,7 @@ def test_simulate_serves_the_live_apis_ways_unless_tidy(flag: list[str], link: s
 @pytest.mark.slow
 def test_demo_shows_the_non_empty_tables_then_query_reads_them(tmp_path: Path) -> None:
     lake = tmp_path / "demo"
-    # hostile text: issue 19 items 3-5 (drop --no-hostile-text once they are fixed)
-    demo = ["demo", "--lake-root", str(lake), "--no-hostile-text"]
-    done = _run(demo, {"TMPDIR": str(tmp_path)})
+    done = _run(["demo", "--lake-root", str(lake)], {"TMPDIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "ERROR" not in done.stderr  # no third-party noise (no Prefect server, no telemetry)
@@ -197,10 +195,7 @@ def test_run_with_a_refused_token_exits_1_with_the_api_reason(
 def test_run_prints_the_summary_per_table_and_partition(
     prefect_api: dict[str, str], make_simulator: Callable[..., Simulator], tmp_path: Path
 ) -> None:
-    sim = make_simulator(
-        SimConfig(seed=3, monitors=3, hostile_text=False),  # hostile text: issue 19 items 3-5
-        SystemClock(),
-    )
+    sim = make_simulator(SimConfig(seed=3, monitors=3), SystemClock())
     env = {
         **prefect_api,
         "BETTERSTACK_TOKEN": "sim-token",

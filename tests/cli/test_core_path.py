@@ -67,11 +67,7 @@ def _spools(tmp: Path) -> list[Path]:
 def test_a_killed_run_leaves_no_process_and_its_spool_goes_with_the_next_run(
     make_simulator: Callable[..., Simulator], tmp_path: Path
 ) -> None:
-    sim = make_simulator(
-        # hostile text: issue 19 items 3-5
-        SimConfig(seed=5, monitors=4, latency=0.4, hostile_text=False),
-        SystemClock(),
-    )
+    sim = make_simulator(SimConfig(seed=5, monitors=4, latency=0.4), SystemClock())
     env = _env(sim, tmp_path / "lake", tmp_path / "tmp")
     proc = subprocess.Popen(
         [*CLI, "run"],

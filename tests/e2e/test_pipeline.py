@@ -386,7 +386,6 @@ def test_the_sla_views_are_published_with_the_tables(core_run: Run, query: Query
         assert _count(query, view) > 0, view
 
 
-@pytest.mark.simulator(hostile_text=False)  # hostile text: issue 19 items 3-5
 def test_a_flow_run_writes_the_months_report_and_links_it(
     flow_run: Run, pipeline_env: Simulator, tmp_path: Path
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, date, datetime
 
 import orjson
@@ -15,6 +14,7 @@ from betterstack_etl.extract.transform import (
     incident_rows,
     monitor_rows,
     response_time_rows,
+    skipping_bad_records,
     sla_row,
 )
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES
@@ -319,28 +319,31 @@ def _nested(levels: int) -> object:
     return orjson.loads("[" * levels + '"bottom"' + "]" * levels)
 
 
-def test_a_record_nested_1000_levels_is_left_out_by_name_and_the_rest_lands(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_a_record_nested_1000_levels_is_left_out_by_name_and_the_rest_lands() -> None:
     deep = {
         "id": "66",
         "attributes": {"started_at": "2026-11-24T11:00:00.000Z", "metadata": _nested(1000)},
     }
     good = {"id": "7", "attributes": {"started_at": "2026-11-24T10:00:00.000Z"}}
-    with caplog.at_level(logging.WARNING):
-        table = incident_rows([deep, good], extracted_at=AT, run_id="r")
-    assert table.column("incident_id").to_pylist() == ["7"]
-    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert "incident '66'" in warning
-    assert "nested more than 64 levels" in warning
-    assert "\n" not in warning
+    with pytest.raises(ContractError, match="incident '66' is nested more than 64 levels"):
+        incident_rows([deep], extracted_at=AT, run_id="r")  # not a bare RecursionError
+    checked = skipping_bad_records(incident_rows, [deep, good], extracted_at=AT, run_id="r")
+    assert checked.rows.column("incident_id").to_pylist() == ["7"]
+    ((record, why),) = checked.refused
+    assert record is deep
+    assert "nested more than 64 levels" in why
+    assert "\n" not in why
 
 
-def test_a_deep_monitor_is_left_out_of_the_listing_rows(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_deep_monitor_is_left_out_of_the_listing_rows() -> None:
     deep = {"id": "9", "attributes": {"pronounceable_name": "x", "extra": _nested(1000)}}
     good = {"id": "8", "attributes": {"pronounceable_name": "y"}}
-    table = monitor_rows([deep, good], extracted_at=AT, run_id="r")
-    assert table.column("monitor_id").to_pylist() == ["8"]
+    checked = skipping_bad_records(monitor_rows, [deep, good], extracted_at=AT, run_id="r")
+    assert checked.rows.column("monitor_id").to_pylist() == ["8"]
+    assert [why for _, why in checked.refused] == [
+        "record '9': unexpected answer from /api/v2/monitors: monitor '9' is nested more than 64 "
+        "levels deep, which no Better Stack record is"
+    ]
 
 
 def test_a_deep_sla_answer_fails_in_one_line_naming_it() -> None:

@@ -55,8 +55,7 @@ def build(root: Path) -> Path:
     first_id = World(SimConfig(seed=5, monitors=3)).monitor_ids()[0]
     world = World(
         SimConfig(seed=5, monitors=3, sla_edge_cases=True,
-                  sla_skews=(SlaSkew(first_id, SKEW_DAY, 600),),
-                  hostile_text=False)  # hostile text: issue 19 items 3-5
+                  sla_skews=(SlaSkew(first_id, SKEW_DAY, 600),))
     )  # fmt: skip
     api = Api(world, _TOKEN, FrozenClock(NOW))
     lake = LocalLake(root)

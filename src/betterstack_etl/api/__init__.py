@@ -20,7 +20,7 @@ from betterstack_etl.api._client import (
     Resource,
     incident_page_bound,
 )
-from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
+from betterstack_etl.api._ids import is_api_id, validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pacer import Pacer
 from betterstack_etl.api._retry import RetryPolicy
 from betterstack_etl.api._stats import RequestCounter, RequestStats
@@ -41,6 +41,7 @@ __all__ = [
     "RetryPolicy",
     "api_http_client",
     "incident_page_bound",
+    "is_api_id",
     "validate_incident_id",
     "validate_monitor_id",
 ]
