@@ -453,9 +453,9 @@ class MergedTable:
 
 def publish(session: RunSession) -> None:
     """Make every table queryable: DuckDB views locally, BigLake tables in BigQuery."""
-    from betterstack_etl.tables import RUNS, TABLES
+    from betterstack_etl.tables import TABLES, WRITTEN
 
-    session.lake.publish((*TABLES, RUNS))
+    session.lake.publish((*TABLES, *WRITTEN))
 
 
 def _view_source(params: RunParams) -> ViewSource:
@@ -563,6 +563,7 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         raise
     summary = _summary(session, started, monitors, outcomes, (), ())
     warnings = list(_record(session, summary))
+    warnings += _record_coverage(session, summary)
     try:
         runner.call(publish, session)
     except DamagedFileError as exc:  # the data landed; the views wait for `repair`
@@ -659,6 +660,21 @@ def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
         log.warning("the run ledger was not written: %s", exc)
         return (f"run ledger not written: {describe_error(exc)}",)
     return ()
+
+
+def _record_coverage(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
+    """Record in the lake the days each table that landed fetched (SPEC §4, lake.coverage)."""
+    from betterstack_etl.lake.coverage import record_coverage
+
+    window = session.window
+    fetched = [
+        (t.table, summary.monitors, window.start, window.end, session.now)
+        for t in summary.tables
+        if t.error is None
+    ]
+    return record_coverage(
+        session.lake, fetched, run_id=session.run_id, extracted_at=summary.finished_at
+    )
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final
 
 from betterstack_etl import clock
 from betterstack_etl.lake import open_lake
-from betterstack_etl.tables import TABLES
+from betterstack_etl.tables import TABLES, WRITTEN
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -120,5 +120,5 @@ def repair(params: RunParams, token: Secret | None) -> RepairReport:
             to_date=refetch.end,
         )
         summary = pipeline.run(again, token, raise_on_failure=True)
-    lake.publish(TABLES)
+    lake.publish((*TABLES, *WRITTEN))
     return RepairReport(problems, moved, refetch, summary, tuple(notes))

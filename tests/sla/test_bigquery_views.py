@@ -68,7 +68,9 @@ def bq_rows(bq_endpoint: str) -> dict[str, list[dict[str, Any]]]:
     )
     dataset = f"sla_{uuid.uuid4().hex[:8]}"
     bq_client.create_dataset(f"{PROJECT}.{dataset}")
-    tables = raw_tables(scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS)
+    tables = raw_tables(
+        scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS, scenario.COVERAGE
+    )
     for name, table in tables.items():
         _load(bq_client, dataset, name, table)
     results: dict[str, list[dict[str, Any]]] = {}
@@ -84,7 +86,10 @@ def bq_rows(bq_endpoint: str) -> dict[str, list[dict[str, Any]]]:
 def duck_rows() -> dict[str, list[dict[str, Any]]]:
     conn = duckdb.connect()
     load_duckdb(
-        conn, raw_tables(scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS)
+        conn,
+        raw_tables(
+            scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS, scenario.COVERAGE
+        ),
     )
     for spec, select in view_selects(
         "duckdb", table_ref=lambda n: f'"{n}"', options=OPTIONS, now=scenario.NOW

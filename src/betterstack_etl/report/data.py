@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.report.options import month_bounds
-from betterstack_etl.sla import SlaOptions, view_selects
+from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
     HOURLY,
@@ -65,12 +65,7 @@ AT_RISK_BUDGET_PCT: Final = 50.0  # more than half of the month's error budget u
 MISSING_SAMPLES_PCT: Final = 50.0  # an hour with fewer samples than half the expected: missing
 TOP_INCIDENTS: Final = 10
 SLA_VIEWS: Final = (DAILY, MONTHLY, RECONCILIATION, HOURLY)
-RAW_TABLES: Final = (
-    "eai_gateway_incidents",
-    "eai_gateway_daily_sla",
-    "eai_gateway_response_times",
-    "eai_gateway_monitors",
-)
+RAW_TABLES: Final = tuple(sorted(SOURCES))  # what the views read (sla.SOURCES)
 
 Status = Literal["within", "at_risk", "breached", "no_data"]
 _Get = Callable[[str], "MonitorReport"]  # a monitor's report by id, created on first use

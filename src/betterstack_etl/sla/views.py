@@ -61,15 +61,24 @@ _ID = {
 }
 _FIGURES = {
     "time_zone": "Fuso horário do calendário do relatório (BETTERSTACK_REPORT_TIMEZONE)",
-    "observed_seconds": "Segundos observados: a parte decorrida do período (até agora, se em "
-    "andamento) em que o monitor já existia (desde created_at, quando conhecido)",
+    "covered_seconds": "Segundos cobertos: a parte decorrida do período (até agora, se em "
+    "andamento), desde a criação do monitor (created_at, quando conhecido), cujos incidentes o "
+    "lake buscou (eai_gateway_coverage); o resto do período não é conhecido",
+    "coverage_pct": "Cobertura em % = 100 * covered_seconds / segundos decorridos desde a "
+    "criação do monitor; nula quando nada do período decorreu",
+    "paused_seconds": "Segundos cobertos em que o monitor estava pausado (paused_at, pelo "
+    "histórico diário de eai_gateway_monitors): não observados",
+    "maintenance_seconds": "Segundos cobertos, fora de pausa, dentro da janela de manutenção "
+    "declarada do monitor (maintenance_from/to/days/timezone): não observados",
+    "observed_seconds": "Segundos observados = covered_seconds - paused_seconds - "
+    "maintenance_seconds: o tempo coberto em que o monitor estava ativo e fora de manutenção",
     "downtime_seconds": "Segundos de indisponibilidade: duração da UNIÃO dos intervalos "
     "[started_at, resolved_at) dos incidentes de indisponibilidade (abertos: até agora), "
-    "recortada ao período observado; sobreposições contam uma vez",
+    "recortada ao tempo observado; sobreposições contam uma vez",
     "incidents": "Incidentes de indisponibilidade que se sobrepõem ao período (avisos de "
-    "expiração de certificado SSL ou de domínio não contam)",
+    "expiração de certificado SSL ou de domínio e incidentes Unconfirmed não contam)",
     "availability_pct": "Disponibilidade em % = 100 * (1 - downtime_seconds / "
-    "observed_seconds); nula quando nada foi observado",
+    "observed_seconds); nula quando nada foi observado (nunca 100 % sem cobertura)",
     "longest_incident_seconds": "Maior parte de um único incidente dentro do período, em "
     "segundos (0 sem incidentes)",
     "mtta_seconds": "Tempo médio até o reconhecimento (acknowledged_at - started_at) dos "
