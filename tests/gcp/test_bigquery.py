@@ -20,7 +20,7 @@ from betterstack_etl.bigquery import (
     parse_connection_id,
 )
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
+from betterstack_etl.tables import COVERAGE, DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
 
 from .conftest import PROJECT
 
@@ -216,10 +216,11 @@ def test_publish_sends_the_sla_views_after_the_tables_and_each_runs(
         return real_create(table, **kw)
 
     counting.client = _Patched(bq_client, create_table=create)
-    _publisher(counting, dataset_id, sla=SlaOptions()).publish(TABLES)
+    published = (*TABLES, COVERAGE)  # the SLA views read the coverage too
+    _publisher(counting, dataset_id, sla=SlaOptions()).publish(published)
     names = [t.table_id for t in sent]
-    assert names == [s.name for s in TABLES] + [v.name for v in VIEWS]  # views last, in order
-    for table, view in zip(sent[len(TABLES) :], VIEWS, strict=True):
+    assert names == [s.name for s in published] + [v.name for v in VIEWS]  # views last, in order
+    for table, view in zip(sent[len(published) :], VIEWS, strict=True):
         assert table.description == view.description
         assert f"`{PROJECT}.{dataset_id}.eai_gateway_" in table.view_query
 

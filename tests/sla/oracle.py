@@ -1,3 +1,4 @@
+# ruff: noqa: B023  (the oracle's small closures are called within their own loop turn)
 """A plain-Python oracle of SPEC §8.2, independent of the SQL under test.
 
 Intervals are merged with a sort-and-sweep in Python and combined as sets (intersection,
@@ -148,6 +149,31 @@ def pause_spans(monitors: list[Mon], monitor_id: str, now: datetime) -> list[Spa
     return merge(spans)
 
 
+def monitor_spans(
+    monitor_id: str, incidents: list[Inc], monitors: list[Mon], now: datetime, coverage: list[Cov]
+) -> tuple[list[Span], list[Span], list[Span], list[Span], list[Span]]:
+    """(covered, paused, maintenance, observed, down) of one monitor, as disjoint spans."""
+    down = merge(
+        [
+            (i.started_at, i.resolved_at if i.resolved_at and i.resolved_at <= now else now)
+            for i in incidents
+            if i.monitor_id == monitor_id and i.started_at <= now and is_downtime(i)
+        ]
+    )
+    covered = covered_spans(coverage, monitor_id)
+    paused = intersect(covered, pause_spans(monitors, monitor_id, now))
+    first_day = min((c.day for c in coverage if c.monitor_id == monitor_id), default=None)
+    maint = (
+        subtract(
+            intersect(covered, maintenance_spans(monitors, monitor_id, first_day, now)), paused
+        )
+        if first_day
+        else []
+    )
+    observed = subtract(subtract(covered, paused), maint)
+    return covered, paused, maint, observed, intersect(observed, down)
+
+
 def _clock(text: str) -> time:
     return time.fromisoformat(text)
 
@@ -281,20 +307,9 @@ def periods(
             return i.resolved_at if i.resolved_at and i.resolved_at <= now else None
 
         spans = [(i.started_at, res(i) or now) for i in mine]
-        union = merge(spans)
-        covered = covered_spans(coverage, monitor_id)
-        paused = intersect(covered, pause_spans(monitors, monitor_id, now))
-        first_day = min((c.day for c in coverage if c.monitor_id == monitor_id), default=None)
-        maint = (
-            subtract(
-                intersect(covered, maintenance_spans(monitors, monitor_id, first_day, now)),
-                paused,
-            )
-            if first_day
-            else []
+        covered, paused, maint, observed_spans, down_spans = monitor_spans(
+            monitor_id, incidents, monitors, now, coverage
         )
-        observed_spans = subtract(subtract(covered, paused), maint)
-        down_spans = intersect(observed_spans, union)
         period = period_of(max(first_at, created or first_at), zone, grain)
         last = period_of(now, zone, grain)
         while period <= last:
@@ -385,4 +400,123 @@ def hourly(
             "p99_response_time": percentile(values, 0.99),
             "max_response_time": max(values),
         }
+    return out
+
+
+@dataclass(frozen=True)
+class SloDecl:
+    """An SLO as the oracle reads it (from the same YAML file, parsed here with PyYAML)."""
+
+    name: str
+    indicator: str
+    target: float
+    window: str = "month"
+    monitor_ids: tuple[str, ...] = ()
+    group: str | None = None
+    threshold: float | None = None
+    regions: tuple[str, ...] = ()
+
+
+BURN_HOURS = {"1h": 1, "6h": 6, "24h": 24, "3d": 72}
+RULES = (("page", "1h", "6h", 14.4), ("page", "6h", "24h", 6.0), ("ticket", "6h", "3d", 1.0))
+
+
+def slo_status(
+    slos: list[SloDecl],
+    incidents: list[Inc],
+    monitors: list[Mon],
+    points: list[tuple[str, str, datetime, float]],
+    coverage: list[Cov],
+    now: datetime,
+    zone: str,
+) -> dict[tuple[str, str], dict[str, object]]:
+    latest: dict[str, Mon] = {}
+    for m in sorted(monitors, key=lambda m: m.extracted_at):
+        latest[m.monitor_id] = m
+
+    def applies(slo: SloDecl, m: Mon) -> bool:
+        return m.monitor_id in slo.monitor_ids or (slo.group is not None and m.group == slo.group)
+
+    out: dict[tuple[str, str], dict[str, object]] = {}
+    for slo in slos:
+        default = not slo.monitor_ids and slo.group is None
+        for m in latest.values():
+            named = any(applies(o, m) for o in slos if o.indicator == slo.indicator)
+            if not (applies(slo, m) if not default else not named):
+                continue
+            local = now.astimezone(ZoneInfo(zone)).date().replace(day=1)
+            if slo.window == "month":
+                start = start_of(local, zone)
+                length = (start_of(next_period(local, "month"), zone) - start).total_seconds()
+            else:
+                days = int(slo.window[:-1])
+                start, length = now - timedelta(days=days), days * 86400.0
+            created = m.created_at or datetime(1970, 1, 1, tzinfo=UTC)
+            if slo.indicator == "availability":
+                covered, _, _, observed, down = monitor_spans(
+                    m.monitor_id, incidents, monitors, now, coverage
+                )
+                end = min(max((b for _, b in covered), default=now), now) if covered else None
+
+                def count(lo: datetime, hi: datetime) -> tuple[float, float]:
+                    lo = max(lo, created)
+                    if hi <= lo:
+                        return 0.0, 0.0
+                    return (
+                        clipped(observed, lo, hi).total_seconds(),
+                        clipped(down, lo, hi).total_seconds(),
+                    )
+            else:
+                mine = [
+                    (at, v)
+                    for mid, region, at, v in points
+                    if mid == m.monitor_id
+                    and at <= now
+                    and (not slo.regions or region in slo.regions)
+                ]
+                every = [at for mid, _, at, _ in points if mid == m.monitor_id and at <= now]
+                end = min(max(every), now) if every else None
+
+                def count(lo: datetime, hi: datetime) -> tuple[float, float]:
+                    lo = max(lo, created)
+                    inside = [v for at, v in mine if lo <= at < hi]
+                    bad = [v for v in inside if slo.threshold is not None and v > slo.threshold]
+                    return float(len(inside)), float(len(bad))
+
+            total, bad = count(start, now)
+            budget = (1 - slo.target) * (length if slo.indicator == "availability" else total)
+            burns: dict[str, float | None] = {}
+            for name, hours in BURN_HOURS.items():
+                if end is None:
+                    burns[name] = None
+                    continue
+                t, b = count(end - timedelta(hours=hours), end)
+                burns[name] = (b / t) / (1 - slo.target) if t > 0 else None
+            alert = next(
+                (
+                    rule
+                    for rule, short, long, limit in RULES
+                    if (burns[short] or 0) > limit and (burns[long] or 0) > limit
+                ),
+                None,
+            )
+            remaining = budget - bad
+            if total == 0:
+                status = "no_data"
+            elif remaining < 0:
+                status = "breached"
+            elif alert is not None or bad > 0.5 * budget:
+                status = "at_risk"
+            else:
+                status = "ok"
+            out[(slo.name, m.monitor_id)] = {
+                "total": total,
+                "good": total - bad,
+                "sli": (total - bad) / total if total else None,
+                "error_budget": budget,
+                "error_budget_remaining": remaining,
+                **{f"burn_rate_{k}": v for k, v in burns.items()},
+                "alert": alert,
+                "status": status,
+            }
     return out

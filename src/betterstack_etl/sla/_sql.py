@@ -105,7 +105,8 @@ class _Periods:
 def _monitor_info(ref: Callable[[str], str]) -> str:
     """The latest listing row of each monitor (its name, creation, check frequency)."""
     return f"""monitor_info AS (
-  SELECT monitor_id, pronounceable_name AS monitor_name, created_at, check_frequency
+  SELECT monitor_id, pronounceable_name AS monitor_name, created_at, check_frequency,
+    JSON_VALUE(raw, '$.attributes.monitor_group_id') AS monitor_group_id
   FROM {ref(MONITORS)}
   WHERE monitor_id IS NOT NULL
   QUALIFY ROW_NUMBER() OVER (
@@ -285,6 +286,11 @@ def _figure_ctes(p: _Periods) -> list[str]:
     maintenance / downtime spans hold it: a segment is covered, paused, in maintenance or
     down when its count is positive, so overlaps count once. Each segment is clipped to the
     periods it touches (a bounded ``GENERATE_DATE_ARRAY`` over its own span)."""
+    return [*_segment_ctes(_edges_union()), *_period_clip_ctes(p)]
+
+
+def _edges_union() -> str:
+    """Each span's start (+1) and end (-1), per kind, as one UNION ALL."""
     kinds = (
         ("covered_spans", "c"),
         ("paused_spans", "p"),
@@ -303,7 +309,11 @@ def _figure_ctes(p: _Periods) -> list[str]:
             f"SELECT monitor_id, ended_at AS edge_at, {minus} FROM {source}"
             " WHERE ended_at > started_at"
         )
-    union = "\n    UNION ALL\n    ".join(edges)
+    return "\n    UNION ALL\n    ".join(edges)
+
+
+def _segment_ctes(union: str) -> list[str]:
+    """``edges`` and ``segments`` (the sweep) from the spans' boundary rows ``union``."""
     return [
         f"""edges AS (
   SELECT monitor_id, edge_at, SUM(dc) AS dc, SUM(dp) AS dp, SUM(dm) AS dm, SUM(dd) AS dd
@@ -326,6 +336,12 @@ def _figure_ctes(p: _Periods) -> list[str]:
       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) > 0 AS down
   FROM edges
 )""",
+    ]
+
+
+def _period_clip_ctes(p: _Periods) -> list[str]:
+    """The segments clipped to each row of ``calendar``: ``state``, then ``periods``."""
+    return [
         f"""segment_periods AS (
   SELECT c.monitor_id, c.period, s.paused, s.maintenance, s.down,
     GREATEST(TIMESTAMP_DIFF(LEAST(s.ended_at, c.window_end),

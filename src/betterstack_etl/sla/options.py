@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.sla.alerts import DEFAULT_RULES, BurnRule, burn_rules_from_env
+from betterstack_etl.sla.slo_file import SLO_FILE_ENV, Slo, default_slo, load_slo_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -17,6 +19,7 @@ __all__ = [
     "DEFAULT_SLO_PCT",
     "DEFAULT_TIME_ZONE",
     "SLO_ENV",
+    "SLO_FILE_ENV",
     "TIME_ZONE_ENV",
     "SlaOptions",
     "sla_options_from_env",
@@ -31,10 +34,21 @@ DEFAULT_SLO_PCT: Final = 99.9
 @dataclass(frozen=True, slots=True)
 class SlaOptions:
     """``time_zone``: the IANA zone whose calendar days and months the views use;
-    ``slo_pct``: the availability objective in percent (0 < slo < 100)."""
+    ``slo_pct``: the availability objective in percent (0 < slo < 100) of monitors no SLO of
+    the file names; ``slos``: the SLOs of ``BETTERSTACK_SLO_FILE`` (SPEC §11);
+    ``burn_rules``: the burn-rate alert rules."""
 
     time_zone: str = DEFAULT_TIME_ZONE
     slo_pct: float = DEFAULT_SLO_PCT
+    slos: tuple[Slo, ...] = ()
+    burn_rules: tuple[BurnRule, ...] = field(default=DEFAULT_RULES)
+
+    @property
+    def declared(self) -> tuple[Slo, ...]:
+        """The file's SLOs, plus the default availability SLO unless the file declares one."""
+        if any(s.is_default and s.indicator == "availability" for s in self.slos):
+            return self.slos
+        return (*self.slos, default_slo(self.slo_pct))
 
     def __post_init__(self) -> None:
         _check_time_zone(self.time_zone, TIME_ZONE_ENV)
@@ -79,6 +93,7 @@ def sla_options_from_env(
     *,
     time_zone: str | None = None,
     slo_pct: float | str | None = None,
+    slo_file: str | None = None,
 ) -> SlaOptions:
     """Options from ``BETTERSTACK_REPORT_TIMEZONE`` / ``BETTERSTACK_SLO`` (``os.environ`` when
     ``env`` is None); explicit arguments (CLI options, flow parameters) win over the variables.
@@ -91,4 +106,8 @@ def sla_options_from_env(
     zone = zone or DEFAULT_TIME_ZONE
     _check_time_zone(zone, zone_variable)
     number = _parse_slo(slo, slo_variable) if slo != "" else DEFAULT_SLO_PCT
-    return SlaOptions(time_zone=zone, slo_pct=number)
+    path = slo_file if slo_file is not None else source.get(SLO_FILE_ENV, "").strip()
+    slos = load_slo_file(path) if path else ()
+    return SlaOptions(
+        time_zone=zone, slo_pct=number, slos=slos, burn_rules=burn_rules_from_env(source)
+    )

@@ -1,0 +1,198 @@
+"""Burn-rate alerting on state changes only (SPEC §11).
+
+The rules follow the SRE workbook's multiwindow, multi-burn-rate alerts, fitted to hourly data
+(the shortest window a run can see is an hour): a rule fires when the burn rate over both its
+windows exceeds its threshold. The defaults (``DEFAULT_RULES``; ``BETTERSTACK_BURN_RATE_RULES``
+replaces them, e.g. ``page:1h/6h>14.4,page:6h/24h>6,ticket:6h/3d>1``):
+
+| rule   | windows   | burn rate above | a full month's budget gone in |
+|--------|-----------|-----------------|-------------------------------|
+| page   | 1 h, 6 h  | 14.4            | ~2 days (2 % of it in an hour) |
+| page   | 6 h, 24 h | 6               | 5 days (5 % of it in 6 h)      |
+| ticket | 6 h, 3 d  | 1               | the window (10 % of it in 3 d) |
+
+An SLO's **alert state** per monitor: ``breached`` when its error budget is spent, ``burning``
+when a rule fires, ``ok`` otherwise (a window with no data keeps the previous state). Each run
+compares the state with the last one kept in ``eai_gateway_slo_alerts`` and, only when it
+changed, writes a row there and emits one Prefect event: ``betterstack.slo.burning``,
+``betterstack.slo.breached`` or, back to ``ok``, ``betterstack.slo.recovered``. While a state
+holds, nothing is written or emitted, so the shipped automation notifies once per transition.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import pyarrow as pa
+
+from betterstack_etl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from betterstack_etl.lake.base import Lake
+
+__all__ = [
+    "BURN_RULES_ENV",
+    "DEFAULT_RULES",
+    "EVENTS",
+    "AlertState",
+    "BurnRule",
+    "Transition",
+    "burn_rules_from_env",
+    "last_states",
+    "record_transitions",
+    "state_of",
+    "transitions",
+]
+
+log = logging.getLogger("betterstack_etl.sla.alerts")
+
+AlertState = Literal["ok", "burning", "breached"]
+BURN_RULES_ENV: Final = "BETTERSTACK_BURN_RATE_RULES"
+_WINDOWS: Final = ("1h", "6h", "24h", "3d")
+EVENTS: Final[dict[AlertState, str]] = {
+    "burning": "betterstack.slo.burning",
+    "breached": "betterstack.slo.breached",
+    "ok": "betterstack.slo.recovered",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BurnRule:
+    """Fires when the burn rates over ``short`` and ``long`` both exceed ``threshold``."""
+
+    name: str  # page / ticket
+    short: str
+    long: str
+    threshold: float
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.short}/{self.long}>{self.threshold:g}"
+
+
+DEFAULT_RULES: Final = (
+    BurnRule("page", "1h", "6h", 14.4),
+    BurnRule("page", "6h", "24h", 6.0),
+    BurnRule("ticket", "6h", "3d", 1.0),
+)
+_RULE = re.compile(r"^(page|ticket):(1h|6h|24h|3d)/(1h|6h|24h|3d)>([0-9]+(?:\.[0-9]+)?)$")
+
+
+def burn_rules_from_env(env: Mapping[str, str] | None = None) -> tuple[BurnRule, ...]:
+    """``BETTERSTACK_BURN_RATE_RULES`` (comma-separated ``name:short/long>threshold``), or the
+    defaults; a bad value raises ``ConfigError`` naming it."""
+    text = (os.environ if env is None else env).get(BURN_RULES_ENV, "").strip()
+    if not text:
+        return DEFAULT_RULES
+    rules = []
+    for part in text.split(","):
+        found = _RULE.match(part.strip())
+        if found is None or _WINDOWS.index(found[2]) >= _WINDOWS.index(found[3]):
+            raise ConfigError(
+                f"{BURN_RULES_ENV}: {part.strip()!r} is not a burn-rate rule",
+                hint="write rules like page:1h/6h>14.4,ticket:6h/3d>1 (short window first, "
+                "windows among 1h, 6h, 24h, 3d)",
+            )
+        rules.append(BurnRule(found[1], found[2], found[3], float(found[4])))
+    return tuple(rules)
+
+
+def state_of(status: str, alert: str | None) -> AlertState | None:
+    """The alert state of one ``eai_gateway_slo_status`` row (None: no data, keep the last)."""
+    if status == "no_data":
+        return None
+    if status == "breached":
+        return "breached"
+    return "burning" if alert is not None else "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One change of an SLO's alert state for one monitor."""
+
+    slo_name: str
+    monitor_id: str
+    previous: AlertState
+    state: AlertState
+    row: Mapping[str, Any]  # the eai_gateway_slo_status row that showed it
+
+    @property
+    def event(self) -> str:
+        return EVENTS[self.state]
+
+
+def transitions(
+    rows: Sequence[Mapping[str, Any]], last: Mapping[tuple[str, str], AlertState]
+) -> list[Transition]:
+    """The rows whose state differs from the last one kept (none kept: ``ok``)."""
+    out = []
+    for row in rows:
+        state = state_of(row["status"], row.get("alert"))
+        key = (row["slo_name"], row["monitor_id"])
+        previous = last.get(key, "ok")
+        if state is not None and state != previous:
+            out.append(Transition(key[0], key[1], previous, state, row))
+    return out
+
+
+def last_states(lake: Lake) -> dict[tuple[str, str], AlertState]:
+    """The latest state kept in ``eai_gateway_slo_alerts`` per SLO and monitor."""
+    from betterstack_etl.tables import SLO_ALERTS
+
+    latest: dict[tuple[str, str], tuple[datetime, AlertState]] = {}
+    for part in lake.scan(SLO_ALERTS, ["slo_name", "monitor_id", "changed_at", "state"]):
+        for r in part.to_pylist():
+            key = (r["slo_name"], r["monitor_id"])
+            if key not in latest or r["changed_at"] >= latest[key][0]:
+                latest[key] = (r["changed_at"], r["state"])
+    return {key: state for key, (_, state) in latest.items()}
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def alert_rows(
+    found: Sequence[Transition], *, at: datetime, run_id: str, extracted_at: datetime
+) -> pa.Table:
+    from betterstack_etl.tables import SLO_ALERTS
+
+    rows = [
+        {
+            "slo_name": t.slo_name,
+            "monitor_id": t.monitor_id,
+            "changed_at": at,
+            "state": t.state,
+            "previous_state": t.previous,
+            "event": t.event,
+            "indicator": t.row.get("indicator"),
+            "target": _float(t.row.get("target")),
+            "sli": _float(t.row.get("sli")),
+            "error_budget_remaining": _float(t.row.get("error_budget_remaining")),
+            **{f"burn_rate_{w}": _float(t.row.get(f"burn_rate_{w}")) for w in _WINDOWS},
+            "reason": "error budget spent" if t.state == "breached" else t.row.get("alert"),
+            "_extracted_at": extracted_at,
+            "_run_id": run_id,
+        }
+        for t in found
+    ]
+    return pa.Table.from_pylist(rows, schema=SLO_ALERTS.schema)
+
+
+def record_transitions(
+    lake: Lake, found: Sequence[Transition], *, at: datetime, run_id: str
+) -> None:
+    """Keep every transition in ``eai_gateway_slo_alerts`` (partition: the UTC day of ``at``)."""
+    from betterstack_etl.tables import SLO_ALERTS
+
+    if not found:
+        return
+    moment = at.astimezone(UTC)
+    table = alert_rows(found, at=moment, run_id=run_id, extracted_at=moment)
+    lake.merge_partition(SLO_ALERTS, moment.date(), table)
