@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from betterstack_etl.report import SloBreach, ViewSource
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams, Window
+    from betterstack_etl.sla.alerts import Transition
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
@@ -78,6 +79,7 @@ __all__ = [
     "StagedTable",
     "StepRunner",
     "TableOutcome",
+    "check_alerts",
     "check_slo",
     "describe_error",
     "execute",
@@ -156,6 +158,7 @@ class RunSummary:
     slo_breaches: tuple[SloBreach, ...] = ()
     warnings: tuple[str, ...] = ()
     report: str | None = None  # where the month's report was written (BETTERSTACK_REPORT_OUT)
+    slo_transitions: tuple[Transition, ...] = ()  # SLO alert states that changed (SPEC §11)
 
     @property
     def failures(self) -> dict[str, str]:
@@ -185,6 +188,16 @@ class RunSummary:
             ],
             "warnings": list(self.warnings),
             "report": self.report,
+            "slo_transitions": [
+                {
+                    "slo_name": t.slo_name,
+                    "monitor_id": t.monitor_id,
+                    "previous": t.previous,
+                    "state": t.state,
+                    "event": t.event,
+                }
+                for t in self.slo_transitions
+            ],
             "tables": {
                 t.table: {
                     "rows_read": t.rows_read,
@@ -515,6 +528,23 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
     return tuple(found)
 
 
+def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transition, ...]:
+    """The SLOs' alert states of the run's monitors; only the changes are kept (in
+    ``eai_gateway_slo_alerts``) and returned, for the flow to emit (``sla.alerts``)."""
+    from betterstack_etl.sla.alerts import evaluate
+
+    source = _view_source(session.params)
+    found = evaluate(
+        session.lake,
+        source,
+        session.params.sla,
+        now=session.now,
+        monitors=monitors,
+        run_id=session.run_id,
+    )
+    return tuple(found)
+
+
 # -- orchestration ------------------------------------------------------------------------------
 
 
@@ -575,11 +605,22 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         breaches = ()
         warnings.append(f"SLO check skipped: {describe_error(exc)}")
     try:
+        alerts = runner.call(check_alerts, session, monitors)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the alert step is reported
+        alerts = ()
+        warnings.append(f"SLO alerts skipped: {describe_error(exc)}")
+    try:
         report = runner.call(write_month_report, session)
     except Exception as exc:  # noqa: BLE001 - the load is done; the report is reported, not fatal
         report = None
         warnings.append(f"report not written: {describe_error(exc)}")
-    return replace(summary, slo_breaches=breaches, warnings=tuple(warnings), report=report)
+    return replace(
+        summary,
+        slo_breaches=breaches,
+        slo_transitions=alerts,
+        warnings=tuple(warnings),
+        report=report,
+    )
 
 
 def _merged(

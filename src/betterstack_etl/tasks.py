@@ -60,6 +60,7 @@ TASKS: dict[Callable[..., Any], Task[Any, Any]] = {
     pipeline.merge_table: _as_task(pipeline.merge_table, "merge-table"),
     pipeline.publish: _as_task(pipeline.publish, "publish-tables"),
     pipeline.check_slo: _as_task(pipeline.check_slo, "check-slo"),
+    pipeline.check_alerts: _as_task(pipeline.check_alerts, "check-slo-alerts"),
     pipeline.write_month_report: _as_task(pipeline.write_month_report, "write-report"),
 }
 

@@ -45,6 +45,9 @@ __all__ = [
     "BurnRule",
     "Transition",
     "burn_rules_from_env",
+    "emit_transition_events",
+    "evaluate",
+    "event_of",
     "last_states",
     "record_transitions",
     "state_of",
@@ -196,3 +199,71 @@ def record_transitions(
     moment = at.astimezone(UTC)
     table = alert_rows(found, at=moment, run_id=run_id, extracted_at=moment)
     lake.merge_partition(SLO_ALERTS, moment.date(), table)
+
+
+def status_rows(
+    source: Any, options: Any, now: datetime, monitors: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The ``eai_gateway_slo_status`` rows of ``monitors`` as of ``now``, computed from the
+    raw tables with the run's SLOs (``source``: a ``report.ViewSource``; ``options``:
+    ``SlaOptions``)."""
+    from betterstack_etl.sla.views import SLO_STATUS, view_selects
+
+    if not monitors:
+        return []
+    made = view_selects(source.dialect, table_ref=source.ref, options=options, now=now)
+    selects = {spec.name: select for spec, select in made}
+    ids = ", ".join("'" + m.replace("\\", "\\\\").replace("'", "\\'") + "'" for m in monitors)
+    select = selects[SLO_STATUS.name]
+    sql = f"SELECT * FROM ({select}) AS v WHERE monitor_id IN ({ids})"  # noqa: S608
+    rows: list[dict[str, Any]] = source.query(sql).to_pylist()
+    return rows
+
+
+def evaluate(
+    lake: Lake, source: Any, options: Any, *, now: datetime, monitors: Sequence[str], run_id: str
+) -> list[Transition]:
+    """The run's alert step: the SLOs' states now, the transitions since the last kept ones,
+    kept in ``eai_gateway_slo_alerts``. Returns the transitions (the flow emits their events)."""
+    found = transitions(status_rows(source, options, now, monitors), last_states(lake))
+    record_transitions(lake, found, at=now, run_id=run_id)
+    for t in found:
+        log.warning(
+            "SLO %s of %s: %s → %s (%s)", t.slo_name, t.monitor_id, t.previous, t.state, t.event
+        )
+    return found
+
+
+def event_of(transition: Transition) -> dict[str, Any]:
+    """The Prefect event of a transition (``emit_event`` keyword arguments)."""
+    row = transition.row
+    return {
+        "event": transition.event,
+        "resource": {
+            "prefect.resource.id": f"betterstack.monitor.{transition.monitor_id}",
+            "prefect.resource.name": str(row.get("monitor_name") or transition.monitor_id),
+            "betterstack.slo": transition.slo_name,
+        },
+        "payload": {
+            "slo_name": transition.slo_name,
+            "monitor_id": transition.monitor_id,
+            "previous_state": transition.previous,
+            "state": transition.state,
+            "indicator": row.get("indicator"),
+            "target": _float(row.get("target")),
+            "sli": _float(row.get("sli")),
+            "error_budget_remaining": _float(row.get("error_budget_remaining")),
+            "reason": row.get("alert"),
+            **{f"burn_rate_{w}": _float(row.get(f"burn_rate_{w}")) for w in _WINDOWS},
+        },
+    }
+
+
+def emit_transition_events(found: Sequence[Transition]) -> int:
+    """One Prefect event per transition; 0 outside a flow or task run."""
+    from prefect.context import FlowRunContext, TaskRunContext
+    from prefect.events import emit_event
+
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
+        return 0
+    return sum(1 for t in found if emit_event(**event_of(t)) is not None)
