@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from betterstack_etl.progress import Progress
+    from betterstack_etl.extract.progress import Progress
     from betterstack_etl.simulator import Simulator
 
 __all__ = ["BackfillResult", "SequentialResult", "run_backfill", "run_sequential", "window_of"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from betterstack_etl.clidisplay import RichProgress
+from betterstack_etl.cli.display import RichProgress
 from betterstack_etl.simulator import FrozenClock, SimConfig, Simulator
 
 if TYPE_CHECKING:

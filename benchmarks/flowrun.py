@@ -1,7 +1,7 @@
-"""A run of the pipeline core (``pipeline.execute``), the code the CLI and the flow both run,
+"""A run of the pipeline core (``runner.execute``), the code the CLI and the flow both run,
 with a step runner that times the fetch and merge phases.
 
-``TimedSteps`` is ``pipeline.InProcess`` (the CLI's runner) plus a stopwatch: the fetch phase
+``TimedSteps`` is ``runner.InProcess`` (the CLI's runner) plus a stopwatch: the fetch phase
 runs from the start of the run until the last table is staged, the merge phase is the time
 spent merging. The clock of the pipeline is pinned to the simulator's frozen clock.
 """
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from benchmarks.common import TOKEN, BenchConfig, patched_env, request_bars
-from betterstack_etl import clock, pipeline
+from betterstack_etl import clock
+from betterstack_etl.run import runner, session, steps, summary
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import RunParams
 
@@ -35,7 +36,7 @@ R = TypeVar("R")
 class FlowRun:
     """What one run did: its summary, fetch and merge wall times."""
 
-    summary: pipeline.RunSummary
+    summary: summary.RunSummary
     fetch_seconds: float
     merge_seconds: float
 
@@ -52,7 +53,7 @@ class FlowRun:
         return sum(t.rows_inserted for t in self.summary.tables)
 
 
-class TimedSteps(pipeline.InProcess):
+class TimedSteps(runner.InProcess):
     """``InProcess`` that records when fetches end and how long merges take."""
 
     def __init__(self, retries: int, retry_delay: float) -> None:
@@ -69,9 +70,9 @@ class TimedSteps(pipeline.InProcess):
         finally:
             end = time.monotonic()
             with self._lock:
-                if step is pipeline.fetch_table:
+                if step is steps.fetch_table:
                     self.fetched = max(self.fetched, end)
-                elif step is pipeline.merge_table:
+                elif step is steps.merge_table:
                     self.merge_seconds += end - begin
 
 
@@ -121,10 +122,10 @@ def run_tables(
     with patched_env(env), _clock_at(now), request_bars(console) as bars:
         run_params = RunParams.from_env(**params)
         with (
-            pipeline.run_session(run_params, Secret(TOKEN), run_id=run_id, progress=bars) as s,
+            session.run_session(run_params, Secret(TOKEN), run_id=run_id, progress=bars) as s,
             TimedSteps(run_params.task_retries, run_params.task_retry_delay) as steps,
         ):
-            summary = pipeline.execute(s, steps)
+            summary = runner.execute(s, steps)
     if summary.failures:
         raise RuntimeError(f"benchmark run failed: {summary.failures}")
     return FlowRun(summary, steps.fetched - steps.started, steps.merge_seconds)

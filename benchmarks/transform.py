@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from benchmarks.common import TOKEN, BenchConfig, Figure, start_simulator
-from betterstack_etl.transform import response_time_rows
+from betterstack_etl.extract.transform import response_time_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -1,6 +1,6 @@
 """The Prefect flow ``rj_iplanrio__betterstack_api`` (the seed's ``flow.py`` role): a shell.
 
-The load itself is ``pipeline.execute`` (Prefect-free); the flow builds the run's parameters
+The load itself is ``runner.execute`` (Prefect-free); the flow builds the run's parameters
 once from its own parameters and the environment, runs every core step as a Prefect task
 (``tasks.PrefectSteps``: retries, task runs in the UI), writes the summary as a Markdown
 artifact, and ends Failed naming each failed table when any failed. The token is read from the
@@ -15,9 +15,10 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
-from betterstack_etl import pipeline
 from betterstack_etl.constants import FLOW_NAME
 from betterstack_etl.errors import RunFailedError
+from betterstack_etl.run import runner
+from betterstack_etl.run.session import run_session
 from betterstack_etl.settings import RunParams, read_token
 from betterstack_etl.tasks import PrefectSteps
 
@@ -77,9 +78,7 @@ def rj_iplanrio__betterstack_api(
         report_out=report_out,
     )
     token = read_token()
-    with pipeline.run_session(
-        params, token, flow_run_id=_flow_run_id(), shared_budget=True
-    ) as session:
+    with run_session(params, token, flow_run_id=_flow_run_id(), shared_budget=True) as session:
         log.info(
             "run %s: tables %s, window %s..%s, destination %s (%s)",
             session.run_id,
@@ -89,7 +88,7 @@ def rj_iplanrio__betterstack_api(
             params.destination,
             params.lake_root,
         )
-        summary = pipeline.execute(session, PrefectSteps(params))
+        summary = runner.execute(session, PrefectSteps(params))
     if summary.slo_transitions:  # events on state changes only (SPEC §11, sla.alerts)
         from betterstack_etl.sla.alerts import emit_transition_events
 
@@ -105,7 +104,7 @@ def rj_iplanrio__betterstack_api(
     if summary.report is not None:
         create_link_artifact(
             key="betterstack-report",
-            link=report_link(summary.report),
+            link=_report_link(summary.report),
             link_text=f"SLA report {summary.report}",
             description="the month's SLA report (betterstack-etl report)",
         )
@@ -114,7 +113,7 @@ def rj_iplanrio__betterstack_api(
     return result
 
 
-def report_link(where: str) -> str:
+def _report_link(where: str) -> str:
     """A link a browser opens: ``gs://b/p`` → the Cloud Console's authenticated URL."""
     if where.startswith("gs://"):
         return "https://storage.cloud.google.com/" + where.removeprefix("gs://")
@@ -131,7 +130,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---|",
     ]
     if summary.get("report"):
-        lines.insert(1, f"\nSLA report: [{summary['report']}]({report_link(summary['report'])})")
+        lines.insert(1, f"\nSLA report: [{summary['report']}]({_report_link(summary['report'])})")
     for b in summary.get("slo_breaches", []):
         lines.insert(
             1,

@@ -59,6 +59,7 @@ __all__ = [
     "ALL_MONITORS",
     "EARLIEST_DATE",
     "NUMERIC_RANGES",
+    "NumericRange",
     "RunParams",
     "Window",
     "check_base_url",
@@ -300,9 +301,9 @@ def _report_out(value: str | None) -> str | None:
 
 def read_token(env: Mapping[str, str] | None = None) -> Secret:
     """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production), or the
-    Prefect Secret block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK`` (prefect_blocks.py);
+    Prefect Secret block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK`` (``secret.resolve_token``);
     refused (never shown) when whitespace or control characters are left inside."""
-    from betterstack_etl.prefect_blocks import resolve_token
+    from betterstack_etl.secret import resolve_token
 
     token = resolve_token(env)
     check_token(token.reveal())

@@ -111,9 +111,9 @@ RESPONSE_TIMES: Final = TableSpec(
         ]
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
-    extractor="betterstack_etl.extract:response_times",
+    extractor="betterstack_etl.extract.fetch:response_times",
     served_days=1,  # the last 24 h only: today and yesterday
-    planner="betterstack_etl.extract:plan_response_times",
+    planner="betterstack_etl.extract.fetch:plan_response_times",
     rules=(
         non_negative(
             "response_time",
@@ -176,8 +176,8 @@ INCIDENTS: Final = TableSpec(
         ]
     ),
     description="One row per incident (v3), re-read until resolved.",
-    extractor="betterstack_etl.extract:incidents",
-    planner="betterstack_etl.extract:plan_incidents",
+    extractor="betterstack_etl.extract.fetch:incidents",
+    planner="betterstack_etl.extract.fetch:plan_incidents",
     rules=(
         non_negative("duration_seconds"),
         not_before("resolved_at", "started_at", name="resolved_before_started"),
@@ -208,8 +208,8 @@ DAILY_SLA: Final = TableSpec(
         ]
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
-    extractor="betterstack_etl.extract:daily_sla",
-    planner="betterstack_etl.extract:plan_daily_sla",
+    extractor="betterstack_etl.extract.fetch:daily_sla",
+    planner="betterstack_etl.extract.fetch:plan_daily_sla",
     rules=(
         between("availability", 0, 100, name="availability_out_of_range"),
         non_negative(
@@ -252,9 +252,9 @@ MONITORS: Final = TableSpec(
     ),
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
-    extractor="betterstack_etl.extract:monitors",
+    extractor="betterstack_etl.extract.fetch:monitors",
     served_days=0,  # the listing shows the monitors as they are today
-    planner="betterstack_etl.extract:plan_monitors",
+    planner="betterstack_etl.extract.fetch:plan_monitors",
     preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
     rules=(non_negative("check_frequency"),),
 )

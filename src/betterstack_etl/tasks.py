@@ -3,7 +3,7 @@
 The steps do the work (extract, transform, merge, publish); a task adds what Prefect brings:
 a task run in the UI, task-level retries (the seed: 3 retries, 60 s apart) for errors a retry
 can fix, and Prefect's logging. ``PrefectSteps`` is the ``StepRunner`` the flow hands to
-``pipeline.execute``, so the flow and the CLI run the same orchestration.
+``runner.execute``, so the flow and the CLI run the same orchestration.
 
 Tasks receive the run's ``RunSession`` in process (the flow and its tasks share a process and a
 thread pool): no secret is ever a task or flow parameter, and no cache key is computed.
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from betterstack_etl import pipeline
 from betterstack_etl.errors import is_retryable
+from betterstack_etl.run import steps
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,14 +54,14 @@ def _as_task(step: Callable[..., Any], name: str) -> Task[Any, Any]:
 
 # One task per core step, named as the UI shows them.
 TASKS: dict[Callable[..., Any], Task[Any, Any]] = {
-    pipeline.resolve_monitors_step: _as_task(pipeline.resolve_monitors_step, "resolve-monitors"),
-    pipeline.find_open_rows: _as_task(pipeline.find_open_rows, "find-open-rows"),
-    pipeline.fetch_table: _as_task(pipeline.fetch_table, "fetch-table"),
-    pipeline.merge_table: _as_task(pipeline.merge_table, "merge-table"),
-    pipeline.publish: _as_task(pipeline.publish, "publish-tables"),
-    pipeline.check_slo: _as_task(pipeline.check_slo, "check-slo"),
-    pipeline.check_alerts: _as_task(pipeline.check_alerts, "check-slo-alerts"),
-    pipeline.write_month_report: _as_task(pipeline.write_month_report, "write-report"),
+    steps.resolve_monitors_step: _as_task(steps.resolve_monitors_step, "resolve-monitors"),
+    steps.find_open_rows: _as_task(steps.find_open_rows, "find-open-rows"),
+    steps.fetch_table: _as_task(steps.fetch_table, "fetch-table"),
+    steps.merge_table: _as_task(steps.merge_table, "merge-table"),
+    steps.publish: _as_task(steps.publish, "publish-tables"),
+    steps.check_slo: _as_task(steps.check_slo, "check-slo"),
+    steps.check_alerts: _as_task(steps.check_alerts, "check-slo-alerts"),
+    steps.write_month_report: _as_task(steps.write_month_report, "write-report"),
 }
 
 
@@ -81,8 +81,6 @@ class PrefectSteps:
         result: R = runs(*args, **kwargs)
         return result
 
-    def submit(
-        self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs
-    ) -> PrefectFuture[R]:
+    def submit(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> PrefectFuture[R]:
         future: PrefectFuture[R] = self._tasks[step].submit(*args, **kwargs)
         return future

@@ -17,7 +17,7 @@ import pytest
 from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
 from betterstack_etl.tables import TABLES
 
-CLI = [sys.executable, "-m", "betterstack_etl.cli"]
+CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -17,13 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from betterstack_etl.pipeline import SPOOL_DIRNAME
+from betterstack_etl.run.spool import SPOOL_DIRNAME
 from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
 from betterstack_etl.tables import TABLES
 
 pytestmark = pytest.mark.slow
 
-CLI = [sys.executable, "-m", "betterstack_etl.cli"]
+CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
 
 
 def _env(sim: Simulator, lake: Path, tmp: Path) -> dict[str, str]:
@@ -159,7 +159,7 @@ def test_the_embedded_default_never_imports_prefect(
     sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
     script = (
         "import sys\n"
-        "from betterstack_etl.cli import main\n"
+        "from betterstack_etl.cli.app import main\n"
         "sys.argv = ['betterstack-etl', 'run', '--json']\n"
         "try:\n"
         "    main()\n"

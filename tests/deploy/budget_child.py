@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from betterstack_etl.api import BetterStackClient, RetryPolicy
-from betterstack_etl.budget import run_budget
+from betterstack_etl.api.budget import run_budget
 from betterstack_etl.secret import Secret
 
 MAX_IN_FLIGHT = 4

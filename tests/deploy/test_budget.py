@@ -1,4 +1,4 @@
-"""The shared API budget (``betterstack_etl.budget``) against a real ``prefect server``.
+"""The shared API budget (``betterstack_etl.api.budget``) against a real ``prefect server``.
 
 Two runs in two processes, same token, each with the in-flight limit and pace of a whole run,
 against a simulator whose token bucket equals the budget: with the Prefect global concurrency
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from betterstack_etl.api import Pacer
-from betterstack_etl.budget import LIMIT_PREFIX, SharedBudget, limit_name, run_budget
+from betterstack_etl.api.budget import LIMIT_PREFIX, SharedBudget, limit_name, run_budget
 from betterstack_etl.secret import Secret
 from betterstack_etl.simulator import SimConfig, Simulator
 

@@ -22,7 +22,7 @@ from .conftest import PrefectServer
 
 pytestmark = pytest.mark.slow
 
-CLI = [sys.executable, "-m", "betterstack_etl.cli"]
+CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
 BAD = ("betterstack.slo.burning", "betterstack.slo.breached")
 RECOVERED = "betterstack.slo.recovered"
 

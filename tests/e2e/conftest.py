@@ -43,14 +43,14 @@ def pipeline_env(
 
 def _core_run(**params: Any) -> dict[str, Any]:
     """The flow's parameters, run by the Prefect-free core in this process (the CLI's path)."""
-    from betterstack_etl import pipeline
+    from betterstack_etl.run import runner
     from betterstack_etl.settings import RunParams, read_token
 
     overrides = dict(params)
     overrides["monitors"] = overrides.pop("monitor_id", None)
     if overrides.get("tables"):
         overrides["tables"] = ",".join(overrides["tables"])
-    return pipeline.run(RunParams.from_env(**overrides), read_token()).to_dict()
+    return runner.run(RunParams.from_env(**overrides), read_token()).to_dict()
 
 
 @pytest.fixture

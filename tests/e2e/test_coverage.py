@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from betterstack_etl.lake import open_lake
 from betterstack_etl.lake.coverage import seed_from_ledger
+from betterstack_etl.run.destinations import open_lake
 from betterstack_etl.settings import RunParams
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.sla import SlaOptions, view_selects
@@ -60,7 +60,7 @@ def test_two_hourly_runs_cover_two_days_not_the_month(
 ) -> None:
     first = pipeline_env.clock.now()
     core_run()
-    pipeline_env.clock.advance(timedelta(hours=1))
+    pipeline_env.frozen_clock.advance(timedelta(hours=1))
     second = pipeline_env.clock.now()
     core_run()
     views = _views(lake_root, second)

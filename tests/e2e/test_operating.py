@@ -11,8 +11,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from betterstack_etl import pipeline
 from betterstack_etl.errors import AuthenticationError, RunFailedError
+from betterstack_etl.run import runner
 from betterstack_etl.settings import RunParams, read_token
 from betterstack_etl.simulator import SimConfig, Simulator
 from betterstack_etl.simulator.config import SlaSkew
@@ -29,7 +29,7 @@ def _ledger(lake: Path) -> list[dict[str, Any]]:
 def test_every_run_leaves_one_ledger_row_per_table(
     pipeline_env: Simulator, lake_root: Path, query: Callable[[str], list[tuple[Any, ...]]]
 ) -> None:
-    summary = pipeline.run(RunParams.from_env(), read_token())
+    summary = runner.run(RunParams.from_env(), read_token())
     rows = {r["table_name"]: r for r in _ledger(lake_root) if r["run_id"] == summary.run_id}
     assert set(rows) == {s.name for s in TABLES}
     for table in summary.tables:
@@ -50,7 +50,7 @@ def test_a_refused_token_leaves_failed_ledger_rows_naming_it(
 ) -> None:
     monkeypatch.setenv("BETTERSTACK_TOKEN", "not-the-token")
     with pytest.raises(AuthenticationError):
-        pipeline.run(RunParams.from_env(), read_token())
+        runner.run(RunParams.from_env(), read_token())
     rows = _ledger(lake_root)
     assert {r["table_name"] for r in rows} == {s.name for s in TABLES}
     for row in rows:
@@ -66,7 +66,7 @@ def test_a_gate_stops_a_table_with_a_bad_row_and_writes_nothing_of_it(
     make_simulator: Callable[..., Simulator],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pipeline.run(RunParams.from_env(), read_token())
+    runner.run(RunParams.from_env(), read_token())
     before = {p: p.read_bytes() for p in (lake_root / DAILY_SLA.name).rglob("*.parquet")}
     assert before
     monitor = pipeline_env.world.monitor_ids()[0]
@@ -76,9 +76,9 @@ def test_a_gate_stops_a_table_with_a_bad_row_and_writes_nothing_of_it(
         pipeline_env.clock,
     )
     monkeypatch.setenv("BETTERSTACK_BASE_URL", bad.base_url)
-    pipeline_env.clock.advance(timedelta(minutes=30))
+    pipeline_env.frozen_clock.advance(timedelta(minutes=30))
     with pytest.raises(RunFailedError) as info:
-        pipeline.run(RunParams.from_env(), read_token())
+        runner.run(RunParams.from_env(), read_token())
     assert set(info.value.failures) == {DAILY_SLA.name}
     why = info.value.failures[DAILY_SLA.name]
     assert "availability_out_of_range" in why
@@ -110,7 +110,7 @@ def test_no_sla_day_is_asked_or_written_before_a_monitor_existed(
         from_date=start.isoformat(), to_date=now.date().isoformat(), tables="daily_sla"
     )
     sim.stats.reset()
-    pipeline.run(params, read_token())
+    runner.run(params, read_token())
     files = sorted((lake_root / DAILY_SLA.name).glob("data_particao=*/*.parquet"))
     rows = [r for f in files for r in pq.read_table(f).to_pylist()]
     young_days = sorted(r["date"] for r in rows if r["monitor_id"] == young)

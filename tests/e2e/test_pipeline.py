@@ -100,13 +100,13 @@ def test_hourly_runs_never_duplicate_a_row(
     for _ in range(3):
         run_flow()
         counts.append(_count(query, "eai_gateway_response_times"))
-        pipeline_env.clock.advance(timedelta(hours=1))
+        pipeline_env.frozen_clock.advance(timedelta(hours=1))
     for table in KEYS:
         assert _duplicates(query, table) == 0, table
     # each hourly run re-reads 24 h but only adds the new hour's points
     assert counts[0] < counts[1] < counts[2] < 2 * counts[0]
     # re-running at the same instant changes nothing
-    pipeline_env.clock.advance(timedelta(hours=-1))
+    pipeline_env.frozen_clock.advance(timedelta(hours=-1))
     before = {t: _count(query, t) for t in KEYS}
     run_flow()
     assert {t: _count(query, t) for t in KEYS} == before
@@ -122,7 +122,7 @@ def _open_incident_time(sim: Simulator) -> None:
         )
         if answer.json()["data"]:
             return
-        sim.clock.advance(timedelta(hours=1))
+        sim.frozen_clock.advance(timedelta(hours=1))
     pytest.fail("the simulator had no open incident in 72 hours")
 
 
@@ -141,7 +141,7 @@ def test_an_open_incident_is_re_read_until_it_resolves(
     ] in ("Started", "Acknowledged")
     # three days later the incident's start is outside the default window (yesterday, today):
     # it can only be resolved in the lake through the re-read of open incidents
-    pipeline_env.clock.advance(timedelta(days=3))
+    pipeline_env.frozen_clock.advance(timedelta(days=3))
     run_flow()
     ids = ", ".join(f"'{i}'" for i in open_ids)
     rows = query(
@@ -170,7 +170,7 @@ def test_todays_sla_row_is_replaced_as_the_day_goes_on(
     )
     assert first
     assert all(complete is False for complete, _ in first.values())
-    pipeline_env.clock.advance(timedelta(hours=5))
+    pipeline_env.frozen_clock.advance(timedelta(hours=5))
     run_flow(tables=["daily_sla"])
     later = query(
         f"SELECT monitor_id, is_complete, _extracted_at FROM eai_gateway_daily_sla WHERE date = DATE '{today}'"
@@ -180,7 +180,7 @@ def test_todays_sla_row_is_replaced_as_the_day_goes_on(
         assert complete is False
         assert extracted > first[monitor_id][1]
     # the next day, yesterday's row is complete
-    pipeline_env.clock.advance(timedelta(days=1))
+    pipeline_env.frozen_clock.advance(timedelta(days=1))
     run_flow(tables=["daily_sla"])
     assert query(
         f"SELECT DISTINCT is_complete FROM eai_gateway_daily_sla WHERE date = DATE '{today}'"
@@ -240,8 +240,8 @@ def test_a_bad_token_fails_fast_with_a_clear_message(
 def test_a_failing_table_is_named_and_the_others_still_land(
     run_flow: Run, query: Query, pipeline_env: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from betterstack_etl import extract
     from betterstack_etl.errors import BadRequestError
+    from betterstack_etl.extract import fetch as extract
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise BadRequestError(
@@ -273,7 +273,7 @@ def test_a_write_killed_midway_leaves_the_previous_partition_intact(
         query('SELECT monitor_id, region, "at", response_time FROM eai_gateway_response_times')
     )
     files = {p: p.read_bytes() for p in lake_root.rglob("*.parquet")}
-    pipeline_env.clock.advance(timedelta(hours=1))
+    pipeline_env.frozen_clock.advance(timedelta(hours=1))
     real_replace = os.replace
 
     def crash(src: Any, dst: Any) -> None:
@@ -330,7 +330,7 @@ def test_open_incidents_outside_the_window_are_found_in_the_lake(
     _open_incident_time(pipeline_env)
     today: date = pipeline_env.clock.now().date()
     run_flow(from_date=today.isoformat(), to_date=today.isoformat(), tables=["incidents"])
-    pipeline_env.clock.advance(timedelta(days=5))
+    pipeline_env.frozen_clock.advance(timedelta(days=5))
     run_flow(tables=["incidents"])
     assert query(
         f"SELECT count(*) FROM eai_gateway_incidents WHERE resolved_at IS NULL "

@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from betterstack_etl import pipeline
-from betterstack_etl.repair import repair
+from betterstack_etl.ops.repair import repair
+from betterstack_etl.run import runner
 from betterstack_etl.settings import RunParams, read_token
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, TABLES
@@ -47,7 +47,7 @@ def test_repair_moves_damage_aside_and_refetches_its_days(
     params = RunParams.from_env(
         from_date=start.isoformat(), to_date=today.isoformat(), tables="incidents,daily_sla"
     )
-    pipeline.run(params, read_token())
+    runner.run(params, read_token())
     before = _rows(lake_root)
     assert before[INCIDENTS.name]
     assert before[DAILY_SLA.name]
@@ -88,7 +88,7 @@ def test_damage_outside_the_window_fails_no_later_run_and_strays_are_never_count
     backfill = RunParams.from_env(
         from_date=start.isoformat(), to_date=today.isoformat(), tables="incidents,daily_sla"
     )
-    pipeline.run(backfill, read_token())
+    runner.run(backfill, read_token())
     old = start + timedelta(days=1)
     victim = sorted((lake_root / DAILY_SLA.name / f"data_particao={old}").glob("*.parquet"))[0]
     victim.write_bytes(b"PAR1 not really")
@@ -97,7 +97,7 @@ def test_damage_outside_the_window_fails_no_later_run_and_strays_are_never_count
     (lake_root / INCIDENTS.name / "data_particao=garbage").mkdir()
     shutil.copy(inc, lake_root / INCIDENTS.name / "data_particao=garbage" / "data.parquet")
 
-    summary = pipeline.run(RunParams.from_env(), read_token())  # the default window: no raise
+    summary = runner.run(RunParams.from_env(), read_token())  # the default window: no raise
     assert not summary.failures
     keys = ", ".join(f'"{k}"' for k in (*INCIDENTS.key, "data_particao"))
     total, distinct, bad = query(

@@ -19,8 +19,8 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from betterstack_etl.bigquery import external_table_definition
-from betterstack_etl.lake.gcs import GcsLake
+from betterstack_etl.gcp.bigquery import external_table_definition
+from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.tables import PARTITION_COLUMN, TABLES, TableSpec
 
 if TYPE_CHECKING:

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from google.cloud import bigquery
 
-from betterstack_etl.bigquery import (
+from betterstack_etl.errors import ConfigError
+from betterstack_etl.gcp.bigquery import (
     DEFINITION_LABEL,
     BigQueryPublisher,
     bigquery_schema,
     external_table_definition,
     parse_connection_id,
 )
-from betterstack_etl.errors import ConfigError
 from betterstack_etl.tables import COVERAGE, DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
 
 from .conftest import PROJECT
@@ -215,7 +215,7 @@ def test_publish_sends_the_sla_views_after_the_tables_and_each_runs(
         sent.append(table)
         return real_create(table, **kw)
 
-    counting.client = _Patched(bq_client, create_table=create)
+    counting.client = _Patched(bq_client, create_table=create)  # type: ignore[assignment]
     published = (*TABLES, COVERAGE)  # the SLA views read the coverage too
     _publisher(counting, dataset_id, sla=SlaOptions()).publish(published)
     names = [t.table_id for t in sent]

@@ -7,7 +7,7 @@ from typing import Any
 
 from google.api_core import exceptions as gexc
 
-from betterstack_etl.check import CheckResult, run_checks
+from betterstack_etl.ops.check import CheckResult, run_checks
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import RunParams
 from betterstack_etl.simulator import Simulator

@@ -12,9 +12,9 @@ import pytest
 from google.cloud import bigquery, storage
 
 from betterstack_etl import clock
-from betterstack_etl.bigquery import DEFINITION_LABEL
-from betterstack_etl.gcp import BIGQUERY_ENDPOINT_ENV, STORAGE_EMULATOR_ENV
-from betterstack_etl.lake.gcs import GcsLake
+from betterstack_etl.gcp.bigquery import DEFINITION_LABEL
+from betterstack_etl.gcp.credentials import BIGQUERY_ENDPOINT_ENV, STORAGE_EMULATOR_ENV
+from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import TABLES, TableSpec
 
@@ -78,7 +78,7 @@ def test_flow_twice_into_gcs_and_bigquery(
     from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
     first = rj_iplanrio__betterstack_api()
-    simulator.clock.advance(
+    simulator.frozen_clock.advance(
         timedelta(hours=1)
     )  # the next hourly run re-reads an overlapping window
     second = rj_iplanrio__betterstack_api()

@@ -11,7 +11,7 @@ import pytest
 from google.cloud import bigquery
 
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.gcp import (
+from betterstack_etl.gcp.credentials import (
     BIGQUERY_ENDPOINT_ENV,
     CREDENTIALS_ENV,
     STORAGE_EMULATOR_ENV,

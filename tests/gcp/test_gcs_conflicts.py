@@ -15,7 +15,7 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import storage
 
-from betterstack_etl.lake.gcs import GcsLake
+from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.tables import RESPONSE_TIMES
 
 from .conftest import PreconditionClient

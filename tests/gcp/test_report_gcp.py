@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from google.cloud import bigquery, storage
 
-from betterstack_etl.bigquery import bigquery_schema
+from betterstack_etl.gcp.bigquery import bigquery_schema
 from betterstack_etl.report import (
     BigQuerySource,
     DuckDbSource,

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from betterstack_etl import transform
+from betterstack_etl.extract import transform
 from betterstack_etl.lake.coverage import record_coverage
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.lake.local import LocalLake
@@ -67,7 +67,7 @@ def build(root: Path) -> Path:
     )  # fmt: skip
     api = Api(world, _TOKEN, FrozenClock(NOW))
     lake = LocalLake(root)
-    run = {"extracted_at": NOW, "run_id": "report-test"}
+    run: dict[str, Any] = {"extracted_at": NOW, "run_id": "report-test"}
     _merge(lake, MONITORS, transform.monitor_rows(_walk(api, "/api/v2/monitors"), **run))
     found = _walk(api, "/api/v3/incidents", per_page="50",
                   **{"from": FIRST.isoformat(), "to": NOW.date().isoformat()})  # fmt: skip

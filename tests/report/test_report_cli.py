@@ -11,7 +11,7 @@ import pytest
 
 from . import fixture_lake as F
 
-CLI = [sys.executable, "-m", "betterstack_etl.cli", "report"]
+CLI = [sys.executable, "-m", "betterstack_etl.cli.app", "report"]
 
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

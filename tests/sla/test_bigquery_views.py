@@ -17,7 +17,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from betterstack_etl.bigquery import bigquery_schema
+from betterstack_etl.gcp.bigquery import bigquery_schema
 from betterstack_etl.sla import VIEWS, SlaOptions, bigquery_views, view_selects
 from betterstack_etl.sla.slo_file import load_slo_file
 from betterstack_etl.tables import PARTITION_COLUMN

@@ -27,7 +27,7 @@ from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import FileChanged, IncomingRows, PartitionResult
 from betterstack_etl.lake.layout import LEGACY_FILE, split_by_file, without_superseded
 from betterstack_etl.lake.merge import Merged, merge_rows
-from betterstack_etl.utils.partitions import check_partition
+from betterstack_etl.lake.partitions import check_partition
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Final
 import pyarrow as pa
 
 from betterstack_etl.errors import StorageError
-from betterstack_etl.gates import GateReport, check_rows
+from betterstack_etl.lake.gates import GateReport, check_rows
 from betterstack_etl.lake.layout import split_by_file
 from betterstack_etl.lake.merge import merge_by_key
-from betterstack_etl.utils.partitions import split_by_partition
+from betterstack_etl.lake.partitions import split_by_partition
 
 if TYPE_CHECKING:
     from betterstack_etl.lake.base import Lake, PartitionResult

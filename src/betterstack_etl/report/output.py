@@ -53,7 +53,7 @@ def _upload(html: str, out: str, client: storage.Client | None) -> str:
     if not bucket or not name or name.endswith("/"):
         raise ConfigError(f"--out {out} names no object", hint="use gs://bucket/path/report.html")
     if client is None:
-        from betterstack_etl.gcp import GcpConfig, storage_client
+        from betterstack_etl.gcp.credentials import GcpConfig, storage_client
 
         client = storage_client(GcpConfig.from_env())
     blob = client.bucket(bucket).blob(name)

@@ -106,7 +106,7 @@ class BigQuerySource:
 
     @classmethod
     def from_env(cls, *, project: str, dataset: str, location: str = "US") -> BigQuerySource:
-        from betterstack_etl.gcp import GcpConfig, bigquery_client
+        from betterstack_etl.gcp.credentials import GcpConfig, bigquery_client
 
         config = GcpConfig.from_env(billing_project_id=project)
         return cls(bigquery_client(config, location=location), project=project, dataset=dataset)

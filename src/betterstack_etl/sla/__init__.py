@@ -16,6 +16,7 @@ from betterstack_etl.sla.options import (
     sla_options_from_env,
 )
 from betterstack_etl.sla.views import (
+    SLO_STATUS,
     SOURCES,
     VIEWS,
     Dialect,
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_SLO_PCT",
     "DEFAULT_TIME_ZONE",
     "SLO_ENV",
+    "SLO_STATUS",
     "SOURCES",
     "TIME_ZONE_ENV",
     "VIEWS",

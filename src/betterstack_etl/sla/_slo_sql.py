@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from betterstack_etl.sla import _sql
+from betterstack_etl.sla._spans import edges_union, segment_ctes, state_ctes
 from betterstack_etl.sla._sql import RESPONSE_TIMES, _Periods, _quote
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ def slo_status_sql(
     this_month = month.of(now)
     ctes = [
         *_sql._incident_ctes(ref, now),
-        *_sql._state_ctes(ref, now),
-        *_sql._segment_ctes(_sql._edges_union()),
+        *state_ctes(ref, now),
+        *segment_ctes(edges_union()),
         f"""slos AS (
   {_declared(slos)}
 )""",

@@ -35,8 +35,6 @@ from betterstack_etl.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from betterstack_etl.lake.base import Lake
-
 __all__ = [
     "BURN_RULES_ENV",
     "DEFAULT_RULES",
@@ -44,6 +42,7 @@ __all__ = [
     "AlertState",
     "BurnRule",
     "Transition",
+    "alert_rows",
     "burn_rules_from_env",
     "emit_transition_events",
     "evaluate",
@@ -51,6 +50,7 @@ __all__ = [
     "last_states",
     "record_transitions",
     "state_of",
+    "status_rows",
     "transitions",
 ]
 
@@ -144,8 +144,9 @@ def transitions(
     return out
 
 
-def last_states(lake: Lake) -> dict[tuple[str, str], AlertState]:
-    """The latest state kept in ``eai_gateway_slo_alerts`` per SLO and monitor."""
+def last_states(lake: Any) -> dict[tuple[str, str], AlertState]:
+    """The latest state kept in ``eai_gateway_slo_alerts`` (of ``lake``, a ``lake.Lake``: sla
+    sits below lake) per SLO and monitor."""
     from betterstack_etl.tables import SLO_ALERTS
 
     latest: dict[tuple[str, str], tuple[datetime, AlertState]] = {}
@@ -189,7 +190,7 @@ def alert_rows(
 
 
 def record_transitions(
-    lake: Lake, found: Sequence[Transition], *, at: datetime, run_id: str
+    lake: Any, found: Sequence[Transition], *, at: datetime, run_id: str
 ) -> None:
     """Keep every transition in ``eai_gateway_slo_alerts`` (partition: the UTC day of ``at``)."""
     from betterstack_etl.tables import SLO_ALERTS
@@ -201,31 +202,24 @@ def record_transitions(
     lake.merge_partition(SLO_ALERTS, moment.date(), table)
 
 
-def status_rows(
-    source: Any, options: Any, now: datetime, monitors: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The ``eai_gateway_slo_status`` rows of ``monitors`` as of ``now``, computed from the
-    raw tables with the run's SLOs (``source``: a ``report.ViewSource``; ``options``:
-    ``SlaOptions``)."""
-    from betterstack_etl.sla.views import SLO_STATUS, view_selects
-
+def status_rows(source: Any, select: str, monitors: Sequence[str]) -> list[dict[str, Any]]:
+    """The rows of ``monitors`` of ``select`` (``eai_gateway_slo_status``'s SELECT in the
+    source's dialect, computed with the run's SLOs and now) read through ``source`` (a
+    ``report.ViewSource``)."""
     if not monitors:
         return []
-    made = view_selects(source.dialect, table_ref=source.ref, options=options, now=now)
-    selects = {spec.name: select for spec, select in made}
     ids = ", ".join("'" + m.replace("\\", "\\\\").replace("'", "\\'") + "'" for m in monitors)
-    select = selects[SLO_STATUS.name]
     sql = f"SELECT * FROM ({select}) AS v WHERE monitor_id IN ({ids})"  # noqa: S608
     rows: list[dict[str, Any]] = source.query(sql).to_pylist()
     return rows
 
 
 def evaluate(
-    lake: Lake, source: Any, options: Any, *, now: datetime, monitors: Sequence[str], run_id: str
+    lake: Any, source: Any, select: str, *, now: datetime, monitors: Sequence[str], run_id: str
 ) -> list[Transition]:
     """The run's alert step: the SLOs' states now, the transitions since the last kept ones,
     kept in ``eai_gateway_slo_alerts``. Returns the transitions (the flow emits their events)."""
-    found = transitions(status_rows(source, options, now, monitors), last_states(lake))
+    found = transitions(status_rows(source, select, monitors), last_states(lake))
     record_transitions(lake, found, at=now, run_id=run_id)
     for t in found:
         log.warning(

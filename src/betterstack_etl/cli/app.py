@@ -1,0 +1,405 @@
+"""``betterstack-etl``: run the load, try it on the simulator, serve the simulator, query the lake.
+
+Exit code 0 on success; on failure one line on stderr saying what failed and how to fix it
+(never a traceback for a user error).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from betterstack_etl import clock
+from betterstack_etl.cli.common import (
+    FromDate,
+    LakeRoot,
+    Monitors,
+    Tables,
+    ToDate,
+    err,
+    fail,
+    log_level,
+    out,
+    run_once,
+    user_errors,
+)
+from betterstack_etl.errors import ConfigError
+
+__all__ = [
+    "app",
+    "check",
+    "demo",
+    "main",
+    "query",
+    "repair",
+    "report",
+    "run",
+    "simulate",
+]
+
+app = typer.Typer(
+    name="betterstack-etl",
+    help="Better Stack Uptime → partitioned Parquet lake (local DuckDB or GCS + BigQuery).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def run(
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+    monitor_id: Monitors = None,
+    tables: Tables = None,
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+    ] = None,
+    lake_root: LakeRoot = None,
+    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
+    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect",
+            help="Run through the Prefect flow even without PREFECT_API_URL "
+            "(Prefect then starts a temporary local server).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List the monitors, then print the plan (requests per table, partitions it "
+            "would merge into) without any data request or write.",
+        ),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """One run of the load.
+
+    With no Prefect API configured (the embedded default) the pipeline core runs right here, in
+    this process: no server, nothing left running. With PREFECT_API_URL set, or --prefect, the
+    run goes through the Prefect flow on that server, as the deployments do.
+    """
+    log_level(verbose)
+    overrides: dict[str, Any] = {
+        "from_date": from_date,
+        "to_date": to_date,
+        "monitors": monitor_id,
+        "tables": tables,
+        "destination": destination,
+        "lake_root": lake_root,
+        "dataset_id": dataset_id,
+        "billing_project_id": billing_project_id,
+        "base_url": base_url,
+    }
+    if dry_run:
+        with user_errors(verbose):
+            from betterstack_etl.run import runner
+            from betterstack_etl.settings import RunParams, read_token
+
+            the_plan = runner.plan(RunParams.from_env(**overrides), read_token())
+        if as_json:
+            out.print_json(json.dumps(the_plan.to_dict()))
+        else:
+            from betterstack_etl.cli.display import plan_table
+
+            out.print(plan_table(the_plan))
+        return
+    with user_errors(verbose):
+        summary = run_once(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
+    if as_json:
+        out.print_json(json.dumps(summary))
+    else:
+        from betterstack_etl.cli.display import summary_table
+
+        out.print(summary_table(summary))
+
+
+@app.command()
+def demo(
+    lake_root: Annotated[str, typer.Option(help="Where the demo lake goes.")] = "./demo-lake",
+    monitors: Annotated[int, typer.Option(help="Simulated monitors.")] = 3,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
+    rows: Annotated[int, typer.Option(help="Rows shown per table.")] = 5,
+) -> None:
+    """Start the simulator on loopback, run the load into a local lake, show what landed."""
+    from betterstack_etl.simulator import SimConfig, Simulator
+
+    log_level(verbose=False)
+    token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
+    with user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
+        err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
+        os.environ.update(
+            {
+                "BETTERSTACK_TOKEN": token,
+                "MONITOR_ID": "all",
+                "BETTERSTACK_BASE_URL": sim.base_url,
+                "BETTERSTACK_DESTINATION": "local",
+                "BETTERSTACK_LAKE_ROOT": lake_root,
+            }
+        )
+        for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
+            os.environ.pop(var, None)
+        summary = run_once({}, prefect=False, verbose=False, show_progress=True)
+    from betterstack_etl.cli.display import show_lake, summary_table
+
+    out.print(summary_table(summary))
+    with user_errors():
+        show_lake(out, lake_root, rows=rows)
+    example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
+    out.print(f'\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "{example}"[/]')
+
+
+@app.command()
+def repair(
+    lake_root: LakeRoot = None,
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
+) -> None:
+    """Verify every file of the lake, move damaged or stray ones aside (kept, under
+    _quarantine/), rebuild the open-incidents index, and fetch again the days the API still
+    serves (needs BETTERSTACK_TOKEN and MONITOR_ID; without them, nothing is re-read)."""
+    from betterstack_etl.ops.repair import repair as run_repair
+    from betterstack_etl.settings import RunParams, read_token
+
+    log_level(verbose)
+    overrides: dict[str, Any] = {
+        "lake_root": lake_root,
+        "destination": destination,
+        "base_url": base_url,
+        "monitors": os.environ.get("MONITOR_ID") or "all",
+    }
+    with user_errors(verbose):
+        params = RunParams.from_env(**overrides)
+        token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
+        report = run_repair(params, token)
+    table = Table(title=f"repair of {params.lake_root}: {len(report.problems)} problem(s)")
+    for column in ("table", "problem", "where it was", "moved to"):
+        table.add_column(column)
+    for problem, where in zip(report.problems, report.moved_to, strict=True):
+        kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
+        table.add_row(problem.table, kind, problem.location, where)
+    out.print(table)
+    refetch = report.refetch
+    if report.summary is not None:
+        names = ", ".join(s.name for s in refetch.tables)
+        out.print(f"re-fetched {names} for {refetch.start} … {refetch.end}")
+    for note in report.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False)
+    if not report.problems:
+        out.print("every file of the lake reads as it should; nothing to repair")
+
+
+@app.command()
+def simulate(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = any free port).")] = 8080,
+    host: Annotated[str, typer.Option(help="Loopback address to bind.")] = "127.0.0.1",
+    token: Annotated[str, typer.Option(help="The one token it accepts.")] = "sim-token",  # noqa: S107
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+    monitors: Annotated[int, typer.Option(help="Number of monitors.")] = 3,
+    rate_limit: Annotated[
+        float | None, typer.Option(help="Requests/second before answering 429.")
+    ] = None,
+    error_rate: Annotated[float, typer.Option(help="Share of requests answered 503.")] = 0.0,
+    latency: Annotated[float, typer.Option(help="Seconds added to every answer.")] = 0.0,
+    retry_after_format: Annotated[
+        str, typer.Option(help="Retry-After as 'seconds' or 'http-date'.")
+    ] = "seconds",
+) -> None:
+    """Serve the Better Stack API simulator until stopped (the URL is the first line)."""
+    from betterstack_etl.simulator import SimConfig, serve
+
+    if not host.startswith("127.") and host not in ("localhost", "::1"):
+        raise fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
+    if retry_after_format not in ("seconds", "http-date"):
+        raise fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
+    config = SimConfig(
+        seed=seed,
+        monitors=monitors,
+        token=token,
+        rate_limit=rate_limit,
+        error_rate=error_rate,
+        latency=latency,
+        retry_after_format=retry_after_format,  # type: ignore[arg-type]
+    )
+
+    def ready(url: str) -> None:
+        print(url, flush=True)
+        err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
+
+    with user_errors():
+        serve(config, host=host, port=port, on_ready=ready)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL over the tables (DuckDB dialect).")],
+    lake_root: Annotated[
+        str, typer.Option(envvar="BETTERSTACK_LAKE_ROOT", help="The local lake folder.")
+    ] = "./lake",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
+) -> None:
+    """SQL over the local lake through DuckDB (read-only)."""
+    from betterstack_etl.lake import open_duckdb
+
+    if fmt not in ("table", "csv", "json"):
+        raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
+    with user_errors():
+        con = open_duckdb(Path(lake_root), read_only=True)
+        try:
+            result = con.execute(sql)
+        except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
+            raise fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
+        columns = [d[0] for d in result.description or []]
+        records = result.fetchall()
+        con.close()
+    if fmt == "json":
+        out.print_json(
+            json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str)
+        )
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(records)
+    else:
+        table = Table(*columns, title=f"{len(records)} row(s)")
+        for record in records[:limit]:
+            table.add_row(*("∅" if v is None else str(v) for v in record))
+        out.print(table)
+
+
+@app.command()
+def report(
+    out: Annotated[str, typer.Option("--out", "-o", help="report.html or gs://bucket/path.html")],
+    lake_root: LakeRoot = None,
+    month: Annotated[
+        str | None, typer.Option(help="YYYY-MM (default: the month in progress).")
+    ] = None,
+    from_date: Annotated[
+        str | None, typer.Option("--from-date", help="First day, YYYY-MM-DD (report time zone).")
+    ] = None,
+    to_date: Annotated[
+        str | None, typer.Option("--to-date", help="Last day, inclusive (report time zone).")
+    ] = None,
+    monitor_id: Annotated[
+        str | None,
+        typer.Option("--monitor-id", "-m", help="Id or comma-separated ids (default: all)."),
+    ] = None,
+    timezone: Annotated[
+        str, typer.Option(envvar="BETTERSTACK_REPORT_TIMEZONE", help="Report time zone.")
+    ] = "America/Sao_Paulo",
+    slo: Annotated[str, typer.Option(envvar="BETTERSTACK_SLO", help="SLO, percent.")] = "99.9",
+    lang: Annotated[str, typer.Option(help="pt-BR or en.")] = "pt-BR",
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
+    ] = None,
+    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
+    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+) -> None:
+    """One self-contained HTML report of the SLA views: availability, budget, incidents."""
+    from betterstack_etl.ops.report import run_report
+
+    with user_errors():
+        where = run_report(
+            out=out,
+            lake_root=lake_root,
+            month=month,
+            from_date=from_date,
+            to_date=to_date,
+            monitor_id=monitor_id,
+            time_zone=timezone,
+            slo=slo,
+            lang=lang,
+            destination=destination,
+            dataset_id=dataset_id,
+            billing_project_id=billing_project_id,
+            now=clock.utcnow(),
+        )
+    err.print(f"report written to {where}", highlight=False, soft_wrap=True)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from betterstack_etl import __version__
+
+        out.print(f"betterstack-etl {__version__}", highlight=False)
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
+@app.command()
+def check(
+    monitor_id: Monitors = None,
+    destination: Annotated[
+        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
+    ] = None,
+    lake_root: LakeRoot = None,
+    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
+    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+) -> None:
+    """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
+    from rich.markup import escape
+
+    from betterstack_etl.ops.check import run_checks
+    from betterstack_etl.settings import RunParams, read_token
+
+    overrides: dict[str, Any] = {
+        "monitors": monitor_id,
+        "destination": destination,
+        "lake_root": lake_root,
+        "dataset_id": dataset_id,
+        "billing_project_id": billing_project_id,
+        "base_url": base_url,
+    }
+    with user_errors():
+        params = RunParams.from_env(**{k: v for k, v in overrides.items() if v is not None})
+        results = run_checks(params, read_token())
+    table = Table("", "check", "result", "fix", title="betterstack-etl check")
+    for result in results:
+        mark = "[green]✓[/]" if result.ok else "[bold red]✗[/]"
+        table.add_row(mark, result.name, escape(result.detail), escape(result.fix or ""))
+    out.print(table)
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        err.print(
+            f"[bold red]error:[/] {len(failed)} check(s) failed: {', '.join(failed)} — "
+            "see the fix column above",
+            highlight=False,
+        )
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

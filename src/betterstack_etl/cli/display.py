@@ -1,0 +1,170 @@
+"""What the command line shows: a rich progress bar, the run summary, the landed tables."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from betterstack_etl.tables import TABLES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from betterstack_etl.run.summary import RunPlan
+
+__all__ = ["RichProgress", "plan_table", "show_lake", "summary_table"]
+
+
+class RichProgress:
+    """Progress bars per table (requests done/total, rate, ETA) for the CLI."""
+
+    def __init__(self, console: Console) -> None:
+        self._bars = Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("requests"),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._ids: dict[str, TaskID] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._bars.start()
+
+    def stop(self) -> None:
+        self._bars.stop()
+
+    def _task(self, table: str) -> TaskID:
+        if table not in self._ids:
+            self._ids[table] = self._bars.add_task(table, total=0, rate="")
+        return self._ids[table]
+
+    def planned(self, table: str, requests: int) -> None:
+        with self._lock:
+            task = self._task(table)
+            total = (self._bars.tasks[self._index(task)].total or 0) + requests
+            self._bars.update(task, total=total)
+
+    def done(self, table: str, requests: int = 1) -> None:
+        with self._lock:
+            task = self._task(table)
+            self._bars.advance(task, requests)
+            speed = self._bars.tasks[self._index(task)].speed
+            self._bars.update(task, rate=f"{speed:.1f}/s" if speed else "")
+
+    def finished(self, table: str) -> None:
+        with self._lock:
+            task = self._task(table)
+            current = self._bars.tasks[self._index(task)]
+            self._bars.update(task, total=current.completed)
+
+    def _index(self, task: TaskID) -> int:
+        return next(i for i, t in enumerate(self._bars.tasks) if t.id == task)
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """Rows read and written per table and partition; monitors below their SLO underneath."""
+    breaches = [
+        f"[bold red]SLO breached[/]: {b['name']} ({b['monitor_id']}) at "
+        f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below {b['slo_pct']:g} % "
+        f"({b['budget_used_pct']:.0f} % of the error budget used)"
+        for b in summary.get("slo_breaches", [])
+    ]
+    notes = [*breaches, *(f"[yellow]warning[/]: {w}" for w in summary.get("warnings", []))]
+    table = Table(
+        title=f"run {summary['run_id']} → {summary['destination']} {summary['lake_root']}  "
+        f"(window {summary['window'][0]} … {summary['window'][1]})",
+        caption="\n".join(notes) or None,
+        caption_justify="left",
+    )
+    for column in ("table", "data_particao", "rows before", "rows offered", "rows after"):
+        table.add_column(column, justify="right" if column.startswith("rows") else "left")
+    for name, info in summary["tables"].items():
+        if info["error"]:
+            table.add_row(name, "[red]FAILED[/]", "", "", info["error"])
+            continue
+        for p in info["partitions"]:
+            table.add_row(
+                name,
+                p["data_particao"],
+                str(p["rows_before"]),
+                str(p["rows_offered"]),
+                str(p["rows_after"]),
+            )
+        if not info["partitions"]:
+            table.add_row(name, "–", "", "0", "")
+    return table
+
+
+def plan_table(plan: RunPlan) -> Table:
+    """``run --dry-run``: requests per table and the partitions each would merge into."""
+    table = Table(
+        title=f"plan: {len(plan.monitors)} of {plan.visible} monitor(s), window "
+        f"{plan.window.start} … {plan.window.end}; {plan.requests_made} request(s) made (the "
+        f"listing), about {plan.requests} to come; nothing written",
+    )
+    for column in ("table", "requests", "partitions (data_particao)", "how"):
+        table.add_column(column, justify="right" if column == "requests" else "left")
+    for t in plan.tables:
+        days = t.partitions
+        shown = ", ".join(d.isoformat() for d in days[:3])
+        if len(days) > 3:
+            shown = f"{days[0]} … {days[-1]} ({len(days)})"
+        table.add_row(t.table, f"≥ {t.requests}" if t.at_least else str(t.requests), shown, t.note)
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "∅"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
+    """Rows per table, and a few rows of each, read back through DuckDB."""
+    from betterstack_etl.lake import open_duckdb
+
+    con = open_duckdb(Path(lake_root), read_only=True)
+    try:
+        counts = Table(title=f"what landed in {lake_root}")
+        counts.add_column("table")
+        counts.add_column("rows", justify="right")
+        counts.add_column("partitions", justify="right")
+        for spec in TABLES:
+            n, parts = con.execute(
+                f"SELECT count(*), count(DISTINCT data_particao) FROM {spec.name}"  # noqa: S608
+            ).fetchone() or (0, 0)
+            counts.add_row(spec.name, str(n), str(parts))
+        console.print(counts)
+        for spec in TABLES:
+            # identifiers come from the table declarations, never from input
+            columns = ", ".join(f'"{c}"' for c in spec.preview)
+            order = f'"{spec.partition_by}" DESC'
+            sql = f"SELECT {columns} FROM {spec.name} ORDER BY {order}"  # noqa: S608
+            result = con.execute(f"{sql} LIMIT {int(rows)}")
+            view = Table(title=spec.name)
+            for d in result.description or []:
+                view.add_column(d[0])
+            for record in result.fetchall():
+                view.add_row(*(_cell(v) for v in record))
+            console.print(view)
+    finally:
+        con.close()

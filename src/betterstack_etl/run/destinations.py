@@ -1,0 +1,45 @@
+"""The one place that picks a destination from the run's parameters: where a run writes (the
+lake) and where the read-only commands and the SLO check read the views. The Google clients
+are imported only for ``bigquery``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from betterstack_etl.lake import Lake
+    from betterstack_etl.report import ViewSource
+    from betterstack_etl.settings import RunParams
+
+__all__ = ["open_lake", "view_source"]
+
+
+def open_lake(params: RunParams) -> Lake:
+    """A local folder with DuckDB views, or GCS with BigLake tables in BigQuery."""
+    if params.destination == "bigquery":
+        from betterstack_etl.gcp.credentials import make_gcs_lake
+
+        return make_gcs_lake(
+            params.lake_root,
+            billing_project_id=params.billing_project_id,
+            dataset_id=params.dataset_id,
+            connection_id=params.bigquery_connection_id,
+            location=params.bigquery_location,
+            sla=params.sla,
+        )
+    from betterstack_etl.lake import DuckDbPublisher, LocalLake
+
+    return LocalLake(params.lake_root, publisher=DuckDbPublisher(params.lake_root, sla=params.sla))
+
+
+def view_source(params: RunParams) -> ViewSource:
+    """Where the published views are read: the lake's DuckDB file, or the BigQuery dataset."""
+    from betterstack_etl.report import BigQuerySource, DuckDbSource
+
+    if params.destination == "bigquery":
+        return BigQuerySource.from_env(
+            project=params.billing_project_id,
+            dataset=params.dataset_id,
+            location=params.bigquery_location,
+        )
+    return DuckDbSource.open(params.lake_root)

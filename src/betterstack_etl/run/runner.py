@@ -1,0 +1,316 @@
+"""Running a whole load: the step runner, the one place that orders the steps, and the dry run.
+
+A run is a sequence of plain steps over a ``RunSession`` (the run's explicit state: parameters,
+token, run id, clock reading, request budget, progress reporter, lake, spool folder):
+
+1. ``resolve_monitors``   list the account's monitors once; check the wanted ids against it;
+2. ``find_open_rows``     for a table that declares ``open_while_null`` (incidents), the keys of
+                          rows still open in the lake, so the extraction re-reads them;
+3. ``fetch_table``        one table from the API into a local spool (nothing reaches the lake);
+4. ``merge_table``        the spool merged into the lake, partition by partition, by key;
+5. ``publish``            the tables made queryable (DuckDB views, BigLake tables);
+
+and ``execute`` is the one place that orders them. It takes a ``StepRunner``: ``InProcess`` runs
+each step here (the CLI's embedded default), ``flow.PrefectSteps`` runs each as a Prefect task
+(the deployments). Both get the same task-level retry policy: errors a retry can fix are retried
+``params.task_retries`` times, ``params.task_retry_delay`` seconds apart; others fail at once.
+
+If a table fails, the others still land and the summary names the failure; ``run`` and the flow
+raise ``RunFailedError`` at the end.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+from typing import TYPE_CHECKING, ParamSpec, Protocol, Self, TypeVar
+
+from betterstack_etl import clock
+from betterstack_etl.errors import (
+    BetterStackEtlError,
+    DamagedFileError,
+    RunFailedError,
+    is_retryable,
+)
+from betterstack_etl.extract.fetch import (
+    PlanRequest,
+    planner,
+)
+from betterstack_etl.lake.coverage import record_coverage
+from betterstack_etl.run.session import RunSession, run_session
+from betterstack_etl.run.steps import (
+    check_alerts,
+    check_slo,
+    fetch_table,
+    find_open_rows,
+    merge_table,
+    publish,
+    resolve_monitors_step,
+    write_month_report,
+)
+from betterstack_etl.run.summary import (
+    MergedTable,
+    RunPlan,
+    RunSummary,
+    StagedTable,
+    TableOutcome,
+    describe_error,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+    from pathlib import Path
+
+    from betterstack_etl.extract.progress import Progress
+    from betterstack_etl.report import SloBreach
+    from betterstack_etl.secret import Secret
+    from betterstack_etl.settings import RunParams
+
+__all__ = ["InProcess", "Outcome", "StepRunner", "execute", "plan", "run"]
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Outcome(Protocol[R_co]):
+    """A step's result to come (``concurrent.futures.Future``, ``PrefectFuture``)."""
+
+    def result(self) -> R_co: ...
+
+
+class StepRunner(Protocol):
+    """How ``execute`` runs a step: here (``InProcess``) or as a Prefect task (the flow)."""
+
+    def call(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    def submit(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Outcome[R]: ...
+
+
+def execute(session: RunSession, runner: StepRunner) -> RunSummary:
+    """One whole load: the only place that orders the steps (the flow calls it too). Whatever
+    happens, the run leaves one row per table in the ledger ``eai_gateway_runs``."""
+    started = clock.utcnow()
+    outcomes: dict[str, TableOutcome] = {}
+    monitors: tuple[str, ...] = ()
+    try:
+        selection = runner.call(resolve_monitors_step, session)
+        monitors = selection.ids
+        pending: dict[str, Outcome[StagedTable]] = {}
+        for spec in session.params.tables:
+            try:
+                open_keys = runner.call(find_open_rows, session, spec, selection)
+            except Exception as exc:  # noqa: BLE001 - reported by table
+                outcomes[spec.name] = TableOutcome(spec.name, error=describe_error(exc))
+                continue
+            pending[spec.name] = runner.submit(fetch_table, session, spec, selection, open_keys)
+        for name, future in pending.items():
+            outcomes[name] = _merged(session, runner, name, future)
+    except BaseException as exc:
+        # The run stopped before its tables could go on (a refused token, an unknown monitor):
+        # each table not yet settled failed for that reason, and the ledger says so.
+        why = describe_error(exc)
+        for spec in session.params.tables:
+            outcomes.setdefault(spec.name, TableOutcome(spec.name, error=why))
+        _record(session, _summary(session, started, monitors, outcomes, (), ()))
+        raise
+    summary = _summary(session, started, monitors, outcomes, (), ())
+    warnings = list(_record(session, summary))
+    warnings += record_coverage(  # the days each table that landed fetched (SPEC §4)
+        session.lake,
+        [(t.table, monitors, session.window.start, session.window.end, session.now)
+         for t in summary.tables if t.error is None],
+        run_id=session.run_id,
+        extracted_at=summary.finished_at,
+    )  # fmt: skip
+    try:
+        runner.call(publish, session)
+    except DamagedFileError as exc:  # the data landed; the views wait for `repair`
+        warnings.append(describe_error(exc))
+        log.warning("%s", exc)
+    try:
+        breaches = runner.call(check_slo, session, monitors)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported, not fatal
+        breaches = ()
+        warnings.append(f"SLO check skipped: {describe_error(exc)}")
+    try:
+        alerts = runner.call(check_alerts, session, monitors)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the alert step is reported
+        alerts = ()
+        warnings.append(f"SLO alerts skipped: {describe_error(exc)}")
+    try:
+        report = runner.call(write_month_report, session)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the report is reported, not fatal
+        report = None
+        warnings.append(f"report not written: {describe_error(exc)}")
+    return replace(
+        summary, slo_breaches=breaches, slo_transitions=alerts, warnings=tuple(warnings),
+        report=report,
+    )  # fmt: skip
+
+
+def _merged(
+    session: RunSession, runner: StepRunner, name: str, future: Outcome[StagedTable]
+) -> TableOutcome:
+    try:
+        staged = future.result()
+    except Exception as exc:  # noqa: BLE001 - every failure is reported by table
+        return TableOutcome(name, error=describe_error(exc))
+    try:
+        merged = runner.call(merge_table, session, staged)
+        error = None
+    except Exception as exc:  # noqa: BLE001
+        merged, error = MergedTable(()), describe_error(exc)
+    finally:
+        shutil.rmtree(staged.spool, ignore_errors=True)
+    got = staged.extracted
+    return TableOutcome(
+        name, got.rows, got.answers, merged.partitions, error, staged.requests, merged.warnings
+    )
+
+
+def _summary(
+    session: RunSession,
+    started: datetime,
+    monitors: tuple[str, ...],
+    outcomes: dict[str, TableOutcome],
+    breaches: tuple[SloBreach, ...],
+    warnings: tuple[str, ...],
+) -> RunSummary:
+    params = session.params
+    return RunSummary(
+        run_id=session.run_id,
+        destination=params.destination,
+        lake_root=params.lake_root,
+        window=session.window,
+        started_at=started,
+        finished_at=clock.utcnow(),
+        monitors=monitors,
+        tables=tuple(outcomes[s.name] for s in params.tables if s.name in outcomes),
+        requests=session.requests_sent,
+        slo_breaches=breaches,
+        warnings=warnings,
+    )
+
+
+def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
+    """Write the run's rows to the ledger (one per table); a warning when it cannot be."""
+    from betterstack_etl.run.ledger import LedgerEntry, ledger_table
+    from betterstack_etl.tables import RUNS
+
+    entries = [
+        LedgerEntry(
+            table_name=t.table,
+            status="failed" if t.error else "ok",
+            started_at=summary.started_at,
+            finished_at=summary.finished_at,
+            error=t.error,
+            requests=t.requests,
+            rows_read=t.rows_read,
+            rows_inserted=t.rows_inserted,
+            rows_updated=t.rows_updated,
+            partitions=len(t.partitions),
+        )
+        for t in summary.tables
+    ]
+    rows = ledger_table(
+        entries,
+        run_id=session.run_id,
+        flow_run_id=session.flow_run_id,
+        window=session.window,
+        monitors=summary.monitors,
+        extracted_at=summary.finished_at,
+    )
+    try:
+        session.lake.merge_partition(RUNS, summary.started_at.astimezone(UTC).date(), rows)
+    except BetterStackEtlError as exc:
+        log.warning("the run ledger was not written: %s", exc)
+        return (f"run ledger not written: {describe_error(exc)}",)
+    return ()
+
+
+@dataclass
+class InProcess:
+    """Runs the steps in this process, with the flow's task-level retry policy; ``submit``
+    runs a step on a small thread pool (one thread per table)."""
+
+    retries: int
+    retry_delay: float
+    sleep: Callable[[float], None] = time.sleep
+    _pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=4, thread_name_prefix="table")
+    )
+
+    def call(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(self.retries + 1):
+            try:
+                return step(*args, **kwargs)
+            except Exception as exc:
+                if attempt >= self.retries or not is_retryable(exc):
+                    raise
+                log.warning(
+                    "%s failed (%s); retry %d/%d in %gs",
+                    step.__name__,
+                    describe_error(exc),
+                    attempt + 1,
+                    self.retries,
+                    self.retry_delay,
+                )
+                self.sleep(self.retry_delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def submit(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+        return self._pool.submit(functools.partial(self.call, step, *args, **kwargs))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run(
+    params: RunParams,
+    token: Secret,
+    *,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    spool_root: Path | None = None,
+    raise_on_failure: bool = True,
+) -> RunSummary:
+    """One whole load in this process (the CLI's embedded default; benchmarks; tests)."""
+    with (
+        run_session(
+            params, token, run_id=run_id, progress=progress, spool_root=spool_root
+        ) as session,
+        InProcess(params.task_retries, params.task_retry_delay) as runner,
+    ):
+        summary = execute(session, runner)
+    if raise_on_failure and summary.failures:
+        raise RunFailedError(summary.failures)
+    return summary
+
+
+def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) -> RunPlan:
+    """The plan of a run: list the monitors (the one request made), find the rows still open
+    in the lake (a read), and ask each table's declared planner what it would fetch."""
+    with run_session(params, token, spool_root=spool_root) as session:
+        selection = resolve_monitors_step(session)
+        plans = []
+        for spec in params.tables:
+            # an empty lake has nothing open (and its index is not built by a dry run)
+            has_rows = spec.open_while_null is not None and session.lake.partitions(spec)
+            open_keys = find_open_rows(session, spec, selection) if has_rows else ()
+            request = PlanRequest(spec, selection, session.window, session.now, open_keys)
+            plans.append(planner(spec)(request))
+        return RunPlan(
+            selection.ids, selection.visible, session.window, tuple(plans), session.requests_sent
+        )

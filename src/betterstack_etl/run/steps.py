@@ -1,0 +1,194 @@
+"""The steps of a run, each a plain function over a ``RunSession`` (``execute`` orders them; the
+flow wraps each in a Prefect task):
+
+1. ``resolve_monitors_step``  list the account's monitors once; check the wanted ids against it;
+2. ``find_open_rows``         keys of rows still open in the lake, re-read this run;
+3. ``fetch_table``            one table from the API into the local spool;
+4. ``merge_table``            the spool through its quality gates and merged into the lake;
+5. ``publish``                the tables made queryable (DuckDB views, BigLake tables);
+6. ``check_slo``, ``write_month_report``  what the published views say after the load.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from betterstack_etl.api import RequestCounter
+from betterstack_etl.extract.fetch import (
+    ExtractRequest,
+    Selection,
+    extractor,
+    resolve_monitors,
+)
+from betterstack_etl.lake import Staging
+from betterstack_etl.run.destinations import view_source
+from betterstack_etl.run.summary import MergedTable, StagedTable
+
+if TYPE_CHECKING:
+    from betterstack_etl.report import SloBreach
+    from betterstack_etl.run.session import RunSession
+    from betterstack_etl.sla.alerts import Transition
+    from betterstack_etl.tables import TableSpec
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "check_alerts",
+    "check_slo",
+    "fetch_table",
+    "find_open_rows",
+    "merge_table",
+    "publish",
+    "resolve_monitors_step",
+    "write_month_report",
+]
+
+
+def resolve_monitors_step(session: RunSession) -> Selection:
+    """The run's monitors, checked against the account's listing (one paged request)."""
+    selection = resolve_monitors(session.client(), session.params.monitors)
+    ids = selection.ids
+    log.info("loading %d of %d monitor(s): %s", len(ids), selection.visible, ", ".join(ids[:20]))
+    return selection
+
+
+def find_open_rows(session: RunSession, spec: TableSpec, selection: Selection) -> tuple[str, ...]:
+    """Keys of rows of ``spec`` still open in the lake (``spec.open_while_null`` is null) that
+    started before the run's window, for the run's monitors: the extraction re-reads them.
+    One read of the lake's open-rows index, however long the history (``Lake.open_keys``)."""
+    if spec.open_while_null is None:
+        return ()
+    monitors = None if selection.everything else selection.ids
+    found = session.lake.open_keys(spec, monitors, session.window.start)
+    if found:
+        log.info("%s: %d row(s) still open in the lake, re-read this run", spec.name, len(found))
+    return tuple(found)
+
+
+def fetch_table(
+    session: RunSession, spec: TableSpec, selection: Selection, open_keys: tuple[str, ...] = ()
+) -> StagedTable:
+    """Read one table from the API into the run's spool (nothing reaches the lake here)."""
+    folder = session.spool / f"{spec.short_name}-{uuid.uuid4().hex[:8]}"
+    staging = Staging(spec, folder)
+    counter = RequestCounter()
+    request = ExtractRequest(
+        spec=spec,
+        client=session.client(counter),
+        selection=selection,
+        window=session.window,
+        sink=staging.add,
+        run_id=session.run_id,
+        workers=session.params.max_in_flight,
+        progress=session.progress,
+        open_keys=open_keys,
+    )
+    try:
+        got = extractor(spec)(request)
+    except BaseException:
+        staging.cleanup()
+        raise
+    log.info("%s: %d rows read from %d API answers", spec.name, got.rows, got.answers)
+    return StagedTable(str(folder), got, counter.snapshot())
+
+
+def merge_table(session: RunSession, staged: StagedTable) -> MergedTable:
+    """Check a spooled table against its quality gates (``spec.rules``) and merge it into the
+    lake, one partition at a time, by key. A hard rule broken stops the table before anything
+    of it is written (``GateError``: the rule, the count, a few keys); soft ones are counted."""
+    from betterstack_etl.tables import table_by_name
+
+    spec = table_by_name(staged.table)
+    staging = Staging(spec, Path(staged.spool))
+    gates = staging.gate(now=session.now)
+    gates.raise_for_hard()
+    for rule, count in gates.warnings.items():
+        log.warning("%s: %d row(s) %s (kept)", spec.name, count, rule)
+    results = staging.commit(session.lake)
+    for r in results:
+        log.info(
+            "%s %s: %d rows before, %d offered, %d after",
+            spec.name,
+            r.partition,
+            r.rows_before,
+            r.rows_incoming,
+            r.rows_after,
+        )
+    return MergedTable(tuple(results), tuple(sorted(gates.warnings.items())))
+
+
+def publish(session: RunSession) -> None:
+    """Make every table queryable: DuckDB views locally, BigLake tables in BigQuery."""
+    from betterstack_etl.tables import TABLES, WRITTEN
+
+    session.lake.publish((*TABLES, *WRITTEN))
+
+
+def write_month_report(session: RunSession) -> str | None:
+    """The month's SLA report (SPEC §9), written where ``report_out`` says (``{month}``
+    filled in), when it says; where it went."""
+    from zoneinfo import ZoneInfo
+
+    from betterstack_etl.report import ReportOptions, render_report, write_report
+
+    params = session.params
+    if params.report_out is None:
+        return None
+    zone = ZoneInfo(params.sla.time_zone)
+    month = session.now.astimezone(zone).strftime("%Y-%m")
+    options = ReportOptions.from_cli(
+        now=session.now, month=month, time_zone=params.sla.time_zone, slo=params.sla.slo_pct
+    )
+    html = render_report(view_source(params), options)
+    return write_report(html, params.report_out.replace("{month}", month))
+
+
+def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach, ...]:
+    """The run's monitors whose month-to-date availability (report time zone) is below the
+    SLO, read from the published monthly view (SPEC §9)."""
+    from zoneinfo import ZoneInfo
+
+    from betterstack_etl.report import slo_breaches
+
+    options = session.params.sla
+    today = session.now.astimezone(ZoneInfo(options.time_zone)).date()
+    source = view_source(session.params)
+    found = slo_breaches(
+        source, month=today.replace(day=1), options=options, monitor_ids=monitors, now=session.now
+    )
+    for b in found:
+        log.warning(
+            "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
+            "used",
+            b.name,
+            b.monitor_id,
+            b.availability_pct,
+            b.slo_pct,
+            b.budget_used_pct,
+        )
+    return tuple(found)
+
+
+def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transition, ...]:
+    """The SLOs' alert states of the run's monitors; only the changes are kept (in
+    ``eai_gateway_slo_alerts``) and returned, for the flow to emit (``sla.alerts``)."""
+    from betterstack_etl.sla import SLO_STATUS, view_selects
+    from betterstack_etl.sla.alerts import evaluate
+
+    source = view_source(session.params)
+    made = view_selects(
+        source.dialect, table_ref=source.ref, options=session.params.sla, now=session.now
+    )
+    select = next(text for spec, text in made if spec.name == SLO_STATUS.name)
+    found = evaluate(
+        session.lake,
+        source,
+        select,
+        now=session.now,
+        monitors=monitors,
+        run_id=session.run_id,
+    )
+    return tuple(found)

@@ -1,0 +1,158 @@
+"""``betterstack-etl check`` (SPEC §10): a ✓/✗ table with the fix for each ✗, exit 1 on any ✗,
+nothing written. Against the in-process simulator, local folders and the storage emulator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from betterstack_etl.ops.check import CheckResult, check_local_folder, check_prefect, run_checks
+from betterstack_etl.secret import Secret
+from betterstack_etl.settings import RunParams
+from betterstack_etl.simulator import Simulator
+
+CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
+
+
+def _settings(sim: Simulator, lake: Path | str, **env: str) -> RunParams:
+    base = {
+        "BETTERSTACK_TOKEN": "sim-token",
+        "MONITOR_ID": "all",
+        "BETTERSTACK_BASE_URL": sim.base_url,
+    }
+    return RunParams.from_env({**base, "BETTERSTACK_LAKE_ROOT": str(lake), **env})
+
+
+def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
+    return {r.name: r for r in results}
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("BETTERSTACK_", "PREFECT_API"))
+    }
+    base.pop("MONITOR_ID", None)
+    return subprocess.run(
+        [*CLI, *args], env={**base, **env}, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_everything_in_place_is_all_ticks_and_writes_nothing(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    results = run_checks(_settings(simulator, tmp_path), Secret("sim-token"), env={})
+    assert [r.name for r in results] == ["token", "monitors", "destination"]
+    assert all(r.ok for r in results), results
+    assert _by_name(results)["monitors"].detail == "all: 3 monitor(s)"
+    assert list(tmp_path.iterdir()) == []  # the probe file was deleted
+
+
+def test_a_bad_token_is_a_cross_with_the_fix(simulator: Simulator, tmp_path: Path) -> None:
+    settings = _settings(simulator, tmp_path)
+    results = _by_name(run_checks(settings, Secret("not-the-token"), env={}))
+    assert not results["token"].ok
+    assert "401" in results["token"].detail
+    assert "BETTERSTACK_TOKEN" in (results["token"].fix or "")
+    assert not results["monitors"].ok
+    assert results["destination"].ok
+
+
+def test_a_monitor_the_token_does_not_see_is_named(simulator: Simulator, tmp_path: Path) -> None:
+    known = simulator.world.monitor_ids()[0]
+    settings = _settings(simulator, tmp_path, MONITOR_ID=f"{known},999999")
+    results = _by_name(run_checks(settings, Secret("sim-token"), env={}))
+    assert results["token"].ok
+    assert not results["monitors"].ok
+    assert "999999" in results["monitors"].detail
+    assert known not in results["monitors"].detail
+    assert "MONITOR_ID" in (results["monitors"].fix or "")
+
+
+def test_a_missing_folder_that_can_be_created_is_fine_and_not_created(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "lake"
+    result = check_local_folder(str(target))
+    assert result.ok
+    assert "first run creates it" in result.detail
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_lake_root_that_is_a_file_is_a_cross(tmp_path: Path) -> None:
+    file = tmp_path / "lake"
+    file.write_text("not a folder")
+    result = check_local_folder(str(file))
+    assert not result.ok
+    assert "is a file" in result.detail
+    assert "BETTERSTACK_LAKE_ROOT" in (result.fix or "")
+    under = check_local_folder(str(file / "sub"))
+    assert not under.ok
+    assert "cannot be created" in under.detail
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_read_only_folder_is_a_cross(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert not check_local_folder(str(folder)).ok
+    finally:
+        folder.chmod(0o700)
+
+
+def test_prefect_is_checked_only_when_configured() -> None:
+    assert check_prefect({}) is None
+
+    def health(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Authorization"] == "Bearer pnu_key"
+        return httpx.Response(200 if request.url.path == "/api/health" else 404, json=True)
+
+    with httpx.Client(transport=httpx.MockTransport(health)) as http:
+        env = {"PREFECT_API_URL": "http://prefect.test/api", "PREFECT_API_KEY": "pnu_key"}
+        good = check_prefect(env, http)
+        assert good is not None
+        assert good.ok
+        bad = check_prefect({**env, "PREFECT_API_URL": "http://prefect.test/nope"}, http)
+        assert bad is not None
+        assert not bad.ok
+        assert "PREFECT_API_URL" in (bad.fix or "")
+        assert "pnu_key" not in bad.detail + (bad.fix or "")
+
+
+def test_the_command_prints_the_table_and_exits_1_on_any_cross(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    env = {"BETTERSTACK_TOKEN": "sim-token", "MONITOR_ID": "all"}
+    env |= {"BETTERSTACK_BASE_URL": simulator.base_url, "BETTERSTACK_LAKE_ROOT": str(tmp_path)}
+    good = _cli(["check"], env)
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.count("✓") == 3
+    assert "✗" not in good.stdout
+    bad = _cli(["check"], {**env, "BETTERSTACK_TOKEN": "wrong-token-123"})
+    assert bad.returncode == 1
+    assert "✗" in bad.stdout
+    assert "Traceback" not in bad.stderr + bad.stdout
+    assert "wrong-token-123" not in bad.stderr + bad.stdout
+    errors = [line for line in bad.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1
+    assert "token" in errors[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_settings_are_one_line_before_any_check(tmp_path: Path) -> None:
+    done = _cli(["check"], {"BETTERSTACK_TOKEN": "tok-abc-123", "MONITOR_ID": "x"})
+    assert done.returncode == 1
+    assert "not a monitor id" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_version_prints_the_package_version() -> None:
+    from importlib import metadata
+
+    done = _cli(["--version"], {})
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"betterstack-etl {metadata.version('betterstack-etl')}"
