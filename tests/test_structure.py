@@ -213,6 +213,8 @@ def _all_drift(path: Path) -> list[str]:
                     defined.update((a.asname or a.name).split(".")[0] for a in sub.names)
                 elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                     defined.add(sub.id)
+    if "__getattr__" in defined:  # PEP 562: names served lazily (the package's __version__)
+        defined.update(n for n in listed or () if n.startswith("__"))
     if listed is None:
         return [f"{path.relative_to(SRC)}: no __all__"] if public else []
     where = path.relative_to(SRC)
