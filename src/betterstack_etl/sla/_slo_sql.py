@@ -115,7 +115,7 @@ def slo_status_sql(
       WHEN '28d' THEN 28 * 86400
       ELSE 30 * 86400
     END AS window_seconds,
-    d.data_end, COALESCE(sm.created_at, TIMESTAMP '1970-01-01 00:00:00+00') AS created_at
+    d.data_end, COALESCE(sm.created_at, TIMESTAMP '1970-01-01 00:00:00+00') AS existed_from
   FROM slo_monitors AS sm
   LEFT JOIN data_ends AS d ON d.monitor_id = sm.monitor_id AND d.indicator = sm.indicator
 )""",
@@ -171,14 +171,14 @@ def _spans_cte() -> str:
     ends."""
     burn = "\n  UNION ALL\n  ".join(
         f"""SELECT slo_name, monitor_id, indicator, threshold, regions, '{name}' AS span,
-    GREATEST(TIMESTAMP_SUB(data_end, INTERVAL {hours} HOUR), created_at) AS span_start,
+    GREATEST(TIMESTAMP_SUB(data_end, INTERVAL {hours} HOUR), existed_from) AS span_start,
     data_end AS span_end
   FROM slo_windows WHERE data_end IS NOT NULL"""
         for name, hours in BURN_WINDOWS
     )
     return f"""spans_of_interest AS (
   SELECT slo_name, monitor_id, indicator, threshold, regions, 'window' AS span,
-    GREATEST(window_start, created_at) AS span_start, window_end AS span_end
+    GREATEST(window_start, existed_from) AS span_start, window_end AS span_end
   FROM slo_windows
   UNION ALL
   {burn}

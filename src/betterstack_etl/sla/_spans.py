@@ -131,8 +131,8 @@ def edges_union() -> str:
     )
     edges = []
     for source, kind in kinds:
-        deltas = ", ".join(f"{1 if k == kind else 0} AS d{k}" for _, k in kinds)
-        minus = ", ".join(f"{-1 if k == kind else 0} AS d{k}" for _, k in kinds)
+        deltas = ", ".join(f"{1 if k == kind else 0} AS step_{k}" for _, k in kinds)
+        minus = ", ".join(f"{-1 if k == kind else 0} AS step_{k}" for _, k in kinds)
         edges.append(
             f"SELECT monitor_id, started_at AS edge_at, {deltas} FROM {source}"
             " WHERE ended_at > started_at"
@@ -148,12 +148,14 @@ def segment_ctes(union: str) -> list[str]:
     """``edges`` and ``segments`` (the sweep) from the spans' boundary rows ``union``."""
     return [
         f"""edges AS (
-  SELECT monitor_id, edge_at, SUM(dc) AS dc, SUM(dp) AS dp, SUM(dm) AS dm, SUM(dd) AS dd
+  SELECT monitor_id, edge_at, SUM(step_c) AS dc, SUM(step_p) AS dp, SUM(step_m) AS dm,
+    SUM(step_d) AS dd
   FROM (
     {union}
   ) AS e
   GROUP BY monitor_id, edge_at
-  HAVING SUM(dc) != 0 OR SUM(dp) != 0 OR SUM(dm) != 0 OR SUM(dd) != 0
+  -- not aliases here: BigQuery would read SUM(dc) as an aggregate of the alias dc
+  HAVING SUM(step_c) != 0 OR SUM(step_p) != 0 OR SUM(step_m) != 0 OR SUM(step_d) != 0
 )""",
         """segments AS (
   SELECT monitor_id, edge_at AS started_at,
