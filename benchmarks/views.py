@@ -26,10 +26,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks.common import Figure
+from betterstack_etl.lake.coverage import coverage_rows
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.lake.layout import split_by_file
 from betterstack_etl.sla import VIEWS, SlaOptions, create_duckdb_views
-from betterstack_etl.lake.coverage import coverage_rows
 from betterstack_etl.tables import (
     COVERAGE,
     DAILY_SLA,
@@ -153,9 +153,7 @@ def build_lake(root: Path, monitors: int, days: int) -> int:
     # every day fetched, as hourly runs record it (lake.coverage): today up to now
     fetched = [(INCIDENTS.name, list(ids), first, NOW.date(), NOW)]
     for day, table in coverage_rows(fetched, run_id="bench", extracted_at=NOW).items():
-        path = _file(root, COVERAGE, day)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path)
+        _write(_partition(root, COVERAGE, day), COVERAGE, {c: table[c] for c in table.column_names})
     created = np.datetime64("2025-01-01T00:00:00", "ms") + rng.integers(0, 500, monitors).astype(
         "timedelta64[D]"
     )
