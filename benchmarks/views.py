@@ -68,7 +68,9 @@ class ViewsResult:
             for view in self.seconds
         ]
         out.append(
-            Figure(name, "all views", f"{self.total_seconds:.2f} s", f"{self.incidents:,} incidents")
+            Figure(
+                name, "all views", f"{self.total_seconds:.2f} s", f"{self.incidents:,} incidents"
+            )
         )
         return out
 
