@@ -20,14 +20,14 @@ SRC = ROOT / "src" / "betterstack_etl"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "__init__ errors clock constants secret rules",
+        "__init__ errors clock constants secret rules literal",
         "tables",
         "sla",
         "settings windows",
         "api simulator",
         "extract lake",
         "gcp",
-        "report",
+        "report dbtgen",
         "run",
         "ops",
         "cli flow tasks",

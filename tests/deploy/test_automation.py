@@ -27,4 +27,9 @@ def test_the_slo_automation_is_valid_and_fires_on_our_events() -> None:
         assert event["resource"]["prefect.resource.id"] == "betterstack.monitor.123"
         for label in trigger.for_each:
             assert label in event["resource"]
+    # a name from the API is shown escaped: no live link in the notification (SPEC §13)
+    hostile = {**row, "monitor_name": "[x](javascript:alert(1)) <img onerror=y>"}
+    event = event_of(Transition("gateway", "123", "ok", "burning", hostile))  # type: ignore[arg-type]
+    assert "](" not in event["payload"]["markdown"]["name"]
+    assert "{{ event.payload.markdown.name }}" in text
     assert automation.actions[0].type == "send-notification"

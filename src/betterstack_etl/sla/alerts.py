@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import pyarrow as pa
 
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.literal import markdown, visible
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -231,14 +232,21 @@ def evaluate(
 def event_of(transition: Transition) -> dict[str, Any]:
     """The Prefect event of a transition (``emit_event`` keyword arguments)."""
     row = transition.row
+    name = str(row.get("monitor_name") or transition.monitor_id)
     return {
         "event": transition.event,
         "resource": {
-            "prefect.resource.id": f"betterstack.monitor.{transition.monitor_id}",
-            "prefect.resource.name": str(row.get("monitor_name") or transition.monitor_id),
+            "prefect.resource.id": f"betterstack.monitor.{visible(transition.monitor_id)}",
+            "prefect.resource.name": visible(name),
             "betterstack.slo": transition.slo_name,
         },
         "payload": {
+            # API text escaped for Markdown: what notification templates show (SPEC §13)
+            "markdown": {
+                "name": markdown(name),
+                "monitor_id": markdown(transition.monitor_id),
+                "slo_name": markdown(transition.slo_name),
+            },
             "slo_name": transition.slo_name,
             "monitor_id": transition.monitor_id,
             "previous_state": transition.previous,
