@@ -50,7 +50,8 @@ app = typer.Typer(
     name="betterstack-etl",
     help="Better Stack Uptime → partitioned Parquet lake (local DuckDB or GCS + BigQuery).",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,  # help as plain text: "[env var: X]" is not Rich markup to drop
+    context_settings={"max_content_width": 120},
     pretty_exceptions_enable=False,
 )
 
@@ -62,12 +63,18 @@ def run(
     monitor_id: Monitors = None,
     tables: Tables = None,
     destination: Annotated[
-        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
     ] = None,
     lake_root: LakeRoot = None,
-    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
-    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    dataset_id: Annotated[
+        str | None, typer.Option(help="BigQuery dataset.  [env var: BETTERSTACK_DATASET_ID]")
+    ] = None,
+    billing_project_id: Annotated[
+        str | None, typer.Option(help="GCP project.  [env var: BETTERSTACK_BILLING_PROJECT_ID]")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="API base URL.  [env var: BETTERSTACK_BASE_URL]")
+    ] = None,
     prefect: Annotated[
         bool,
         typer.Option(
@@ -88,6 +95,9 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """One run of the load.
+
+    Needs the API token in BETTERSTACK_TOKEN (read from the environment only, never an option)
+    and the monitors in MONITOR_ID or --monitor-id.
 
     With no Prefect API configured (the embedded default) the pipeline core runs right here, in
     this process: no server, nothing left running. With PREFECT_API_URL set, or --prefect, the
@@ -168,9 +178,11 @@ def demo(
 def repair(
     lake_root: LakeRoot = None,
     destination: Annotated[
-        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
+        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
     ] = None,
-    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="API base URL.  [env var: BETTERSTACK_BASE_URL]")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
 ) -> None:
     """Verify every file of the lake, move damaged or stray ones aside (kept, under
@@ -330,10 +342,14 @@ def report(
     slo: Annotated[str, typer.Option(envvar="BETTERSTACK_SLO", help="SLO, percent.")] = "99.9",
     lang: Annotated[str, typer.Option(help="pt-BR or en.")] = "pt-BR",
     destination: Annotated[
-        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
+        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
     ] = None,
-    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
-    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+    dataset_id: Annotated[
+        str | None, typer.Option(help="BigQuery dataset.  [env var: BETTERSTACK_DATASET_ID]")
+    ] = None,
+    billing_project_id: Annotated[
+        str | None, typer.Option(help="GCP project.  [env var: BETTERSTACK_BILLING_PROJECT_ID]")
+    ] = None,
 ) -> None:
     """One self-contained HTML report of the SLA views: availability, budget, incidents."""
     from betterstack_etl.ops.report import run_report
@@ -381,14 +397,24 @@ def _options(
 def check(
     monitor_id: Monitors = None,
     destination: Annotated[
-        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
+        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
     ] = None,
     lake_root: LakeRoot = None,
-    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
-    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    dataset_id: Annotated[
+        str | None, typer.Option(help="BigQuery dataset.  [env var: BETTERSTACK_DATASET_ID]")
+    ] = None,
+    billing_project_id: Annotated[
+        str | None, typer.Option(help="GCP project.  [env var: BETTERSTACK_BILLING_PROJECT_ID]")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="API base URL.  [env var: BETTERSTACK_BASE_URL]")
+    ] = None,
 ) -> None:
-    """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
+    """Check the token, the monitors, the destination and the Prefect API (writes nothing).
+
+    The token is read from BETTERSTACK_TOKEN (the environment only); the monitors from MONITOR_ID
+    or --monitor-id; a Prefect API from PREFECT_API_URL.
+    """
     from betterstack_etl.ops.check import run_checks
     from betterstack_etl.settings import RunParams, read_token
 

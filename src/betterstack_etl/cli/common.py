@@ -51,18 +51,23 @@ ToDate = Annotated[
 ]
 Monitors = Annotated[
     str | None,
-    typer.Option("--monitor-id", "-m", help="Id, comma-separated ids or 'all' [env MONITOR_ID]."),
+    typer.Option(
+        "--monitor-id", "-m", help="Id, comma-separated ids or 'all'.  [env var: MONITOR_ID]"
+    ),
 ]
 Tables = Annotated[
     str | None,
     typer.Option(
         "--tables",
-        help="Comma-separated: response_times,incidents,daily_sla,monitors [default: all].",
+        help="Comma-separated: response_times,incidents,daily_sla,monitors.  "
+        "[env var: BETTERSTACK_TABLES; default: all]",
     ),
 ]
 LakeRoot = Annotated[
     str | None,
-    typer.Option("--lake-root", help="Folder or gs://bucket/prefix [env BETTERSTACK_LAKE_ROOT]."),
+    typer.Option(
+        "--lake-root", help="Folder or gs://bucket/prefix.  [env var: BETTERSTACK_LAKE_ROOT]"
+    ),
 ]
 
 
