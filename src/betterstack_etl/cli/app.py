@@ -133,9 +133,9 @@ def run(
     if as_json:
         out.print_json(json.dumps(summary))
     else:
-        from betterstack_etl.cli.display import summary_table
+        from betterstack_etl.cli.display import show_summary
 
-        out.print(summary_table(summary))
+        show_summary(out, summary, detail=verbose)
 
 
 @app.command()
@@ -164,14 +164,14 @@ def demo(
         for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
             os.environ.pop(var, None)
         summary = run_once({}, prefect=False, verbose=False, show_progress=True)
-    from betterstack_etl.cli.display import show_lake, summary_table
+    from betterstack_etl.cli.display import show_lake, show_summary
 
-    out.print(summary_table(summary))
+    show_summary(out, summary)
     with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
     command = literal(f'betterstack-etl query --lake-root {lake_root} "{example}"', "bold")
-    out.print(Text.assemble("\nQuery it: ", command))
+    out.print(Text.assemble("\nQuery it: ", command), soft_wrap=True)  # pasted whole
 
 
 @app.command()

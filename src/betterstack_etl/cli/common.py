@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "PIPED_WIDTH",
     "FromDate",
     "LakeRoot",
     "Monitors",
@@ -38,8 +40,20 @@ __all__ = [
     "user_errors",
 ]
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, ``| tee``) is not cut to a terminal's width: a file has no width, so
+# tables take their natural width (whole table names), whatever COLUMNS says.
+PIPED_WIDTH = 400
+
+
+def _console(*, stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    if stream is not None and stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=PIPED_WIDTH)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 FromDate = Annotated[
     str | None,
