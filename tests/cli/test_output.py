@@ -94,3 +94,20 @@ def test_piped_run_shows_one_whole_row_per_table_and_each_breach_once(tmp_path: 
         )
         assert int(now) == after[spec.name][0]
         assert int(inserted) == after[spec.name][0] - counts[spec.name][0]
+
+    # status, tables, describe read the same lake back
+    state = _piped(["status", "--lake-root", str(lake)], {})
+    assert state.returncode == 0, state.stderr
+    for spec in TABLES:
+        row = _row(state.stdout, spec.name)
+        assert row[1] == "ok"
+        assert row[-1].endswith(" ago"), row
+    landed = _piped(["tables", "--lake-root", str(lake)], {})
+    assert landed.returncode == 0, landed.stderr
+    for spec in TABLES:
+        _, rows, partitions, _newest = _row(landed.stdout, spec.name)
+        assert (int(rows), int(partitions)) == after[spec.name]
+    one = _piped(["describe", "incidents", "--lake-root", str(lake)], {})
+    assert one.returncode == 0, one.stderr
+    assert f"{after['eai_gateway_incidents'][0]} row(s)" in " ".join(one.stdout.split())
+    assert _row(one.stdout, "incident_id") == ["incident_id", "string"]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from betterstack_etl import clock
+from betterstack_etl.cli import inspect
 from betterstack_etl.cli.common import (
     FromDate,
     LakeRoot,
@@ -38,8 +37,8 @@ __all__ = [
     "app",
     "check",
     "demo",
+    "inspect",
     "main",
-    "query",
     "repair",
     "report",
     "run",
@@ -265,61 +264,6 @@ def simulate(
 
 
 @app.command()
-def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the tables (DuckDB dialect).")],
-    lake_root: Annotated[
-        str, typer.Option(envvar="BETTERSTACK_LAKE_ROOT", help="The local lake folder.")
-    ] = "./lake",
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
-) -> None:
-    """SQL over the local lake through DuckDB. Read-only: only statements that read run
-    (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN), and no file outside the lake can be read."""
-    from betterstack_etl.lake import open_duckdb
-    from betterstack_etl.lake.readonly import run_read_only
-
-    if fmt not in ("table", "csv", "json"):
-        raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
-    with user_errors():
-        con = open_duckdb(Path(lake_root), read_only=True)
-        try:
-            result = run_read_only(con, sql, Path(lake_root))
-            columns = [d[0] for d in result.description or []]
-            records = result.fetchall()
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            first = next((line for line in str(exc).splitlines() if line.strip()), repr(exc))
-            raise fail(ConfigError(f"query failed: {first}", hint="check the SQL")) from None
-        finally:
-            con.close()
-    if fmt == "json":
-        out.print_json(
-            json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str)
-        )
-    elif fmt == "csv":
-        import csv
-
-        from betterstack_etl.literal import visible
-
-        writer = csv.writer(sys.stdout)
-        if sys.stdout.isatty():  # a terminal: no escape sequence from the data reaches it
-            columns = [visible(c) for c in columns]
-            records = [tuple(visible(v) if isinstance(v, str) else v for v in r) for r in records]
-        writer.writerow(columns)
-        writer.writerows(records)
-    else:
-        from betterstack_etl.cli.display import cell
-
-        table = Table(title=f"{len(records)} row(s)")
-        for column in columns:
-            table.add_column(literal(column))
-        for record in records[:limit]:
-            table.add_row(*(cell(v) for v in record))
-        out.print(table)
-
-
-@app.command()
 def report(
     out: Annotated[str, typer.Option("--out", "-o", help="report.html or gs://bucket/path.html")],
     lake_root: LakeRoot = None,
@@ -442,6 +386,13 @@ def check(
             f"{len(failed)} check(s) failed: {', '.join(failed)} — see the fix column above",
         )
         raise typer.Exit(code=1)
+
+
+app.command()(inspect.query)
+app.command()(inspect.status)
+app.command("runs", help="The same as status.")(inspect.status)
+app.command()(inspect.tables)
+app.command()(inspect.describe)
 
 
 def main() -> None:
