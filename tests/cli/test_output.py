@@ -111,3 +111,14 @@ def test_piped_run_shows_one_whole_row_per_table_and_each_breach_once(tmp_path: 
     assert one.returncode == 0, one.stderr
     assert f"{after['eai_gateway_incidents'][0]} row(s)" in " ".join(one.stdout.split())
     assert _row(one.stdout, "incident_id") == ["incident_id", "string"]
+
+    # query: --limit titles the table with what it shows; numbers rounded on screen only
+    sql = "SELECT monitor_id, availability_pct FROM eai_gateway_availability_monthly ORDER BY 1"
+    shown = _piped(["query", "--lake-root", str(lake), "--limit", "1", sql], {})
+    assert shown.returncode == 0, shown.stderr
+    assert "first 1 of 3 row(s) (--limit 1)" in shown.stdout
+    exact = _piped(["query", "--lake-root", str(lake), "--format", "csv", sql], {})
+    first_id, first_pct = exact.stdout.splitlines()[1].split(",")
+    row = _row(shown.stdout, first_id)
+    assert row[1] == f"{float(first_pct):.4f}".rstrip("0").rstrip(".")
+    assert len(first_pct) > len(row[1]) or float(first_pct) == 100  # csv keeps every digit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -204,8 +205,11 @@ def plan_table(plan: RunPlan) -> Table:
     return table
 
 
-def cell(value: object) -> Text:
-    """A value read from the lake, as a table cell: ∅ for null, UTC times, the rest literal."""
+def cell(value: object, *, rounded: bool = False) -> Text:
+    """A value read from the lake, as a table cell: ∅ for null, UTC times, the rest literal;
+    ``rounded``: fractional numbers to 4 decimals, for reading (csv/json keep every digit)."""
+    if rounded and isinstance(value, (float, Decimal)) and not isinstance(value, bool):
+        return Text(f"{value:.4f}".rstrip("0").rstrip("."))
     if value is None:
         return Text("∅")
     if isinstance(value, datetime):

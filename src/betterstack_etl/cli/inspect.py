@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -196,9 +197,17 @@ def query(
     else:
         from betterstack_etl.cli.display import cell
 
-        table = Table(title=f"{len(records)} row(s)")
-        for column in columns:
-            table.add_column(literal(column))
-        for record in records[:limit]:
-            table.add_row(*(cell(v) for v in record))
+        shown = records[:limit]
+        title = f"{len(records)} row(s)"
+        if len(shown) < len(records):
+            title = f"first {len(shown)} of {len(records)} row(s) (--limit {limit})"
+        table = Table(title=title)
+        for i, column in enumerate(columns):
+            numeric = any(isinstance(r[i], (int, float, Decimal)) for r in shown)
+            # headers fold onto a second line rather than losing their end to "…"
+            table.add_column(
+                literal(column), overflow="fold", justify="right" if numeric else "left"
+            )
+        for record in shown:
+            table.add_row(*(cell(v, rounded=True) for v in record))
         out.print(table)
