@@ -32,5 +32,5 @@ def test_a_time_zone_is_usable_only_when_known_and_quote_free(name: str, usable:
     ("zone", "slo"), [("Nowhere/City", 99.9), ("UTC", 0.0), ("UTC", 100.0), ("UTC", float("nan"))]
 )
 def test_an_unchecked_bad_value_is_a_programming_error(zone: str, slo: float) -> None:
-    with pytest.raises(ValueError, match="time zone|SLO"):
+    with pytest.raises(ValueError, match=r"time zone|SLO"):
         SlaOptions(zone, slo)

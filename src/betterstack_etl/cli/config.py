@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["config"]
 
-_FROM = {"option": "option", "parameter": "parameter", "env": "env", "default": "default"}
-
 
 def config(
     from_date: FromDate = None,
@@ -74,14 +72,18 @@ def config(
 def _show(overview: Overview) -> None:
     where = overview.env_file
     title = f"settings in effect (.env: {where})" if where else "settings in effect (no .env)"
-    table = Table("setting", "option", "value", "from", title=title, title_justify="left")
+    table = Table(title=title, title_justify="left")
+    table.add_column("setting", no_wrap=True)  # a variable name is never cut
+    table.add_column("value", overflow="fold")
+    table.add_column("from", overflow="fold")
     for row in overview.rows:
-        knobs = ", ".join(k for k in (row.option, row.name if row.parameter else None) if k)
-        value = "–" if row.value is None else escape(row.value)
+        value = escape(row.value) if row.value is not None else "–"
+        if row.value is None and row.default_text:
+            value = f"[dim]({escape(row.default_text)})[/]"
         if row.problem is not None:
             value = f"[bold red]{value}[/]"
-        origin = f".env ({where})" if row.origin == ".env" else _FROM[row.origin]
-        table.add_row(row.variable, knobs or "–", value, origin)
+        origin = f"option {row.option}" if row.origin == "option" and row.option else row.origin
+        table.add_row(row.variable, value, origin)
     out.print(table)
     for note in overview.notes:
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)

@@ -101,7 +101,8 @@ class Settings(BaseSettings):
         str, _p(parse_text), Knob("BETTERSTACK_LAKE_ROOT", "--lake-root", parameter=True)
     ] = Field(
         C.DEFAULT_LAKE_ROOT,
-        description="lake root: a writable folder, or gs://bucket/prefix for bigquery",
+        description="lake root: a writable folder (made if missing), or gs://bucket/prefix "
+        "for bigquery",
     )
     billing_project_id: Annotated[
         str,
@@ -123,7 +124,7 @@ class Settings(BaseSettings):
         date | None,
         _p(parse_date),
         Knob("BETTERSTACK_FROM_DATE", "--from-date", parameter=True, default_text="yesterday"),
-    ] = Field(None, description="first UTC day to load, YYYY-MM-DD (backfills)")
+    ] = Field(None, description="first UTC day to load, YYYY-MM-DD, from 2015-01-01 (backfills)")
     to_date: Annotated[
         date | None,
         _p(parse_date),

@@ -53,7 +53,7 @@ Origin = Literal["default", "env", ".env", "option", "parameter"]
 _VARIABLES: Final = {knob(name).variable: name for name in FIELDS}
 _PLACEHOLDER: Final = re.compile(r"\{(\w+)(=?)\}")
 _USERINFO: Final = re.compile(r"(//)[^/?#@]*@")
-_SHOWN_CHARS: Final = 80
+_SHOWN_CHARS: Final = 200
 
 
 class VariableSource(PydanticBaseSettingsSource):
@@ -82,14 +82,14 @@ def env_file_path(environ: Mapping[str, str]) -> Path | None:
     variable = knob("env_file").variable
     named = (environ.get(variable) or "").strip()
     if named:
-        path = Path(named).expanduser()
+        path = Path(named).expanduser().absolute()
         if not path.exists() or path.is_dir():
             raise ConfigError(
                 f"{variable}={named!r} is not a file",
                 hint=f"create it, or unset {variable} to read ./{DEFAULT_ENV_FILE} if there is one",
             )
         return path
-    path = Path(DEFAULT_ENV_FILE)
+    path = Path(DEFAULT_ENV_FILE).absolute()
     return path if path.is_file() else None
 
 

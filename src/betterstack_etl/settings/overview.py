@@ -39,6 +39,7 @@ class SettingRow:
     origin: Origin
     problem: str | None
     help: str
+    default_text: str | None  # how the default reads when it is no plain value ("yesterday")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ def inspect_settings(
                 origin=layers.origins[name],
                 problem=per_setting.get(name),
                 help=info.description or "",
+                default_text=declared.default_text,
             )
         )
     return Overview(
@@ -139,7 +141,9 @@ def _default_text(name: str) -> str:
     declared, default = knob(name), FIELDS[name].default
     if declared.required and default is None:
         return f"required ({declared.required})"
-    text = declared.default_text or shown_value(default)
+    if declared.default_text:
+        return declared.default_text
+    text = shown_value(default)
     return f"`{text}`" if text else "–"
 
 
