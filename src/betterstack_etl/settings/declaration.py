@@ -3,7 +3,11 @@ the ``.env`` file), its CLI option and flow parameter where it has one, its type
 its default and range, its help text, and whether it is a secret.
 
 The README's settings table, the CLI options' help, the ``config`` command and the error
-messages are all derived from this declaration; a setting is added here and nowhere else.
+messages are all derived from this declaration. To add a setting: one field below (its type, a
+parser from ``values``, a ``Knob``, a ``Field`` with the default and the help); copy it into
+``RunParams`` if a run needs it; regenerate the README table (``tests/settings/test_docs.py``
+says how). A CLI option is ``cli.common.setting_option(name)``; a flow parameter is
+``parameter=True`` plus the parameter in the flow's signature (a test checks both agree).
 """
 
 from __future__ import annotations
