@@ -215,7 +215,7 @@ def test_publish_sends_the_sla_views_after_the_tables_and_each_runs(
         sent.append(table)
         return real_create(table, **kw)
 
-    counting.client = _Patched(bq_client, create_table=create)
+    counting.client = _Patched(bq_client, create_table=create)  # type: ignore[assignment]
     _publisher(counting, dataset_id, sla=SlaOptions()).publish(TABLES)
     names = [t.table_id for t in sent]
     assert names == [s.name for s in TABLES] + [v.name for v in VIEWS]  # views last, in order

@@ -117,7 +117,7 @@ def test_an_unknown_setting_in_the_env_file_is_a_typo(tmp_path: Path) -> None:
 
 
 def test_an_unknown_variable_of_the_environment_is_named_not_fatal() -> None:
-    loaded = load_settings({**BASE, "BETTERSTACK_SL0": "99"})
+    loaded = load_settings({**BASE, "BETTERSTACK_SL0": "99", "BETTERSTACK_REQUIRE_ZETASQL": "1"})
     assert loaded.layers.unknown == ("BETTERSTACK_SL0",)
     assert loaded.layers.notes()[0].startswith(
         "BETTERSTACK_SL0 is not a setting; ignored — did you mean BETTERSTACK_SLO?"

@@ -43,9 +43,21 @@ from betterstack_etl.settings.values import (
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
-__all__ = ["DEFAULT_ENV_FILE", "FIELDS", "Knob", "Settings", "knob", "number_range"]
+__all__ = [
+    "DEFAULT_ENV_FILE",
+    "FIELDS",
+    "NOT_SETTINGS",
+    "Knob",
+    "Settings",
+    "knob",
+    "number_range",
+]
 
 DEFAULT_ENV_FILE: Final = ".env"
+# Variables with our prefix that are no setting of the pipeline (never noted as unknown).
+NOT_SETTINGS: Final = {
+    "BETTERSTACK_REQUIRE_ZETASQL": "the tests: the ZetaSQL analyzer must run, not skip (CI)",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,13 @@ from pydantic_settings import PydanticBaseSettingsSource
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.secret import Secret, redact, token_from_block
-from betterstack_etl.settings.declaration import DEFAULT_ENV_FILE, FIELDS, Settings, knob
+from betterstack_etl.settings.declaration import (
+    DEFAULT_ENV_FILE,
+    FIELDS,
+    NOT_SETTINGS,
+    Settings,
+    knob,
+)
 from betterstack_etl.settings.params import RunParams, Window
 
 if TYPE_CHECKING:
@@ -104,7 +110,7 @@ def _read_env_file(path: Path) -> dict[str, str | None]:
         ) from None
     for name in lines:
         if name == knob("env_file").variable or (
-            name.startswith(C.ENV_PREFIX) and name not in _VARIABLES
+            name.startswith(C.ENV_PREFIX) and name not in _VARIABLES and name not in NOT_SETTINGS
         ):
             raise ConfigError(f"{name} in {path} is not a setting", hint=_did_you_mean(name))
     return lines
@@ -200,7 +206,11 @@ def read_layers(
         for name, value in values.items():
             if name not in raw:
                 raw[name], origins[name] = value, where
-    unknown = sorted(n for n in environ if n.startswith(C.ENV_PREFIX) and n not in _VARIABLES)
+    unknown = sorted(
+        n
+        for n in environ
+        if n.startswith(C.ENV_PREFIX) and n not in _VARIABLES and n not in NOT_SETTINGS
+    )
     return Layers(raw, origins, path, tuple(unknown))
 
 
