@@ -18,8 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
-from pydantic import Field, PlainValidator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
 
 from betterstack_etl import constants as C
 from betterstack_etl.secret import Secret
@@ -82,12 +81,19 @@ def _p(parser: Any) -> PlainValidator:
 _RUN = "run, check"
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """The settings in effect. Built by ``settings.load_settings`` from, highest first: the
     command's options (or the flow's parameters), the environment, the ``.env`` file, the
-    defaults below. Frozen; the token is a ``Secret`` (``***`` in every repr)."""
+    defaults below. Frozen; the token is a ``Secret`` (``***`` in every repr).
 
-    model_config = SettingsConfigDict(
+    A pydantic model, not a pydantic-settings ``BaseSettings``: importing pydantic-settings
+    costs about 0.4 s at every command's start (it imports asyncio and its source providers;
+    measured: ``--help`` doubled), and what it would add is its merge of the sources, which
+    keeps no record of which source gave each value (``config`` and every error message need
+    that). ``loading`` reads each setting as text from its one variable, and the ``.env`` file
+    with python-dotenv, the parser pydantic-settings itself uses."""
+
+    model_config = ConfigDict(
         frozen=True, extra="forbid", arbitrary_types_allowed=True, validate_default=False
     )
 
@@ -195,19 +201,6 @@ class Settings(BaseSettings):
         DEFAULT_ENV_FILE,
         description="the .env file read for these settings (the environment wins over it)",
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # ``load_settings`` reads the environment and the .env file through ``VariableSource``
-        # (one per layer, so it knows where each value came from) and passes the merge here.
-        return (init_settings,)
 
     @model_validator(mode="after")
     def _agree(self) -> Settings:

@@ -2,10 +2,9 @@
 refused value into a ``ConfigError`` that names the knob the user touched.
 
 Highest first: the command's options (or the flow's parameters) > the environment > the
-``.env`` file (``./.env``, or the file ``BETTERSTACK_ENV_FILE`` names) > the declared default.
-Each layer is read by a ``VariableSource`` (pydantic-settings' source interface) and merged
-here rather than by pydantic-settings, because its merge does not keep which source gave which
-value, and both the ``config`` command and the error messages need that.
+``.env`` file (``./.env``, or the file ``BETTERSTACK_ENV_FILE`` names; parsed by python-dotenv)
+> the declared default. Each setting is read as text from its one variable; which layer gave
+each value is kept (``Layers.origins``), for the ``config`` command and the error messages.
 """
 
 from __future__ import annotations
@@ -18,10 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from dotenv import dotenv_values
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
-from pydantic_settings import PydanticBaseSettingsSource
 
 from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
@@ -38,13 +35,10 @@ from betterstack_etl.settings.params import RunParams, Window
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from pydantic.fields import FieldInfo
-
 __all__ = [
     "Layers",
     "Loaded",
     "Origin",
-    "VariableSource",
     "env_file_path",
     "load_settings",
     "parse_as",
@@ -62,24 +56,15 @@ _USERINFO: Final = re.compile(r"(//)[^/?#@]*@")
 _SHOWN_CHARS: Final = 200
 
 
-class VariableSource(PydanticBaseSettingsSource):
+def _read_variables(variables: Mapping[str, str | None]) -> dict[str, str]:
     """The declared settings found in ``variables`` (the environment, or the lines of a
     ``.env`` file): each setting from its own variable, as text; empty counts as unset."""
-
-    def __init__(self, settings_cls: type[Settings], variables: Mapping[str, str | None]) -> None:
-        super().__init__(settings_cls)
-        self._variables = variables
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self._variables.get(knob(field_name).variable), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, info in self.settings_cls.model_fields.items():
-            value, key, _ = self.get_field_value(info, name)
-            if value is not None and value.strip():
-                found[key] = value
-        return found
+    found: dict[str, str] = {}
+    for name in FIELDS:
+        value = variables.get(knob(name).variable)
+        if value is not None and value.strip():
+            found[name] = value
+    return found
 
 
 def env_file_path(environ: Mapping[str, str]) -> Path | None:
@@ -101,6 +86,8 @@ def env_file_path(environ: Mapping[str, str]) -> Path | None:
 
 def _read_env_file(path: Path) -> dict[str, str | None]:
     """The file's lines; an unknown ``BETTERSTACK_*`` name in it is a typo, hence an error."""
+    from dotenv import dotenv_values
+
     try:
         lines = dotenv_values(path)
     except (OSError, UnicodeDecodeError) as exc:
@@ -197,8 +184,8 @@ def read_layers(
         raise ConfigError(f"{name!r} is not a setting", hint=_did_you_mean(name))
     path = env_file_path(environ) if read_env_file else None
     given = {k: v for k, v in overrides.items() if v is not None and v != ""}
-    environment = VariableSource(Settings, environ)()
-    dotenv = VariableSource(Settings, _read_env_file(path))() if path else {}
+    environment = _read_variables(environ)
+    dotenv = _read_variables(_read_env_file(path)) if path else {}
     origins: dict[str, Origin] = dict.fromkeys(FIELDS, "default")
     raw: dict[str, Any] = {}
     where: Origin
@@ -348,6 +335,8 @@ def parse_as(name: str, value: Any, *, label: str) -> Any:
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """The raw values of the secret settings in the environment and the ``.env`` file (to
     scrub them from anything printed, valid or not)."""
+    from dotenv import dotenv_values
+
     environ = os.environ if environ is None else environ
     variables = [knob(n).variable for n in FIELDS if knob(n).secret]
     try:
