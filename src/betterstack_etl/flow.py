@@ -87,9 +87,7 @@ def rj_iplanrio__betterstack_api(
         log.warning("%s", note)
     params = loaded.run_params()
     token = loaded.token()
-    with run_session(
-        params, token, flow_run_id=_flow_run_id(), shared_budget=True
-    ) as session:
+    with run_session(params, token, flow_run_id=_flow_run_id(), shared_budget=True) as session:
         log.info(
             "run %s: tables %s, window %s..%s, destination %s (%s)",
             session.run_id,

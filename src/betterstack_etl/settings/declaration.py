@@ -29,6 +29,7 @@ from betterstack_etl.settings.values import (
     parse_destination,
     parse_endpoint,
     parse_identifier,
+    parse_layout,
     parse_monitor_ids,
     parse_report_out,
     parse_slo,
@@ -142,6 +143,15 @@ class Settings(BaseModel):
     bigquery_location: Annotated[
         str, _p(parse_identifier), Knob("BETTERSTACK_BIGQUERY_LOCATION")
     ] = Field("US", description="BigQuery dataset location")
+    bigquery_layout: Annotated[
+        Literal["flat", "basedosdados"],
+        _p(parse_layout),
+        Knob("BETTERSTACK_BIGQUERY_LAYOUT"),
+    ] = Field(
+        "flat",
+        description="'flat', or 'basedosdados': raw tables etl_<table> in <dataset>_staging "
+        "over gs://<bucket>/staging/<dataset>/ (docs/production.md, docs/cutover.md)",
+    )
     from_date: Annotated[
         date | None,
         _p(parse_date),

@@ -42,6 +42,7 @@ class RunParams:
     dataset_id: str
     bigquery_connection_id: str | None
     bigquery_location: str
+    bigquery_layout: Literal["flat", "basedosdados"]  # checked with the dataset: gcp.layout
     from_date: date | None
     to_date: date | None
     tables: tuple[TableSpec, ...]
@@ -78,6 +79,7 @@ class RunParams:
             dataset_id=settings.dataset_id,
             bigquery_connection_id=settings.bigquery_connection_id,
             bigquery_location=settings.bigquery_location,
+            bigquery_layout=settings.bigquery_layout,
             from_date=settings.from_date,
             to_date=settings.to_date,
             tables=settings.tables or TABLES,

@@ -32,6 +32,7 @@ __all__ = [
     "parse_destination",
     "parse_endpoint",
     "parse_identifier",
+    "parse_layout",
     "parse_monitor_ids",
     "parse_report_out",
     "parse_slo",
@@ -200,6 +201,21 @@ def parse_destination(value: Any) -> Literal["local", "bigquery"]:
     refuse(
         "{name=} is not a destination",
         "use 'local' (Parquet + DuckDB on disk) or 'bigquery' (GCS + BigLake)",
+    )
+
+
+def parse_layout(value: Any) -> Literal["flat", "basedosdados"]:
+    """How the tables sit in BigQuery and GCS (``gcp.layout``): ``flat`` or ``basedosdados``
+    (``bd`` for short)."""
+    text = _text(value).lower()
+    if text == "flat":
+        return "flat"
+    if text in ("basedosdados", "bd"):
+        return "basedosdados"
+    refuse(
+        "{name=} is not a layout",
+        "use 'flat' (tables and views in BETTERSTACK_DATASET_ID) or 'basedosdados' (raw tables "
+        "in <dataset>_staging over gs://<bucket>/staging/<dataset>/)",
     )
 
 
