@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from betterstack_etl import clock
 from betterstack_etl.cli.common import (
@@ -27,10 +28,12 @@ from betterstack_etl.cli.common import (
     ToDate,
     err,
     fail,
+    literal,
     load,
     log_level,
     out,
     run_once,
+    say,
     setting_option,
     user_errors,
 )
@@ -163,7 +166,7 @@ def demo(
             destination="local",
             lake_root=lake_root,
         )
-        err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
+        err.print(literal(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})"))
         summary = run_once(loaded, {}, prefect=False, verbose=False, show_progress=True)
     from betterstack_etl.cli.display import show_lake, summary_table
 
@@ -171,7 +174,8 @@ def demo(
     with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
-    out.print(f'\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "{example}"[/]')
+    command = literal(f'betterstack-etl query --lake-root {lake_root} "{example}"', "bold")
+    out.print(Text.assemble("\nQuery it: ", command))
 
 
 @app.command()
@@ -193,20 +197,24 @@ def repair(
         params = loaded.run_params(monitors_default="all")
         has_token = loaded.settings.token or loaded.settings.token_secret_block
         report = run_repair(params, loaded.token() if has_token else None)
-    table = Table(title=f"repair of {params.lake_root}: {len(report.problems)} problem(s)")
+    found = len(report.problems) + len(report.unreadable_open)
+    table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
     for column in ("table", "problem", "where it was", "moved to"):
         table.add_column(column)
     for problem, where in zip(report.problems, report.moved_to, strict=True):
         kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
-        table.add_row(problem.table, kind, problem.location, where)
+        table.add_row(problem.table, literal(kind), literal(problem.location), literal(where))
+    for name, key in report.unreadable_open:
+        what = f"open row {key!r}: its key is not digits, so it is never re-read (runs skip it)"
+        table.add_row(name, literal(what), "", "kept as it is")
     out.print(table)
     refetch = report.refetch
     if report.summary is not None:
         names = ", ".join(s.name for s in refetch.tables)
-        out.print(f"re-fetched {names} for {refetch.start} … {refetch.end}")
+        out.print(literal(f"re-fetched {names} for {refetch.start} … {refetch.end}"))
     for note in report.notes:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
-    if not report.problems:
+        say("note:", "yellow", note)
+    if not found:
         out.print("every file of the lake reads as it should; nothing to repair")
 
 
@@ -249,7 +257,7 @@ def simulate(
 
     def ready(url: str) -> None:
         print(url, flush=True)
-        err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
+        err.print(literal(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)"))
 
     with user_errors():
         serve(config, host=host, port=port, on_ready=ready)
@@ -262,8 +270,10 @@ def query(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
 ) -> None:
-    """SQL over the local lake through DuckDB (read-only)."""
+    """SQL over the local lake through DuckDB. Read-only: only statements that read run
+    (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN), and no file outside the lake can be read."""
     from betterstack_etl.lake import open_duckdb
+    from betterstack_etl.lake.readonly import run_read_only
 
     if fmt not in ("table", "csv", "json"):
         raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
@@ -275,14 +285,19 @@ def query(
                 hint="query the views in BigQuery, or unset BETTERSTACK_DESTINATION and pass "
                 "--lake-root <a local lake folder>",
             )
-        con = open_duckdb(Path(loaded.settings.lake_root), read_only=True)
+        root = Path(loaded.settings.lake_root)
+        con = open_duckdb(root, read_only=True)
         try:
-            result = con.execute(sql)
+            result = run_read_only(con, sql, root)
+            columns = [d[0] for d in result.description or []]
+            records = result.fetchall()
+        except ConfigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            raise fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
-        columns = [d[0] for d in result.description or []]
-        records = result.fetchall()
-        con.close()
+            first = next((line for line in str(exc).splitlines() if line.strip()), repr(exc))
+            raise fail(ConfigError(f"query failed: {first}", hint="check the SQL")) from None
+        finally:
+            con.close()
     if fmt == "json":
         out.print_json(
             json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str)
@@ -290,13 +305,22 @@ def query(
     elif fmt == "csv":
         import csv
 
+        from betterstack_etl.literal import visible
+
         writer = csv.writer(sys.stdout)
+        if sys.stdout.isatty():  # a terminal: no escape sequence from the data reaches it
+            columns = [visible(c) for c in columns]
+            records = [tuple(visible(v) if isinstance(v, str) else v for v in r) for r in records]
         writer.writerow(columns)
         writer.writerows(records)
     else:
-        table = Table(*columns, title=f"{len(records)} row(s)")
+        from betterstack_etl.cli.display import cell
+
+        table = Table(title=f"{len(records)} row(s)")
+        for column in columns:
+            table.add_column(literal(column))
         for record in records[:limit]:
-            table.add_row(*("∅" if v is None else str(v) for v in record))
+            table.add_row(*(cell(v) for v in record))
         out.print(table)
 
 
@@ -346,7 +370,7 @@ def report(
             lang=lang,
             now=clock.utcnow(),
         )
-    err.print(f"report written to {where}", highlight=False, soft_wrap=True)
+    err.print(literal(f"report written to {where}"), soft_wrap=True)
 
 
 def _version_callback(value: bool) -> None:
@@ -379,8 +403,6 @@ def check(
     base_url: BaseUrl = None,
 ) -> None:
     """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
-    from rich.markup import escape
-
     from betterstack_etl.ops.check import run_checks
 
     with user_errors():
@@ -395,15 +417,15 @@ def check(
         results = run_checks(loaded.run_params(), loaded.token())
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
-        mark = "[green]✓[/]" if result.ok else "[bold red]✗[/]"
-        table.add_row(mark, result.name, escape(result.detail), escape(result.fix or ""))
+        mark = Text("✓", "green") if result.ok else Text("✗", "bold red")
+        table.add_row(mark, result.name, literal(result.detail), literal(result.fix or ""))
     out.print(table)
     failed = [r.name for r in results if not r.ok]
     if failed:
-        err.print(
-            f"[bold red]error:[/] {len(failed)} check(s) failed: {', '.join(failed)} — "
-            "see the fix column above",
-            highlight=False,
+        say(
+            "error:",
+            "bold red",
+            f"{len(failed)} check(s) failed: {', '.join(failed)} — see the fix column above",
         )
         raise typer.Exit(code=1)
 

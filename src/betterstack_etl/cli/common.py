@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from betterstack_etl import clock
 from betterstack_etl.errors import BetterStackEtlError
+from betterstack_etl.literal import VisibleLogText, visible
 from betterstack_etl.secret import redact
 
 if TYPE_CHECKING:
@@ -34,10 +36,12 @@ __all__ = [
     "ToDate",
     "err",
     "fail",
+    "literal",
     "load",
     "log_level",
     "out",
     "run_once",
+    "say",
     "setting_option",
     "user_errors",
 ]
@@ -124,17 +128,40 @@ def _say_failures_once(verbose: bool) -> None:
 
 
 def log_level(verbose: bool) -> None:
-    """Our own log lines: warnings by default (the progress bars tell the rest), all with -v."""
+    """Our own log lines: warnings by default (the progress bars tell the rest), all with -v;
+    whatever a line quotes from the API is shown literally (no escape sequence reaches the
+    terminal)."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     level = logging.INFO if verbose else logging.WARNING
     logging.getLogger("betterstack_etl").setLevel(level)
+    _log_lines_literal()
+
+
+def _log_lines_literal() -> None:
+    """Every handler of the root logger shows log lines literally (call again after Prefect
+    configured its own handlers)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, VisibleLogText) for f in handler.filters):
+            handler.addFilter(VisibleLogText())
+
+
+def literal(value: object, style: str = "") -> Text:
+    """``value`` as Rich ``Text``: never parsed as markup, control characters shown as
+    escapes (SPEC §13). Every piece of data a line or a table shows goes through it (or
+    through ``cli.display.literal``, the same, for the tables of that module)."""
+    return Text(visible(value), style=style)
+
+
+def say(label: str, style: str, text: object) -> None:
+    """One line on stderr: a styled label, then ``text`` shown literally (it may quote the
+    API or a file name: never parsed as markup, control characters shown as escapes)."""
+    err.print(Text.assemble((label, style), " ", literal(text)), soft_wrap=True)
 
 
 def fail(exc: BaseException) -> typer.Exit:
     from betterstack_etl.settings import secret_values
 
-    text = redact(str(exc), *secret_values())
-    err.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
+    say("error:", "bold red", redact(str(exc), *secret_values()))
     return typer.Exit(code=1)
 
 
@@ -184,6 +211,7 @@ def run_once(
             from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
             _say_failures_once(verbose)
+            _log_lines_literal()
             parameters = {k: v for k, v in options.items() if v is not None}
             if "tables" in parameters:  # a comma list on the command line, a list in the flow
                 parameters["tables"] = [t for t in parameters["tables"].split(",") if t.strip()]
