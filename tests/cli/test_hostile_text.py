@@ -141,9 +141,9 @@ def test_query_and_report_show_hostile_names_literally(
     hostile: dict[str, str], tmp_path: Path
 ) -> None:
     from betterstack_etl.run import runner
-    from betterstack_etl.settings import RunParams, read_token
+    from betterstack_etl.settings import read_token, run_params
 
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     names = 'SELECT pronounceable_name AS "[/bold]" FROM eai_gateway_monitors ORDER BY 1'
     table = _clean(_cli(["query", names], hostile))
     for number in (1, 2, 3):

@@ -7,7 +7,6 @@ Exit code 0 on success; on failure one line on stderr saying what failed and how
 from __future__ import annotations
 
 import json
-import os
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +16,10 @@ from rich.text import Text
 from betterstack_etl import clock
 from betterstack_etl.cli import inspect
 from betterstack_etl.cli.common import (
+    BaseUrl,
+    BillingProjectId,
+    DatasetId,
+    Destination,
     FromDate,
     LakeRoot,
     Monitors,
@@ -25,17 +28,21 @@ from betterstack_etl.cli.common import (
     err,
     fail,
     literal,
+    load,
     log_level,
     out,
     run_once,
     say,
+    setting_option,
     user_errors,
 )
+from betterstack_etl.cli.config import config
 from betterstack_etl.errors import ConfigError
 
 __all__ = [
     "app",
     "check",
+    "config",
     "demo",
     "inspect",
     "main",
@@ -61,19 +68,11 @@ def run(
     to_date: ToDate = None,
     monitor_id: Monitors = None,
     tables: Tables = None,
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
-    ] = None,
+    destination: Destination = None,
     lake_root: LakeRoot = None,
-    dataset_id: Annotated[
-        str | None, typer.Option(help="BigQuery dataset.  [env var: BETTERSTACK_DATASET_ID]")
-    ] = None,
-    billing_project_id: Annotated[
-        str | None, typer.Option(help="GCP project.  [env var: BETTERSTACK_BILLING_PROJECT_ID]")
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="API base URL.  [env var: BETTERSTACK_BASE_URL]")
-    ] = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
+    base_url: BaseUrl = None,
     prefect: Annotated[
         bool,
         typer.Option(
@@ -95,7 +94,7 @@ def run(
 ) -> None:
     """One run of the load.
 
-    Needs the API token in BETTERSTACK_TOKEN (read from the environment only, never an option)
+    Needs the API token in BETTERSTACK_TOKEN (the environment or the .env file, never an option)
     and the monitors in MONITOR_ID or --monitor-id.
 
     With no Prefect API configured (the embedded default) the pipeline core runs right here, in
@@ -103,10 +102,10 @@ def run(
     run goes through the Prefect flow on that server, as the deployments do.
     """
     log_level(verbose)
-    overrides: dict[str, Any] = {
+    options: dict[str, Any] = {
         "from_date": from_date,
         "to_date": to_date,
-        "monitors": monitor_id,
+        "monitor_id": monitor_id,
         "tables": tables,
         "destination": destination,
         "lake_root": lake_root,
@@ -117,9 +116,9 @@ def run(
     if dry_run:
         with user_errors(verbose):
             from betterstack_etl.run import runner
-            from betterstack_etl.settings import RunParams, read_token
 
-            the_plan = runner.plan(RunParams.from_env(**overrides), read_token())
+            loaded = load(**options)
+            the_plan = runner.plan(loaded.run_params(), loaded.token())
         if as_json:
             out.print_json(json.dumps(the_plan.to_dict()))
         else:
@@ -128,7 +127,10 @@ def run(
             out.print(plan_table(the_plan))
         return
     with user_errors(verbose):
-        summary = run_once(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
+        loaded = load(**options)
+        summary = run_once(
+            loaded, options, prefect=prefect, verbose=verbose, show_progress=not as_json
+        )
     if as_json:
         out.print_json(json.dumps(summary))
     else:
@@ -139,30 +141,36 @@ def run(
 
 @app.command()
 def demo(
-    lake_root: Annotated[str, typer.Option(help="Where the demo lake goes.")] = "./demo-lake",
+    lake_root: Annotated[
+        str, typer.Option(help="Where the demo lake goes (a folder, as BETTERSTACK_LAKE_ROOT).")
+    ] = "./demo-lake",
     monitors: Annotated[int, typer.Option(help="Simulated monitors.")] = 3,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
     rows: Annotated[int, typer.Option(help="Rows shown per table.")] = 5,
 ) -> None:
-    """Start the simulator on loopback, run the load into a local lake, show what landed."""
+    """Start the simulator on loopback, run the load into a local lake, show what landed.
+
+    A sandbox: its settings are its own options (the simulator's address and token, every
+    monitor, a local lake, the default window); the environment and .env are not read.
+    """
+    from betterstack_etl.settings import load_settings
     from betterstack_etl.simulator import SimConfig, Simulator
 
     log_level(verbose=False)
     token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
     with user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
-        err.print(literal(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})"))
-        os.environ.update(
-            {
-                "BETTERSTACK_TOKEN": token,
-                "MONITOR_ID": "all",
-                "BETTERSTACK_BASE_URL": sim.base_url,
-                "BETTERSTACK_DESTINATION": "local",
-                "BETTERSTACK_LAKE_ROOT": lake_root,
-            }
+        loaded = load_settings(
+            {},
+            origin="option",
+            read_env_file=False,
+            token=token,
+            monitor_id="all",
+            base_url=sim.base_url,
+            destination="local",
+            lake_root=lake_root,
         )
-        for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
-            os.environ.pop(var, None)
-        summary = run_once({}, prefect=False, verbose=False, show_progress=True)
+        err.print(literal(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})"))
+        summary = run_once(loaded, {}, prefect=False, verbose=False, show_progress=True)
     from betterstack_etl.cli.display import show_lake, show_summary
 
     show_summary(out, summary)
@@ -176,31 +184,22 @@ def demo(
 @app.command()
 def repair(
     lake_root: LakeRoot = None,
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="API base URL.  [env var: BETTERSTACK_BASE_URL]")
-    ] = None,
+    destination: Destination = None,
+    base_url: BaseUrl = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
 ) -> None:
     """Verify every file of the lake, move damaged or stray ones aside (kept, under
     _quarantine/), rebuild the open-incidents index, and fetch again the days the API still
-    serves (needs BETTERSTACK_TOKEN and MONITOR_ID; without them, nothing is re-read)."""
+    serves (needs BETTERSTACK_TOKEN; MONITOR_ID unset means every monitor; without a token,
+    nothing is re-read)."""
     from betterstack_etl.ops.repair import repair as run_repair
-    from betterstack_etl.settings import RunParams, read_token
 
     log_level(verbose)
-    overrides: dict[str, Any] = {
-        "lake_root": lake_root,
-        "destination": destination,
-        "base_url": base_url,
-        "monitors": os.environ.get("MONITOR_ID") or "all",
-    }
     with user_errors(verbose):
-        params = RunParams.from_env(**overrides)
-        token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
-        report = run_repair(params, token)
+        loaded = load(lake_root=lake_root, destination=destination, base_url=base_url)
+        params = loaded.run_params(monitors_default="all")
+        has_token = loaded.settings.token or loaded.settings.token_secret_block
+        report = run_repair(params, loaded.token() if has_token else None)
     found = len(report.problems) + len(report.unreadable_open)
     table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
     for column in ("table", "problem", "where it was", "moved to"):
@@ -245,6 +244,10 @@ def simulate(
         raise fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
     if retry_after_format not in ("seconds", "http-date"):
         raise fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
+    with user_errors():  # a token a run would refuse is not served either
+        from betterstack_etl.settings import parse_as
+
+        token = parse_as("token", token, label="--token").reveal()
     config = SimConfig(
         seed=seed,
         monitors=monitors,
@@ -280,38 +283,33 @@ def report(
         str | None,
         typer.Option("--monitor-id", "-m", help="Id or comma-separated ids (default: all)."),
     ] = None,
-    timezone: Annotated[
-        str, typer.Option(envvar="BETTERSTACK_REPORT_TIMEZONE", help="Report time zone.")
-    ] = "America/Sao_Paulo",
-    slo: Annotated[str, typer.Option(envvar="BETTERSTACK_SLO", help="SLO, percent.")] = "99.9",
+    timezone: Annotated[str | None, setting_option("report_timezone")] = None,
+    slo: Annotated[str | None, setting_option("slo")] = None,
     lang: Annotated[str, typer.Option(help="pt-BR or en.")] = "pt-BR",
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
-    ] = None,
-    dataset_id: Annotated[
-        str | None, typer.Option(help="BigQuery dataset.  [env var: BETTERSTACK_DATASET_ID]")
-    ] = None,
-    billing_project_id: Annotated[
-        str | None, typer.Option(help="GCP project.  [env var: BETTERSTACK_BILLING_PROJECT_ID]")
-    ] = None,
+    destination: Destination = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
 ) -> None:
     """One self-contained HTML report of the SLA views: availability, budget, incidents."""
     from betterstack_etl.ops.report import run_report
 
     with user_errors():
-        where = run_report(
-            out=out,
+        loaded = load(
             lake_root=lake_root,
+            report_timezone=timezone,
+            slo=slo,
+            destination=destination,
+            dataset_id=dataset_id,
+            billing_project_id=billing_project_id,
+        )
+        where = run_report(
+            loaded.run_params(monitors_default="all"),
+            out=out,
             month=month,
             from_date=from_date,
             to_date=to_date,
             monitor_id=monitor_id,
-            time_zone=timezone,
-            slo=slo,
             lang=lang,
-            destination=destination,
-            dataset_id=dataset_id,
-            billing_project_id=billing_project_id,
             now=clock.utcnow(),
         )
     err.print(literal(f"report written to {where}"), soft_wrap=True)
@@ -340,39 +338,29 @@ def _options(
 @app.command()
 def check(
     monitor_id: Monitors = None,
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
-    ] = None,
+    destination: Destination = None,
     lake_root: LakeRoot = None,
-    dataset_id: Annotated[
-        str | None, typer.Option(help="BigQuery dataset.  [env var: BETTERSTACK_DATASET_ID]")
-    ] = None,
-    billing_project_id: Annotated[
-        str | None, typer.Option(help="GCP project.  [env var: BETTERSTACK_BILLING_PROJECT_ID]")
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="API base URL.  [env var: BETTERSTACK_BASE_URL]")
-    ] = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
+    base_url: BaseUrl = None,
 ) -> None:
     """Check the token, the monitors, the destination and the Prefect API (writes nothing).
 
-    The token is read from BETTERSTACK_TOKEN (the environment only); the monitors from MONITOR_ID
-    or --monitor-id; a Prefect API from PREFECT_API_URL.
+    The token is read from BETTERSTACK_TOKEN (the environment or the .env file); the monitors
+    from MONITOR_ID or --monitor-id; a Prefect API from PREFECT_API_URL.
     """
     from betterstack_etl.ops.check import run_checks
-    from betterstack_etl.settings import RunParams, read_token
 
-    overrides: dict[str, Any] = {
-        "monitors": monitor_id,
-        "destination": destination,
-        "lake_root": lake_root,
-        "dataset_id": dataset_id,
-        "billing_project_id": billing_project_id,
-        "base_url": base_url,
-    }
     with user_errors():
-        params = RunParams.from_env(**{k: v for k, v in overrides.items() if v is not None})
-        results = run_checks(params, read_token())
+        loaded = load(
+            monitor_id=monitor_id,
+            destination=destination,
+            lake_root=lake_root,
+            dataset_id=dataset_id,
+            billing_project_id=billing_project_id,
+            base_url=base_url,
+        )
+        results = run_checks(loaded.run_params(), loaded.token())
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
         mark = Text("✓", "green") if result.ok else Text("✗", "bold red")
@@ -388,6 +376,7 @@ def check(
         raise typer.Exit(code=1)
 
 
+app.command()(config)
 app.command()(inspect.query)
 app.command()(inspect.status)
 app.command("runs", help="The same as status.")(inspect.status)

@@ -4,7 +4,6 @@ read from the ledger and the views (local lake or BigQuery), without writing SQL
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import contextmanager
 from decimal import Decimal
@@ -16,7 +15,17 @@ from rich.table import Table
 from rich.text import Text
 
 from betterstack_etl import clock
-from betterstack_etl.cli.common import LakeRoot, fail, literal, out, user_errors
+from betterstack_etl.cli.common import (
+    BillingProjectId,
+    DatasetId,
+    Destination,
+    LakeRoot,
+    fail,
+    literal,
+    load,
+    out,
+    user_errors,
+)
 from betterstack_etl.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -26,25 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = ["describe", "query", "status", "tables"]
 
-Destination = Annotated[
-    str | None, typer.Option(help="local or bigquery.  [env var: BETTERSTACK_DESTINATION]")
-]
-Dataset = Annotated[
-    str | None, typer.Option(help="BigQuery dataset.  [env var: BETTERSTACK_DATASET_ID]")
-]
-Project = Annotated[
-    str | None, typer.Option(help="GCP project.  [env var: BETTERSTACK_BILLING_PROJECT_ID]")
-]
-
 
 @contextmanager
 def _source(overrides: dict[str, Any]) -> Iterator[ViewSource]:
     from betterstack_etl.run.destinations import view_source
-    from betterstack_etl.settings import RunParams
 
-    given = {k: v for k, v in overrides.items() if v is not None}
-    given.setdefault("monitors", os.environ.get("MONITOR_ID") or "all")  # not needed to read
-    source = view_source(RunParams.from_env(**given))
+    params = load(**overrides).run_params(monitors_default="all")  # no monitor needed to read
+    source = view_source(params)
     try:
         yield source
     finally:
@@ -56,8 +53,8 @@ def _source(overrides: dict[str, Any]) -> Iterator[ViewSource]:
 def status(
     lake_root: LakeRoot = None,
     destination: Destination = None,
-    dataset_id: Dataset = None,
-    billing_project_id: Project = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
 ) -> None:
     """The state of the pipeline, from the run ledger eai_gateway_runs: the last run, and per
     table its last status, rows, and how long ago it last loaded without error."""
@@ -102,8 +99,8 @@ def status(
 def tables(
     lake_root: LakeRoot = None,
     destination: Destination = None,
-    dataset_id: Dataset = None,
-    billing_project_id: Project = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
 ) -> None:
     """What landed: rows, partitions and the newest partition of every table."""
     from betterstack_etl.ops.status import landed
@@ -130,8 +127,8 @@ def describe(
     table: Annotated[str, typer.Argument(help="A table, e.g. eai_gateway_incidents or incidents.")],
     lake_root: LakeRoot = None,
     destination: Destination = None,
-    dataset_id: Dataset = None,
-    billing_project_id: Project = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
 ) -> None:
     """One table: rows, partitions, the newest partition, its columns and their types."""
     from betterstack_etl.ops.status import describe as describe_table
@@ -153,9 +150,7 @@ def describe(
 
 def query(
     sql: Annotated[str, typer.Argument(help="SQL over the tables (DuckDB dialect).")],
-    lake_root: Annotated[
-        str, typer.Option(envvar="BETTERSTACK_LAKE_ROOT", help="The local lake folder.")
-    ] = "./lake",
+    lake_root: LakeRoot = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
 ) -> None:
@@ -167,9 +162,17 @@ def query(
     if fmt not in ("table", "csv", "json"):
         raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
     with user_errors():
-        con = open_duckdb(Path(lake_root), read_only=True)
+        loaded = load(lake_root=lake_root)
+        if loaded.settings.destination != "local":
+            raise ConfigError(
+                "query reads a local lake, and the destination is bigquery",
+                hint="query the views in BigQuery, or unset BETTERSTACK_DESTINATION and pass "
+                "--lake-root <a local lake folder>",
+            )
+        root = Path(loaded.settings.lake_root)
+        con = open_duckdb(root, read_only=True)
         try:
-            result = run_read_only(con, sql, Path(lake_root))
+            result = run_read_only(con, sql, root)
             columns = [d[0] for d in result.description or []]
             records = result.fetchall()
         except ConfigError:
