@@ -105,8 +105,8 @@ def test_piped_run_shows_one_whole_row_per_table_and_each_breach_once(tmp_path: 
     landed = _piped(["tables", "--lake-root", str(lake)], {})
     assert landed.returncode == 0, landed.stderr
     for spec in TABLES:
-        _, rows, partitions, _newest = _row(landed.stdout, spec.name)
-        assert (int(rows), int(partitions)) == after[spec.name]
+        _, landed_rows, landed_partitions, _newest = _row(landed.stdout, spec.name)
+        assert (int(landed_rows), int(landed_partitions)) == after[spec.name]
     one = _piped(["describe", "incidents", "--lake-root", str(lake)], {})
     assert one.returncode == 0, one.stderr
     assert f"{after['eai_gateway_incidents'][0]} row(s)" in " ".join(one.stdout.split())
