@@ -16,7 +16,7 @@ import pytest
 
 from betterstack_etl.lake.coverage import seed_from_ledger
 from betterstack_etl.run.destinations import open_lake
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.sla import SlaOptions, view_selects
 from betterstack_etl.tables import COVERAGE
@@ -108,7 +108,7 @@ def test_a_lake_older_than_coverage_gets_it_from_its_ledger(
     core_run: Run, pipeline_env: Simulator, lake_root: Path
 ) -> None:
     core_run()
-    lake = open_lake(RunParams.from_env())
+    lake = open_lake(run_params())
     recorded = sorted(
         (r["table_name"], r["monitor_id"], r["date"], r["covered_until"])
         for part in lake.scan(COVERAGE, ["table_name", "monitor_id", "date", "covered_until"])

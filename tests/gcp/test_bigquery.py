@@ -171,7 +171,11 @@ def test_publish_updates_a_changed_definition(bq_client: bigquery.Client, datase
 
     after = bq_client.get_table(f"{PROJECT}.{dataset_id}.eai_gateway_daily_sla")
     wanted = moved.definition(DAILY_SLA).labels[DEFINITION_LABEL]
-    assert after.labels == {DEFINITION_LABEL: wanted, "owner": "ops", "managed-by": "betterstack-etl"}
+    assert after.labels == {
+        DEFINITION_LABEL: wanted,
+        "owner": "ops",
+        "managed-by": "betterstack-etl",
+    }
     assert after.labels[DEFINITION_LABEL] != before.labels[DEFINITION_LABEL]
     counting.calls.clear()
     moved.publish([DAILY_SLA])

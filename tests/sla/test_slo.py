@@ -153,10 +153,14 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
 def test_the_file_is_read_before_any_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """RunParams.from_env (what run, the flow and check build first) refuses a bad file."""
-    from betterstack_etl.settings import RunParams
+    """The settings (what run, the flow and check load first) refuse a bad file, in one line
+    naming the variable, the document and the field; a good one gives the run its SLOs."""
+    from betterstack_etl.settings import run_params
 
-    monkeypatch.setenv("BETTERSTACK_SLO_FILE", str(_write(tmp_path, "apiVersion: 1\n")))
-    monkeypatch.setenv("MONITOR_ID", "all")
-    with pytest.raises(ConfigError, match="apiVersion"):
-        RunParams.from_env()
+    bad = {"BETTERSTACK_SLO_FILE": str(_write(tmp_path, "apiVersion: 1\n")), "MONITOR_ID": "all"}
+    with pytest.raises(ConfigError, match="apiVersion") as caught:
+        run_params(bad)
+    assert "\n" not in str(caught.value)
+    good = {"BETTERSTACK_SLO_FILE": str(FILE), "MONITOR_ID": "all"}
+    assert [s.name for s in run_params(good).sla.slos] == [
+        "gateway-availability", "gateway-latency", "intranet"]  # fmt: skip

@@ -25,7 +25,7 @@ from betterstack_etl.report.records import (
     status_of,
 )
 from betterstack_etl.report.slo import read_slo_sections
-from betterstack_etl.sla import SOURCES, sla_options_from_env, view_selects
+from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
     HOURLY,
@@ -131,8 +131,9 @@ def view_relations(
     parentheses when the raw tables are all there, so the views are computed with the report's
     time zone, SLO and ``now``; else the view published in the lake, when there is one."""
     if all(source.exists(name) for name in RAW_TABLES):
-        # the SLO file and burn-rate rules of the environment (BETTERSTACK_SLO_FILE)
-        sla = sla_options_from_env(time_zone=options.time_zone, slo_pct=options.slo_pct)
+        # the SLOs of the file (BETTERSTACK_SLO_FILE) when the caller gave them
+        slos = tuple(getattr(options, "slos", ()))
+        sla = SlaOptions(time_zone=options.time_zone, slo_pct=options.slo_pct, slos=slos)
         selects = view_selects(source.dialect, table_ref=source.ref, options=sla, now=now)
         return {spec.name: f"({select}) AS v" for spec, select in selects}
     return {name: source.ref(name) for name in SLA_VIEWS if source.exists(name)}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,6 +144,7 @@ def write_month_report(session: RunSession) -> str | None:
     options = ReportOptions.from_cli(
         now=session.now, month=month, time_zone=params.sla.time_zone, slo=params.sla.slo_pct
     )
+    options = replace(options, slos=params.sla.slos)  # the SLO file's SLOs (SPEC §11)
     html = render_report(view_source(params), options)
     return write_report(html, params.report_out.replace("{month}", month))
 
@@ -160,8 +162,8 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
     found = slo_breaches(
         source, month=today.replace(day=1), options=options, monitor_ids=monitors, now=session.now
     )
-    for b in found:
-        log.warning(
+    for b in found:  # said once by the CLI's summary; a log line for Prefect's logs and -v
+        log.info(
             "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
             "used",
             visible(b.name),
