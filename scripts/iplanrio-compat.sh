@@ -19,7 +19,8 @@
 # constraints.
 #
 # Python: $(pyenv root)/versions/3.13.0/bin/python, installed with pyenv when missing
-# (IPLANRIO_PYTHON=/path/to/python overrides). Prints `iplanrio-compat: FAIL: ...` and exits 1
+# (IPLANRIO_PYTHON=/path/to/python overrides). IPLANRIO_COMPAT_KEEP=1 keeps the workspace and
+# its venv (for debugging); IPLANRIO_COMPAT_TESTS="<paths>" runs other tests. Prints `iplanrio-compat: FAIL: ...` and exits 1
 # on any failure. Run from anywhere: bash scripts/iplanrio-compat.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +57,7 @@ command -v uv >/dev/null 2>&1 || fail "uv not found (bash scripts/setup.sh insta
 
 # --- 2. The stand-in workspace -------------------------------------------------------------------
 WS="$WORK/workspace"
+OVERRIDES=("grpcio==1.78.0" "grpcio-status==1.78.0" "click>=8.3.0,<9.0")  # their root pyproject
 mkdir -p "$WS/pipelines/$MEMBER"
 CONSTRAINTS="$(sed -n 's/^\([A-Za-z0-9._-]*==[^ ]*\)$/    "\1",/p' scripts/iplanrio/constraints.txt)"
 [[ -n "$CONSTRAINTS" ]] || fail "scripts/iplanrio/constraints.txt has no constraint"
@@ -67,7 +69,7 @@ requires-python = ">=3.13,<3.14"
 dependencies = ["prefect==$PREFECT_VERSION", "prefect-docker>=0.7.1", "pandas>=2.2.3"]
 
 [tool.uv]
-override-dependencies = ["grpcio==1.78.0", "grpcio-status==1.78.0", "click>=8.3.0,<9.0"]
+override-dependencies = [$(printf '"%s", ' "${OVERRIDES[@]}")]
 constraint-dependencies = [
 $CONSTRAINTS
 ]
@@ -105,9 +107,15 @@ lock = tomllib.load(open("uv.lock", "rb"))["package"]
 print(" ".join(f"{p['name']}=={p['version']}" for p in lock if p["name"] in ("pytest", "pytest-timeout")))
 PY
 )"
+# prefect-kubernetes (what their Kubernetes worker runs) renders the Job of a flow run in
+# tests/deploy/test_kubernetes_job.py; it adds packages, and changes none of theirs (checked
+# below), with their constraints and overrides.
+{ grep -v '^#' scripts/iplanrio/constraints.txt; echo "prefect==$PREFECT_VERSION"; } >"$WORK/constraints.txt"
+printf '%s\n' "${OVERRIDES[@]}" >"$WORK/overrides.txt"
 # shellcheck disable=SC2086 # two words, on purpose
-uv pip install --quiet --python "$VENV_PY" $TOOLS >"$WORK/pytest-install.log" 2>&1 \
-    || fail "installing pytest failed: $(tail -n 2 "$WORK/pytest-install.log")"
+uv pip install --quiet --python "$VENV_PY" $TOOLS prefect-kubernetes \
+    -c "$WORK/constraints.txt" --override "$WORK/overrides.txt" >"$WORK/tools-install.log" 2>&1 \
+    || fail "installing the test tools failed: $(tail -n 2 "$WORK/tools-install.log")"
 
 # --- 3. What got installed -----------------------------------------------------------------------
 "$VENV_PY" - "$PREFECT_VERSION" "$REPO" scripts/iplanrio/constraints.txt >"$WORK/versions.log" 2>&1 <<'PY' \
@@ -136,7 +144,7 @@ for line in constraints.read_text().splitlines():
             differ.append(f"{name} {got} (their lock: {pinned})")
 if differ:
     sys.exit("not their lock's versions: " + ", ".join(differ))
-shown = ("prefect", "prefect-gcp", "orjson", "duckdb", "pyarrow", "httpx", "pydantic",
+shown = ("prefect", "prefect-gcp", "prefect-kubernetes", "orjson", "duckdb", "pyarrow", "httpx", "pydantic",
          "google-cloud-storage", "google-cloud-bigquery", "numpy")
 print("iplanrio-compat: Python " + sys.version.split()[0] + "; "
       + ", ".join(f"{n} {version(n)}" for n in shown), file=sys.stderr)
@@ -166,4 +174,4 @@ env -u PREFECT_API_URL -u PREFECT_API_KEY -u VIRTUAL_ENV PREFECT_HOME="$WORK/pre
 sed -n '/slowest .* durations/,/^=/p' "$WORK/pytest.log" | sed 's/^/iplanrio-compat:   /' >&2
 say "$(tail -n 1 "$WORK/pytest.log") in $(($(date +%s) - TEST_START)) s"
 say "OK in $(($(date +%s) - START)) s"
-rm -rf "$WORK"
+if [[ -n "${IPLANRIO_COMPAT_KEEP:-}" ]]; then say "kept: $WORK (venv $WS/.venv)"; else rm -rf "$WORK"; fi

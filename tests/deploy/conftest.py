@@ -151,3 +151,17 @@ def prefect_yaml() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def dockerfile() -> str:
     return (REPO / "Dockerfile").read_text()
+
+
+def load_script(name: str) -> Any:
+    """A module of scripts/ (deployment tooling, not part of the package), by file name."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        f"scripts_{name}", REPO / "scripts" / f"{name}.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
