@@ -107,14 +107,8 @@ lock = tomllib.load(open("uv.lock", "rb"))["package"]
 print(" ".join(f"{p['name']}=={p['version']}" for p in lock if p["name"] in ("pytest", "pytest-timeout")))
 PY
 )"
-# prefect-kubernetes (what their Kubernetes worker runs) renders the Job of a flow run in
-# tests/deploy/test_kubernetes_job.py; it adds packages, and changes none of theirs (checked
-# below), with their constraints and overrides.
-{ grep -v '^#' scripts/iplanrio/constraints.txt; echo "prefect==$PREFECT_VERSION"; } >"$WORK/constraints.txt"
-printf '%s\n' "${OVERRIDES[@]}" >"$WORK/overrides.txt"
 # shellcheck disable=SC2086 # two words, on purpose
-uv pip install --quiet --python "$VENV_PY" $TOOLS prefect-kubernetes \
-    -c "$WORK/constraints.txt" --override "$WORK/overrides.txt" >"$WORK/tools-install.log" 2>&1 \
+uv pip install --quiet --python "$VENV_PY" $TOOLS >"$WORK/tools-install.log" 2>&1 \
     || fail "installing the test tools failed: $(tail -n 2 "$WORK/tools-install.log")"
 
 # --- 3. What got installed -----------------------------------------------------------------------
@@ -144,7 +138,7 @@ for line in constraints.read_text().splitlines():
             differ.append(f"{name} {got} (their lock: {pinned})")
 if differ:
     sys.exit("not their lock's versions: " + ", ".join(differ))
-shown = ("prefect", "prefect-gcp", "prefect-kubernetes", "orjson", "duckdb", "pyarrow", "httpx", "pydantic",
+shown = ("prefect", "prefect-gcp", "orjson", "duckdb", "pyarrow", "httpx", "pydantic",
          "google-cloud-storage", "google-cloud-bigquery", "numpy")
 print("iplanrio-compat: Python " + sys.version.split()[0] + "; "
       + ", ".join(f"{n} {version(n)}" for n in shown), file=sys.stderr)
@@ -167,7 +161,11 @@ read -r -a TESTS <<<"${IPLANRIO_COMPAT_TESTS:-tests/e2e tests/deploy/test_deploy
 say "pytest ${TESTS[*]} (Python 3.13, prefect $PREFECT_VERSION)"
 TEST_START=$(date +%s)
 mkdir -p "$WORK/prefect-home"
+# The Kubernetes worker's side (prefect-kubernetes: the pool's template, the Job it renders) is
+# not part of their workspace: it runs in the project's .venv (tests/deploy/test_kubernetes_job.py).
+[[ -x "$REPO/.venv/bin/python" ]] || bash scripts/setup.sh
 env -u PREFECT_API_URL -u PREFECT_API_KEY -u VIRTUAL_ENV PREFECT_HOME="$WORK/prefect-home" \
+    KUBERNETES_WORKER_PYTHON="$REPO/.venv/bin/python" \
     "$VENV_PY" -m pytest -q --durations=15 -p no:cacheprovider -p no:anyio \
     -W 'ignore:Config key:UserWarning' -W 'ignore::pydantic.warnings.UnsupportedFieldAttributeWarning' "${TESTS[@]}" >"$WORK/pytest.log" 2>&1 \
     || fail "tests failed on Python 3.13 / prefect $PREFECT_VERSION: $(grep -E '^(FAILED|ERROR)' "$WORK/pytest.log" | head -n 3 | tr '\n' ' ')$(tail -n 1 "$WORK/pytest.log")"

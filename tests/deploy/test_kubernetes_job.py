@@ -53,7 +53,27 @@ POOL = "default-pool"
 JOB_TIMEOUT = 300.0
 TOKEN = "k8s-" + secrets.token_hex(12)  # this module's own: its budget limit is its own too
 
-pool = load_script("kubernetes_pool")
+pool = load_script("kubernetes_pool")  # secret_of() only: the worker's side runs below
+# The Kubernetes worker's side (its pool's template, the Job it renders for a flow run) runs in
+# the worker's own environment, as in production: prefect-kubernetes, by default this
+# interpreter's. scripts/iplanrio-compat.sh points it at the project's .venv, since the worker
+# is not part of the city hall's workspace (and prefect-kubernetes 0.7.4, the newest that
+# allows prefect 3.4.9, no longer imports beside today's kubernetes-asyncio and pydantic).
+WORKER_PYTHON = os.environ.get("KUBERNETES_WORKER_PYTHON") or sys.executable
+
+
+def worker(args: list[str], server: PrefectServer) -> Any:
+    """``scripts/kubernetes_pool.py <args>`` with the worker's Python; its JSON output."""
+    done = subprocess.run(
+        [WORKER_PYTHON, str(REPO / "scripts" / "kubernetes_pool.py"), *args],
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
 
 
 def commit() -> str:
@@ -78,7 +98,7 @@ def deployed(
             json={
                 "name": POOL,
                 "type": "kubernetes",
-                "base_job_template": pool.base_job_template(),
+                "base_job_template": worker(["template"], prefect_server),
             },
         )
     assert answer.status_code == 201, answer.text
@@ -202,10 +222,7 @@ def run_as_kubernetes_job(
     """What a Kubernetes job of the pool does with the flow run: the Job prefect-kubernetes
     renders for it, its container's command run in the project folder (the image's WORKDIR),
     with the Job's environment and the keys of the Secret it names. Returns the container."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: server.api_url}):
-        manifest = pool.job_manifest(flow_run_id)
+    manifest = worker(["job", flow_run_id], server)
     (container,) = manifest["spec"]["template"]["spec"]["containers"]
     env = clean_env(PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
     env.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
