@@ -155,6 +155,9 @@ def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progre
             from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
             _say_failures_once(verbose)
+            from betterstack_etl.cli.prefect_server import start_temporary_server
+
+            start_temporary_server(lambda line: err.print(line, highlight=False))
 
             flow_params = {
                 k: v
