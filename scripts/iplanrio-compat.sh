@@ -44,6 +44,15 @@ if [[ -z "$PY" ]]; then
     command -v pyenv >/dev/null 2>&1 || fail "pyenv is not installed (or set IPLANRIO_PYTHON)"
     PY="$(pyenv root)/versions/$PY_VERSION/bin/python"
     if [[ ! -x "$PY" ]]; then
+        # pyenv compiles CPython: its build dependencies first (Debian, as root).
+        if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            say "installing CPython's build dependencies (apt-get)"
+            { apt-get -o DPkg::Lock::Timeout=600 update -q \
+                && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+                    build-essential libssl-dev zlib1g-dev libbz2-dev libreadline-dev \
+                    libsqlite3-dev libffi-dev liblzma-dev libncursesw5-dev xz-utils tk-dev; } \
+                >"$WORK/apt.log" 2>&1 || fail "apt-get install of CPython's build dependencies failed (see apt.log)"
+        fi
         say "installing Python $PY_VERSION with pyenv (a few minutes, once)"
         pyenv install -s "$PY_VERSION" >"$WORK/pyenv.log" 2>&1 \
             || fail "pyenv install $PY_VERSION failed: $(tail -n 2 "$WORK/pyenv.log" | tr '\n' ' ')"
