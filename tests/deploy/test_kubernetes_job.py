@@ -20,6 +20,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -225,6 +226,7 @@ def run_as_kubernetes_job(
     manifest = worker(["job", flow_run_id], server)
     (container,) = manifest["spec"]["template"]["spec"]["containers"]
     env = clean_env(PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
+    assert shutil.which("uv", path=env["PATH"]), "uv is not on PATH (bash scripts/setup.sh)"
     env.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
     assert env["PREFECT__FLOW_RUN_ID"] == flow_run_id
     assert env["PREFECT_API_URL"] == server.api_url

@@ -115,3 +115,12 @@ def test_nothing_changes_outside_a_flow_run(console: Capture) -> None:
     before = (ours.level, ours.propagate, list(ours.handlers))
     with flow_run_logs():
         assert (ours.level, ours.propagate, list(ours.handlers)) == before
+
+
+def test_the_flow_has_a_time_limit_and_names_its_runs() -> None:
+    from betterstack_etl.constants import FLOW_TIMEOUT_SECONDS
+    from betterstack_etl.flow import rj_iplanrio__betterstack_api
+    from betterstack_etl.run.flowrun import flow_run_name
+
+    assert rj_iplanrio__betterstack_api.timeout_seconds == FLOW_TIMEOUT_SECONDS == 4 * 3600
+    assert rj_iplanrio__betterstack_api.flow_run_name is flow_run_name
