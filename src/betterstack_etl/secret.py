@@ -1,13 +1,36 @@
-"""A token that never prints itself, and a redactor for text that might contain it."""
+"""A token that never prints itself, a redactor for text that might contain it, and where the
+API token comes from.
+
+The token is ``BETTERSTACK_TOKEN`` (Infisical injects it; the default), or the Prefect ``Secret``
+block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK``, for teams that keep it there. Setting both is
+an error (which one wins would be a guess). Only block *names* travel (environment of the
+worker); values are read at run time from the Prefect server the run talks to, never stored in
+a deployment or passed as a flow parameter.
+"""
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
-__all__ = ["Secret", "redact"]
+from betterstack_etl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "TOKEN_ENV",
+    "TOKEN_SECRET_BLOCK_ENV",
+    "Secret",
+    "load_block",
+    "redact",
+    "resolve_token",
+]
 
 _MASK: Final = "***"
+TOKEN_ENV: Final = "BETTERSTACK_TOKEN"  # noqa: S105 - a variable name
+TOKEN_SECRET_BLOCK_ENV: Final = "BETTERSTACK_TOKEN_SECRET_BLOCK"  # noqa: S105 - a name
 
 
 class Secret:
@@ -54,3 +77,51 @@ def redact(text: str, *secrets: Secret | str | None) -> str:
         if value and len(value) >= 4:
             text = text.replace(value, _MASK)
     return _BEARER.sub(lambda m: m.group(1) + _MASK, text)
+
+
+def resolve_token(env: Mapping[str, str] | None = None) -> Secret:
+    """The API token: ``BETTERSTACK_TOKEN``, or the Secret block ``BETTERSTACK_TOKEN_SECRET_BLOCK``.
+
+    Raises ConfigError when neither (or both) is set, the block cannot be read, or it is empty.
+    """
+    env = os.environ if env is None else env
+    value = env.get(TOKEN_ENV, "").strip()
+    block = env.get(TOKEN_SECRET_BLOCK_ENV, "").strip()
+    if value and block:
+        raise ConfigError(
+            f"both {TOKEN_ENV} and {TOKEN_SECRET_BLOCK_ENV} are set",
+            hint="keep one: the variable (Infisical) or the name of a Prefect Secret block",
+        )
+    if value:
+        return Secret(value)
+    if not block:
+        raise ConfigError(
+            f"{TOKEN_ENV} is not set",
+            hint=f"export {TOKEN_ENV}=<your Better Stack Uptime API token> (Infisical "
+            f"injects it in production), or {TOKEN_SECRET_BLOCK_ENV}=<name of a Prefect "
+            "Secret block holding it>",
+        )
+    from prefect.blocks.system import Secret as SecretBlock
+
+    loaded: Any = load_block(SecretBlock, block, "Secret")
+    token = str(loaded.get()).strip()
+    if not token:
+        raise ConfigError(f"the Prefect Secret block {block!r} is empty", hint="set its value")
+    return Secret(token)
+
+
+def load_block(cls: Any, name: str, kind: str) -> Any:
+    """The Prefect block ``name`` of class ``cls``; ConfigError naming the fix otherwise."""
+    try:
+        return cls.load(name, _sync=True)
+    except ValueError as exc:  # Prefect: "Unable to find block document named ..."
+        raise ConfigError(
+            f"no Prefect {kind} block named {name!r} ({exc})".split("\n")[0],
+            hint=f"create it in the Prefect UI (Blocks) or with {cls.__name__}(...).save("
+            f"{name!r}); check PREFECT_API_URL points at the right server",
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - server unreachable and the like
+        raise ConfigError(
+            f"the Prefect {kind} block {name!r} could not be read ({type(exc).__name__})",
+            hint="check PREFECT_API_URL / PREFECT_API_KEY",
+        ) from None

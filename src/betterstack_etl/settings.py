@@ -12,6 +12,7 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_DATASET_ID | BigQuery dataset | brutos_betterstack |
 | BETTERSTACK_BIGQUERY_CONNECTION_ID | BigLake connection ``project.location.name`` | none |
 | BETTERSTACK_BIGQUERY_LOCATION | dataset location | US |
+| BETTERSTACK_BIGQUERY_LAYOUT | ``flat``, or ``basedosdados`` (``gcp.layout``) | flat |
 | BETTERSTACK_FROM_DATE / _TO_DATE | backfill window, inclusive UTC YYYY-MM-DD | yesterday/today |
 | BETTERSTACK_TABLES | comma-separated tables to load | all three |
 | BETTERSTACK_TASK_RETRIES | task-level retries, a whole number 0–10 | 3 |
@@ -59,6 +60,7 @@ __all__ = [
     "ALL_MONITORS",
     "EARLIEST_DATE",
     "NUMERIC_RANGES",
+    "NumericRange",
     "RunParams",
     "Window",
     "check_base_url",
@@ -300,9 +302,9 @@ def _report_out(value: str | None) -> str | None:
 
 def read_token(env: Mapping[str, str] | None = None) -> Secret:
     """``BETTERSTACK_TOKEN`` from the environment (Infisical injects it in production), or the
-    Prefect Secret block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK`` (prefect_blocks.py);
+    Prefect Secret block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK`` (``secret.resolve_token``);
     refused (never shown) when whitespace or control characters are left inside."""
-    from betterstack_etl.prefect_blocks import resolve_token
+    from betterstack_etl.secret import resolve_token
 
     token = resolve_token(env)
     check_token(token.reveal())
@@ -323,6 +325,7 @@ class RunParams:
     dataset_id: str = C.DEFAULT_DATASET_ID
     bigquery_connection_id: str | None = None
     bigquery_location: str = "US"
+    bigquery_layout: str = "flat"  # flat or basedosdados: checked by gcp.layout.layout_of
     from_date: date | None = None
     to_date: date | None = None
     tables: tuple[TableSpec, ...] = TABLES
@@ -410,6 +413,7 @@ class RunParams:
             ),
             bigquery_location=pick("bigquery_location", "BETTERSTACK_BIGQUERY_LOCATION", "US")
             or "US",
+            bigquery_layout=pick("bigquery_layout", "BETTERSTACK_BIGQUERY_LAYOUT") or "flat",
             from_date=from_date,
             to_date=to_date,
             tables=tables,

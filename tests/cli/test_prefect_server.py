@@ -22,7 +22,8 @@ class SlowServer:
     """Answers after ``ticks`` progress intervals, as a server migrating its database does."""
 
     def __init__(self, said: list[str], ticks: int) -> None:
-        self.said, self.ticks, self.timeout = said, ticks, None
+        self.said, self.ticks = said, ticks
+        self.timeout: int | None = None
         self.api_url = "http://127.0.0.1:8123/api"
         self.seen = threading.Event()
 

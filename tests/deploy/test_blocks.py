@@ -1,4 +1,4 @@
-"""Secrets from Prefect blocks (``betterstack_etl.prefect_blocks``) against a real ``prefect
+"""Secrets from Prefect blocks (``betterstack_etl.secret``, ``betterstack_etl.gcp.credentials``) against a real ``prefect
 server``: a Secret block saved on the server gives the token, a prefect-gcp GcpCredentials
 block gives the Google credentials (directly and through ``gcp.load_credentials``), and the
 environment variable stays the default."""
@@ -14,16 +14,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2 import service_account
+from pydantic import SecretStr
 
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.gcp.credentials import GcpConfig, load_credentials
-from betterstack_etl.prefect_blocks import (
+from betterstack_etl.gcp.credentials import (
     GCP_CREDENTIALS_BLOCK_ENV,
-    TOKEN_ENV,
-    TOKEN_SECRET_BLOCK_ENV,
+    GcpConfig,
     gcp_credentials_from_block,
-    resolve_token,
+    load_credentials,
 )
+from betterstack_etl.secret import TOKEN_ENV, TOKEN_SECRET_BLOCK_ENV, resolve_token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -49,7 +49,7 @@ def test_the_token_comes_from_a_secret_block_when_named(on_server: PrefectServer
     from prefect.blocks.system import Secret as SecretBlock
 
     token, name = "tok-" + secrets.token_hex(12), block_name()
-    SecretBlock(value=token).save(name)
+    SecretBlock(value=SecretStr(token)).save(name)
     resolved = resolve_token({TOKEN_SECRET_BLOCK_ENV: name})
     assert resolved.reveal() == token
     assert token not in repr(resolved)
@@ -74,7 +74,7 @@ def test_a_missing_or_empty_secret_block_is_a_config_error(on_server: PrefectSer
     with pytest.raises(ConfigError, match="no Prefect Secret block named"):
         resolve_token({TOKEN_SECRET_BLOCK_ENV: block_name()})
     empty = block_name()
-    SecretBlock(value=" ").save(empty)
+    SecretBlock(value=SecretStr(" ")).save(empty)
     with pytest.raises(ConfigError, match="is empty"):
         resolve_token({TOKEN_SECRET_BLOCK_ENV: empty})
 

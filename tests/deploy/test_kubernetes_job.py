@@ -23,6 +23,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,7 +92,9 @@ def commit() -> str:
 @pytest.fixture(scope="module")
 def deployed(
     prefect_server: PrefectServer, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, dict[str, Any]]:
+) -> Iterator[dict[str, dict[str, Any]]]:
+    """Both deployments, read back; deleted at the end (prefect.yaml's have the same names and
+    the session's server is shared with test_deploy_server.py, in either order)."""
     work = tmp_path_factory.mktemp("deploy-k8s")
     with prefect_server.client() as api:
         answer = api.post(
@@ -119,7 +122,11 @@ def deployed(
         cwd=REPO,  # the entrypoint and the Dockerfile are relative to the project root
         log=work / "deploy.log",
     )
-    return {name: read_deployment(prefect_server, name) for name in (STAGING, PROD)}
+    live = {name: read_deployment(prefect_server, name) for name in (STAGING, PROD)}
+    yield live
+    with prefect_server.client() as api:
+        for deployment in live.values():
+            api.delete(f"/deployments/{deployment['id']}")
 
 
 def test_deployed_with_their_job_variables_and_the_built_image(
@@ -254,7 +261,7 @@ def flow_run_logs(server: PrefectServer, flow_run_id: str) -> list[Any]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     found: list[Any] = []
-    only = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+    only = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[uuid.UUID(flow_run_id)]))
     with (
         temporary_settings({PREFECT_API_URL: server.api_url}),
         get_client(sync_client=True) as client,

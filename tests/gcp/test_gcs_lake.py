@@ -17,7 +17,8 @@ from google.auth import exceptions as auth_exc
 from google.cloud import storage
 
 from betterstack_etl.errors import ConcurrentWriteError, ConfigError, StorageError
-from betterstack_etl.gcp.storage import GcsLake, google_errors, parse_gcs_root
+from betterstack_etl.gcp.location import parse_gcs_root
+from betterstack_etl.gcp.storage import GcsLake, google_errors
 from betterstack_etl.lake.base import Lake
 from betterstack_etl.tables import DAILY_SLA, RESPONSE_TIMES, TableSpec
 

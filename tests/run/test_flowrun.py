@@ -14,7 +14,7 @@ import pytest
 from betterstack_etl.run.flowrun import LOGGER, flow_run_logs, run_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,16 @@ def test_a_run_is_named_by_its_window_or_its_hour(
     parameters: dict[str, str | None], scheduled: datetime | None, expected: str
 ) -> None:
     assert run_name(parameters, scheduled) == expected
+
+
+def keep(see: Callable[[logging.LogRecord], None]) -> Callable[[logging.LogRecord], bool]:
+    """A logging filter that sees each record and lets it through."""
+
+    def filter_(record: logging.LogRecord) -> bool:
+        see(record)
+        return True
+
+    return filter_
 
 
 class Capture(logging.Handler):
@@ -79,7 +89,7 @@ def test_lines_go_to_the_run_and_the_console_shows_what_it_showed(
     run_id = str(uuid.uuid4())
     with flow_run_logs(run_id):
         (api,) = [h for h in ours.handlers if isinstance(h, APILogHandler)]
-        api.addFilter(lambda record: sent.append(record) or True)
+        api.addFilter(keep(sent.append))
         logger.info("eai_gateway_incidents 2026-07-25: 0 rows before, 3 offered, 3 after")
         logger.warning("1 monitor(s) below the SLO; 1 event(s) emitted")
     assert [r.getMessage() for r in sent] == [
@@ -95,7 +105,7 @@ def test_lines_go_to_the_run_and_the_console_shows_what_it_showed(
     assert len(sent) == 2
 
 
-def test_the_token_is_masked_in_what_is_sent(
+def test_the_token_is_masked_and_api_text_literal_in_what_is_sent(
     prefect_harness: None, console: Capture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from prefect.logging.handlers import APILogHandler
@@ -104,10 +114,13 @@ def test_the_token_is_masked_in_what_is_sent(
     sent: list[str] = []
     with flow_run_logs(str(uuid.uuid4())):
         (api,) = [h for h in logging.getLogger(LOGGER).handlers if isinstance(h, APILogHandler)]
-        api.addFilter(lambda record: sent.append(record.getMessage()) or True)
+        api.addFilter(keep(lambda record: sent.append(record.getMessage())))
         logging.getLogger(LOGGER).warning("GET https://x/?t=%s failed", "tok-1234567890abcdef")
-    assert sent
+        logging.getLogger(LOGGER).warning("monitor %s below the SLO", "evil\x1b[2Jname")
+    assert len(sent) == 2
     assert "tok-1234567890abcdef" not in sent[0]
+    assert "\x1b" not in sent[1]  # API text is sent literally (SPEC §13): an escape, not a code
+    assert "evil" in sent[1]
 
 
 def test_nothing_changes_outside_a_flow_run(console: Capture) -> None:

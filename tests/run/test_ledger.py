@@ -7,9 +7,10 @@ from importlib import metadata
 
 import pytest
 
+from betterstack_etl import __version__
 from betterstack_etl.api import RequestStats
 from betterstack_etl.lake.gates import check_rows
-from betterstack_etl.run.ledger import LedgerEntry, ledger_table, package_version
+from betterstack_etl.run.ledger import LedgerEntry, ledger_table
 from betterstack_etl.settings import Window
 from betterstack_etl.tables import RUNS
 
@@ -75,4 +76,4 @@ def test_a_naive_time_or_an_unknown_status_is_refused() -> None:
 
 
 def test_the_package_version_is_known() -> None:
-    assert package_version() == metadata.version("betterstack-etl")
+    assert __version__ == metadata.version("betterstack-etl")

@@ -10,11 +10,11 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import httpx
 
+from betterstack_etl import __version__
 from betterstack_etl.api._errors import (
     RequestContext,
     classify_status,
@@ -61,14 +61,7 @@ T = TypeVar("T")
 _RETRIED: Final = (TransientError, UnreadableAnswerError)
 
 
-def _version() -> str:
-    try:
-        return metadata.version("betterstack-etl")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-USER_AGENT: Final = f"betterstack-etl/{_version()}"
+USER_AGENT: Final = f"betterstack-etl/{__version__}"
 
 
 def _utc_now() -> datetime:

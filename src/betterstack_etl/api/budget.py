@@ -91,7 +91,6 @@ class SharedBudget(Pacer):
         self._client = client
         self._sleep_shared = sleep
         self._failed = threading.Event()  # the server could not be used: local pacing only
-        self.shared_waits = 0  # how many times the server said "not yet"
 
     def __repr__(self) -> str:
         return (
@@ -132,7 +131,6 @@ class SharedBudget(Pacer):
             if time.monotonic() + wait > deadline:
                 self._fail_open(f"no permit within {_SHARED_WAIT_LIMIT:.0f} s")
                 return
-            self.shared_waits += 1
             self._sleep_shared(wait)
 
     def _fail_open(self, why: str) -> None:

@@ -7,25 +7,44 @@ Exit code 0 on success; on failure one line on stderr saying what failed and how
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from betterstack_etl import clock
-from betterstack_etl.errors import BetterStackEtlError, ConfigError
-from betterstack_etl.secret import redact
+from betterstack_etl.cli.common import (
+    FromDate,
+    LakeRoot,
+    Monitors,
+    Tables,
+    ToDate,
+    err,
+    fail,
+    literal,
+    log_level,
+    out,
+    run_once,
+    say,
+    user_errors,
+)
+from betterstack_etl.errors import ConfigError
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-__all__ = ["app", "main"]
+__all__ = [
+    "app",
+    "check",
+    "demo",
+    "main",
+    "query",
+    "repair",
+    "report",
+    "run",
+    "simulate",
+]
 
 app = typer.Typer(
     name="betterstack-etl",
@@ -34,154 +53,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-FromDate = Annotated[
-    str | None,
-    typer.Option("--from-date", envvar="BETTERSTACK_FROM_DATE", help="First UTC day, YYYY-MM-DD."),
-]
-ToDate = Annotated[
-    str | None,
-    typer.Option("--to-date", envvar="BETTERSTACK_TO_DATE", help="Last UTC day (inclusive)."),
-]
-Monitors = Annotated[
-    str | None,
-    typer.Option("--monitor-id", "-m", help="Id, comma-separated ids or 'all' [env MONITOR_ID]."),
-]
-Tables = Annotated[
-    str | None,
-    typer.Option(
-        "--tables",
-        help="Comma-separated: response_times,incidents,daily_sla,monitors [default: all].",
-    ),
-]
-LakeRoot = Annotated[
-    str | None,
-    typer.Option("--lake-root", help="Folder or gs://bucket/prefix [env BETTERSTACK_LAKE_ROOT]."),
-]
-
-
-class _QuietUserErrors(logging.Filter):
-    """Drop tracebacks from Prefect's run loggers when the error is one of ours (a user
-    error with a clear message), and scrub the token from anything they print."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], BetterStackEtlError):
-            record.exc_info = None
-            record.exc_text = None
-        token = os.environ.get("BETTERSTACK_TOKEN")
-        if token and isinstance(record.msg, str):
-            record.msg = redact(record.getMessage(), token)
-            record.args = None
-        return True
-
-
-def _quiet_prefect(verbose: bool) -> None:
-    """Prefect's own logging for a run through a Prefect server: warnings only, no telemetry,
-    no traceback for our (user) errors."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect", "prefect.engine"):
-        logging.getLogger(name).addFilter(_QuietUserErrors())
-
-
-def _say_failures_once(verbose: bool) -> None:
-    """The run's failure is printed once, by this command; Prefect would say it again for the
-    task run and for the flow run (the server keeps those states and logs anyway). Call it
-    after Prefect configured its logging (on import)."""
-    if not verbose:
-        for name in ("prefect.flow_runs", "prefect.task_runs"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _log_level(verbose: bool) -> None:
-    """Our own log lines: warnings by default (the progress bars tell the rest), all with -v."""
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
-    level = logging.INFO if verbose else logging.WARNING
-    logging.getLogger("betterstack_etl").setLevel(level)
-
-
-def _fail(exc: BaseException) -> typer.Exit:
-    token = os.environ.get("BETTERSTACK_TOKEN")
-    text = redact(str(exc), token)
-    err.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=1)
-
-
-@contextmanager
-def _user_errors(verbose: bool = False) -> Iterator[None]:
-    try:
-        yield
-    except BetterStackEtlError as exc:
-        raise _fail(exc) from None
-    except typer.Exit:
-        raise
-    except Exception as exc:
-        if verbose:
-            raise
-        kind = type(exc).__name__
-        hint = "re-run with --verbose for details"
-        raise _fail(BetterStackEtlError(f"unexpected {kind}: {exc}", hint=hint)) from None
-    except KeyboardInterrupt:
-        err.print("interrupted: the lake keeps its previous partitions")
-        raise typer.Exit(code=130) from None
-
-
-def _through_prefect(requested: bool) -> bool:
-    """A run goes through the Prefect flow when asked (``--prefect``) or when a Prefect API is
-    configured (``PREFECT_API_URL``): what deployments do. Otherwise the core runs here."""
-    return requested or bool(os.environ.get("PREFECT_API_URL", "").strip())
-
-
-def _run(overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progress: bool) -> Any:
-    """One run, in process or through the flow; returns its summary as a dict."""
-    from betterstack_etl.settings import RunParams, read_token
-
-    params = RunParams.from_env(**overrides)
-    params.window(clock.utcnow())  # a bad window fails before anything starts
-    token = read_token()
-    reporter = None
-    if show_progress:
-        from betterstack_etl.cli.display import RichProgress
-
-        reporter = RichProgress(err)
-        reporter.start()
-    try:
-        if _through_prefect(prefect):
-            _quiet_prefect(verbose)
-            from betterstack_etl.flow import rj_iplanrio__betterstack_api
-
-            _say_failures_once(verbose)
-            from betterstack_etl.cli.prefect_server import start_temporary_server
-
-            start_temporary_server(lambda line: err.print(line, highlight=False))
-
-            flow_params = {
-                k: v
-                for k, v in {
-                    "from_date": overrides.get("from_date"),
-                    "to_date": overrides.get("to_date"),
-                    "monitor_id": overrides.get("monitors"),
-                    "tables": [t for t in (overrides.get("tables") or "").split(",") if t]
-                    or None,
-                    "destination": overrides.get("destination"),
-                    "lake_root": overrides.get("lake_root"),
-                    "dataset_id": overrides.get("dataset_id"),
-                    "billing_project_id": overrides.get("billing_project_id"),
-                    "base_url": overrides.get("base_url"),
-                }.items()
-                if v is not None
-            }
-            flow_fn: Any = rj_iplanrio__betterstack_api
-            return flow_fn(**flow_params)
-        from betterstack_etl.run import runner
-        return runner.run(params, token, progress=reporter).to_dict()
-    finally:
-        if reporter is not None:
-            reporter.stop()
 
 
 @app.command()
@@ -222,7 +93,7 @@ def run(
     this process: no server, nothing left running. With PREFECT_API_URL set, or --prefect, the
     run goes through the Prefect flow on that server, as the deployments do.
     """
-    _log_level(verbose)
+    log_level(verbose)
     overrides: dict[str, Any] = {
         "from_date": from_date,
         "to_date": to_date,
@@ -235,7 +106,7 @@ def run(
         "base_url": base_url,
     }
     if dry_run:
-        with _user_errors(verbose):
+        with user_errors(verbose):
             from betterstack_etl.run import runner
             from betterstack_etl.settings import RunParams, read_token
 
@@ -247,8 +118,8 @@ def run(
 
             out.print(plan_table(the_plan))
         return
-    with _user_errors(verbose):
-        summary = _run(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
+    with user_errors(verbose):
+        summary = run_once(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
     if as_json:
         out.print_json(json.dumps(summary))
     else:
@@ -267,10 +138,10 @@ def demo(
     """Start the simulator on loopback, run the load into a local lake, show what landed."""
     from betterstack_etl.simulator import SimConfig, Simulator
 
-    _log_level(verbose=False)
+    log_level(verbose=False)
     token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
-    with _user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
-        err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
+    with user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
+        err.print(literal(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})"))
         os.environ.update(
             {
                 "BETTERSTACK_TOKEN": token,
@@ -282,14 +153,15 @@ def demo(
         )
         for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
             os.environ.pop(var, None)
-        summary = _run({}, prefect=False, verbose=False, show_progress=True)
+        summary = run_once({}, prefect=False, verbose=False, show_progress=True)
     from betterstack_etl.cli.display import show_lake, summary_table
 
     out.print(summary_table(summary))
-    with _user_errors():
+    with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
-    out.print(f'\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "{example}"[/]')
+    command = literal(f'betterstack-etl query --lake-root {lake_root} "{example}"', "bold")
+    out.print(Text.assemble("\nQuery it: ", command))
 
 
 @app.command()
@@ -307,31 +179,35 @@ def repair(
     from betterstack_etl.ops.repair import repair as run_repair
     from betterstack_etl.settings import RunParams, read_token
 
-    _log_level(verbose)
+    log_level(verbose)
     overrides: dict[str, Any] = {
         "lake_root": lake_root,
         "destination": destination,
         "base_url": base_url,
         "monitors": os.environ.get("MONITOR_ID") or "all",
     }
-    with _user_errors(verbose):
+    with user_errors(verbose):
         params = RunParams.from_env(**overrides)
         token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
         report = run_repair(params, token)
-    table = Table(title=f"repair of {params.lake_root}: {len(report.problems)} problem(s)")
+    found = len(report.problems) + len(report.unreadable_open)
+    table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
     for column in ("table", "problem", "where it was", "moved to"):
         table.add_column(column)
     for problem, where in zip(report.problems, report.moved_to, strict=True):
         kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
-        table.add_row(problem.table, kind, problem.location, where)
+        table.add_row(problem.table, literal(kind), literal(problem.location), literal(where))
+    for name, key in report.unreadable_open:
+        what = f"open row {key!r}: its key is not digits, so it is never re-read (runs skip it)"
+        table.add_row(name, literal(what), "", "kept as it is")
     out.print(table)
     refetch = report.refetch
     if report.summary is not None:
         names = ", ".join(s.name for s in refetch.tables)
-        out.print(f"re-fetched {names} for {refetch.start} … {refetch.end}")
+        out.print(literal(f"re-fetched {names} for {refetch.start} … {refetch.end}"))
     for note in report.notes:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
-    if not report.problems:
+        say("note:", "yellow", note)
+    if not found:
         out.print("every file of the lake reads as it should; nothing to repair")
 
 
@@ -355,9 +231,9 @@ def simulate(
     from betterstack_etl.simulator import SimConfig, serve
 
     if not host.startswith("127.") and host not in ("localhost", "::1"):
-        raise _fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
+        raise fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
     if retry_after_format not in ("seconds", "http-date"):
-        raise _fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
+        raise fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
     config = SimConfig(
         seed=seed,
         monitors=monitors,
@@ -370,9 +246,9 @@ def simulate(
 
     def ready(url: str) -> None:
         print(url, flush=True)
-        err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
+        err.print(literal(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)"))
 
-    with _user_errors():
+    with user_errors():
         serve(config, host=host, port=port, on_ready=ready)
 
 
@@ -385,20 +261,26 @@ def query(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
 ) -> None:
-    """SQL over the local lake through DuckDB (read-only)."""
+    """SQL over the local lake through DuckDB. Read-only: only statements that read run
+    (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN), and no file outside the lake can be read."""
     from betterstack_etl.lake import open_duckdb
+    from betterstack_etl.lake.readonly import run_read_only
 
     if fmt not in ("table", "csv", "json"):
-        raise _fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
-    with _user_errors():
+        raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
+    with user_errors():
         con = open_duckdb(Path(lake_root), read_only=True)
         try:
-            result = con.execute(sql)
+            result = run_read_only(con, sql, Path(lake_root))
+            columns = [d[0] for d in result.description or []]
+            records = result.fetchall()
+        except ConfigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            raise _fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
-        columns = [d[0] for d in result.description or []]
-        records = result.fetchall()
-        con.close()
+            first = next((line for line in str(exc).splitlines() if line.strip()), repr(exc))
+            raise fail(ConfigError(f"query failed: {first}", hint="check the SQL")) from None
+        finally:
+            con.close()
     if fmt == "json":
         out.print_json(
             json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str)
@@ -406,13 +288,22 @@ def query(
     elif fmt == "csv":
         import csv
 
+        from betterstack_etl.literal import visible
+
         writer = csv.writer(sys.stdout)
+        if sys.stdout.isatty():  # a terminal: no escape sequence from the data reaches it
+            columns = [visible(c) for c in columns]
+            records = [tuple(visible(v) if isinstance(v, str) else v for v in r) for r in records]
         writer.writerow(columns)
         writer.writerows(records)
     else:
-        table = Table(*columns, title=f"{len(records)} row(s)")
+        from betterstack_etl.cli.display import cell
+
+        table = Table(title=f"{len(records)} row(s)")
+        for column in columns:
+            table.add_column(literal(column))
         for record in records[:limit]:
-            table.add_row(*("∅" if v is None else str(v) for v in record))
+            table.add_row(*(cell(v) for v in record))
         out.print(table)
 
 
@@ -447,7 +338,7 @@ def report(
     """One self-contained HTML report of the SLA views: availability, budget, incidents."""
     from betterstack_etl.ops.report import run_report
 
-    with _user_errors():
+    with user_errors():
         where = run_report(
             out=out,
             lake_root=lake_root,
@@ -463,18 +354,14 @@ def report(
             billing_project_id=billing_project_id,
             now=clock.utcnow(),
         )
-    err.print(f"report written to {where}", highlight=False, soft_wrap=True)
+    err.print(literal(f"report written to {where}"), soft_wrap=True)
 
 
 def _version_callback(value: bool) -> None:
     if value:
-        from importlib import metadata
+        from betterstack_etl import __version__
 
-        try:
-            version = metadata.version("betterstack-etl")
-        except metadata.PackageNotFoundError:
-            version = "0+unknown"
-        out.print(f"betterstack-etl {version}", highlight=False)
+        out.print(f"betterstack-etl {__version__}", highlight=False)
         raise typer.Exit
 
 
@@ -502,8 +389,6 @@ def check(
     base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
 ) -> None:
     """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
-    from rich.markup import escape
-
     from betterstack_etl.ops.check import run_checks
     from betterstack_etl.settings import RunParams, read_token
 
@@ -515,20 +400,20 @@ def check(
         "billing_project_id": billing_project_id,
         "base_url": base_url,
     }
-    with _user_errors():
+    with user_errors():
         params = RunParams.from_env(**{k: v for k, v in overrides.items() if v is not None})
         results = run_checks(params, read_token())
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
-        mark = "[green]✓[/]" if result.ok else "[bold red]✗[/]"
-        table.add_row(mark, result.name, escape(result.detail), escape(result.fix or ""))
+        mark = Text("✓", "green") if result.ok else Text("✗", "bold red")
+        table.add_row(mark, result.name, literal(result.detail), literal(result.fix or ""))
     out.print(table)
     failed = [r.name for r in results if not r.ok]
     if failed:
-        err.print(
-            f"[bold red]error:[/] {len(failed)} check(s) failed: {', '.join(failed)} — "
-            "see the fix column above",
-            highlight=False,
+        say(
+            "error:",
+            "bold red",
+            f"{len(failed)} check(s) failed: {', '.join(failed)} — see the fix column above",
         )
         raise typer.Exit(code=1)
 

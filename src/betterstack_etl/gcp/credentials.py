@@ -4,7 +4,7 @@ Credentials, in order:
 
 1. ``credentials_file`` (an explicit service-account JSON key file);
 2. the prefect-gcp ``GcpCredentials`` block named by ``BETTERSTACK_GCP_CREDENTIALS_BLOCK``, when
-   set (read from the Prefect server at run time; see prefect_blocks.py);
+   set (read from the Prefect server at run time; see ``gcp_credentials_from_block``);
 3. Application Default Credentials: ``GOOGLE_APPLICATION_CREDENTIALS`` (a key file), the
    ``gcloud auth application-default login`` credentials, or the metadata server (GKE, Cloud
    Run, Compute Engine);
@@ -34,8 +34,9 @@ from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp.bigquery import BigQueryPublisher
 from betterstack_etl.gcp.errors import CREDENTIALS_HINT
-from betterstack_etl.gcp.storage import GcsLake, parse_gcs_root
-from betterstack_etl.prefect_blocks import GCP_CREDENTIALS_BLOCK_ENV, gcp_credentials_from_block
+from betterstack_etl.gcp.location import parse_gcs_root
+from betterstack_etl.gcp.storage import GcsLake
+from betterstack_etl.secret import load_block
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -47,9 +48,11 @@ if TYPE_CHECKING:
 __all__ = [
     "BIGQUERY_ENDPOINT_ENV",
     "CREDENTIALS_ENV",
+    "GCP_CREDENTIALS_BLOCK_ENV",
     "STORAGE_EMULATOR_ENV",
     "GcpConfig",
     "bigquery_client",
+    "gcp_credentials_from_block",
     "load_credentials",
     "make_gcs_lake",
     "storage_client",
@@ -59,6 +62,7 @@ CREDENTIALS_ENV: Final = "GOOGLE_APPLICATION_CREDENTIALS"
 STORAGE_EMULATOR_ENV: Final = "STORAGE_EMULATOR_HOST"
 BIGQUERY_ENDPOINT_ENV: Final = f"{C.ENV_PREFIX}BIGQUERY_ENDPOINT"
 SCOPES: Final = ("https://www.googleapis.com/auth/cloud-platform",)
+GCP_CREDENTIALS_BLOCK_ENV: Final = f"{C.ENV_PREFIX}GCP_CREDENTIALS_BLOCK"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +172,11 @@ def make_gcs_lake(
     credentials_file: str | None = None,
     env: Mapping[str, str] | None = None,
     sla: SlaOptions | None = None,
+    table_prefix: str = "",
 ) -> GcsLake:
     """The production lake: GCS objects under ``lake_root``, published as BigLake tables in
-    ``billing_project_id.dataset_id``. Fails fast (ConfigError) on a bad root or no credentials.
+    ``billing_project_id.dataset_id``, each table's folder and BigQuery name prefixed by
+    ``table_prefix`` (``gcp.layout``). Fails fast (ConfigError) on a bad root or no credentials.
     """
     parse_gcs_root(lake_root)
     if not dataset_id.strip():
@@ -186,5 +192,33 @@ def make_gcs_lake(
         location=location,
         connection_id=connection_id or None,
         sla=sla,
+        table_prefix=table_prefix,
     )
-    return GcsLake(storage_client(config), lake_root, publisher=publisher)
+    return GcsLake(
+        storage_client(config), lake_root, publisher=publisher, table_prefix=table_prefix
+    )
+
+
+def gcp_credentials_from_block(name: str) -> Credentials:
+    """Google credentials from the prefect-gcp ``GcpCredentials`` block ``name``: its service
+    account (info or file) when it has one, else Application Default Credentials."""
+    try:
+        from prefect_gcp import GcpCredentials
+    except ImportError:
+        raise ConfigError(
+            f"{GCP_CREDENTIALS_BLOCK_ENV}={name!r} needs prefect-gcp, which is not installed",
+            hint="install the extra: pip install 'betterstack-etl[gcp]' (or uv add "
+            f"'betterstack-etl[gcp]'), or unset {GCP_CREDENTIALS_BLOCK_ENV} to use "
+            "Application Default Credentials",
+        ) from None
+
+    block: Any = load_block(GcpCredentials, name, "GcpCredentials")
+    try:
+        credentials: Credentials = block.get_credentials_from_service_account()
+    except Exception as exc:  # noqa: BLE001 - any failure here is a configuration problem
+        raise ConfigError(
+            f"the GcpCredentials block {name!r} gives no usable credentials ({type(exc).__name__})",
+            hint="give it a service account (info or file), or unset "
+            f"{GCP_CREDENTIALS_BLOCK_ENV} to use Application Default Credentials",
+        ) from None
+    return credentials

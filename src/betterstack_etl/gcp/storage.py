@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import time
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,9 +28,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 
-from betterstack_etl.errors import ConcurrentWriteError, ConfigError, StorageError
+from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.gcp.errors import GCS
 from betterstack_etl.gcp.errors import google_errors as _google_errors
+from betterstack_etl.gcp.location import GcsLocation, parse_gcs_root
 from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
 from betterstack_etl.lake.files import (
     CheckedRows,
@@ -41,7 +41,6 @@ from betterstack_etl.lake.files import (
     read_partition_files,
 )
 from betterstack_etl.lake.layout import (
-    LEGACY_FILE,
     decode_parquet,
     encode_parquet,
     is_data_file,
@@ -49,7 +48,7 @@ from betterstack_etl.lake.layout import (
     parse_partition_dir,
 )
 from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, OpenRowsLookup, index_name
-from betterstack_etl.lake.partitions import check_partition, partition_dirname
+from betterstack_etl.lake.partitions import check_partition
 from betterstack_etl.tables import PARTITION_COLUMN, TABLES
 
 if TYPE_CHECKING:
@@ -62,71 +61,15 @@ if TYPE_CHECKING:
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
-    "DATA_FILE",
     "GcsLake",
-    "GcsLocation",
     "google_errors",
-    "parse_gcs_root",
 ]
 
 log = logging.getLogger(__name__)
 
-DATA_FILE: Final = LEGACY_FILE  # the one file of a table without file_key
 QUARANTINE_DIR: Final = "_quarantine"
 _ROWS: Final = "rows"  # object metadata: the file's row count
 _INDEX_READS: Final = 5
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
-
-
-@dataclass(frozen=True, slots=True)
-class GcsLocation:
-    """A parsed ``gs://bucket/prefix`` lake root (prefix without leading/trailing ``/``)."""
-
-    bucket: str
-    prefix: str
-
-    @property
-    def uri(self) -> str:
-        return f"gs://{self.bucket}/{self.prefix}" if self.prefix else f"gs://{self.bucket}"
-
-    def table_prefix(self, table: str) -> str:
-        """Object-name prefix of a table's folder, ending with ``/``."""
-        return f"{self.prefix}/{table}/" if self.prefix else f"{table}/"
-
-    def table_uri(self, table: str) -> str:
-        """``gs://bucket/prefix/<table>`` (no trailing ``/``)."""
-        return f"{self.uri}/{table}"
-
-    def partition_prefix(self, table: str, partition: date) -> str:
-        """Object-name prefix of a partition's folder, ending with ``/``."""
-        return f"{self.table_prefix(table)}{partition_dirname(partition)}/"
-
-    def object_name(self, table: str, partition: date, file: str = DATA_FILE) -> str:
-        return f"{self.partition_prefix(table, partition)}{file}"
-
-    def root_object(self, name: str) -> str:
-        """The object name of ``name`` at the lake's root (``_state/…``, ``_quarantine/…``)."""
-        return f"{self.prefix}/{name}" if self.prefix else name
-
-    def uri_of(self, name: str) -> str:
-        return f"gs://{self.bucket}/{name}"
-
-
-def parse_gcs_root(root: str) -> GcsLocation:
-    """Validate ``gs://bucket[/prefix]``; ConfigError naming the expected shape otherwise."""
-    hint = (
-        "set BETTERSTACK_LAKE_ROOT to gs://<bucket>/<prefix>, e.g. gs://rj-iplanrio-lake/"
-        "brutos_betterstack (bucket names: 3-222 lowercase letters, digits, '-', '_', '.')"
-    )
-    text = root.strip()
-    if not text.startswith("gs://"):
-        raise ConfigError(f"lake root {root!r} is not a gs:// URI", hint=hint)
-    bucket, _, prefix = text.removeprefix("gs://").partition("/")
-    prefix = prefix.strip("/")
-    parts = prefix.split("/") if prefix else []
-    if not _BUCKET.match(bucket) or any(p in ("", ".", "..") for p in parts):
-        raise ConfigError(f"lake root {root!r} is not a valid gs://bucket/prefix", hint=hint)
-    return GcsLocation(bucket=bucket, prefix=prefix)
 
 
 @contextmanager
@@ -146,12 +89,13 @@ class GcsLake(OpenRowsLookup):
         lake_root: str,
         *,
         publisher: Publisher | None = None,
+        table_prefix: str = "",
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self._location = parse_gcs_root(lake_root)
+        self._location = replace(parse_gcs_root(lake_root), name_prefix=table_prefix)
         self._client = storage_client
         self._bucket: Any = storage_client.bucket(self._location.bucket)
         self._publisher = publisher

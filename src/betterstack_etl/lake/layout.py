@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEGACY_FILE",
+    "bucket_file",
     "conform",
     "decode_parquet",
     "encode_parquet",

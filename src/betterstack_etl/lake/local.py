@@ -39,7 +39,6 @@ from betterstack_etl.lake.files import (
     read_partition_files,
 )
 from betterstack_etl.lake.layout import (
-    LEGACY_FILE,
     decode_parquet,
     is_data_file,
     is_hidden,
@@ -56,11 +55,10 @@ if TYPE_CHECKING:
     from betterstack_etl.lake.base import Publisher
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["DATA_FILE", "LocalLake"]
+__all__ = ["LocalLake"]
 
 log = logging.getLogger(__name__)
 
-DATA_FILE: Final = LEGACY_FILE  # the one file of a table without file_key
 LOCK_DIR: Final = ".locks"
 TEMP_SUFFIX: Final = ".tmp"
 QUARANTINE_DIR: Final = "_quarantine"
@@ -112,7 +110,7 @@ class LocalLake(OpenRowsLookup):
         folder = self.partition_dir(spec, partition)
         lock = self.table_dir(spec) / LOCK_DIR / f"{partition_dirname(partition)}.lock"
         with _exclusive_lock(lock, self._lock_timeout, self._sleep):
-            remove_stale_temps(folder)
+            _remove_stale_temps(folder)
             return merge_partition_files(
                 _FolderStore(spec, folder),
                 spec,
@@ -131,7 +129,7 @@ class LocalLake(OpenRowsLookup):
         return read_partition_files(store, spec)
 
     def partitions(self, spec: TableSpec) -> list[date]:
-        return list_partitions(self.table_dir(spec))
+        return _list_partitions(self.table_dir(spec))
 
     def scan(self, spec: TableSpec, columns: Sequence[str]) -> Iterator[pa.Table]:
         """The given columns, file by file; damaged files are skipped with a warning
@@ -288,7 +286,7 @@ def _verify_partition(spec: TableSpec, folder: Path) -> list[LakeProblem]:
     return problems
 
 
-def list_partitions(table_dir: Path) -> list[date]:
+def _list_partitions(table_dir: Path) -> list[date]:
     """Dates of the valid ``data_particao=YYYY-MM-DD`` folders holding a data file, ascending."""
     if not table_dir.is_dir():
         return []
@@ -304,7 +302,7 @@ def list_partitions(table_dir: Path) -> list[date]:
     return sorted(found)
 
 
-def remove_stale_temps(folder: Path) -> None:
+def _remove_stale_temps(folder: Path) -> None:
     """Delete temporary files a killed writer left behind (call it under the partition lock)."""
     if not folder.is_dir():
         return

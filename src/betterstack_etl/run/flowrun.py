@@ -11,7 +11,8 @@
   Prefect does not do it by itself: its API handler sits on the ``prefect.*`` loggers only,
   and ``PREFECT_LOGGING_EXTRA_LOGGERS`` leaves the level at the root's WARNING. What reached
   the console before still does (records below the level the process had configured are
-  not passed on to it); the token (``BETTERSTACK_TOKEN``) is masked in every line sent.
+  not passed on to it); the token (``BETTERSTACK_TOKEN``) is masked in every line sent, and
+  control characters quoted from the API are sent as escapes (SPEC §13).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, TypeVar
 
+from betterstack_etl.literal import VisibleLogText
 from betterstack_etl.secret import redact
 
 if TYPE_CHECKING:
@@ -119,6 +121,7 @@ def flow_run_logs(flow_run_id: str | None = None) -> Iterator[None]:
         return
     to_api = APILogHandler(level=logging.INFO)
     to_api.addFilter(_StampRun(flow_run_id))
+    to_api.addFilter(VisibleLogText())  # what a line quotes from the API, shown literally
     saved = (logger.level, logger.propagate)
     onward = _ToParents(logger, logger.getEffectiveLevel())
     logger.addHandler(to_api)

@@ -9,11 +9,11 @@ ready to be merged like any other (key ``run_id, table_name``; partition: UTC da
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 
+from betterstack_etl import __version__
 from betterstack_etl.api import RequestStats
 from betterstack_etl.tables import RUNS
 
@@ -23,15 +23,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.settings import Window
 
-__all__ = ["LedgerEntry", "ledger_table", "package_version"]
-
-
-def package_version() -> str:
-    """betterstack-etl's installed version (``0+unknown`` when run from a bare checkout)."""
-    try:
-        return metadata.version("betterstack-etl")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+__all__ = ["LedgerEntry", "ledger_table"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +40,7 @@ class LedgerEntry:
     rows_inserted: int = 0
     rows_updated: int = 0
     partitions: int = 0
+    records_skipped: int = 0  # left out: they break the API contract (SPEC §13)
 
     def __post_init__(self) -> None:
         if self.status not in ("ok", "failed"):
@@ -74,7 +67,7 @@ def ledger_table(
         "window_start": window.start if window else None,
         "window_end": window.end if window else None,
         "monitors": list(monitors),
-        "version": version or package_version(),
+        "version": version or __version__,
         "_extracted_at": extracted_at,
         "_run_id": run_id,
     }
@@ -91,6 +84,7 @@ def ledger_table(
             "rows_inserted": e.rows_inserted,
             "rows_updated": e.rows_updated,
             "partitions": e.partitions,
+            "records_skipped": e.records_skipped,
         }
         for e in entries
     ]

@@ -42,6 +42,7 @@ __all__ = [
     "Api",
     "Request",
     "error_answer",
+    "match_route",
 ]
 
 AUTH_ERROR: Final = (
@@ -74,13 +75,13 @@ class Answer:
     content_type: str = JSON_TYPE
 
 
-def json_answer(status: int, document: object) -> Answer:
+def _json_answer(status: int, document: object) -> Answer:
     body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return Answer(status, body)
 
 
 def error_answer(status: int, message: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
-    answer = json_answer(status, {"errors": message})
+    answer = _json_answer(status, {"errors": message})
     return Answer(answer.status, answer.body, headers)
 
 
@@ -179,7 +180,7 @@ class Api:
         if monitor is None:
             return error_answer(404, NOT_FOUND_ERROR)
         resource = render.monitor_resource(monitor, now_ms, self._is_down(monitor.id, now_ms))
-        return json_answer(200, {"data": resource})
+        return _json_answer(200, {"data": resource})
 
     def _is_down(self, monitor_id: str, now_ms: int) -> bool:
         monitor = self.world.monitor(monitor_id)
@@ -201,7 +202,7 @@ class Api:
         if window is None:
             return error_answer(400, RANGE_ERROR)
         sla = compute_sla(self.world, monitor, window[0], window[1], now_ms)
-        return json_answer(200, render.sla_document(monitor, sla))
+        return _json_answer(200, render.sla_document(monitor, sla))
 
     # -- incidents ------------------------------------------------------------------------
     def _incidents_v3(self, request: Request, _: str | None, now_ms: int) -> Answer:
@@ -214,14 +215,14 @@ class Api:
         incident = self._visible_incident(ident, now_ms)
         if incident is None:
             return error_answer(404, NOT_FOUND_ERROR)
-        return json_answer(200, {"data": render.incident_resource(incident, now_ms)})
+        return _json_answer(200, {"data": render.incident_resource(incident, now_ms)})
 
     def _incident_v2(self, _: Request, ident: str | None, now_ms: int) -> Answer:
         incident = self._visible_incident(ident, now_ms)
         if incident is None:
             return error_answer(404, NOT_FOUND_ERROR)
         down = self._is_down(incident.monitor.id, now_ms)
-        return json_answer(
+        return _json_answer(
             200,
             {
                 "data": render.incident_resource(incident, now_ms, version=2),
@@ -302,4 +303,4 @@ def _page(
     chunk = items[(page - 1) * per_page : page * per_page]
     data = [render_item(i) for i in chunk] if render_item is not None else chunk
     links = render.pagination(request.base_url + request.path, request.query, page, last)
-    return json_answer(200, {"data": data, "pagination": links})
+    return _json_answer(200, {"data": data, "pagination": links})
