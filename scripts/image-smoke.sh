@@ -316,7 +316,7 @@ say "token absent from the image (save/history/inspect), the server (API, databa
 # --- 7. The city hall's way: Kubernetes pool, image built and pushed at deploy time ----------
 # prefect.kubernetes.yaml's staging deployment, deployed with its real prefect-docker build and
 # push steps (changed: the image goes to a registry on loopback, Debian's docker-registry,
-# instead of ghcr.io, and the base image is not pulled), to a Kubernetes pool made from their pool's template
+# instead of ghcr.io; the base image is not pulled; host network), to a Kubernetes pool made from their pool's template
 # (scripts/kubernetes_pool.py). Then one flow run executed as that pool's Kubernetes job would:
 # the Job prefect-kubernetes renders for it, its image pulled again from the registry
 # (image_pull_policy: Always), its container args run in the image with the Job's environment
@@ -341,10 +341,12 @@ K8S_POOL="default-pool"
     || fail "kubernetes_pool.py template: $(tail -n 1 "$WORK/k8s-template.log")"
 P work-pool create "$K8S_POOL" --type kubernetes --base-job-template "$WORK/k8s-template.json" \
     >"$WORK/k8s-pool.log" 2>&1 || fail "work-pool create $K8S_POOL failed: $(tail -n 2 "$WORK/k8s-pool.log")"
-# Two changes to a copy: the registry, and `pull: false` for the build (docker-py's default
-# pulls the base image, which must be the local stand-in here: registries are unreachable).
+# Changes to a copy: the registry; `pull: false` for the build (docker-py's default pulls the
+# base image, which must be the local stand-in here: registries are unreachable); and
+# `network_mode: host` for it, as `docker build --network host` above (this engine has no
+# bridge network; a step that misses the cache needs the package index).
 sed -e "s#image_name: ghcr.io/prefeitura-rio/prefect_rj_iplanrio/deployments#image_name: $REGISTRY/prefect_rj_iplanrio/deployments#" \
-    -e 's#^      dockerfile: Dockerfile$#      dockerfile: Dockerfile\n      pull: false#' \
+    -e 's#^      dockerfile: Dockerfile$#      dockerfile: Dockerfile\n      pull: false\n      network_mode: host#' \
     prefect.kubernetes.yaml >"$WORK/prefect.kubernetes.yaml"
 grep -q "image_name: $REGISTRY/" "$WORK/prefect.kubernetes.yaml" || fail "could not point prefect.kubernetes.yaml at $REGISTRY"
 grep -q "^      pull: false$" "$WORK/prefect.kubernetes.yaml" || fail "could not set pull: false in the build step"
