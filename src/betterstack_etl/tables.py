@@ -13,7 +13,7 @@ BigQuery definitions all read these declarations; adding a table is adding one h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 import pyarrow as pa
 
@@ -74,6 +74,10 @@ class TableSpec:
     file_buckets: int = 64
     rules: tuple[Rule, ...] = ()  # quality gates (rules.py); null key / partition always hold
     served_days: int | None = None  # past UTC days the API serves again (None: any; repair)
+    # "table": a key is unique in the whole table (SPEC §3): a row whose partition column
+    # changes replaces its old row in another partition; "partition": unique within a
+    # partition only (a daily history, SPEC §8.1)
+    key_scope: Literal["table", "partition"] = "table"
 
     def __post_init__(self) -> None:
         if not set(self.file_key) <= set(self.key):
@@ -84,6 +88,13 @@ class TableSpec:
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
+    @property
+    def keys_can_move(self) -> bool:
+        """Whether a key's row can change partition (the partition column is not part of the
+        key, and the key is unique in the whole table): the lake then records where each key
+        lives (``lake.keyindex``)."""
+        return self.key_scope == "table" and self.partition_by not in self.key
 
 
 
@@ -247,6 +258,7 @@ MONITORS: Final = TableSpec(
     "as the listing showed it that day.",
     extractor="betterstack_etl.extract.fetch:monitors",
     served_days=0,  # the listing shows the monitors as they are today
+    key_scope="partition",  # one row per monitor and day: a history
     planner="betterstack_etl.extract.fetch:plan_monitors",
     preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
     rules=(non_negative("check_frequency"),),

@@ -104,7 +104,7 @@ def repair(params: RunParams, token: Secret | None) -> RepairReport:
     moved = tuple(lake.quarantine(p) for p in problems)
     for problem, where in zip(problems, moved, strict=True):
         log.warning("moved aside: %s → %s", problem, where)
-    lake.rebuild_open_index(TABLES)
+    lake.rebuild_indexes(TABLES)
     today = clock.utcnow().astimezone(UTC).date()
     refetch = plan_refetch(problems, today)
     notes = [f"{name} {day}: older than the API keeps, gone for good" for name, day in refetch.lost]
