@@ -97,7 +97,6 @@ class TableSpec:
         return self.key_scope == "table" and self.partition_by not in self.key
 
 
-
 RESPONSE_TIMES: Final = TableSpec(
     name="eai_gateway_response_times",
     short_name="response_times",

@@ -71,7 +71,9 @@ def core_run(pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture(params=["core", "flow"])
-def run_flow(request: pytest.FixtureRequest, pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
+def run_flow(
+    request: pytest.FixtureRequest, pipeline_env: Simulator
+) -> Callable[..., dict[str, Any]]:
     """A run by either path: every end-to-end test holds for the core and for the flow."""
     if request.param == "core":
         return _core_run

@@ -72,9 +72,7 @@ def test_repair_moves_damage_aside_and_refetches_its_days(
     assert _rows(lake_root) == before  # every key back, each once
     for spec in TABLES:
         keys = ", ".join(f'"{k}"' for k in (*spec.key, "data_particao"))
-        total, distinct = query(
-            f"SELECT count(*), count(DISTINCT ({keys})) FROM {spec.name}"
-        )[0]
+        total, distinct = query(f"SELECT count(*), count(DISTINCT ({keys})) FROM {spec.name}")[0]
         assert total == distinct, spec.name
 
 

@@ -340,3 +340,80 @@ def test_a_legacy_file_gone_under_a_merge_is_read_again_in_both_flavours(
     merge(flavour.lake("clean"), RESPONSE_TIMES, rt("1", range(2, 5), later))
     assert calls == [f"{folder}/data.parquet"]
     assert_like_clean(flavour, "lake", "clean")
+
+
+# -- issue 19 item 8: a key is unique in the whole table ------------------------------------
+
+LATER = T0 + timedelta(hours=1)
+
+
+def test_an_incident_corrected_into_another_day_replaces_its_old_row(flavour: Flavour) -> None:
+    lake = flavour.lake()
+    merge(lake, INCIDENTS, [incident("i1", at(DAY)), incident("i2", at(DAY))])
+    moved = incident("i1", at(DAY + timedelta(days=1)), extracted=LATER)  # start corrected
+    merge(lake, INCIDENTS, [moved])
+    assert lake.read_partition(INCIDENTS, DAY).column("incident_id").to_pylist() == ["i2"]  # type: ignore[union-attr]
+    merge(flavour.lake("clean"), INCIDENTS, [incident("i2", at(DAY)), moved])
+    assert_like_clean(flavour, "lake", "clean")
+
+
+def test_an_incident_moved_to_another_monitor_and_day_replaces_its_old_row(
+    flavour: Flavour,
+) -> None:
+    lake = flavour.lake()
+    merge(lake, INCIDENTS, [incident("i1", at(DAY), monitor="1", resolved=False)])
+    assert lake.open_keys(INCIDENTS, ["1"], DAY + timedelta(days=9)) == ["i1"]
+    moved = incident("i1", at(DAY - timedelta(days=1), 23), extracted=LATER, monitor="2")
+    merge(lake, INCIDENTS, [moved])
+    merge(flavour.lake("clean"), INCIDENTS, [moved])
+    assert_like_clean(flavour, "lake", "clean")
+    assert lake.open_keys(INCIDENTS, None, DAY + timedelta(days=9)) == []
+
+
+def test_an_older_extraction_of_a_moved_row_does_not_bring_it_back(flavour: Flavour) -> None:
+    """The newest extraction wins across partitions too: a late merge of the row as it was
+    (an older extraction, in its old day) removes itself, not the newer row."""
+    lake = flavour.lake()
+    new = incident("i1", at(DAY + timedelta(days=1)), extracted=LATER)
+    merge(lake, INCIDENTS, [new])
+    merge(lake, INCIDENTS, [incident("i1", at(DAY), extracted=T0)])  # a slow run lands late
+    merge(flavour.lake("clean"), INCIDENTS, [new])
+    assert_like_clean(flavour, "lake", "clean")
+
+
+def test_a_move_cut_short_is_settled_by_the_next_merge_or_repair(
+    flavour: Flavour, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = flavour.lake()
+    merge(lake, INCIDENTS, [incident("i1", at(DAY)), incident("i2", at(DAY))])
+    moved = [incident(i, at(DAY + timedelta(days=1)), extracted=LATER) for i in ("i1", "i2")]
+    with monkeypatch.context() as patch:  # killed after the new row landed, before the old went
+        patch.setattr(type(lake), "_settle", lambda *a, **k: 0)
+        merge(lake, INCIDENTS, moved[:1])
+        merge(lake, INCIDENTS, moved[1:])
+    assert len(glob_rows(flavour, "lake", INCIDENTS)) == 4  # each key twice
+    merge(flavour.lake("clean"), INCIDENTS, moved)
+    merge(lake, INCIDENTS, [incident("i3", at(DAY + timedelta(days=5)))])  # any later merge
+    merge(flavour.lake("clean"), INCIDENTS, [incident("i3", at(DAY + timedelta(days=5)))])
+    assert_like_clean(flavour, "lake", "clean")
+
+
+def test_duplicates_of_a_lake_older_than_the_key_index_are_settled(flavour: Flavour) -> None:
+    """A lake written before the index holds the same key in two partitions: the index is
+    built from the partitions at the first merge, which settles them; ``settle_keys``
+    (repair) does the same without a merge."""
+    old = incident("i1", at(DAY))
+    new = incident("i1", at(DAY + timedelta(days=2)), extracted=LATER)
+    for root in ("lake", "other"):
+        for row in (old, new):  # each merge alone, as the code before the index did
+            table = pa.Table.from_pylist([row], schema=INCIDENTS.schema)
+            sink = io.BytesIO()
+            pq.write_table(table, sink)
+            day = row["started_at"].date()
+            flavour.put(root, f"{INCIDENTS.name}/data_particao={day}/data.parquet", sink.getvalue())
+    merge(flavour.lake("clean"), INCIDENTS, [new])
+    assert flavour.lake("other").settle_keys([INCIDENTS]) == 1
+    assert_like_clean(flavour, "other", "clean")
+    merge(flavour.lake(), INCIDENTS, [incident("i9", at(DAY + timedelta(days=7)))])
+    merge(flavour.lake("clean"), INCIDENTS, [incident("i9", at(DAY + timedelta(days=7)))])
+    assert_like_clean(flavour, "lake", "clean")

@@ -290,9 +290,7 @@ def monitors(req: ExtractRequest) -> Extracted:
     return result
 
 
-def _fan_out(
-    req: ExtractRequest, plan: Sequence[T], fetch: Callable[[T], pa.Table]
-) -> Extracted:
+def _fan_out(req: ExtractRequest, plan: Sequence[T], fetch: Callable[[T], pa.Table]) -> Extracted:
     """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes."""
     table = req.spec.name
     result = Extracted(table)

@@ -106,21 +106,38 @@ class KeyIndex:
         )
 
     def _unsettled(self, table: pa.Table, mine: pa.Table) -> pa.Table:
-        """Pairs of the keys of ``mine`` (in any partition), and of every key listed twice."""
-        wanted = mine.select(self._key)
-        twice = table.group_by(self._key).aggregate([([], "count_all")])
-        twice = twice.filter(pc.greater(twice.column("count_all"), 1)).select(self._key)
-        keys = concat_as(pa.schema([self._schema.field(k) for k in self._key]), wanted, twice)
-        if keys.num_rows == 0:
+        """The pairs of every key listed in more than one partition, among the keys of
+        ``mine`` and (a move cut short) among all."""
+        found = self._of_keys(table, mine.select(self._key))
+        if self._listed_twice(table):
+            counts = table.group_by(self._key).aggregate([([], "count_all")])
+            twice = counts.filter(pc.greater(counts.column("count_all"), 1)).select(self._key)
+            found = concat_as(self._schema, found, self._of_keys(table, twice))
+        if found.num_rows == 0:
             return self._schema.empty_table()
-        found = table.join(keys.group_by(self._key).aggregate([]), self._key, join_type="inner")
-        found = found.select(self._pair)
-        # only keys that live (or may live) in more than one partition need settling
-        counts = found.group_by(self._key).aggregate([([], "count_all")])
-        several = counts.filter(pc.greater(counts.column("count_all"), 1)).select(self._key)
+        counts = found.group_by(self._pair).aggregate([]).group_by(self._key)
+        several = counts.aggregate([([], "count_all")])
+        several = several.filter(pc.greater(several.column("count_all"), 1)).select(self._key)
         if several.num_rows == 0:
             return self._schema.empty_table()
-        return concat_as(self._schema, found.join(several, self._key, join_type="inner"))
+        pairs = found.group_by(self._pair).aggregate([])
+        return concat_as(self._schema, self._of_keys(pairs, several))
+
+    def _of_keys(self, table: pa.Table, keys: pa.Table) -> pa.Table:
+        """The rows of ``table`` whose key is among ``keys``."""
+        if keys.num_rows == 0 or table.num_rows == 0:
+            return table.slice(0, 0)
+        if len(self._key) == 1:
+            name = self._key[0]
+            return table.filter(pc.is_in(table.column(name), keys.column(name)))
+        distinct = keys.group_by(self._key).aggregate([])
+        return table.join(distinct, self._key, join_type="inner").select(table.column_names)
+
+    def _listed_twice(self, table: pa.Table) -> bool:
+        """Whether some key has pairs in two partitions (cheap for a one-column key)."""
+        if len(self._key) == 1:
+            return bool(pc.count_distinct(table.column(self._key[0])).as_py() < table.num_rows)
+        return bool(table.group_by(self._key).aggregate([]).num_rows < table.num_rows)
 
     def duplicates(self) -> pa.Table:
         """Pairs of every key the index lists in more than one partition."""

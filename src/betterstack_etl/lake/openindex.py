@@ -210,4 +210,3 @@ def anti_join(left: pa.Table, right: pa.Table, key: Sequence[str]) -> pa.Table:
     return left.join(right.select(list(key)), list(key), join_type="left anti").select(
         left.column_names
     )
-

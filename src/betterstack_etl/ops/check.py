@@ -224,6 +224,7 @@ def check_bigquery(
 ) -> list[CheckResult]:
     """Bucket permissions, dataset, BigLake connection (clients built as a run builds them)."""
     from betterstack_etl.gcp import credentials as gcp
+
     config = gcp.GcpConfig.from_env(env, billing_project_id=params.billing_project_id)
     results: list[CheckResult] = []
     try:
