@@ -5,6 +5,7 @@ it: the same rows, read by the lake and by a plain glob reader of the files."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -417,3 +418,102 @@ def test_duplicates_of_a_lake_older_than_the_key_index_are_settled(flavour: Flav
     merge(flavour.lake(), INCIDENTS, [incident("i9", at(DAY + timedelta(days=7)))])
     merge(flavour.lake("clean"), INCIDENTS, [incident("i9", at(DAY + timedelta(days=7)))])
     assert_like_clean(flavour, "lake", "clean")
+
+
+# -- issue 19 item 14: a migration cut short is finished ------------------------------------
+
+
+def test_an_interrupted_migration_is_found_and_finished(flavour: Flavour) -> None:
+    legacy = pa.Table.from_pylist(
+        [r for m in ("1", "2", "3", "4") for r in rt(m, range(3))], RESPONSE_TIMES.schema
+    )
+    folder = f"{RESPONSE_TIMES.name}/data_particao={DAY}"
+    sink = io.BytesIO()
+    pq.write_table(legacy, sink)
+    flavour.put("lake", f"{folder}/data.parquet", sink.getvalue())
+    lake = flavour.lake()
+    real_store = lake._partition_store  # type: ignore[attr-defined]
+
+    def killed_after_one_bucket(spec: TableSpec, partition: date) -> Any:
+        inner = real_store(spec, partition)
+        real_write = inner.write
+
+        def write(name: str, table: pa.Table, replacing: Any) -> None:
+            real_write(name, table, replacing)
+            raise KeyboardInterrupt  # the run is killed right after its first new file
+
+        inner.write = write
+        return inner
+
+    lake._partition_store = killed_after_one_bucket  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        merge(lake, RESPONSE_TIMES, rt("2", range(3, 4), T0 + timedelta(hours=1)))
+    names = [n for n in flavour.names("lake", RESPONSE_TIMES.name) if not n.startswith(".")]
+    assert len(names) == 2 and f"data_particao={DAY}/data.parquet" in names  # cut short
+    assert len(glob_rows(flavour, "lake", RESPONSE_TIMES)) > 14  # a glob reader counts twice
+
+    lake = flavour.lake()
+    assert [p.kind for p in lake.verify([RESPONSE_TIMES])] == ["migration"]
+    assert [r.partition for r in lake.finish_migrations([RESPONSE_TIMES])] == [DAY]
+    assert lake.verify([RESPONSE_TIMES]) == []
+    assert lake.finish_migrations([RESPONSE_TIMES]) == []  # nothing left to finish
+    merge(flavour.lake("clean"), RESPONSE_TIMES, [r for m in "1234" for r in rt(m, range(3))])
+    [written] = [n.rpartition("/")[2] for n in names if not n.endswith("/data.parquet")]
+    if written == bucket_of("2"):  # the killed run's own file was the one it wrote: it landed
+        merge(flavour.lake("clean"), RESPONSE_TIMES, rt("2", range(3, 4), T0 + timedelta(hours=1)))
+    assert_like_clean(flavour, "lake", "clean")
+
+
+def bucket_of(monitor: str) -> str:
+    """The bucket file of a monitor's response times: blake2b-64 of its id, mod 64, in hex."""
+    digest = hashlib.blake2b(monitor.encode(), digest_size=8).digest()
+    return f"p{int.from_bytes(digest, 'big') % 64:03x}.parquet"
+
+
+# -- issue 25 item 8: one repair at a time ---------------------------------------------------
+
+
+def test_a_second_repair_is_refused_while_one_holds_the_lock(flavour: Flavour) -> None:
+    first, second = flavour.lake(), flavour.lake()
+    with first.repair_lock():
+        with pytest.raises(ConcurrentWriteError, match="another `betterstack-etl repair`"):
+            with second.repair_lock():
+                pass
+    with second.repair_lock():  # released: the next one may run
+        pass
+
+
+def test_moving_aside_what_another_repair_moved_says_so(flavour: Flavour) -> None:
+    from betterstack_etl.errors import StorageError
+
+    lake = flavour.lake()
+    merge(lake, INCIDENTS, [incident("i1", at(DAY))])
+    good = flavour.get("lake", f"{INCIDENTS.name}/data_particao={DAY}/data.parquet")
+    flavour.put("lake", f"{INCIDENTS.name}/data_particao={DAY}/data-backup.parquet", good)
+    [problem] = lake.verify([INCIDENTS])
+    flavour.lake().quarantine(problem)  # the other repair got there first
+    with pytest.raises(StorageError) as moved:
+        lake.quarantine(problem)
+    assert "kept nowhere else" not in str(moved.value)
+    assert "gone" in str(moved.value)
+
+
+# -- issue 25 item 2: what only the quarantine holds is counted ------------------------------
+
+
+def test_rows_only_the_quarantine_holds_are_counted(flavour: Flavour) -> None:
+    lake = flavour.lake()
+    merge(lake, INCIDENTS, [incident("i1", at(DAY)), incident("i2", at(DAY))])
+    backup = pa.Table.from_pylist(
+        [incident("i1", at(DAY)), incident("i0", at(DAY))], schema=INCIDENTS.schema
+    )
+    sink = io.BytesIO()
+    pq.write_table(backup, sink)
+    flavour.put(
+        "lake", f"{INCIDENTS.name}/data_particao={DAY}/data-backup.parquet", sink.getvalue()
+    )
+    [problem] = lake.verify([INCIDENTS])
+    where = lake.quarantine(problem)
+    aside = lake.read_aside(INCIDENTS, where, ["incident_id", "started_at"])
+    assert sorted(aside.column("incident_id").to_pylist()) == ["i0", "i1"]
+    assert lake.missing_keys(INCIDENTS, aside) == 1  # i0: nowhere in the lake

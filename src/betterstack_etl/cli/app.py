@@ -29,7 +29,7 @@ from betterstack_etl.cli.common import (
     run_once,
     user_errors,
 )
-from betterstack_etl.errors import ConfigError
+from betterstack_etl.errors import ConfigError, StorageError
 
 __all__ = [
     "app",
@@ -187,7 +187,7 @@ def repair(
         token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
         report = run_repair(params, token)
     table = Table(title=f"repair of {params.lake_root}: {len(report.problems)} problem(s)")
-    for column in ("table", "problem", "where it was", "moved to"):
+    for column in ("table", "problem", "where it was", "what repair did"):
         table.add_column(column)
     for problem, where in zip(report.problems, report.moved_to, strict=True):
         kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
@@ -201,6 +201,15 @@ def repair(
         err.print(f"[yellow]note:[/] {note}", highlight=False)
     if not report.problems:
         out.print("every file of the lake reads as it should; nothing to repair")
+    if report.left:
+        raise fail(
+            StorageError(
+                f"{len(report.left)} file(s) may not be read by this user: a permission "
+                "problem, not damage (nothing of them was moved)",
+                hint="give the user running the pipeline read and write access to them "
+                "(chown/chmod), then run repair again",
+            )
+        )
 
 
 @app.command()

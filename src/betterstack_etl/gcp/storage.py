@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 
-from betterstack_etl.errors import ConcurrentWriteError
+from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.gcp.errors import GCS
 from betterstack_etl.gcp.errors import google_errors as _google_errors
 from betterstack_etl.gcp.location import GcsLocation, parse_gcs_root
@@ -139,11 +139,11 @@ class GcsLake(LakeCore):
             stored = StoredFile(file or folder, self._location.uri_of(name), int(blob.generation))
             yield Entry(folder, where, file or None, stored, "file")
 
-    def _aside(self, location: str) -> bytes:
+    def _aside(self, location: str) -> list[bytes | str]:
         name = location.removeprefix(f"gs://{self._location.bucket}/")
-        with google_errors(f"reading {name}", bucket=self._location.bucket):
-            data: bytes = self._bucket.blob(name).download_as_bytes()
-        return data
+        inside = [str(b.name) for b in self._list(f"{name}/", f"listing {location}")]
+        with google_errors(f"reading {location}", bucket=self._location.bucket):
+            return [self._bucket.blob(n).download_as_bytes() for n in inside or [name]]
 
     # -- damaged lakes --------------------------------------------------------------------
 
@@ -160,8 +160,13 @@ class GcsLake(LakeCore):
         )
         with google_errors(f"moving {source} aside", bucket=self._location.bucket):
             for name in names:
-                blob = self._bucket.blob(name)
-                data = blob.download_as_bytes()
+                try:
+                    data = self._bucket.blob(name).download_as_bytes()
+                except gexc.NotFound:
+                    raise StorageError(
+                        f"{self._location.uri_of(name)} is gone: something else moved it meanwhile",
+                        hint="look under the lake's _quarantine/ prefix, then run repair again",
+                    ) from None
                 moved = f"{target}{name.removeprefix(source)}"
                 self._bucket.blob(moved).upload_from_string(data)
                 self._bucket.blob(name).delete()

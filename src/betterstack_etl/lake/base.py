@@ -158,6 +158,11 @@ class Lake(Protocol):
         """The given columns of a file moved aside (StorageError when it cannot be read)."""
         ...
 
+    def missing_keys(self, spec: TableSpec, rows: pa.Table) -> int:
+        """How many distinct keys of ``rows`` (key columns and ``partition_by``) the table
+        does not hold."""
+        ...
+
     def finish_migrations(self, specs: Sequence[TableSpec]) -> list[PartitionResult]:
         """Finish every interrupted legacy → bucketed migration (``lake.layout``)."""
         ...

@@ -22,6 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Final, Literal, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import FileChanged, LakeProblem, NotPermitted
@@ -44,7 +45,7 @@ from betterstack_etl.lake.layout import (
     parse_partition_dir,
 )
 from betterstack_etl.lake.openindex import OpenIndex, anti_join, index_name
-from betterstack_etl.lake.partitions import check_partition
+from betterstack_etl.lake.partitions import check_partition, partition_dates
 from betterstack_etl.tables import EXTRACTED_AT, PARTITION_COLUMN, TABLES
 
 if TYPE_CHECKING:
@@ -110,8 +111,8 @@ class LakeCore:
     def _entries(self, spec: TableSpec) -> Iterator[Entry]:
         raise NotImplementedError
 
-    def _aside(self, location: str) -> bytes | str:
-        """A moved-aside file's bytes (or local path)."""
+    def _aside(self, location: str) -> list[bytes | str]:
+        """The files (bytes, or local paths) of a file or folder moved aside."""
         raise NotImplementedError
 
     def partitions(self, spec: TableSpec) -> list[date]:
@@ -157,12 +158,32 @@ class LakeCore:
             yield table.select(list(columns))
 
     def read_aside(self, spec: TableSpec, location: str, columns: Sequence[str]) -> pa.Table:
-        try:
-            return decode_parquet(spec, self._aside(location), columns)
-        except PermissionError as exc:
-            raise NotPermitted(f"cannot read {location}: {exc}") from exc
-        except (OSError, pa.ArrowException, ValueError) as exc:
-            raise damaged(location, exc) from exc
+        """The given columns of every file moved aside at ``location`` (a file or a folder);
+        StorageError when one of them cannot be read."""
+        parts = []
+        for source in self._aside(location):
+            try:
+                parts.append(decode_parquet(spec, source, columns))
+            except (OSError, pa.ArrowException, ValueError) as exc:
+                raise damaged(location, exc) from exc
+        return pa.concat_tables(parts) if parts else spec.schema.empty_table().select(columns)
+
+    def missing_keys(self, spec: TableSpec, rows: pa.Table) -> int:
+        """How many distinct keys of ``rows`` (key columns and ``spec.partition_by``) the
+        table does not hold (anywhere in it, for a table whose keys can move)."""
+        key = list(spec.key)
+        wanted = rows.select(key).group_by(key).aggregate([])
+        keys = self._key_index(spec)
+        if keys is not None:
+            held = keys.rows().select(key)
+        else:
+            found = [
+                part.select(key)
+                for day in pc.unique(partition_dates(spec, rows)).to_pylist()
+                if (part := self.read_partition(spec, day)) is not None
+            ]
+            held = pa.concat_tables(found) if found else wanted.slice(0, 0)
+        return int(anti_join(wanted, held.cast(wanted.schema), key).num_rows)
 
     # -- merging ---------------------------------------------------------------------------
 

@@ -142,8 +142,11 @@ class LocalLake(LakeCore):
                 stored = StoredFile(file.name, str(file), 0)
                 yield Entry(entry.name, folder, file.name, stored, kind)
 
-    def _aside(self, location: str) -> str:
-        return location
+    def _aside(self, location: str) -> list[bytes | str]:
+        path = Path(location)
+        if path.is_dir():
+            return [str(p) for p in sorted(path.rglob("*")) if p.is_file()]
+        return [location]
 
     def _confine(self, path: Path) -> None:
         """Refuse ``path`` unless it is inside the lake root with no symbolic link on the way
