@@ -42,7 +42,8 @@ def test_a_partition_folder_linked_to_another_lake_is_refused_never_followed(
 
     with pytest.raises(StorageError, match="symbolic link") as refused:
         lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["i9"], b.T0))
-    assert "repair" in str(refused.value) and "\n" not in str(refused.value)
+    assert "repair" in str(refused.value)
+    assert "\n" not in str(refused.value)
     with pytest.raises(StorageError, match="symbolic link"):
         lake.read_partition(INCIDENTS, b.DAY1)
     assert b.DAY1 not in lake.partitions(INCIDENTS)  # readers skip it
@@ -51,7 +52,8 @@ def test_a_partition_folder_linked_to_another_lake_is_refused_never_followed(
     [problem] = lake.verify()
     assert (problem.kind, problem.location) == ("symlink", str(link))
     aside = Path(lake.quarantine(problem))
-    assert aside.is_symlink() and not link.exists()  # the link moved, not what it points to
+    assert aside.is_symlink()  # the link moved, not what it points to
+    assert not link.exists()
     assert snapshot(tmp_path / "other") == before
     lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["i9"], b.T0))
     clean = LocalLake(tmp_path / "clean")
@@ -91,7 +93,8 @@ def test_a_lock_path_replaced_by_a_folder_is_one_line_with_a_hint(
     if lock.exists():
         lock.unlink()
     lock.mkdir(parents=True)
-    with pytest.raises(StorageError) as failed:
+
+    def attempt() -> None:
         if which == "repair":
             with lake.repair_lock():
                 pass
@@ -99,8 +102,12 @@ def test_a_lock_path_replaced_by_a_folder_is_one_line_with_a_hint(
             lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["i2"], b.T0))
         else:
             lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 3)))
+
+    with pytest.raises(StorageError) as failed:
+        attempt()
     text = str(failed.value)
-    assert f"the lock {lock} is a folder" in text and f"remove the folder {lock}" in text
+    assert f"the lock {lock} is a folder" in text
+    assert f"remove the folder {lock}" in text
     assert "\n" not in text
     os.rmdir(lock)
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 3)))  # fixed: it runs

@@ -33,11 +33,11 @@ def answers(root: Path) -> dict[str, list[tuple[Any, ...]]]:
     with open_duckdb(root) as conn:
         for spec in TABLES:
             found[spec.name] = sorted(
-                conn.execute(f'SELECT * EXCLUDE ("_run_id") FROM "{spec.name}"').fetchall(),  # noqa: S608
+                conn.execute(f'SELECT * EXCLUDE ("_run_id") FROM "{spec.name}"').fetchall(),
                 key=repr,
             )
         for view in VIEWS:
-            found[view.name] = conn.execute(f'SELECT count(*) FROM "{view.name}"').fetchall()  # noqa: S608
+            found[view.name] = conn.execute(f'SELECT count(*) FROM "{view.name}"').fetchall()
     return found
 
 

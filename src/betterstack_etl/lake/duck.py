@@ -273,6 +273,12 @@ def publish_duckdb_views(
         conn.execute("COMMIT")
     except duckdb.Error as exc:
         damaged = _DAMAGED_FILE.search(str(exc))
+        if damaged is not None and "ermission denied" in str(exc):
+            raise StorageError(
+                f"the DuckDB views were not refreshed: {damaged.group(1)} may not be read",
+                hint="give the user running the pipeline read access to it (chown/chmod); it "
+                "is a permission problem, not damage",
+            ) from exc
         if damaged is not None:
             raise DamagedFileError(
                 f"the DuckDB views were not refreshed: {damaged.group(1)} cannot be read",

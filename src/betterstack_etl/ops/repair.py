@@ -150,7 +150,10 @@ def _repair(lake: Lake, params: RunParams, token: Secret | None) -> RepairReport
     notes += counted
     left = tuple(p for p in problems if p.kind == "forbidden")
     notes += [f"{p.location}: {p.detail}" for p in left]
-    lake.publish(TABLES)
+    if left:  # the views read every file: not before the permissions are fixed
+        notes.append("the views were not refreshed: they read every file, these included")
+    else:
+        lake.publish(TABLES)
     return RepairReport(
         problems, tuple(done), refetch, summary, tuple(notes), left, only_aside, settled
     )
