@@ -520,3 +520,36 @@ def test_rows_only_the_quarantine_holds_are_counted(flavour: Flavour) -> None:
     aside = lake.read_aside(INCIDENTS, where, ["incident_id", "started_at"])
     assert sorted(aside.column("incident_id").to_pylist()) == ["i0", "i1"]
     assert lake.missing_keys(INCIDENTS, aside) == 1  # i0: nowhere in the lake
+
+
+# -- issue 19 item 13, issue 25 item 4: the lake's readers take only the layout's names -------
+
+
+@pytest.mark.parametrize(
+    "stray",
+    [
+        "data_particao=2026-02-30/data.parquet",  # the shape of a date, not a date
+        f"data_particao={DAY}/dead.parquet",
+        f"data_particao={DAY}/deaf.parquet",
+        f"data_particao={DAY}/pate.parquet",
+        f"data_particao={DAY}/d00d.parquet",
+    ],
+)
+def test_strays_that_look_like_ours_are_never_read_and_go_aside(
+    flavour: Flavour, stray: str
+) -> None:
+    lake = flavour.lake()
+    rows = [incident("i1", at(DAY)), incident("i2", at(DAY))]
+    merge(lake, INCIDENTS, rows)
+    copy = flavour.get("lake", f"{INCIDENTS.name}/data_particao={DAY}/data.parquet")
+    flavour.put("lake", f"{INCIDENTS.name}/{stray}", copy)
+    merge(flavour.lake("clean"), INCIDENTS, rows)
+    assert lake.partitions(INCIDENTS) == [DAY]
+    assert_like_clean(flavour, "lake", "clean")  # read by the lake and by a glob reader
+    merge(lake, INCIDENTS, [incident("i3", at(DAY))])  # merges are not disturbed
+    merge(flavour.lake("clean"), INCIDENTS, [incident("i3", at(DAY))])
+    [problem] = lake.verify([INCIDENTS])
+    assert problem.kind == ("bad_folder" if "02-30" in stray else "stray")
+    lake.quarantine(problem)
+    assert lake.verify([INCIDENTS]) == []
+    assert_like_clean(flavour, "lake", "clean")
