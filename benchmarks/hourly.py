@@ -1,4 +1,4 @@
-"""Benchmark 3: one hourly run (the default window, all three tables): requests per monitor.
+"""Benchmark 3: one hourly run (the default window, all four tables): requests per monitor.
 
 It runs on the lake the backfill left, one hour later on the simulator's clock, so incidents
 still open in the lake from before the window are re-read as the flow does every hour.
@@ -43,7 +43,7 @@ class HourlyResult:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(self.by_endpoint.items()))
         return [
             Figure(name, "requests", f"{self.requests}", parts),
-            Figure(name, "requests per monitor", f"{self.per_monitor:.2f}", "all three tables"),
+            Figure(name, "requests per monitor", f"{self.per_monitor:.2f}", "all four tables"),
             Figure(name, "wall time", f"{self.seconds:.1f} s", f"{self.throttled} × 429"),
         ]
 

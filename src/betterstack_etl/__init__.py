@@ -3,11 +3,23 @@ partitioned Parquet lake (local DuckDB, or GCS + BigQuery BigLake). See the READ
 
 from __future__ import annotations
 
-from importlib import metadata
+from functools import cache
 
 __all__ = ["__version__"]
 
-try:
-    __version__: str = metadata.version("betterstack-etl")
-except metadata.PackageNotFoundError:  # run from a bare checkout, not installed
-    __version__ = "0+unknown"
+
+@cache
+def _version() -> str:
+    # importlib.metadata costs ~60 ms to import: read only when the version is asked for
+    from importlib import metadata
+
+    try:
+        return metadata.version("betterstack-etl")
+    except metadata.PackageNotFoundError:  # run from a bare checkout, not installed
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,6 +12,7 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_DATASET_ID | BigQuery dataset | brutos_betterstack |
 | BETTERSTACK_BIGQUERY_CONNECTION_ID | BigLake connection ``project.location.name`` | none |
 | BETTERSTACK_BIGQUERY_LOCATION | dataset location | US |
+| BETTERSTACK_BIGQUERY_LAYOUT | ``flat``, or ``basedosdados`` (``gcp.layout``) | flat |
 | BETTERSTACK_FROM_DATE / _TO_DATE | backfill window, inclusive UTC YYYY-MM-DD | yesterday/today |
 | BETTERSTACK_TABLES | comma-separated tables to load | all three |
 | BETTERSTACK_TASK_RETRIES | task-level retries, a whole number 0–10 | 3 |
@@ -324,6 +325,7 @@ class RunParams:
     dataset_id: str = C.DEFAULT_DATASET_ID
     bigquery_connection_id: str | None = None
     bigquery_location: str = "US"
+    bigquery_layout: str = "flat"  # flat or basedosdados: checked by gcp.layout.layout_of
     from_date: date | None = None
     to_date: date | None = None
     tables: tuple[TableSpec, ...] = TABLES
@@ -411,6 +413,7 @@ class RunParams:
             ),
             bigquery_location=pick("bigquery_location", "BETTERSTACK_BIGQUERY_LOCATION", "US")
             or "US",
+            bigquery_layout=pick("bigquery_layout", "BETTERSTACK_BIGQUERY_LAYOUT") or "flat",
             from_date=from_date,
             to_date=to_date,
             tables=tables,

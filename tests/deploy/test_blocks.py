@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.oauth2 import service_account
+from pydantic import SecretStr
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp.credentials import (
@@ -47,7 +48,7 @@ def test_the_token_comes_from_a_secret_block_when_named(on_server: PrefectServer
     from prefect.blocks.system import Secret as SecretBlock
 
     token, name = "tok-" + secrets.token_hex(12), block_name()
-    SecretBlock(value=token).save(name)
+    SecretBlock(value=SecretStr(token)).save(name)
     resolved = resolve_token({TOKEN_SECRET_BLOCK_ENV: name})
     assert resolved.reveal() == token
     assert token not in repr(resolved)
@@ -72,7 +73,7 @@ def test_a_missing_or_empty_secret_block_is_a_config_error(on_server: PrefectSer
     with pytest.raises(ConfigError, match="no Prefect Secret block named"):
         resolve_token({TOKEN_SECRET_BLOCK_ENV: block_name()})
     empty = block_name()
-    SecretBlock(value=" ").save(empty)
+    SecretBlock(value=SecretStr(" ")).save(empty)
     with pytest.raises(ConfigError, match="is empty"):
         resolve_token({TOKEN_SECRET_BLOCK_ENV: empty})
 

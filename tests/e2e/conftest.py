@@ -71,10 +71,12 @@ def core_run(pipeline_env: Simulator) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture(params=["core", "flow"])
-def run_flow(
+def run_either(
     request: pytest.FixtureRequest, pipeline_env: Simulator
 ) -> Callable[..., dict[str, Any]]:
-    """A run by either path: every end-to-end test holds for the core and for the flow."""
+    """A run by either path, for what the Prefect shell could change: how failures and retries
+    end a run, and what reaches the logs. What lands in the lake is the same by both paths
+    (``test_the_flow_and_the_core_land_the_same_lake``), so the data scenarios run the core."""
     if request.param == "core":
         return _core_run
     runner: Callable[..., dict[str, Any]] = request.getfixturevalue("flow_run")

@@ -76,7 +76,7 @@ def test_a_gate_stops_a_table_with_a_bad_row_and_writes_nothing_of_it(
         pipeline_env.clock,
     )
     monkeypatch.setenv("BETTERSTACK_BASE_URL", bad.base_url)
-    pipeline_env.clock.advance(timedelta(minutes=30))
+    pipeline_env.frozen_clock.advance(timedelta(minutes=30))
     with pytest.raises(RunFailedError) as info:
         runner.run(RunParams.from_env(), read_token())
     assert set(info.value.failures) == {DAILY_SLA.name}

@@ -38,8 +38,8 @@ def _duplicates(query: Query, table: str) -> int:
     return int(rows[0][0])
 
 
-def test_one_run_lands_three_typed_tables(run_flow: Run, query: Query, lake_root: Path) -> None:
-    summary = run_flow()
+def test_one_run_lands_every_typed_table(core_run: Run, query: Query, lake_root: Path) -> None:
+    summary = core_run()
     assert all(t["error"] is None for t in summary["tables"].values())
     for table in KEYS:
         assert _count(query, table) > 0, table
@@ -97,21 +97,21 @@ def test_each_flow_run_leaves_a_summary_artifact(flow_run: Run) -> None:
 
 
 def test_hourly_runs_never_duplicate_a_row(
-    run_flow: Run, query: Query, pipeline_env: Simulator
+    core_run: Run, query: Query, pipeline_env: Simulator
 ) -> None:
     counts = []
     for _ in range(3):
-        run_flow()
+        core_run()
         counts.append(_count(query, "eai_gateway_response_times"))
-        pipeline_env.clock.advance(timedelta(hours=1))
+        pipeline_env.frozen_clock.advance(timedelta(hours=1))
     for table in KEYS:
         assert _duplicates(query, table) == 0, table
     # each hourly run re-reads 24 h but only adds the new hour's points
     assert counts[0] < counts[1] < counts[2] < 2 * counts[0]
     # re-running at the same instant changes nothing
-    pipeline_env.clock.advance(timedelta(hours=-1))
+    pipeline_env.frozen_clock.advance(timedelta(hours=-1))
     before = {t: _count(query, t) for t in KEYS}
-    run_flow()
+    core_run()
     assert {t: _count(query, t) for t in KEYS} == before
 
 
@@ -125,15 +125,15 @@ def _open_incident_time(sim: Simulator) -> None:
         )
         if answer.json()["data"]:
             return
-        sim.clock.advance(timedelta(hours=1))
+        sim.frozen_clock.advance(timedelta(hours=1))
     pytest.fail("the simulator had no open incident in 72 hours")
 
 
 def test_an_open_incident_is_re_read_until_it_resolves(
-    run_flow: Run, query: Query, pipeline_env: Simulator
+    core_run: Run, query: Query, pipeline_env: Simulator
 ) -> None:
     _open_incident_time(pipeline_env)
-    run_flow()
+    core_run()
     open_ids = [
         r[0]
         for r in query("SELECT incident_id FROM eai_gateway_incidents WHERE resolved_at IS NULL")
@@ -144,8 +144,8 @@ def test_an_open_incident_is_re_read_until_it_resolves(
     ] in ("Started", "Acknowledged")
     # three days later the incident's start is outside the default window (yesterday, today):
     # it can only be resolved in the lake through the re-read of open incidents
-    pipeline_env.clock.advance(timedelta(days=3))
-    run_flow()
+    pipeline_env.frozen_clock.advance(timedelta(days=3))
+    core_run()
     ids = ", ".join(f"'{i}'" for i in open_ids)
     rows = query(
         f"SELECT incident_id, status, resolved_at, duration_seconds FROM eai_gateway_incidents "
@@ -161,10 +161,10 @@ def test_an_open_incident_is_re_read_until_it_resolves(
 
 
 def test_todays_sla_row_is_replaced_as_the_day_goes_on(
-    run_flow: Run, query: Query, pipeline_env: Simulator
+    core_run: Run, query: Query, pipeline_env: Simulator
 ) -> None:
     today = pipeline_env.clock.now().date()
-    run_flow(tables=["daily_sla"])
+    core_run(tables=["daily_sla"])
     first = dict(
         (m, (complete, extracted))
         for m, complete, extracted in query(
@@ -173,8 +173,8 @@ def test_todays_sla_row_is_replaced_as_the_day_goes_on(
     )
     assert first
     assert all(complete is False for complete, _ in first.values())
-    pipeline_env.clock.advance(timedelta(hours=5))
-    run_flow(tables=["daily_sla"])
+    pipeline_env.frozen_clock.advance(timedelta(hours=5))
+    core_run(tables=["daily_sla"])
     later = query(
         f"SELECT monitor_id, is_complete, _extracted_at FROM eai_gateway_daily_sla WHERE date = DATE '{today}'"
     )
@@ -183,8 +183,8 @@ def test_todays_sla_row_is_replaced_as_the_day_goes_on(
         assert complete is False
         assert extracted > first[monitor_id][1]
     # the next day, yesterday's row is complete
-    pipeline_env.clock.advance(timedelta(days=1))
-    run_flow(tables=["daily_sla"])
+    pipeline_env.frozen_clock.advance(timedelta(days=1))
+    core_run(tables=["daily_sla"])
     assert query(
         f"SELECT DISTINCT is_complete FROM eai_gateway_daily_sla WHERE date = DATE '{today}'"
     ) == [(True,)]
@@ -192,11 +192,11 @@ def test_todays_sla_row_is_replaced_as_the_day_goes_on(
 
 
 def test_backfill_reads_the_given_days(
-    run_flow: Run, query: Query, pipeline_env: Simulator
+    core_run: Run, query: Query, pipeline_env: Simulator
 ) -> None:
     end = pipeline_env.clock.now().date() - timedelta(days=3)
     start = end - timedelta(days=4)
-    run_flow(
+    core_run(
         from_date=start.isoformat(), to_date=end.isoformat(), tables=["daily_sla", "incidents"]
     )
     days = [r[0] for r in query("SELECT DISTINCT date FROM eai_gateway_daily_sla ORDER BY 1")]
@@ -211,12 +211,12 @@ def test_backfill_reads_the_given_days(
 
 
 def test_a_storm_of_5xx_and_429_is_survived(
-    run_flow: Run, query: Query, pipeline_env: Simulator
+    core_run: Run, query: Query, pipeline_env: Simulator
 ) -> None:
     pipeline_env.faults.fail_next(3, status=503)
     pipeline_env.faults.throttle_next(2, retry_after=1)
     pipeline_env.faults.cut_next(1)
-    summary = run_flow()
+    summary = core_run()
     assert all(t["error"] is None for t in summary["tables"].values())
     assert pipeline_env.stats.throttled >= 2
     assert pipeline_env.stats.by_status.get(503, 0) >= 3
@@ -225,14 +225,14 @@ def test_a_storm_of_5xx_and_429_is_survived(
 
 
 def test_a_bad_token_fails_fast_with_a_clear_message(
-    run_flow: Run, pipeline_env: Simulator, monkeypatch: pytest.MonkeyPatch
+    run_either: Run, pipeline_env: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BETTERSTACK_TOKEN", "wrong-token-123")
     monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "3")
     monkeypatch.setenv("BETTERSTACK_TASK_RETRY_DELAY", "5")
     pipeline_env.stats.reset()
     with pytest.raises(AuthenticationError) as info:
-        run_flow()
+        run_either()
     message = str(info.value)
     assert "401" in message
     assert "BETTERSTACK_TOKEN" in message
@@ -241,7 +241,7 @@ def test_a_bad_token_fails_fast_with_a_clear_message(
 
 
 def test_a_failing_table_is_named_and_the_others_still_land(
-    run_flow: Run, query: Query, pipeline_env: Simulator, monkeypatch: pytest.MonkeyPatch
+    run_either: Run, query: Query, pipeline_env: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from betterstack_etl.errors import BadRequestError
     from betterstack_etl.extract import fetch as extract
@@ -256,7 +256,7 @@ def test_a_failing_table_is_named_and_the_others_still_land(
 
     monkeypatch.setattr(extract, "daily_sla", refuse)  # the table's declared extractor
     with pytest.raises(RunFailedError) as info:
-        run_flow()
+        run_either()
     assert "eai_gateway_daily_sla" in str(info.value)
     assert "the API refused the dates" in str(info.value)
     assert set(info.value.failures) == {"eai_gateway_daily_sla"}
@@ -265,18 +265,18 @@ def test_a_failing_table_is_named_and_the_others_still_land(
 
 
 def test_a_write_killed_midway_leaves_the_previous_partition_intact(
-    run_flow: Run,
+    core_run: Run,
     query: Query,
     pipeline_env: Simulator,
     monkeypatch: pytest.MonkeyPatch,
     lake_root: Path,
 ) -> None:
-    run_flow(tables=["response_times"])
+    core_run(tables=["response_times"])
     before = sorted(
         query('SELECT monitor_id, region, "at", response_time FROM eai_gateway_response_times')
     )
     files = {p: p.read_bytes() for p in lake_root.rglob("*.parquet")}
-    pipeline_env.clock.advance(timedelta(hours=1))
+    pipeline_env.frozen_clock.advance(timedelta(hours=1))
     real_replace = os.replace
 
     def crash(src: Any, dst: Any) -> None:
@@ -286,7 +286,7 @@ def test_a_write_killed_midway_leaves_the_previous_partition_intact(
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises((RunFailedError, BetterStackEtlError, OSError)):
-        run_flow(tables=["response_times"])
+        core_run(tables=["response_times"])
     monkeypatch.setattr(os, "replace", real_replace)
     assert {p: p.read_bytes() for p in lake_root.rglob("*.parquet")} == files
     after = sorted(
@@ -297,7 +297,7 @@ def test_a_write_killed_midway_leaves_the_previous_partition_intact(
 
 def test_the_token_appears_in_no_log_and_no_file(
     make_simulator: Callable[..., Simulator],
-    run_flow: Run,
+    run_either: Run,
     monkeypatch: pytest.MonkeyPatch,
     lake_root: Path,
     caplog: pytest.LogCaptureFixture,
@@ -311,12 +311,12 @@ def test_the_token_appears_in_no_log_and_no_file(
     monkeypatch.setenv("BETTERSTACK_BASE_URL", sim.base_url)
     sim.faults.fail_next(2, status=503)
     caplog.set_level(logging.DEBUG)
-    run_flow()
+    run_either()
     # and a failing run, whose errors are logged
     sim.faults.fail_next(50, status=500)
     monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "0")
     with pytest.raises(BetterStackEtlError):
-        run_flow()
+        run_either()
     captured = capfd.readouterr()
     assert token not in caplog.text
     assert token not in captured.out + captured.err
@@ -326,15 +326,15 @@ def test_the_token_appears_in_no_log_and_no_file(
 
 
 def test_open_incidents_outside_the_window_are_found_in_the_lake(
-    run_flow: Run, query: Query, pipeline_env: Simulator
+    core_run: Run, query: Query, pipeline_env: Simulator
 ) -> None:
     """A backfill of an old day fetches open incidents of that day; a later default run
     (another window) still resolves them."""
     _open_incident_time(pipeline_env)
     today: date = pipeline_env.clock.now().date()
-    run_flow(from_date=today.isoformat(), to_date=today.isoformat(), tables=["incidents"])
-    pipeline_env.clock.advance(timedelta(days=5))
-    run_flow(tables=["incidents"])
+    core_run(from_date=today.isoformat(), to_date=today.isoformat(), tables=["incidents"])
+    pipeline_env.frozen_clock.advance(timedelta(days=5))
+    core_run(tables=["incidents"])
     assert query(
         f"SELECT count(*) FROM eai_gateway_incidents WHERE resolved_at IS NULL "
         f"AND CAST(timezone('UTC', started_at) AS DATE) = DATE '{today}'"

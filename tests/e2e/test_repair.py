@@ -292,7 +292,7 @@ def test_rows_the_api_no_longer_serves_are_counted_in_the_quarantine(
         pa.array(["fast"] * table.num_rows),
     )
     pq.write_table(broken, victim)
-    pipeline_env.clock.set(pipeline_env.clock.now() + timedelta(hours=6))  # 6 h later
+    pipeline_env.frozen_clock.set(pipeline_env.clock.now() + timedelta(hours=6))  # 6 h later
 
     report = repair(RunParams.from_env(), read_token())
     assert [p.kind for p in report.problems] == ["damaged"]

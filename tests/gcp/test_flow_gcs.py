@@ -78,7 +78,7 @@ def test_flow_twice_into_gcs_and_bigquery(
     from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
     first = rj_iplanrio__betterstack_api()
-    simulator.clock.advance(
+    simulator.frozen_clock.advance(
         timedelta(hours=1)
     )  # the next hourly run re-reads an overlapping window
     second = rj_iplanrio__betterstack_api()

@@ -323,7 +323,7 @@ def test_a_legacy_file_gone_under_a_merge_is_read_again_in_both_flavours(
         flavour.put(root, f"{folder}/data.parquet", sink.getvalue())
     merge(flavour.lake("scratch"), RESPONSE_TIMES, rt("1", range(3)))  # what the other does
     migrated = [n for n in flavour.names("scratch", RESPONSE_TIMES.name) if is_data_file(n[-12:])]
-    calls = []
+    calls: list[str] = []
 
     def finish_it(relative: str) -> None:
         if relative.endswith("/data.parquet") and not calls:

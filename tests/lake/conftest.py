@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -50,7 +51,7 @@ def rt_rows(
 def incident_rows(ids: Sequence[str], started: datetime, *, resolved: bool = True) -> pa.Table:
     records = []
     for incident_id in ids:
-        record = {name: None for name in INCIDENTS.schema.names}
+        record: dict[str, Any] = {name: None for name in INCIDENTS.schema.names}
         record.update(
             incident_id=incident_id,
             monitor_id="m1",

@@ -59,7 +59,7 @@ def build(root: Path) -> Path:
     )  # fmt: skip
     api = Api(world, _TOKEN, FrozenClock(NOW))
     lake = LocalLake(root)
-    run = {"extracted_at": NOW, "run_id": "report-test"}
+    run: dict[str, Any] = {"extracted_at": NOW, "run_id": "report-test"}
     _merge(lake, MONITORS, transform.monitor_rows(_walk(api, "/api/v2/monitors"), **run))
     found = _walk(api, "/api/v3/incidents", per_page="50",
                   **{"from": FIRST.isoformat(), "to": NOW.date().isoformat()})  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -27,7 +28,7 @@ def _pct(value: float, digits: int, lang: str) -> str:
     return figure + "%"
 
 
-def _views(lake: Path, sql: str) -> list[dict[str, object]]:
+def _views(lake: Path, sql: str) -> list[dict[str, Any]]:
     con = duckdb.connect(str(lake / "betterstack.duckdb"), read_only=True)
     try:
         cursor = con.execute(sql)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -43,7 +44,7 @@ def test_the_ledger_has_the_spec_columns_key_and_partition() -> None:
 
 def test_a_failed_run_row_passes_the_gates_and_a_bad_status_does_not() -> None:
     started = datetime(2026, 11, 25, 23, 59, tzinfo=UTC)
-    row = {name: None for name in RUNS.schema.names}
+    row: dict[str, Any] = {name: None for name in RUNS.schema.names}
     row |= {"run_id": "r1", "table_name": "eai_gateway_incidents", "status": "failed"}
     row |= {"started_at": started, "finished_at": started, "error": "AuthenticationError: 401"}
     row |= {"monitors": ["1", "2"], "requests": 1, "retries": 0, "throttled": 0}

@@ -167,8 +167,8 @@ def periods(
                 incidents=len(counted),
                 availability=(100 * (1 - down / observed) if observed > timedelta(0) else None),
                 longest=max(counted, default=timedelta(0)).total_seconds(),
-                mtta=_mean([a - i.started_at for i in started if (a := ack(i)) is not None]),
-                mttr=_mean([r - i.started_at for i in started if (r := res(i)) is not None]),
+                mtta=_mean([av - i.started_at for i in started if (av := ack(i)) is not None]),
+                mttr=_mean([rv - i.started_at for i in started if (rv := res(i)) is not None]),
                 period_seconds=(p_end - p_start).total_seconds(),
             )
             period = next_period(period, grain)

@@ -96,7 +96,7 @@ def sim_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimLake]:
     api = _Endpoints(Api(world, _TOKEN, FrozenClock(NOW)))
     root = tmp_path_factory.mktemp("sla-lake")
     lake = LocalLake(root)
-    run = {"extracted_at": NOW, "run_id": "sla-test"}
+    run: dict[str, Any] = {"extracted_at": NOW, "run_id": "sla-test"}
 
     listing = api.walk("/api/v2/monitors")
     _merge(lake, MONITORS, transform.monitor_rows(listing, **run))

@@ -21,6 +21,7 @@ import io
 import logging
 import time
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -83,11 +84,12 @@ class GcsLake(LakeCore):
         lake_root: str,
         *,
         publisher: Publisher | None = None,
+        table_prefix: str = "",
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(max_attempts=max_attempts, sleep=sleep)
-        self._location = parse_gcs_root(lake_root)
+        self._location = replace(parse_gcs_root(lake_root), name_prefix=table_prefix)
         self._client = storage_client
         self._bucket: Any = storage_client.bucket(self._location.bucket)
         self._publisher = publisher

@@ -28,7 +28,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC
-from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, Protocol, Self, TypeVar
 
 from betterstack_etl import clock
 from betterstack_etl.errors import (
@@ -253,7 +253,7 @@ class InProcess:
     def submit(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
         return self._pool.submit(functools.partial(self.call, step, *args, **kwargs))
 
-    def __enter__(self) -> InProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -112,6 +112,10 @@ def run_session(
     The spool is ``<spool_root>/<run_id>``, held by an ``flock`` for the run's lifetime; each
     new session first removes the spools of runs that are gone (killed, crashed): nothing a run
     made outlives it for more than one later run."""
+    if params.destination == "bigquery":
+        from betterstack_etl.gcp.layout import layout_of
+
+        layout_of(params)  # a layout that does not fit the dataset or root: before any request
     run_id = run_id or flow_run_id or uuid.uuid4().hex
     root = spool_root or Path(tempfile.gettempdir()) / SPOOL_DIRNAME
     timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))

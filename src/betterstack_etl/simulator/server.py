@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.simulator.api import Answer, Api, Request, error_answer, match_route
-from betterstack_etl.simulator.clock import SystemClock
+from betterstack_etl.simulator.clock import FrozenClock, SystemClock
 from betterstack_etl.simulator.config import SimConfig
 from betterstack_etl.simulator.faults import Faults, RateLimiter, Stats, retry_after_value
 from betterstack_etl.simulator.seeding import seeded
@@ -142,6 +142,14 @@ class Simulator:
         self._address = (host, port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def frozen_clock(self) -> FrozenClock:
+        """The simulator's clock when it was given a ``FrozenClock`` (tests, benchmarks, the
+        demo), to move time on; a TypeError for a simulator on the system clock."""
+        if not isinstance(self.clock, FrozenClock):
+            raise TypeError("this simulator runs on the system clock; give it a FrozenClock")
+        return self.clock
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> str:
