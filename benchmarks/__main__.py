@@ -123,7 +123,9 @@ def merges_only(config: BenchConfig, err: Console) -> None:
     print(
         f"summary: merge_rows_per_s={merges[-1].rows_per_second:.0f} "
         f"incidents_hourly_ms={incidents.hourly_seconds * 1000:.0f} "
-        f"incidents_first_ms={incidents.first_seconds * 1000:.0f}",
+        f"incidents_hourly_cpu_ms={incidents.hourly_cpu_seconds * 1000:.0f} "
+        f"incidents_first_ms={incidents.first_seconds * 1000:.0f} "
+        f"incidents_first_cpu_ms={incidents.first_cpu_seconds * 1000:.0f}",
         flush=True,
     )
 
