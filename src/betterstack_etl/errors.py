@@ -28,6 +28,8 @@ message followed by the hint, and never contains the API token (see ``redact``).
 
 from __future__ import annotations
 
+from betterstack_etl.literal import visible
+
 __all__ = [
     "ApiError",
     "AuthenticationError",
@@ -55,9 +57,10 @@ class BetterStackEtlError(Exception):
     retryable: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message)
+        # a message may quote the API (a name, an id): it never carries a control character
+        self.message = visible(message, newlines=True)
+        self.hint = None if hint is None else visible(hint, newlines=True)
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         if self.hint:

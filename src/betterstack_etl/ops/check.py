@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
-from betterstack_etl.api import BetterStackClient, RetryPolicy
+from betterstack_etl.api import BetterStackClient, RetryPolicy, is_api_id
 from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtlError
 
 if TYPE_CHECKING:
@@ -101,7 +101,11 @@ def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]
         if not seen:
             fix = "use a token of the team that owns the monitors (Better Stack → API tokens)"
             return [token, CheckResult("monitors", False, "the token sees no monitor", fix)]
-        return [token, CheckResult("monitors", True, f"all: {len(seen)} monitor(s)")]
+        detail = f"all: {len(seen)} monitor(s)"
+        bad = [repr(m) for m in seen if not is_api_id(m)]
+        if bad:  # runs leave them out (SPEC §13): said here, not a failure
+            detail += f"; {len(bad)} left out of runs, the id is not digits: {', '.join(bad[:3])}"
+        return [token, CheckResult("monitors", True, detail)]
     missing = [m for m in params.monitors if m not in set(seen)]
     if missing:
         detail = f"MONITOR_ID {', '.join(missing)}: not among the {len(seen)} monitor(s) "

@@ -11,7 +11,8 @@ One repair at a time (``lake.repair_lock``: a second one fails at once, saying s
    it may not read is a permission problem, not damage: it stays where it is, and repair says
    how to fix the permission; an interrupted migration is finished;
 3. keys held by two partitions (a move cut short) are settled, and the indexes beside the
-   tables are rebuilt from the partitions;
+   tables are rebuilt from the partitions; open rows that can never be re-read (a key the API
+   never makes, stored by an older version: runs leave them out) are listed;
 4. the days whose data went aside are fetched again where the API still serves them (each
    table declares how far back, ``TableSpec.served_days``), by a normal run of the core over
    just those tables and days; then every row that only the quarantine still holds is
@@ -31,6 +32,7 @@ from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Final
 
 from betterstack_etl import clock
+from betterstack_etl.api import is_api_id
 from betterstack_etl.errors import StorageError
 from betterstack_etl.run.destinations import open_lake
 from betterstack_etl.tables import TABLES, table_by_name
@@ -69,6 +71,9 @@ class RepairReport:
     refetch: Refetch
     summary: RunSummary | None = None
     notes: tuple[str, ...] = field(default=())
+    # (table, key) of open rows whose key is not an id the API makes: never re-read, so they
+    # stay open; runs leave them out with a warning (SPEC §13), repair names them
+    unreadable_open: tuple[tuple[str, str], ...] = ()
     left: tuple[LakeProblem, ...] = ()  # what repair could not fix (permissions)
     only_aside: int = 0  # rows that only the quarantine holds after the re-fetch
     settled: int = 0  # rows removed from a partition because their key lives in another
@@ -135,6 +140,15 @@ def _repair(lake: Lake, params: RunParams, token: Secret | None) -> RepairReport
         lake.finish_migrations(TABLES)
     settled = lake.settle_keys(TABLES)
     lake.rebuild_indexes(TABLES)
+    unreadable = tuple(
+        (spec.name, key)
+        for spec in TABLES
+        if spec.open_while_null is not None
+        for key in lake.open_keys(spec, None, date.max)
+        if not is_api_id(key)
+    )
+    for table, key in unreadable:
+        log.warning("%s: open row %r can never be re-read (its key is not digits)", table, key)
     today = clock.utcnow().astimezone(UTC).date()
     refetch = plan_refetch(problems, today)
     notes = [f"{name} {day}: older than the API keeps, gone for good" for name, day in refetch.lost]
@@ -155,7 +169,7 @@ def _repair(lake: Lake, params: RunParams, token: Secret | None) -> RepairReport
     else:
         lake.publish(TABLES)
     return RepairReport(
-        problems, tuple(done), refetch, summary, tuple(notes), left, only_aside, settled
+        problems, tuple(done), refetch, summary, tuple(notes), unreadable, left, only_aside, settled
     )
 
 

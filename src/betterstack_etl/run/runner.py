@@ -59,6 +59,7 @@ from betterstack_etl.run.summary import (
     TableOutcome,
     describe_error,
 )
+from betterstack_etl.tables import MONITORS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -121,7 +122,7 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         _record(session, _summary(session, started, monitors, outcomes, (), ()))
         raise
     summary = _summary(session, started, monitors, outcomes, (), ())
-    warnings = list(_record(session, summary))
+    warnings = [*_refusals(summary, selection.refused), *_record(session, summary)]
     try:
         runner.call(publish, session)
     except DamagedFileError as exc:  # the data landed; the views wait for `repair`
@@ -156,7 +157,14 @@ def _merged(
         shutil.rmtree(staged.spool, ignore_errors=True)
     got = staged.extracted
     return TableOutcome(
-        name, got.rows, got.answers, merged.partitions, error, staged.requests, merged.warnings
+        name,
+        got.rows,
+        got.answers,
+        merged.partitions,
+        error,
+        staged.requests,
+        merged.warnings,
+        tuple(got.refused),
     )
 
 
@@ -184,6 +192,19 @@ def _summary(
     )
 
 
+def _refusals(summary: RunSummary, listing: tuple[str, ...]) -> list[str]:
+    """One warning per table that left records out (they break the API contract), naming the
+    first; the listing's when the monitors table was not part of the run."""
+    said = [(t.table, t.refused) for t in summary.tables if t.refused]
+    if listing and not any(t.table == MONITORS.name for t in summary.tables):
+        said.append(("monitor listing", listing))
+    return [
+        f"{where}: {len(refused)} record(s) left out, they break the API contract: "
+        f"{refused[0]}" + (" (and more: see the log)" if len(refused) > 1 else "")
+        for where, refused in said
+    ]
+
+
 def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
     """Write the run's rows to the ledger (one per table); a warning when it cannot be."""
     from betterstack_etl.run.ledger import LedgerEntry, ledger_table
@@ -201,6 +222,7 @@ def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
             rows_inserted=t.rows_inserted,
             rows_updated=t.rows_updated,
             partitions=len(t.partitions),
+            records_skipped=len(t.refused),
         )
         for t in summary.tables
     ]

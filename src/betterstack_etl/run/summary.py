@@ -50,6 +50,7 @@ class TableOutcome:
     error: str | None = None
     requests: RequestStats = field(default_factory=RequestStats)
     warnings: tuple[tuple[str, int], ...] = ()  # soft quality rules: (rule, rows)
+    refused: tuple[str, ...] = ()  # records left out: they break the API contract (SPEC §13)
 
     @property
     def rows_inserted(self) -> int:
@@ -113,6 +114,8 @@ class RunSummary:
                     "rows_updated": t.rows_updated,
                     **t.requests.as_dict(),
                     "warnings": dict(t.warnings),
+                    "records_skipped": len(t.refused),
+                    "refused": list(t.refused),
                     "partitions": [
                         {
                             "data_particao": p.partition.isoformat(),
