@@ -20,4 +20,9 @@ TASK_RETRY_DELAY_SECONDS: Final = 60.0
 DEFAULT_RATE: Final = 8.0
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 
+# The two knobs of the SLA views (SPEC §8.2): the calendar of their days and months, and the
+# availability objective, percent.
+DEFAULT_REPORT_TIMEZONE: Final = "America/Sao_Paulo"
+DEFAULT_SLO_PCT: Final = 99.9
+
 ENV_PREFIX: Final = "BETTERSTACK_"

@@ -14,7 +14,7 @@ import pytest
 
 from betterstack_etl.ops.repair import repair
 from betterstack_etl.run import runner
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, TABLES
 
@@ -44,7 +44,7 @@ def test_repair_moves_damage_aside_and_refetches_its_days(
 ) -> None:
     today = pipeline_env.clock.now().date()
     start = today - timedelta(days=6)
-    params = RunParams.from_env(
+    params = run_params(
         from_date=start.isoformat(), to_date=today.isoformat(), tables="incidents,daily_sla"
     )
     runner.run(params, read_token())
@@ -62,7 +62,7 @@ def test_repair_moves_damage_aside_and_refetches_its_days(
     bad.mkdir()
     shutil.copy(other, bad / "part.parquet")  # a folder readers must not trip on
 
-    report = repair(RunParams.from_env(), read_token())
+    report = repair(run_params(), read_token())
     kinds = sorted(p.kind for p in report.problems)
     assert kinds == ["bad_folder", "damaged", "stray"]
     assert all(Path(m).exists() for m in report.moved_to)  # kept, aside
@@ -83,7 +83,7 @@ def test_damage_outside_the_window_fails_no_later_run_and_strays_are_never_count
     copy doubled its partition's rows in the views; a misnamed folder broke every query."""
     today = pipeline_env.clock.now().date()
     start = today - timedelta(days=6)
-    backfill = RunParams.from_env(
+    backfill = run_params(
         from_date=start.isoformat(), to_date=today.isoformat(), tables="incidents,daily_sla"
     )
     runner.run(backfill, read_token())
@@ -95,7 +95,7 @@ def test_damage_outside_the_window_fails_no_later_run_and_strays_are_never_count
     (lake_root / INCIDENTS.name / "data_particao=garbage").mkdir()
     shutil.copy(inc, lake_root / INCIDENTS.name / "data_particao=garbage" / "data.parquet")
 
-    summary = runner.run(RunParams.from_env(), read_token())  # the default window: no raise
+    summary = runner.run(run_params(), read_token())  # the default window: no raise
     assert not summary.failures
     keys = ", ".join(f'"{k}"' for k in (*INCIDENTS.key, "data_particao"))
     total, distinct, bad = query(
@@ -132,7 +132,7 @@ def _backfill(simulator: Simulator, lake_root: Path, days: int = 4) -> Path:
     """A lake of a few days of every table, and a clean copy of it beside."""
     today = simulator.clock.now().date()
     start = today - timedelta(days=days)
-    params = RunParams.from_env(from_date=start.isoformat(), to_date=today.isoformat())
+    params = run_params(from_date=start.isoformat(), to_date=today.isoformat())
     runner.run(params, read_token())
     clean = lake_root.with_name("clean")
     shutil.copytree(lake_root, clean, symlinks=True)
@@ -203,7 +203,7 @@ def test_repair_and_the_next_run_rebuild_a_damaged_duckdb_file(
         if rebuild == "repair":
             assert _cli("repair", "--lake-root", str(lake_root)).exit_code == 0
         else:
-            assert not runner.run(RunParams.from_env(), read_token()).failures
+            assert not runner.run(run_params(), read_token()).failures
         assert query(f"SELECT count(*) FROM {INCIDENTS.name}")[0][0] >= expected[0][0]
     assert (
         _table_rows(lake_root, lineage=False)[INCIDENTS.name]
@@ -231,7 +231,7 @@ def test_repair_finishes_an_interrupted_migration(pipeline_env: Simulator, lake_
     total, distinct = _glob_counts(lake_root, RESPONSE_TIMES.name, keys)
     assert total > distinct  # a glob reader counts its keys twice
 
-    report = repair(RunParams.from_env(), None)
+    report = repair(run_params(), None)
     assert [p.kind for p in report.problems] == ["migration"]
     assert report.moved_to == ("finished",)
     assert _table_rows(lake_root) == _table_rows(clean)
@@ -263,7 +263,7 @@ def test_repair_reports_a_linked_partition_and_moves_the_link_only(
     link = lake_root / INCIDENTS.name / "data_particao=2020-01-01"
     link.symlink_to(other, target_is_directory=True)
 
-    report = repair(RunParams.from_env(), None)
+    report = repair(run_params(), None)
     assert [(p.kind, p.location) for p in report.problems] == [("symlink", str(link))]
     assert Path(report.moved_to[0]).is_symlink()
     assert not link.exists()
@@ -294,7 +294,7 @@ def test_rows_the_api_no_longer_serves_are_counted_in_the_quarantine(
     pq.write_table(broken, victim)
     pipeline_env.frozen_clock.set(pipeline_env.clock.now() + timedelta(hours=6))  # 6 h later
 
-    report = repair(RunParams.from_env(), read_token())
+    report = repair(run_params(), read_token())
     assert [p.kind for p in report.problems] == ["damaged"]
     after = _table_rows(lake_root, lineage=False)[RESPONSE_TIMES.name]
     before = _table_rows(clean, lineage=False)[RESPONSE_TIMES.name]

@@ -158,8 +158,8 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
     found = slo_breaches(
         source, month=today.replace(day=1), options=options, monitor_ids=monitors, now=session.now
     )
-    for b in found:
-        log.warning(
+    for b in found:  # said once by the CLI's summary; a log line for Prefect's logs and -v
+        log.info(
             "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
             "used",
             visible(b.name),
