@@ -100,12 +100,12 @@ def rj_iplanrio__betterstack_api(
             params.lake_root,
         )
         summary = runner.execute(session, PrefectSteps(params))
-    if summary.slo_breaches:
-        from betterstack_etl.report import emit_slo_breach_events
+    if summary.slo_transitions:  # events on state changes only (SPEC §11, sla.alerts)
+        from betterstack_etl.sla.alerts import emit_transition_events
 
-        emitted = emit_slo_breach_events(summary.slo_breaches)
-        count = len(summary.slo_breaches)
-        log.warning("%d monitor(s) below the SLO; %d event(s) emitted", count, emitted)
+        emitted = emit_transition_events(summary.slo_transitions)
+        changes = len(summary.slo_transitions)
+        log.warning("%d SLO state change(s); %d event(s) emitted", changes, emitted)
     result = summary.to_dict()
     markdown = summary_markdown(result)
     log.info("run summary\n%s", markdown)

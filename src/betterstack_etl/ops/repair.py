@@ -35,7 +35,7 @@ from betterstack_etl import clock
 from betterstack_etl.api import is_api_id
 from betterstack_etl.errors import StorageError
 from betterstack_etl.run.destinations import open_lake
-from betterstack_etl.tables import TABLES, table_by_name
+from betterstack_etl.tables import TABLES, WRITTEN, table_by_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -167,7 +167,7 @@ def _repair(lake: Lake, params: RunParams, token: Secret | None) -> RepairReport
     if left:  # the views read every file: not before the permissions are fixed
         notes.append("the views were not refreshed: they read every file, these included")
     else:
-        lake.publish(TABLES)
+        lake.publish((*TABLES, *WRITTEN))
     return RepairReport(
         problems, tuple(done), refetch, summary, tuple(notes), unreadable, left, only_aside, settled
     )

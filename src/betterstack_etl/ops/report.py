@@ -4,6 +4,7 @@ the destination the settings name (``run.destinations.view_source``), render, wr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from betterstack_etl.errors import ConfigError
@@ -43,6 +44,7 @@ def run_report(
         lang=lang,
         monitor_id=monitor_id,
     )
+    options = replace(options, slos=params.sla.slos)  # the SLO file's SLOs (SPEC §11)
     if not out.strip():
         raise ConfigError("--out is empty", hint="give a file name, e.g. --out report.html")
     source = view_source(params)

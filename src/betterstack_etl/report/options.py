@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from betterstack_etl import constants as C
@@ -48,6 +48,7 @@ class ReportOptions:
     slo_pct: float = C.DEFAULT_SLO_PCT
     lang: str = "pt-BR"
     monitor_ids: tuple[str, ...] = field(default=())
+    slos: tuple[Any, ...] = ()  # the SLO file's (sla.slo_file.Slo): the SLO section
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:

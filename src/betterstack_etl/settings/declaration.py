@@ -25,6 +25,7 @@ from betterstack_etl.secret import Secret
 from betterstack_etl.settings.values import (
     Number,
     parse_base_url,
+    parse_burn_rules,
     parse_date,
     parse_destination,
     parse_endpoint,
@@ -33,6 +34,7 @@ from betterstack_etl.settings.values import (
     parse_monitor_ids,
     parse_report_out,
     parse_slo,
+    parse_slo_file,
     parse_tables,
     parse_text,
     parse_time_zone,
@@ -193,6 +195,26 @@ class Settings(BaseModel):
     ] = Field(C.DEFAULT_REPORT_TIMEZONE, description="time zone of the SLA views' days and months")
     slo: Annotated[float, _p(parse_slo), Knob("BETTERSTACK_SLO", "--slo")] = Field(
         C.DEFAULT_SLO_PCT, description="availability objective, percent (99.9 or 99.9%)"
+    )
+    slo_file: Annotated[
+        tuple[Any, ...], _p(parse_slo_file), Knob("BETTERSTACK_SLO_FILE", default_text="none")
+    ] = Field(
+        (),
+        description="OpenSLO v1 YAML declaring the SLOs (availability or latency, per monitor "
+        "ids or group, calendar month or rolling 28d/30d; docs/sla.md), read and checked before "
+        "any request",
+    )
+    burn_rate_rules: Annotated[
+        tuple[Any, ...],
+        _p(parse_burn_rules),
+        Knob(
+            "BETTERSTACK_BURN_RATE_RULES",
+            default_text="page:1h/6h>14.4,page:6h/24h>6,ticket:6h/3d>1",
+        ),
+    ] = Field(
+        (),  # () = the defaults of sla.alerts.DEFAULT_RULES
+        description="SLO burn-rate alert rules (events on state changes only), "
+        "name:short/long>threshold,…",
     )
     report_out: Annotated[
         str | None, _p(parse_report_out), Knob("BETTERSTACK_REPORT_OUT", parameter=True)

@@ -60,6 +60,7 @@ class RunParams:
         cls, settings: Settings, *, monitors_default: Literal["all"] | None = None
     ) -> RunParams:
         from betterstack_etl.sla import SlaOptions
+        from betterstack_etl.sla.alerts import DEFAULT_RULES
         from betterstack_etl.tables import TABLES
 
         monitors = settings.monitor_id or monitors_default
@@ -89,7 +90,12 @@ class RunParams:
             max_in_flight=settings.max_in_flight,
             timeout=settings.timeout,
             retry_base_delay=settings.retry_base_delay,
-            sla=SlaOptions(time_zone=settings.report_timezone, slo_pct=settings.slo),
+            sla=SlaOptions(
+                time_zone=settings.report_timezone,
+                slo_pct=settings.slo,
+                slos=settings.slo_file,
+                burn_rules=settings.burn_rate_rules or DEFAULT_RULES,
+            ),
             report_out=settings.report_out,
         )
 

@@ -28,6 +28,7 @@ __all__ = [
     "EARLIEST_DATE",
     "Number",
     "parse_base_url",
+    "parse_burn_rules",
     "parse_date",
     "parse_destination",
     "parse_endpoint",
@@ -36,6 +37,7 @@ __all__ = [
     "parse_monitor_ids",
     "parse_report_out",
     "parse_slo",
+    "parse_slo_file",
     "parse_tables",
     "parse_text",
     "parse_time_zone",
@@ -333,3 +335,34 @@ def parse_endpoint(value: Any) -> str:
     if any(c.isspace() for c in text):
         refuse("{name=} is not an address", "e.g. http://127.0.0.1:9050")
     return text if "://" in text else f"http://{text}"
+
+
+def _refused_config(exc: Exception) -> NoReturn:
+    """A ``ConfigError`` of a file or rule parser as the loader's refusal (braces kept literal:
+    the message quotes the file's text)."""
+    message = getattr(exc, "message", str(exc)).replace("{", "{{").replace("}", "}}")
+    hint = (getattr(exc, "hint", None) or "fix {name}").replace("{", "{{").replace("}", "}}")
+    refuse(message, hint)
+
+
+def parse_slo_file(value: Any) -> tuple[Any, ...]:
+    """An OpenSLO v1 YAML file (SPEC §11), read and checked now: the SLOs it declares."""
+    from betterstack_etl.errors import ConfigError
+    from betterstack_etl.sla.slo_file import load_slo_file
+
+    path = parse_text(value)
+    try:
+        return load_slo_file(path)
+    except ConfigError as exc:
+        _refused_config(exc)
+
+
+def parse_burn_rules(value: Any) -> tuple[Any, ...]:
+    """Burn-rate alert rules, ``name:short/long>threshold,…`` (``sla.alerts``)."""
+    from betterstack_etl.errors import ConfigError
+    from betterstack_etl.sla.alerts import BURN_RULES_ENV, burn_rules_from_env
+
+    try:
+        return burn_rules_from_env({BURN_RULES_ENV: parse_text(value)})
+    except ConfigError as exc:
+        _refused_config(exc)

@@ -15,6 +15,7 @@ from betterstack_etl.sla.options import (
     is_time_zone,
 )
 from betterstack_etl.sla.views import (
+    SLO_STATUS,
     SOURCES,
     VIEWS,
     Dialect,
@@ -27,6 +28,7 @@ from betterstack_etl.sla.views import (
 __all__ = [
     "DEFAULT_SLO_PCT",
     "DEFAULT_TIME_ZONE",
+    "SLO_STATUS",
     "SOURCES",
     "VIEWS",
     "Dialect",

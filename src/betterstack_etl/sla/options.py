@@ -5,11 +5,13 @@ defaults are in ``constants``; the settings (``BETTERSTACK_REPORT_TIMEZONE``,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from betterstack_etl import constants as C
+from betterstack_etl.sla.alerts import DEFAULT_RULES, BurnRule
+from betterstack_etl.sla.slo_file import Slo, default_slo
 
 __all__ = ["DEFAULT_SLO_PCT", "DEFAULT_TIME_ZONE", "SlaOptions", "is_time_zone"]
 
@@ -31,11 +33,22 @@ def is_time_zone(name: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class SlaOptions:
     """``time_zone``: the IANA zone whose calendar days and months the views use;
-    ``slo_pct``: the availability objective in percent (0 < slo < 100). Built from settings
-    that were already checked; a bad value here is a programming error (ValueError)."""
+    ``slo_pct``: the availability objective in percent (0 < slo < 100) of monitors no SLO of
+    the file names; ``slos``: the SLOs of ``BETTERSTACK_SLO_FILE`` (SPEC §11); ``burn_rules``:
+    the burn-rate alert rules. Built from settings that were already checked; a bad value here
+    is a programming error (ValueError)."""
 
     time_zone: str = DEFAULT_TIME_ZONE
     slo_pct: float = DEFAULT_SLO_PCT
+    slos: tuple[Slo, ...] = ()
+    burn_rules: tuple[BurnRule, ...] = field(default=DEFAULT_RULES)
+
+    @property
+    def declared(self) -> tuple[Slo, ...]:
+        """The file's SLOs, plus the default availability SLO unless the file declares one."""
+        if any(s.is_default and s.indicator == "availability" for s in self.slos):
+            return self.slos
+        return (*self.slos, default_slo(self.slo_pct))
 
     def __post_init__(self) -> None:
         if not is_time_zone(self.time_zone):
