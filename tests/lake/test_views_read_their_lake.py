@@ -14,7 +14,9 @@ import pytest
 from betterstack_etl.errors import StorageError
 from betterstack_etl.lake import LocalLake, open_duckdb
 from betterstack_etl.sla import VIEWS
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
+from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES, WRITTEN
+
+PUBLISHED = (*TABLES, *WRITTEN)  # what a run publishes (the SLA views read the coverage too)
 
 
 def build(root: Path, b: Any, *, days: int = 2) -> LocalLake:
@@ -23,7 +25,7 @@ def build(root: Path, b: Any, *, days: int = 2) -> LocalLake:
         lake.merge_partition(RESPONSE_TIMES, day, b.rt(b.hours(day, 3)))
         lake.merge_partition(DAILY_SLA, day, b.sla([day]))
     lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["1", "2"], b.T0))
-    lake.publish(TABLES)
+    lake.publish(PUBLISHED)
     return lake
 
 
@@ -75,7 +77,7 @@ def test_a_copied_lake_is_read_where_it_is_by_query_and_report(tmp_path: Path, b
     build(clean, b, days=1)
     shutil.rmtree(clean / DAILY_SLA.name)
     shutil.copytree(original / DAILY_SLA.name, clean / DAILY_SLA.name)
-    LocalLake(clean).publish(TABLES)
+    LocalLake(clean).publish(PUBLISHED)
 
     assert cli_count(copy, RESPONSE_TIMES.name) == "3"  # not the original's 9
     assert answers(copy) == answers(clean)
@@ -143,7 +145,7 @@ def test_a_question_mark_in_the_lake_folder_is_read_literally_or_refused_in_one_
     lake = LocalLake(lakes / "g?", db_path=db, lock_timeout=5.0)
     for day in (b.DAY1,):
         lake.merge_partition(RESPONSE_TIMES, day, b.rt(b.hours(day, 3)))
-    lake.publish(TABLES)
+    lake.publish(PUBLISHED)
     with open_duckdb(lakes / "g?", db) as conn:
         assert conn.execute(f"SELECT count(*) FROM {RESPONSE_TIMES.name}").fetchone() == (3,)
     with duckdb.connect(str(db), read_only=True) as conn:
@@ -161,7 +163,7 @@ def test_a_folder_with_an_impossible_date_never_breaks_a_query(tmp_path: Path, b
         impossible = root / spec.name / "data_particao=2026-02-30"
         impossible.mkdir()
         shutil.copy(good, impossible / good.name)
-    LocalLake(root).publish(TABLES)
+    LocalLake(root).publish(PUBLISHED)
     clean = tmp_path / "clean"
     build(clean, b)
     assert answers(root) == answers(clean)
@@ -179,7 +181,7 @@ def test_strays_named_like_ours_are_never_read(tmp_path: Path, b: Any, stray: st
         shutil.copy(good, good.parent / stray)  # a copy: it would double the partition
     garbage = root / DAILY_SLA.name / "data_particao=2024-03-11" / stray
     garbage.write_bytes(b"not parquet at all")  # and one that would fail every query
-    LocalLake(root).publish(TABLES)
+    LocalLake(root).publish(PUBLISHED)
     clean = tmp_path / "clean"
     build(clean, b)
     assert answers(root) == answers(clean)
@@ -203,7 +205,7 @@ def test_a_damaged_database_file_is_rebuilt_by_the_next_publish(
         open_duckdb(root)
     assert "betterstack-etl repair" in str(opened.value)
     assert "\n" not in str(opened.value)  # one line
-    lake.publish(TABLES)
+    lake.publish(PUBLISHED)
     clean = tmp_path / "clean"
     build(clean, b)
     assert answers(root) == answers(clean)
