@@ -300,7 +300,8 @@ def test_a_kubernetes_job_runs_staging_and_our_lines_reach_the_flow_run_logs(
         "from_date": (today - timedelta(days=1)).isoformat(),
         "to_date": today.isoformat(),
     }
-    # An SLO no monitor meets (the simulated month has downtime): its warning is logged.
+    # An SLO no monitor meets (the simulated month has downtime): the state changes to breached,
+    # and the warning saying so is logged.
     job_env = {"BETTERSTACK_SLO": "99.99999", "BETTERSTACK_TASK_RETRIES": "0"}
     flow_run_id = create_run(prefect_server, tmp_path, parameters, job_env)
     container = run_as_kubernetes_job(
@@ -332,7 +333,7 @@ def test_a_kubernetes_job_runs_staging_and_our_lines_reach_the_flow_run_logs(
     assert re.search(r"eai_gateway_incidents \S+: \d+ rows before, \d+ offered, \d+ after", text)
     assert "run summary" in text
     assert "| eai_gateway_response_times |" in text
-    slo = [line.level for line in mine if "below the SLO" in line.message]
+    slo = [line.level for line in mine if re.search(r"\d+ SLO state change", line.message)]
     assert slo, text
     assert set(slo) == {30}  # WARNING
     assert any("has no slot decay" in line.message and line.level == 30 for line in mine), text
