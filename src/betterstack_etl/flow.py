@@ -143,6 +143,8 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     """The run summary as a Markdown table (one line per table and partition). Every value
     that is not ours (names and errors quote the API; paths are the user's) is escaped, so it
     renders as its own characters: no link, tag or table cell comes out of it (SPEC §13)."""
+    from betterstack_etl.report.breaches import breach_text
+
     lines = [
         f"**Better Stack load** run `{summary['run_id']}` → {summary['destination']} "
         f"{markdown(summary['lake_root'])}, window {summary['window'][0]} … {summary['window'][1]}",
@@ -156,9 +158,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     for b in summary.get("slo_breaches", []):
         lines.insert(
             1,
-            f"\n**SLO breached**: {markdown(b['name'])} ({markdown(b['monitor_id'])}) at "
-            f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below "
-            f"{b['slo_pct']:g} % ({b['budget_used_pct']:.0f} % of the error budget used)",
+            f"\n**SLO breached**: {breach_text(b, markdown)}",
         )
     for warning in summary.get("warnings", []):
         lines.insert(1, f"\n**warning**: {markdown(warning)}")
