@@ -58,6 +58,7 @@ def rj_iplanrio__betterstack_api(
     lake_root: str | None = None,
     dataset_id: str | None = None,
     billing_project_id: str | None = None,
+    bigquery_layout: str | None = None,
     base_url: str | None = None,
     report_out: str | None = None,
 ) -> dict[str, Any]:
@@ -77,6 +78,8 @@ def rj_iplanrio__betterstack_api(
         lake_root: folder, or ``gs://bucket/prefix`` (``BETTERSTACK_LAKE_ROOT``).
         dataset_id: BigQuery dataset (``BETTERSTACK_DATASET_ID``).
         billing_project_id: GCP project (``BETTERSTACK_BILLING_PROJECT_ID``).
+        bigquery_layout: ``flat`` or ``basedosdados`` (raw tables ``etl_<table>`` in
+            ``<dataset>_staging``) (``BETTERSTACK_BIGQUERY_LAYOUT``).
         base_url: Better Stack API base URL (``BETTERSTACK_BASE_URL``).
         report_out: where to write the month's SLA report (``.html`` path or ``gs://``;
             ``{month}`` is filled in) (``BETTERSTACK_REPORT_OUT``); default none.
@@ -90,6 +93,7 @@ def rj_iplanrio__betterstack_api(
         lake_root=lake_root,
         dataset_id=dataset_id,
         billing_project_id=billing_project_id,
+        bigquery_layout=bigquery_layout,
         base_url=base_url,
         report_out=report_out,
     )
