@@ -15,9 +15,20 @@ DEFAULT_LAKE_ROOT: Final = "./lake"
 TASK_RETRIES: Final = 3
 TASK_RETRY_DELAY_SECONDS: Final = 60.0
 
+# A flow run that has not ended after this long is failed by Prefect (TimedOut), so that a
+# hung run cannot hold the deployment's one concurrency slot (prefect.yaml) for ever. An
+# hourly run of 2,000 monitors fetches in about 20 min at 8 requests/s; a backfill of one
+# month of daily SLA for 2,000 monitors is about 60,000 requests, 2 h at that rate.
+FLOW_TIMEOUT_SECONDS: Final = 4 * 3600
+
 # The request budget shared by the whole run (see betterstack-api.md §5: Better Stack's own
 # Terraform provider paces itself to about 8 requests/second).
 DEFAULT_RATE: Final = 8.0
 DEFAULT_MAX_IN_FLIGHT: Final = 4
+
+# The two knobs of the SLA views (SPEC §8.2): the calendar of their days and months, and the
+# availability objective, percent.
+DEFAULT_REPORT_TIMEZONE: Final = "America/Sao_Paulo"
+DEFAULT_SLO_PCT: Final = 99.9
 
 ENV_PREFIX: Final = "BETTERSTACK_"

@@ -96,7 +96,7 @@ def test_an_sla_answer_with_no_known_figure_stops_the_table_and_writes_nothing(
 ) -> None:
     from betterstack_etl.errors import RunFailedError
     from betterstack_etl.run import runner
-    from betterstack_etl.settings import RunParams, read_token
+    from betterstack_etl.settings import load_settings
     from betterstack_etl.simulator import render
 
     def renamed(monitor: Any, sla: Any) -> dict[str, Any]:  # a future API, or a proxy's idea
@@ -104,8 +104,9 @@ def test_an_sla_answer_with_no_known_figure_stops_the_table_and_writes_nothing(
         return {"data": {"id": monitor.id, "type": "monitor_sla", "attributes": attributes}}
 
     monkeypatch.setattr(render, "sla_document", renamed)
+    loaded = load_settings()
     with pytest.raises(RunFailedError) as info:
-        runner.run(RunParams.from_env(), read_token())
+        runner.run(loaded.run_params(), loaded.token())
     assert set(info.value.failures) == {"eai_gateway_daily_sla"}
     why = info.value.failures["eai_gateway_daily_sla"]
     assert "no_known_figure" in why

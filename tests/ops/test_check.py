@@ -14,7 +14,7 @@ import pytest
 
 from betterstack_etl.ops.check import CheckResult, check_local_folder, check_prefect, run_checks
 from betterstack_etl.secret import Secret
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import RunParams, run_params
 from betterstack_etl.simulator import Simulator
 
 CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
@@ -26,7 +26,7 @@ def _settings(sim: Simulator, lake: Path | str, **env: str) -> RunParams:
         "MONITOR_ID": "all",
         "BETTERSTACK_BASE_URL": sim.base_url,
     }
-    return RunParams.from_env({**base, "BETTERSTACK_LAKE_ROOT": str(lake), **env})
+    return run_params({**base, "BETTERSTACK_LAKE_ROOT": str(lake), **env})
 
 
 def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:

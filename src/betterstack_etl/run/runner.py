@@ -41,8 +41,10 @@ from betterstack_etl.extract.fetch import (
     PlanRequest,
     planner,
 )
+from betterstack_etl.lake.coverage import record_coverage
 from betterstack_etl.run.session import RunSession, run_session
 from betterstack_etl.run.steps import (
+    check_alerts,
     check_slo,
     fetch_table,
     find_open_rows,
@@ -123,6 +125,13 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         raise
     summary = _summary(session, started, monitors, outcomes, (), ())
     warnings = [*_refusals(summary, selection.refused), *_record(session, summary)]
+    warnings += record_coverage(  # the days each table that landed fetched (SPEC §4)
+        session.lake,
+        [(t.table, monitors, session.window.start, session.window.end, session.now)
+         for t in summary.tables if t.error is None],
+        run_id=session.run_id,
+        extracted_at=summary.finished_at,
+    )  # fmt: skip
     try:
         runner.call(publish, session)
     except DamagedFileError as exc:  # the data landed; the views wait for `repair`
@@ -134,11 +143,19 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         breaches = ()
         warnings.append(f"SLO check skipped: {describe_error(exc)}")
     try:
+        alerts = runner.call(check_alerts, session, monitors)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the alert step is reported
+        alerts = ()
+        warnings.append(f"SLO alerts skipped: {describe_error(exc)}")
+    try:
         report = runner.call(write_month_report, session)
     except Exception as exc:  # noqa: BLE001 - the load is done; the report is reported, not fatal
         report = None
         warnings.append(f"report not written: {describe_error(exc)}")
-    return replace(summary, slo_breaches=breaches, warnings=tuple(warnings), report=report)
+    return replace(
+        summary, slo_breaches=breaches, slo_transitions=alerts, warnings=tuple(warnings),
+        report=report,
+    )  # fmt: skip
 
 
 def _merged(
