@@ -124,6 +124,26 @@ def test_simulate_serves_the_live_apis_ways_unless_tidy(flag: list[str], link: s
         proc.wait(timeout=30)
 
 
+@pytest.mark.parametrize(("flag", "hostile"), [([], True), (["--plain-text"], False)])
+def test_simulate_sends_markup_like_names_unless_plain_text(flag: list[str], hostile: bool) -> None:
+    proc = subprocess.Popen(
+        [*CLI, "simulate", "--port", "0", "--monitors", "2", *flag],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        auth = {"Authorization": "Bearer sim-token"}
+        listed = httpx.get(f"{url}/api/v2/monitors", headers=auth).json()["data"]
+        names = [m["attributes"]["pronounceable_name"] for m in listed]
+        assert any(set(name) & set("[]$<>\x1b") for name in names) is hostile, names
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_demo_shows_the_non_empty_tables_then_query_reads_them(tmp_path: Path) -> None:
     lake = tmp_path / "demo"

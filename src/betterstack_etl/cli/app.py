@@ -253,10 +253,13 @@ def simulate(
             "the query, three incident statuses, no pauses, heartbeats or markup-like names).",
         ),
     ] = False,
-    hostile_text: Annotated[
+    plain_text: Annotated[
         bool,
-        typer.Option(help="Markup-like text in names and causes, as the live API may send."),
-    ] = True,
+        typer.Option(
+            "--plain-text",
+            help="Plain names and causes, without the markup-like text the live API may send.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the Better Stack API simulator until stopped (the URL is the first line)."""
     from betterstack_etl.simulator import SimConfig, serve
@@ -278,7 +281,7 @@ def simulate(
         latency=latency,
         retry_after_format=retry_after_format,  # type: ignore[arg-type]
         tidy=tidy,
-        hostile_text=hostile_text,
+        hostile_text=not plain_text,
     )
 
     def ready(url: str) -> None:
