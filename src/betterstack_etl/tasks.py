@@ -54,6 +54,7 @@ def _as_task(step: Callable[..., Any], name: str) -> Task[Any, Any]:
 
 # One task per core step, named as the UI shows them.
 TASKS: dict[Callable[..., Any], Task[Any, Any]] = {
+    steps.resolve_slo_groups: _as_task(steps.resolve_slo_groups, "resolve-slo-groups"),
     steps.resolve_monitors_step: _as_task(steps.resolve_monitors_step, "resolve-monitors"),
     steps.find_open_rows: _as_task(steps.find_open_rows, "find-open-rows"),
     steps.fetch_table: _as_task(steps.fetch_table, "fetch-table"),

@@ -51,6 +51,7 @@ from betterstack_etl.run.steps import (
     merge_table,
     publish,
     resolve_monitors_step,
+    resolve_slo_groups,
     write_month_report,
 )
 from betterstack_etl.run.summary import (
@@ -103,6 +104,8 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
     outcomes: dict[str, TableOutcome] = {}
     monitors: tuple[str, ...] = ()
     try:
+        sla = runner.call(resolve_slo_groups, session)  # before the lake's views are made
+        session.params = replace(session.params, sla=sla)
         selection = runner.call(resolve_monitors_step, session)
         monitors = selection.ids
         pending: dict[str, Outcome[StagedTable]] = {}
@@ -325,6 +328,7 @@ def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) ->
     """The plan of a run: list the monitors (the one request made), find the rows still open
     in the lake (a read), and ask each table's declared planner what it would fetch."""
     with run_session(params, token, spool_root=spool_root) as session:
+        session.params = replace(session.params, sla=resolve_slo_groups(session))
         selection = resolve_monitors_step(session)
         plans = []
         for spec in params.tables:

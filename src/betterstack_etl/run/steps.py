@@ -1,6 +1,7 @@
 """The steps of a run, each a plain function over a ``RunSession`` (``execute`` orders them; the
 flow wraps each in a Prefect task):
 
+0. ``resolve_slo_groups``     the SLO file's monitor group names → ids (one listing, if named);
 1. ``resolve_monitors_step``  list the account's monitors once; check the wanted ids against it;
 2. ``find_open_rows``         keys of rows still open in the lake, re-read this run;
 3. ``fetch_table``            one table from the API into the local spool;
@@ -32,6 +33,7 @@ from betterstack_etl.run.summary import MergedTable, StagedTable
 if TYPE_CHECKING:
     from betterstack_etl.report import SloBreach
     from betterstack_etl.run.session import RunSession
+    from betterstack_etl.sla import SlaOptions
     from betterstack_etl.sla.alerts import Transition
     from betterstack_etl.tables import TableSpec
 
@@ -45,8 +47,30 @@ __all__ = [
     "merge_table",
     "publish",
     "resolve_monitors_step",
+    "resolve_slo_groups",
     "write_month_report",
 ]
+
+
+def resolve_slo_groups(session: RunSession) -> SlaOptions:
+    """The run's SLA options with every monitor group the SLO file names by name replaced by
+    its id: ``GET /api/v2/monitor-groups`` read once, only when some SLO names a group that is
+    not all digits (``sla.groups``). ``ConfigError`` for a name matching no group, or several."""
+    from betterstack_etl.sla.groups import (
+        apply_group_ids,
+        group_listing,
+        needs_groups,
+        resolve_group_names,
+    )
+
+    sla = session.params.sla
+    if not needs_groups(sla.slos):
+        return sla
+    groups = group_listing(session.client().list_monitor_groups())
+    ids = resolve_group_names(sla.slos, groups)
+    for name, group_id in ids.items():
+        log.info("SLO monitor group %r is group %s", visible(name), group_id)
+    return replace(sla, slos=apply_group_ids(sla.slos, ids))
 
 
 def resolve_monitors_step(session: RunSession) -> Selection:
