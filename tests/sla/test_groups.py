@@ -60,9 +60,11 @@ def test_a_name_matching_several_groups_ignoring_case_is_refused() -> None:
         resolve_group_names([slo("infra", "INFRAESTRUTURA")], GROUPS)
     line = str(caught.value)
     assert "\n" not in line
-    assert "SLO 'infra'" in line and "'INFRAESTRUTURA'" in line
+    assert "SLO 'infra'" in line
+    assert "'INFRAESTRUTURA'" in line
     assert "matches 2 monitor groups" in line
-    assert "'Infraestrutura' (id 102)" in line and "'infraestrutura' (id 103)" in line
+    assert "'Infraestrutura' (id 102)" in line
+    assert "'infraestrutura' (id 103)" in line
     assert "its id" in line  # the fix
 
 
@@ -80,7 +82,8 @@ def test_an_unknown_name_lists_a_few_groups_and_counts_the_rest() -> None:
     assert "\n" not in line
     assert line.startswith("BETTERSTACK_SLO_FILE: SLO 'gw': monitor_group 'Gateway' matches no")
     assert "the account has 8: 'Grupo 1' (id 1)" in line
-    assert "'Grupo 5' (id 5) and 3 more" in line and "Grupo 6" not in line
+    assert "'Grupo 5' (id 5) and 3 more" in line
+    assert "Grupo 6" not in line
     assert "one of these names, or as the group's id" in line
 
 
@@ -94,9 +97,12 @@ def test_group_names_are_shown_literally_and_bounded() -> None:
     with pytest.raises(ConfigError) as caught:
         resolve_group_names([slo("gw", "Gateway")], (MonitorGroup("7", hostile),))
     line = str(caught.value)
-    assert "\x1b" not in line and "\u202e" not in line
-    assert "\\x1b[31m" in line and "\\u202e" in line  # shown as their escapes
-    assert "x" * 200 not in line and len(line) < 600  # cut, not the 500 characters
+    assert "\x1b" not in line
+    assert "\u202e" not in line
+    assert "\\x1b[31m" in line
+    assert "\\u202e" in line
+    assert "x" * 200 not in line
+    assert len(line) < 600
     assert "[/bold] $\\\\frac{1}{$ <script>" in line  # the characters themselves (repr)
 
 

@@ -333,8 +333,10 @@ def report(
             dataset_id=dataset_id,
             billing_project_id=billing_project_id,
         )
+        has_token = loaded.settings.token or loaded.settings.token_secret_block
         where = run_report(
             loaded.run_params(monitors_default="all"),
+            token=loaded.token() if has_token else None,  # SLO groups named by name
             out=out,
             month=month,
             from_date=from_date,

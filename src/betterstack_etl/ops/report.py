@@ -12,11 +12,14 @@ from betterstack_etl.report.options import ReportOptions
 from betterstack_etl.report.output import write_report
 from betterstack_etl.report.render import render_report
 from betterstack_etl.run.destinations import view_source
+from betterstack_etl.run.steps import slo_groups_by_id
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
+    from betterstack_etl.sla import SlaOptions
 
 __all__ = ["run_report"]
 
@@ -31,9 +34,11 @@ def run_report(
     to_date: str | None = None,
     monitor_id: str | None = None,
     lang: str = "pt-BR",
+    token: Secret | None = None,
 ) -> str:
     """Render the report of the views ``params`` point at (its time zone and SLO too) and
-    write it to ``out``; where it went. ConfigError on bad input."""
+    write it to ``out``; where it went. ConfigError on bad input. ``token`` reads the account's
+    monitor groups when the SLO file names one by name (``run.steps.slo_groups_by_id``)."""
     options = ReportOptions.from_cli(
         now=now,
         month=month,
@@ -44,7 +49,8 @@ def run_report(
         lang=lang,
         monitor_id=monitor_id,
     )
-    options = replace(options, slos=params.sla.slos)  # the SLO file's SLOs (SPEC §11)
+    sla = _groups_by_id(params, token)
+    options = replace(options, slos=sla.slos)  # the SLO file's SLOs (SPEC §11)
     if not out.strip():
         raise ConfigError("--out is empty", hint="give a file name, e.g. --out report.html")
     source = view_source(params)
@@ -55,3 +61,22 @@ def run_report(
         if close is not None:
             close()
     return write_report(html, out)
+
+
+def _groups_by_id(params: RunParams, token: Secret | None) -> SlaOptions:
+    """The SLA options with the monitor groups the SLO file names by name resolved to ids."""
+    from betterstack_etl.api import BetterStackClient
+    from betterstack_etl.sla.groups import needs_groups
+
+    if not needs_groups(params.sla.slos):
+        return params.sla
+    named = next(s for s in params.sla.slos if needs_groups([s]))
+    if token is None:
+        raise ConfigError(
+            f"BETTERSTACK_SLO_FILE: SLO {named.name!r} names its monitor group by name and "
+            "BETTERSTACK_TOKEN is not set: the report cannot look the group up",
+            hint="set BETTERSTACK_TOKEN (the environment or the .env file), or write the "
+            "group's id as monitor_group",
+        )
+    with BetterStackClient.create(token, base_url=params.base_url, timeout=params.timeout) as api:
+        return slo_groups_by_id(params.sla, lambda: api)

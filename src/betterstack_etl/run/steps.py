@@ -31,6 +31,9 @@ from betterstack_etl.run.destinations import view_source
 from betterstack_etl.run.summary import MergedTable, StagedTable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from betterstack_etl.api import BetterStackClient
     from betterstack_etl.report import SloBreach
     from betterstack_etl.run.session import RunSession
     from betterstack_etl.sla import SlaOptions
@@ -48,14 +51,21 @@ __all__ = [
     "publish",
     "resolve_monitors_step",
     "resolve_slo_groups",
+    "slo_groups_by_id",
     "write_month_report",
 ]
 
 
 def resolve_slo_groups(session: RunSession) -> SlaOptions:
     """The run's SLA options with every monitor group the SLO file names by name replaced by
-    its id: ``GET /api/v2/monitor-groups`` read once, only when some SLO names a group that is
-    not all digits (``sla.groups``). ``ConfigError`` for a name matching no group, or several."""
+    its id (``slo_groups_by_id``). ``ConfigError`` for a name matching no group, or several."""
+    return slo_groups_by_id(session.params.sla, session.client)
+
+
+def slo_groups_by_id(sla: SlaOptions, client: Callable[[], BetterStackClient]) -> SlaOptions:
+    """``sla`` with each monitor group named by name replaced by its id: ``GET
+    /api/v2/monitor-groups`` read once (a ``client()``), only when some SLO names a group that
+    is not all digits; the resolution itself is ``sla.groups`` (pure)."""
     from betterstack_etl.sla.groups import (
         apply_group_ids,
         group_listing,
@@ -63,10 +73,9 @@ def resolve_slo_groups(session: RunSession) -> SlaOptions:
         resolve_group_names,
     )
 
-    sla = session.params.sla
     if not needs_groups(sla.slos):
         return sla
-    groups = group_listing(session.client().list_monitor_groups())
+    groups = group_listing(client().list_monitor_groups())
     ids = resolve_group_names(sla.slos, groups)
     for name, group_id in ids.items():
         log.info("SLO monitor group %r is group %s", visible(name), group_id)
