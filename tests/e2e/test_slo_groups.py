@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.ops.report import run_report
+from betterstack_etl.secret import Secret
+from betterstack_etl.settings import load_settings
 from betterstack_etl.simulator import Simulator
 
 pytestmark = pytest.mark.slow
@@ -78,6 +81,16 @@ def test_an_slo_names_its_group_by_name(
     for slo_name, monitor_id in rows:
         applied.setdefault(slo_name, set()).add(monitor_id)
     assert applied == {"citizen": citizen, "infra": infra, "default": everyone - citizen - infra}
+    # the report command resolves the name too (with the token), into the same SLO sections
+    params = load_settings().run_params()
+    out = tmp_path / "report.html"
+    run_report(params, out=str(out), now=sim.clock.now(), token=Secret("sim-token"))
+    assert sim.stats.by_endpoint[GROUPS] == 2
+    html = out.read_text()
+    assert html.count('data-slo="citizen"') == len(citizen)
+    assert html.count('data-slo="infra"') == len(infra)
+    with pytest.raises(ConfigError, match="SLO 'citizen' names its monitor group by name"):
+        run_report(params, out=str(out), now=sim.clock.now())
 
 
 def test_ids_only_never_read_the_groups(

@@ -20,7 +20,8 @@ Each ``kind: SLO`` document names its monitors and its indicator in the SLI's me
 
 ``indicator: latency`` adds ``threshold_seconds`` (a check is good when its ``response_time`` is
 at most that) and optionally ``regions``. ``monitor_group`` (a Better Stack monitor group, by its
-id as the listing shows it in ``monitor_group_id``) replaces ``monitor_ids``; a document naming
+id as the listing shows it in ``monitor_group_id`` when all digits, else by its name: the run
+resolves names to ids, ``sla.groups``) replaces ``monitor_ids``; a document naming
 neither is the **default** for its indicator: every monitor no other document of that indicator
 names. Without a default availability document, monitors no document names get availability at
 ``BETTERSTACK_SLO`` over the calendar month (SPEC §8.2). ``kind: Service`` documents are allowed
