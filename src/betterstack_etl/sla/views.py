@@ -295,9 +295,8 @@ def _sources(
     only its rows, and the SLO status only its windows' (when ``now`` is known)."""
     at = _now_sql(now)
     zone = options.time_zone
-    ref = whole = _placeholder
-    if period is not None:
-        ref = _bounded_ref(*period)
+    whole: Callable[[str], str] = _placeholder
+    ref = whole if period is None else _bounded_ref(*period)
     slo_ref = whole
     if period is not None and now is not None:
         today = now.astimezone(UTC).date()
