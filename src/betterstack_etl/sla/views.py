@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
@@ -329,6 +330,7 @@ def _duckdb_zone_dates(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@functools.lru_cache(maxsize=32)  # the same text translated again (a run's check and alerts)
 def _to_duckdb(select: str) -> str:
     tree = sqlglot.parse_one(select, read="bigquery")
     tree = tree.transform(_duckdb_zone_dates)
