@@ -173,3 +173,37 @@ def test_a_months_queries_read_only_that_months_partitions(
         assert _read(info) == inside, (table, info)
         assert inside < total or table == RESPONSE_TIMES.name  # (two days of checks in all)
     assert {COVERAGE.name, MONITORS.name, INCIDENTS.name} <= seen
+
+
+def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() -> None:
+    """BigQuery bills the partitions a query's predicate on ``data_particao`` leaves: in the
+    bounded SQL each read of a raw table sits in a SELECT whose WHERE bounds it (by dates)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from betterstack_etl.sla import SOURCES
+
+    made = view_selects(
+        "bigquery",
+        table_ref=lambda n: f"`p.d.{n}`",
+        options=SlaOptions(),
+        now=NOW,
+        period=NOVEMBER,
+    )
+    checked = 0
+    for spec, select in made:
+        if spec.name == "eai_gateway_uptime_kpi":  # reads the monthly view, not a raw table
+            continue
+        for table in sqlglot.parse_one(select, read="bigquery").find_all(exp.Table):
+            if table.name not in SOURCES:
+                continue
+            where = table.find_ancestor(exp.Select).args.get("where")
+            assert where is not None, (spec.name, table.name)
+            bounds = [
+                node
+                for node in where.find_all(exp.Between, exp.LT)
+                if isinstance(node.this, exp.Column) and node.this.name == "data_particao"
+            ]
+            assert bounds, (spec.name, table.name, where.sql("bigquery"))
+            checked += 1
+    assert checked >= 5 * 4  # every raw table, in every view that reads it
