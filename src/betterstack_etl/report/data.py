@@ -192,7 +192,9 @@ def monitor_names(
 
 def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
     """Everything the report shows for ``options``; ConfigError for an unknown monitor."""
-    views = view_relations(source, options, options.now)
+    # the report's period (and its month) only: the views read those partitions, not the history
+    period = (min(options.start, options.month), max(options.end, options.month))
+    views = view_relations(source, options, options.now, period=period)
     tables = {name for name in (MONITORS, INCIDENTS) if source.exists(name)}
     missing = [name for name in (*SLA_VIEWS, MONITORS, INCIDENTS)
                if name not in views and name not in tables]  # fmt: skip
