@@ -24,7 +24,7 @@ from betterstack_etl.report.records import (
     month_seconds,
     status_of,
 )
-from betterstack_etl.report.slo import read_slo_sections
+from betterstack_etl.report.slo import TREND_MONTHS, months_back, read_slo_sections
 from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
@@ -192,8 +192,10 @@ def monitor_names(
 
 def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
     """Everything the report shows for ``options``; ConfigError for an unknown monitor."""
-    # the report's period (and its month) only: the views read those partitions, not the history
-    period = (min(options.start, options.month), max(options.end, options.month))
+    # the report's period, its month and the months of its trend only: the views read those
+    # partitions, not the history
+    first = min(options.start, months_back(options.month, TREND_MONTHS - 1))
+    period = (first, max(options.end, options.month))
     views = view_relations(source, options, options.now, period=period)
     tables = {name for name in (MONITORS, INCIDENTS) if source.exists(name)}
     missing = [name for name in (*SLA_VIEWS, MONITORS, INCIDENTS)
