@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from betterstack_etl.run.spool import SPOOL_DIRNAME
+from betterstack_etl.run.spool import default_spool_root
 from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
 from betterstack_etl.tables import TABLES
 
@@ -60,7 +60,7 @@ def _session_processes(sid: int) -> list[int]:
 
 
 def _spools(tmp: Path) -> list[Path]:
-    root = tmp / SPOOL_DIRNAME
+    root = default_spool_root(tmp)
     return sorted(root.iterdir()) if root.is_dir() else []
 
 

@@ -4,7 +4,6 @@ request budget, progress reporter, lake and spool; made and released by ``run_se
 from __future__ import annotations
 
 import contextlib
-import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ from betterstack_etl.api import BetterStackClient, Pacer, RequestCounter, RetryP
 from betterstack_etl.api.budget import run_budget
 from betterstack_etl.extract.progress import LogProgress
 from betterstack_etl.run.destinations import open_lake
-from betterstack_etl.run.spool import SPOOL_DIRNAME, owned_spool
+from betterstack_etl.run.spool import default_spool_root, owned_spool
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -113,7 +112,7 @@ def run_session(
     new session first removes the spools of runs that are gone (killed, crashed): nothing a run
     made outlives it for more than one later run."""
     run_id = run_id or flow_run_id or uuid.uuid4().hex
-    root = spool_root or Path(tempfile.gettempdir()) / SPOOL_DIRNAME
+    root = spool_root or default_spool_root()
     timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))
     with (
         run_budget(
