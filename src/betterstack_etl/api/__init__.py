@@ -3,7 +3,8 @@
 ``BetterStackClient`` talks to the API over an injected ``httpx.Client``; ``RetryPolicy`` bounds
 per-request retries of transient errors; ``Pacer`` is the request budget shared by every thread
 of a run; ``RequestCounter``/``RequestStats`` count requests, retries and 429s for the run
-ledger. Errors are the ``betterstack_etl.errors`` classes.
+ledger; ``StopFlag`` stops every request and wait of a run when it is asked to stop. Errors
+are the ``betterstack_etl.errors`` classes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pacer import Pacer
 from betterstack_etl.api._retry import RetryPolicy
 from betterstack_etl.api._stats import RequestCounter, RequestStats
+from betterstack_etl.api._stop import StopFlag
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -34,6 +36,7 @@ __all__ = [
     "RequestStats",
     "Resource",
     "RetryPolicy",
+    "StopFlag",
     "validate_incident_id",
     "validate_monitor_id",
 ]

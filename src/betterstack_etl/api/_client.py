@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from betterstack_etl.api._pacer import Pacer
+    from betterstack_etl.api._stop import StopFlag
     from betterstack_etl.secret import Secret
 
 __all__ = [
@@ -115,6 +116,7 @@ class BetterStackClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
         stats: RequestCounter | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self._http = http
         self._token = token
@@ -122,7 +124,8 @@ class BetterStackClient:
         self._base = httpx.URL(base_url.rstrip("/") + "/")
         self._retry = retry
         self._pacer = pacer
-        self._sleep = sleep
+        self._stop = stop
+        self._sleep = stop.sleep if stop is not None and sleep is time.sleep else sleep
         self._clock = clock
         self._random = secrets.SystemRandom()  # jitter only
         self._counter = stats if stats is not None else RequestCounter()
@@ -320,6 +323,8 @@ class BetterStackClient:
         if self._pacer is not None:
             self._pacer.acquire()
         try:
+            if self._stop is not None:
+                self._stop.check()  # no new request once the run is asked to stop
             self._counter.request()
             log.debug("GET %s", context.endpoint)
             response = self._http.get(url, headers=headers, auth=self._auth)

@@ -29,7 +29,7 @@ from betterstack_etl.cli.common import (
     run_once,
     user_errors,
 )
-from betterstack_etl.errors import ConfigError
+from betterstack_etl.errors import ConfigError, RunFailedError, StoppedError
 
 __all__ = [
     "app",
@@ -116,7 +116,18 @@ def run(
             out.print(plan_table(the_plan))
         return
     with user_errors(verbose):
-        summary = run_once(overrides, prefect=prefect, verbose=verbose, show_progress=not as_json)
+        try:
+            summary = run_once(
+                overrides, prefect=prefect, verbose=verbose, show_progress=not as_json
+            )
+        except (RunFailedError, StoppedError) as exc:
+            if exc.summary is not None:  # what each table did, then the one error line
+                _show_summary(exc.summary, as_json)
+            raise
+    _show_summary(summary, as_json)
+
+
+def _show_summary(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps(summary))
     else:

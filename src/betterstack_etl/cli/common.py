@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from betterstack_etl import clock
-from betterstack_etl.errors import BetterStackEtlError
+from betterstack_etl.errors import BetterStackEtlError, StoppedError
 from betterstack_etl.secret import redact
 
 if TYPE_CHECKING:
@@ -105,10 +105,11 @@ def log_level(verbose: bool) -> None:
 
 
 def fail(exc: BaseException) -> typer.Exit:
+    """One line on stderr; the exit code: 130/143 for a run stopped by SIGINT/SIGTERM, else 1."""
     token = os.environ.get("BETTERSTACK_TOKEN")
     text = redact(str(exc), token)
     err.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=exc.exit_code if isinstance(exc, StoppedError) else 1)
 
 
 @contextmanager

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 
-from betterstack_etl.errors import ConcurrentWriteError, StorageError
+from betterstack_etl.errors import ConcurrentWriteError, DamagedFileError
 from betterstack_etl.gcp.errors import GCS
 from betterstack_etl.gcp.errors import google_errors as _google_errors
 from betterstack_etl.gcp.location import GcsLocation, parse_gcs_root
@@ -405,9 +405,10 @@ def _partition_of(relative_name: str) -> date | None:
     return parse_partition_dir(folder)
 
 
-def _damaged(uri: str, exc: Exception) -> StorageError:
-    return StorageError(
+def _damaged(uri: str, exc: Exception) -> DamagedFileError:
+    return DamagedFileError(
         f"cannot read {uri}: {exc}",
+        path=uri,
         hint="the object is damaged or not this table's Parquet: run `betterstack-etl repair` "
         f"(or move {uri} out of the table's folder) and re-run the pipeline for that date",
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 import duckdb
 import pyarrow as pa
 
-from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError
+from betterstack_etl.errors import ConfigError, DamagedFileError, DiskFullError, StorageError
 from betterstack_etl.sla import SOURCES as SLA_SOURCES
 from betterstack_etl.sla import view_selects
 from betterstack_etl.tables import PARTITION_COLUMN
@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_DB_NAME",
     "FINGERPRINT_VIEW",
     "DuckDbPublisher",
+    "damaged_file_in",
     "default_db_path",
     "definition_statements",
     "duckdb_type",
@@ -118,6 +119,7 @@ def _has_data(root: Path, spec: TableSpec) -> bool:
 FINGERPRINT_VIEW: Final = "_betterstack_definitions"
 # DuckDB names the Parquet file it could not read in its message (truncated, not Parquet…).
 _DAMAGED_FILE: Final = re.compile(r"""(?:file|File)[^'"]*['"]([^'"]+\.parquet)['"]""")
+_NO_SPACE: Final = "No space left on device"
 
 
 def definition_statements(
@@ -139,6 +141,12 @@ def definition_statements(
                 for column, text in spec.columns.items()
             ]
     return statements
+
+
+def damaged_file_in(exc: Exception) -> str | None:
+    """The Parquet file a DuckDB error says it could not read, if it names one."""
+    found = _DAMAGED_FILE.search(str(exc))
+    return None if found is None else found.group(1)
 
 
 def _fingerprint(statements: Sequence[str]) -> str:
@@ -205,12 +213,22 @@ def publish_duckdb_views(
         for statement in statements:
             conn.execute(statement)
         conn.execute("COMMIT")
+        # into the file now, not at close (where a failure is silent and leaves a `.wal`)
+        conn.execute("CHECKPOINT")
     except duckdb.Error as exc:
-        damaged = _DAMAGED_FILE.search(str(exc))
+        damaged = damaged_file_in(exc)
         if damaged is not None:
             raise DamagedFileError(
-                f"the DuckDB views were not refreshed: {damaged.group(1)} cannot be read",
-                path=damaged.group(1),
+                f"the DuckDB views were not refreshed: {damaged} cannot be read",
+                path=damaged,
+            ) from exc
+        if _NO_SPACE in str(exc):
+            raise DiskFullError(
+                f"no space left on the disk holding {path} (the DuckDB views were not "
+                "refreshed; the data landed)",
+                path=str(path),
+                hint="free space on that disk and run again (or `betterstack-etl repair`): the "
+                "views are re-created then",
             ) from exc
         raise StorageError(
             f"could not create the DuckDB views in {path}: {exc}",

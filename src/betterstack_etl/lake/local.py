@@ -28,7 +28,12 @@ from typing import TYPE_CHECKING, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from betterstack_etl.errors import ConcurrentWriteError, StorageError
+from betterstack_etl.errors import (
+    ConcurrentWriteError,
+    DamagedFileError,
+    StorageError,
+    storage_error,
+)
 from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
 from betterstack_etl.lake.duck import DuckDbPublisher
 from betterstack_etl.lake.files import (
@@ -341,9 +346,10 @@ def _acquire(fd: int, path: Path, timeout: float, sleep: Callable[[float], None]
             delay = min(delay * 2, _MAX_LOCK_POLL)
 
 
-def _damaged(path: Path, exc: Exception) -> StorageError:
-    return StorageError(
+def _damaged(path: Path, exc: Exception) -> DamagedFileError:
+    return DamagedFileError(
         f"cannot read {path}: {exc}",
+        path=str(path),
         hint=f"the file is damaged or not this table's Parquet: run `betterstack-etl repair` "
         f"(or move {path} out of the lake) and re-run the pipeline for that date",
     )
@@ -379,11 +385,11 @@ def _write_atomically(table: pa.Table, target: Path) -> None:
         _fsync_dir(folder)
     except (OSError, pa.ArrowException) as exc:
         temp.unlink(missing_ok=True)
-        raise StorageError(
-            f"could not write {target}: {exc}",
-            hint="check free space and permissions of the lake folder, then run again "
-            "(the previous file is intact)",
-        ) from exc
+        hint = "check free space and permissions of the lake folder, then run again (the "
+        hint += "previous file is intact)"
+        if isinstance(exc, OSError):
+            raise storage_error(exc, str(target), "write", hint) from exc
+        raise StorageError(f"could not write {target}: {exc}", hint=hint) from exc
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from betterstack_etl.api import RequestStats
-from betterstack_etl.errors import (
-    BetterStackEtlError,
-)
+from betterstack_etl.errors import BetterStackEtlError, StoppedError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -22,7 +20,15 @@ if TYPE_CHECKING:
     from betterstack_etl.report import SloBreach
     from betterstack_etl.settings import Window
 
-__all__ = ["MergedTable", "RunPlan", "RunSummary", "StagedTable", "TableOutcome", "describe_error"]
+__all__ = [
+    "MergedTable",
+    "RunPlan",
+    "RunSummary",
+    "StagedTable",
+    "TableOutcome",
+    "describe_error",
+    "shorten",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +136,18 @@ class RunSummary:
 
 
 def describe_error(exc: BaseException) -> str:
-    """``Kind: message``; our errors in full, anything else cut to 500 characters."""
+    """``Kind: message``; our errors in full, anything else cut to 500 characters; a stop
+    is said as it is (``stopped by SIGTERM``)."""
+    if isinstance(exc, StoppedError):
+        return exc.message
     text = f"{type(exc).__name__}: {exc}"
     return text if isinstance(exc, BetterStackEtlError) else text[:500]
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters (``…`` says it was cut)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
