@@ -178,3 +178,23 @@ def test_bad_fault_arguments_are_config_errors(
 ) -> None:
     with pytest.raises(ConfigError):
         call(simulator.faults)
+
+
+def test_a_monitor_deleted_after_the_listing_is_listed_once_then_gone(
+    simulator: Simulator, http: httpx.Client
+) -> None:
+    """The fault behind issue 25 item 5: a monitor a run lists, then finds deleted."""
+    ids = simulator.world.monitor_ids()
+    gone = ids[-1]
+    simulator.delete_monitor(gone, after="/api/v2/monitors")
+    assert http.get(f"/api/v2/monitors/{gone}/sla").status_code == 200  # not yet
+    listed = [m["id"] for m in http.get("/api/v2/monitors").json()["data"]]
+    assert listed == ids
+    for path in ("", "/response-times", "/sla"):
+        answer = http.get(f"/api/v2/monitors/{gone}{path}")
+        assert answer.status_code == 404, path
+        assert answer.json() == {"errors": "Resource with provided ID was not found"}
+    assert [m["id"] for m in http.get("/api/v2/monitors").json()["data"]] == ids[:-1]
+    assert http.get(f"/api/v2/monitors/{ids[0]}/sla").status_code == 200
+    with pytest.raises(ConfigError):
+        simulator.delete_monitor("999999999")

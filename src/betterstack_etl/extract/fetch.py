@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from betterstack_etl.errors import ConfigError, NotFoundError
+from betterstack_etl.errors import NotFoundError
+from betterstack_etl.extract.selection import Selection, resolve_monitors
 from betterstack_etl.extract.transform import (
     incident_rows,
     monitor_rows,
@@ -69,6 +71,7 @@ class Extracted:
     rows: int = 0
     answers: int = 0  # API answers used (pages or single resources)
     skipped: list[str] = field(default_factory=list)  # e.g. incidents deleted upstream
+    gone: list[str] = field(default_factory=list)  # monitors deleted during the run: skipped
 
 
 def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
@@ -95,48 +98,6 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
         finally:
             for future in pending:
                 future.cancel()
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The monitors of a run, how many the token sees (to plan the incidents walk), and the
-    listing itself (the monitors table is made from it: no extra request)."""
-
-    ids: tuple[str, ...]
-    visible: int
-    everything: bool = False  # MONITOR_ID=all: keep heartbeat incidents too
-    listing: tuple[dict[str, Any], ...] = field(default=(), repr=False, compare=False)
-    listed_at: datetime | None = None
-
-    @property
-    def walk_account(self) -> bool:
-        """One account-wide incidents walk (filtered here) costs fewer requests than one walk
-        per monitor once the run covers at least half of the account's monitors."""
-        return self.everything or 2 * len(self.ids) >= self.visible
-
-
-def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> Selection:
-    """The monitor ids to load: every monitor the token sees for ``all``, else the given ids,
-    checked against the account in one listing so an unknown id fails before any load."""
-    pages = list(client.iter_monitor_pages())
-    listing = tuple(m for page in pages for m in page.resources)
-    listed_at = pages[-1].fetched_at if pages else None
-    visible = [str(m["id"]) for m in listing]
-    if wanted == "all":
-        if not visible:
-            raise ConfigError(
-                "the token sees no monitors",
-                hint="check that BETTERSTACK_TOKEN belongs to the team that owns the monitors",
-            )
-        return Selection(tuple(visible), len(visible), True, listing, listed_at)
-    unknown = [m for m in wanted if m not in set(visible)]
-    if unknown:
-        raise ConfigError(
-            f"monitor(s) {', '.join(unknown)} not found for this token",
-            hint="check MONITOR_ID against the monitors listed in Better Stack "
-            "(or use MONITOR_ID=all)",
-        )
-    return Selection(tuple(wanted), len(visible), False, listing, listed_at)
 
 
 @dataclass(frozen=True)
@@ -222,6 +183,30 @@ def plan_monitors(req: PlanRequest) -> TablePlan:
     return TablePlan(req.spec.name, 0, False, (listed.astimezone(UTC).date(),), note)
 
 
+class _GoneMonitors:
+    """Whether a monitor whose route answered 404 is gone (deleted at Better Stack during the
+    run): its own resource answering 404 too says so. Asked once per monitor."""
+
+    def __init__(self, client: BetterStackClient) -> None:
+        self._client = client
+        self._known: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, monitor_id: str) -> bool:
+        with self._lock:
+            known = self._known.get(monitor_id)
+        if known is not None:
+            return known
+        try:
+            self._client.get_monitor(monitor_id)
+            gone = False
+        except NotFoundError:
+            gone = True
+        with self._lock:
+            self._known[monitor_id] = gone
+        return gone
+
+
 def response_times(req: ExtractRequest) -> Extracted:
     """Last 24 h of response times per monitor (the API has no date filter)."""
 
@@ -231,7 +216,7 @@ def response_times(req: ExtractRequest) -> Extracted:
             answer.data, monitor_id=monitor_id, extracted_at=answer.fetched_at, run_id=req.run_id
         )
 
-    return _fan_out(req, list(req.selection.ids), fetch)
+    return _fan_out(req, list(req.selection.ids), fetch, monitor_of=lambda m: m)
 
 
 def _sla_days(selection: Selection, window: Window) -> list[tuple[str, date]]:
@@ -273,7 +258,7 @@ def daily_sla(req: ExtractRequest) -> Extracted:
             run_id=req.run_id,
         )
 
-    return _fan_out(req, plan, fetch)
+    return _fan_out(req, plan, fetch, monitor_of=lambda item: item[0])
 
 
 def monitors(req: ExtractRequest) -> Extracted:
@@ -291,19 +276,41 @@ def monitors(req: ExtractRequest) -> Extracted:
 
 
 def _fan_out(
-    req: ExtractRequest, plan: Sequence[T], fetch: Callable[[T], pa.Table]
+    req: ExtractRequest,
+    plan: Sequence[T],
+    fetch: Callable[[T], pa.Table],
+    *,
+    monitor_of: Callable[[T], str],
 ) -> Extracted:
-    """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes."""
+    """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes.
+    An item whose monitor is gone (deleted at Better Stack during the run: a 404 here and on
+    the monitor itself) is skipped with a warning; the other monitors land."""
     table = req.spec.name
     result = Extracted(table)
     req.progress.planned(table, len(plan))
+    is_gone = _GoneMonitors(req.client)
 
-    def one(item: T) -> pa.Table:
-        rows = fetch(item)
+    def one(item: T) -> tuple[str, pa.Table | None]:
+        monitor_id = monitor_of(item)
+        try:
+            rows: pa.Table | None = fetch(item)
+        except NotFoundError:
+            if not is_gone(monitor_id):
+                raise  # the monitor is there: the 404 is about something else
+            rows = None
         req.progress.done(table)
-        return rows
+        return monitor_id, rows
 
-    for rows in bounded_map(one, plan, req.workers):
+    for monitor_id, rows in bounded_map(one, plan, req.workers):
+        if rows is None:
+            if monitor_id not in result.gone:
+                log.warning(
+                    "%s: monitor %s is gone at Better Stack (404): skipped, the others load",
+                    table,
+                    monitor_id,
+                )
+                result.gone.append(monitor_id)
+            continue
         req.sink(rows)
         result.rows += rows.num_rows
         result.answers += 1
@@ -325,7 +332,20 @@ def incidents(req: ExtractRequest) -> Extracted:
     progress.planned(table, len(walks) + len(req.open_keys))
     seen: set[str] = set()
 
+    is_gone = _GoneMonitors(req.client)
+
     def walk(monitor_id: str | None) -> list[pa.Table]:
+        try:
+            return walk_pages(monitor_id)
+        except NotFoundError:
+            if monitor_id is None or not is_gone(monitor_id):
+                raise
+            log.warning("%s: monitor %s is gone at Better Stack (404): skipped", table, monitor_id)
+            result.gone.append(monitor_id)
+            progress.done(table)
+            return []
+
+    def walk_pages(monitor_id: str | None) -> list[pa.Table]:
         tables: list[pa.Table] = []
         for page in req.client.iter_incident_pages(
             monitor_id=monitor_id, from_date=window.start, to_date=window.end

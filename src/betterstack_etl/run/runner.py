@@ -38,11 +38,13 @@ from betterstack_etl.errors import (
     RunFailedError,
     StoppedError,
     is_retryable,
+    name_a_few,
 )
 from betterstack_etl.extract.fetch import (
     PlanRequest,
     planner,
 )
+from betterstack_etl.extract.selection import missing_monitors
 from betterstack_etl.run.session import RunSession, run_session
 from betterstack_etl.run.steps import (
     check_slo,
@@ -69,6 +71,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from betterstack_etl.extract.progress import Progress
+    from betterstack_etl.extract.selection import Selection
     from betterstack_etl.report import SloBreach
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
@@ -132,7 +135,7 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
     if session.stop.is_set():  # SIGINT/SIGTERM: what was done is recorded, nothing more is done
         _record(session, summary)
         raise StoppedError(session.stop.reason or "a stop request", summary=summary.to_dict())
-    warnings = list(_record(session, summary))
+    warnings = [*_skipped_monitors(selection, summary), *_record(session, summary)]
     try:
         runner.call(publish, session)
     except (DamagedFileError, DiskFullError) as exc:  # the data landed; the views wait
@@ -172,8 +175,28 @@ def _merged(
         shutil.rmtree(staged.spool, ignore_errors=True)
     got = staged.extracted
     return TableOutcome(
-        name, got.rows, got.answers, merged.partitions, error, staged.requests, merged.warnings
+        name,
+        got.rows,
+        got.answers,
+        merged.partitions,
+        error,
+        staged.requests,
+        merged.warnings,
+        tuple(got.gone),
     )
+
+
+def _skipped_monitors(selection: Selection, summary: RunSummary) -> list[str]:
+    """One warning for ids of MONITOR_ID the account does not list, one per table that met a
+    monitor deleted during the run (the other monitors landed)."""
+    said = [f"{missing_monitors(selection.missing)}: skipped"] if selection.missing else []
+    said += [
+        f"{t.table}: monitor(s) {name_a_few(t.gone)} gone at Better Stack during the run "
+        "(404): skipped, the others landed"
+        for t in summary.tables
+        if t.gone
+    ]
+    return said
 
 
 def _summary(

@@ -56,6 +56,7 @@ class TableOutcome:
     error: str | None = None
     requests: RequestStats = field(default_factory=RequestStats)
     warnings: tuple[tuple[str, int], ...] = ()  # soft quality rules: (rule, rows)
+    gone: tuple[str, ...] = ()  # monitors deleted at Better Stack during the run: skipped
 
     @property
     def rows_inserted(self) -> int:
@@ -119,6 +120,7 @@ class RunSummary:
                     "rows_updated": t.rows_updated,
                     **t.requests.as_dict(),
                     "warnings": dict(t.warnings),
+                    "gone_monitors": list(t.gone),
                     "partitions": [
                         {
                             "data_particao": p.partition.isoformat(),

@@ -23,6 +23,8 @@ Generation rules (the API documents none of this; these are our choices):
   the last UTC day of a month, for even monitor indexes, an incident from about 23:40 UTC to
   about 03:20 UTC on the 1st, so it crosses midnight UTC and midnight of the 1st in São Paulo.
 - ``SimConfig.recent_monitor_created_at`` moves the last monitor's creation to that moment.
+- ``delete_monitor`` deletes a monitor while the world runs (a user deleting it in Better
+  Stack): it leaves the listing and its routes answer 404.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
+from betterstack_etl.errors import ConfigError
 from betterstack_etl.simulator.config import ALL_REGIONS, CHECK_FREQUENCIES
 from betterstack_etl.simulator.seeding import seeded
 from betterstack_etl.simulator.timeutil import DAY_MS, HOUR_MS, day_start_ms, ms_to_date, to_ms
@@ -181,19 +184,31 @@ class World:
             )
         self._monitors = tuple(monitors)
         self._by_id = {m.id: m for m in self._monitors}
+        self._deleted: frozenset[str] = frozenset()
         self._days: dict[tuple[int, int], tuple[Incident, ...]] = {}
         self._raw: dict[tuple[int, int], list[_Raw]] = {}
         self._lock = threading.Lock()
 
     # -- monitors -------------------------------------------------------------------------
     def monitors(self) -> tuple[Monitor, ...]:
-        return self._monitors
+        deleted = self._deleted
+        if not deleted:
+            return self._monitors
+        return tuple(m for m in self._monitors if m.id not in deleted)
 
     def monitor_ids(self) -> list[str]:
-        return [m.id for m in self._monitors]
+        return [m.id for m in self.monitors()]
 
     def monitor(self, monitor_id: str) -> Monitor | None:
-        return self._by_id.get(monitor_id)
+        return None if monitor_id in self._deleted else self._by_id.get(monitor_id)
+
+    def delete_monitor(self, monitor_id: str) -> None:
+        """The monitor is deleted, as a user does in Better Stack: from now on it is not
+        listed and its own routes answer 404 (its past incidents stay readable by id)."""
+        if monitor_id not in self._by_id:
+            raise ConfigError(f"no monitor {monitor_id} to delete", hint="use a listed id")
+        with self._lock:
+            self._deleted = self._deleted | {monitor_id}
 
     # -- incidents ------------------------------------------------------------------------
     def incidents_on(self, monitor: Monitor, day: date) -> tuple[Incident, ...]:
