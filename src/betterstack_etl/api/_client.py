@@ -71,21 +71,25 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """One JSON:API ``data`` object, when the API answered (UTC), and the URL asked."""
+    """One JSON:API ``data`` object, when the API answered (UTC, our clock), the URL asked,
+    and the API's own time (its ``Date`` header, when it sent a valid one)."""
 
     data: dict[str, Any]
     fetched_at: datetime
     url: str
+    server_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a list: its resources, when the API answered, its URL and 1-based number."""
+    """One page of a list: its resources, when the API answered (our clock), its URL, its
+    1-based number, and the API's own time (its ``Date`` header, when valid)."""
 
     resources: list[dict[str, Any]]
     fetched_at: datetime
     url: str
     number: int
+    server_time: datetime | None = None
 
 
 class _BearerAuth(httpx.Auth):
@@ -243,8 +247,8 @@ class BetterStackClient:
     ) -> Resource:
         url = self._url(path, params)
         context = RequestContext(endpoint_of(url), monitor_id)
-        data, fetched_at = self._get(url, context, parse_single)
-        return Resource(data=data, fetched_at=fetched_at, url=str(url))
+        data, fetched_at, server_time = self._get(url, context, parse_single)
+        return Resource(data=data, fetched_at=fetched_at, url=str(url), server_time=server_time)
 
     def _walk(
         self, path: str, params: Mapping[str, str | int], monitor_id: str | None
@@ -254,20 +258,20 @@ class BetterStackClient:
         while url is not None:  # bounded by PageWalk.max_pages and its loop guard
             context = RequestContext(endpoint_of(url), monitor_id)
             walk.visit(url, context)
-            (resources, next_link), fetched_at = self._get(url, context, parse_list)
-            yield Page(resources, fetched_at, str(url), walk.pages)
+            (resources, next_link), fetched_at, server_time = self._get(url, context, parse_list)
+            yield Page(resources, fetched_at, str(url), walk.pages, server_time)
             url = walk.next_url(url, next_link, context) if next_link else None
 
     def _get(
         self, url: httpx.URL, context: RequestContext, parse: Callable[[bytes, RequestContext], T]
-    ) -> tuple[T, datetime]:
+    ) -> tuple[T, datetime, datetime | None]:
         """One GET, parsed, with retries of transient errors and unreadable (non-JSON) 2xx
         answers, bounded in attempts, in total wait, and by the run's throttling budget."""
         waited = 0.0
         for attempt in range(1, self._retry.max_attempts + 1):
             try:
-                content, fetched_at = self._send_once(url, context)
-                return parse(content, context), fetched_at
+                content, fetched_at, server_time = self._send_once(url, context)
+                return parse(content, context), fetched_at, server_time
             except _RETRIED as err:
                 delay = self._next_delay(err, attempt, waited, context)
                 if delay is None:
@@ -318,7 +322,9 @@ class BetterStackClient:
             "check whether other jobs use the same token",
         )
 
-    def _send_once(self, url: httpx.URL, context: RequestContext) -> tuple[bytes, datetime]:
+    def _send_once(
+        self, url: httpx.URL, context: RequestContext
+    ) -> tuple[bytes, datetime, datetime | None]:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if self._pacer is not None:
             self._pacer.acquire()
@@ -344,7 +350,7 @@ class BetterStackClient:
             raise self._redacted(error)
         if self._pacer is not None:
             self._pacer.succeeded()
-        return response.content, self._clock()
+        return response.content, self._clock(), server_date(response.headers)
 
     def _redacted(self, error: ApiError) -> ApiError:
         """``error`` with the token scrubbed from its texts (should the server echo it)."""

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from betterstack_etl.clock import check_skew
 from betterstack_etl.errors import ConfigError, name_a_few
 
 if TYPE_CHECKING:
@@ -52,8 +53,11 @@ def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> 
     """The monitor ids to load: every monitor the token sees for ``all``, else the given ids,
     checked against the account in one listing. Ids the listing does not hold (a monitor
     deleted at Better Stack, a typo) are left out, named in ``missing`` and in one warning;
-    the others load. None of them listed fails before any load."""
+    the others load. None of them listed fails before any load; so does a clock more than
+    ``clock.MAX_SKEW`` off the API's (its ``Date`` header on the listing)."""
     pages = list(client.iter_monitor_pages())
+    if pages:  # our clock against the API's, before anything is stamped with it
+        check_skew(pages[0].fetched_at, pages[0].server_time)
     listing = tuple(m for page in pages for m in page.resources)
     listed_at = pages[-1].fetched_at if pages else None
     visible = [str(m["id"]) for m in listing]

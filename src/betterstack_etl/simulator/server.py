@@ -10,7 +10,8 @@ Order of what happens to each request (every path, known or not):
    limit exceeded"}``), then the seeded ``error_rate`` (503);
 4. the API itself (auth, routing, data).
 
-``stats`` counts every answer by status and by route template before it is sent.
+``stats`` counts every answer by status and by route template before it is sent. The ``Date``
+header, and a ``Retry-After`` given as a date, are on the simulator's clock.
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ class _Handler(BaseHTTPRequestHandler):
             super().finish()
         with self.server.connections_lock:
             self.server.connections.discard(self.connection)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the simulator's clock (as a server's is on its own)."""
+        if timestamp is None:
+            timestamp = self.server.simulator.clock.now().timestamp()
+        return super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
@@ -270,7 +277,7 @@ class Simulator:
         return self._api.handle(request)
 
     def _throttled(self, seconds: float) -> Answer:
-        value = retry_after_value(seconds, self.config.retry_after_format)
+        value = retry_after_value(seconds, self.config.retry_after_format, self.clock.now())
         return error_answer(429, "Rate limit exceeded", (("Retry-After", value),))
 
     def _random_error(self) -> bool:
