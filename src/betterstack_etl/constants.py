@@ -20,4 +20,7 @@ TASK_RETRY_DELAY_SECONDS: Final = 60.0
 DEFAULT_RATE: Final = 8.0
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 
+# The production schedule (prefect.yaml, cron ``0 * * * *``): a run's plan must fit in it.
+RUN_INTERVAL_SECONDS: Final = 3600.0
+
 ENV_PREFIX: Final = "BETTERSTACK_"

@@ -20,6 +20,7 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_MAX_IN_FLIGHT | concurrent requests at most, a whole number 1–32 | 4 |
 | BETTERSTACK_TIMEOUT | HTTP timeout per request, seconds, 1–300 | 30 |
 | BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds, 0–60 | 1 |
+| BETTERSTACK_RUN_INTERVAL | seconds between scheduled runs (the cron), 60–604800 | 3600 |
 | BETTERSTACK_REPORT_TIMEZONE | time zone of the SLA views' days and months | America/Sao_Paulo |
 | BETTERSTACK_SLO | availability objective, percent | 99.9 |
 | BETTERSTACK_REPORT_OUT | each run writes the month's report there (.html path or gs://) | none |
@@ -156,6 +157,7 @@ NUMERIC_RANGES: Final[dict[str, NumericRange]] = {
     "BETTERSTACK_MAX_IN_FLIGHT": NumericRange(1, 32, integer=True),
     "BETTERSTACK_TIMEOUT": NumericRange(1, 300),
     "BETTERSTACK_RETRY_BASE_DELAY": NumericRange(0, 60),
+    "BETTERSTACK_RUN_INTERVAL": NumericRange(60, 7 * 86_400),
 }
 
 
@@ -333,6 +335,7 @@ class RunParams:
     max_in_flight: int = C.DEFAULT_MAX_IN_FLIGHT
     timeout: float = 30.0
     retry_base_delay: float = 1.0
+    run_interval: float = C.RUN_INTERVAL_SECONDS  # a plan longer than this cannot keep up
     sla: SlaOptions = field(default_factory=SlaOptions)  # SLA views: time zone and SLO
     report_out: str | None = None  # where each run writes the month's report (path or gs://)
 
@@ -422,6 +425,7 @@ class RunParams:
             max_in_flight=_env_int(env, "BETTERSTACK_MAX_IN_FLIGHT", C.DEFAULT_MAX_IN_FLIGHT),
             timeout=_env_number(env, "BETTERSTACK_TIMEOUT", 30.0),
             retry_base_delay=_env_number(env, "BETTERSTACK_RETRY_BASE_DELAY", 1.0),
+            run_interval=_env_number(env, "BETTERSTACK_RUN_INTERVAL", C.RUN_INTERVAL_SECONDS),
             report_out=_report_out(pick("report_out", "BETTERSTACK_REPORT_OUT")),
             sla=sla_options_from_env(
                 env, time_zone=given.get("report_timezone"), slo_pct=given.get("slo")

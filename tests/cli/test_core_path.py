@@ -149,6 +149,22 @@ def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write
     assert tables["eai_gateway_monitors"]["requests"] == 0
     assert set(sim.stats.by_endpoint) == {"/api/v2/monitors"}  # the listing, nothing else
     assert not (tmp_path / "lake").exists()  # nothing written
+    assert plan["fits_interval"] is True  # 34 requests or more: seconds at 8 requests/s
+    assert plan["warning"] is None
+
+    # issue 25 item 11: the same plan at 0.5 requests/s on a cron every minute cannot keep up
+    slow = {**env, "BETTERSTACK_RATE": "0.5", "BETTERSTACK_RUN_INTERVAL": "60"}
+    said = subprocess.run(
+        [*CLI, "run", "--dry-run", "--from-date", "2026-11-01", "--to-date", "2026-11-10"],
+        env=slow,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert said.returncode == 0, said.stderr
+    text = " ".join(said.stdout.split())
+    assert "warning: the plan cannot keep up: about 34 requests: at least 68 s at 0.5" in text
+    assert "longer than the 60 s between scheduled runs" in text
 
 
 def test_the_embedded_default_never_imports_prefect(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -113,11 +114,17 @@ def summary_table(summary: dict[str, Any]) -> Table:
 
 
 def plan_table(plan: RunPlan) -> Table:
-    """``run --dry-run``: requests per table and the partitions each would merge into."""
+    """``run --dry-run``: requests per table and the partitions each would merge into; under
+    it, how long the requests take at the run's rate, and a warning when that is longer than
+    the time between scheduled runs."""
+    schedule = plan.schedule
+    warning = schedule.warning()
     table = Table(
         title=f"plan: {len(plan.monitors)} of {plan.visible} monitor(s), window "
         f"{plan.window.start} … {plan.window.end}; {plan.requests_made} request(s) made (the "
         f"listing), about {plan.requests} to come; nothing written",
+        caption=f"[yellow]warning[/]: {escape(warning)}" if warning else schedule.describe(),
+        caption_justify="left",
     )
     for column in ("table", "requests", "partitions (data_particao)", "how"):
         table.add_column(column, justify="right" if column == "requests" else "left")

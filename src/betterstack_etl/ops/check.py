@@ -4,6 +4,8 @@ Each check gives a :class:`CheckResult` (✓ or ✗, what was found, how to fix 
 
 - **token**: one authenticated request (the first page of the monitor listing);
 - **monitors**: every id of ``MONITOR_ID`` is a monitor the token sees (``all``: at least one);
+- **schedule**: a run's requests (as ``run --dry-run`` plans them) fit between two scheduled
+  runs (``BETTERSTACK_RUN_INTERVAL``) at the run's rate;
 - **destination**, local: the lake root is a folder we can write in (a ``.``-named probe file
   is written and deleted), or a folder the first run can create;
 - **destination**, bigquery: the bucket exists and the account holds the object permissions a
@@ -26,11 +28,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
+from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, RetryPolicy
-from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtlError
+from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtlError, name_a_few
+from betterstack_etl.extract.fetch import PlanRequest, planner
+from betterstack_etl.extract.selection import Selection
+from betterstack_etl.run.summary import ScheduleFit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from datetime import datetime
 
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
@@ -42,6 +49,7 @@ __all__ = [
     "check_bigquery",
     "check_local_folder",
     "check_prefect",
+    "check_schedule",
     "run_checks",
 ]
 
@@ -76,9 +84,11 @@ def _fail(name: str, exc: BetterStackEtlError, prefix: str = "") -> CheckResult:
 
 
 def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]:
-    """Token and monitors, from one walk of the monitor listing (its first page: the token)."""
+    """Token, monitors and schedule, from one walk of the monitor listing (its first page: the
+    token; the whole listing: the monitors, and the plan of a run of them)."""
     pages = client.iter_monitor_pages()
     seen: list[str] = []
+    listing: list[dict[str, Any]] = []
     try:
         first = next(pages)
     except AuthenticationError as exc:
@@ -91,21 +101,42 @@ def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]
     try:
         for page in (first, *pages):
             seen.extend(str(m.get("id")) for m in page.resources)
+            listing.extend(page.resources)
     except ApiError as exc:
         return [token, _fail("monitors", exc, "the listing failed: ")]
     if params.monitors == "all":
         if not seen:
             fix = "use a token of the team that owns the monitors (Better Stack → API tokens)"
             return [token, CheckResult("monitors", False, "the token sees no monitor", fix)]
-        return [token, CheckResult("monitors", True, f"all: {len(seen)} monitor(s)")]
+        monitors = CheckResult("monitors", True, f"all: {len(seen)} monitor(s)")
+        chosen = Selection(tuple(seen), len(seen), True, tuple(listing))
+        return [token, monitors, check_schedule(params, chosen)]
     missing = [m for m in params.monitors if m not in set(seen)]
     if missing:
-        detail = f"MONITOR_ID {', '.join(missing)}: not among the {len(seen)} monitor(s) "
+        detail = f"MONITOR_ID {name_a_few(missing)}: not among the {len(seen)} monitor(s) "
         detail += "this token sees"
         fix = "check MONITOR_ID against Better Stack → Uptime → Monitors (the id is in the "
         fix += "monitor's URL), or use a token of the team that owns it"
-        return [token, CheckResult("monitors", False, detail, fix)]
-    return [token, CheckResult("monitors", True, f"{len(params.monitors)} monitor(s) found")]
+        monitors = CheckResult("monitors", False, detail, fix)
+    else:
+        monitors = CheckResult("monitors", True, f"{len(params.monitors)} monitor(s) found")
+    found = tuple(m for m in params.monitors if m in set(seen))
+    chosen = Selection(found, len(seen), False, tuple(listing))
+    return [token, monitors, check_schedule(params, chosen)]
+
+
+def check_schedule(
+    params: RunParams, selection: Selection, now: datetime | None = None
+) -> CheckResult:
+    """The requests of a run of ``selection`` (as ``run --dry-run`` plans them; the rows still
+    open in the lake not counted) fit between two scheduled runs at the run's rate."""
+    now = now or clock.utcnow()
+    window = params.window(now)
+    plans = [planner(s)(PlanRequest(s, selection, window, now)) for s in params.tables]
+    fit = ScheduleFit(sum(p.requests for p in plans), params.rate, params.run_interval)
+    if fit.fits:
+        return CheckResult("schedule", True, fit.describe())
+    return CheckResult("schedule", False, f"the plan cannot keep up: {fit.describe()}", fit.fix)
 
 
 # -- local destination ----------------------------------------------------------------------
@@ -224,6 +255,7 @@ def check_bigquery(
 ) -> list[CheckResult]:
     """Bucket permissions, dataset, BigLake connection (clients built as a run builds them)."""
     from betterstack_etl.gcp import credentials as gcp
+
     config = gcp.GcpConfig.from_env(env, billing_project_id=params.billing_project_id)
     results: list[CheckResult] = []
     try:

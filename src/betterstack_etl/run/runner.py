@@ -334,5 +334,11 @@ def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) ->
             request = PlanRequest(spec, selection, session.window, session.now, open_keys)
             plans.append(planner(spec)(request))
         return RunPlan(
-            selection.ids, selection.visible, session.window, tuple(plans), session.requests_sent
+            selection.ids,
+            selection.visible,
+            session.window,
+            tuple(plans),
+            session.requests_sent,
+            params.rate,
+            params.run_interval,
         )

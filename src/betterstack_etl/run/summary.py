@@ -24,6 +24,7 @@ __all__ = [
     "MergedTable",
     "RunPlan",
     "RunSummary",
+    "ScheduleFit",
     "StagedTable",
     "TableOutcome",
     "describe_error",
@@ -160,6 +161,54 @@ class MergedTable:
     warnings: tuple[tuple[str, int], ...] = ()
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleFit:
+    """Whether a run's requests fit between two scheduled runs: at ``rate`` requests a second
+    (the run's budget), ``requests`` take at least ``requests / rate`` seconds; a plan longer
+    than ``interval`` makes runs overlap and fall behind (SPEC §10: say so before)."""
+
+    requests: int
+    rate: float
+    interval: float
+
+    @property
+    def seconds(self) -> float:
+        return self.requests / self.rate
+
+    @property
+    def fits(self) -> bool:
+        return self.seconds <= self.interval
+
+    def describe(self) -> str:
+        return (
+            f"about {self.requests:,} requests: at least {_duration(self.seconds)} at "
+            f"{self.rate:g} requests/s, "
+            + ("within" if self.fits else "longer than")
+            + f" the {_duration(self.interval)} between scheduled runs (BETTERSTACK_RUN_INTERVAL)"
+        )
+
+    @property
+    def fix(self) -> str:
+        return (
+            "raise BETTERSTACK_RATE if the account's API limit allows, narrow MONITOR_ID (or "
+            "split it between deployments), or schedule runs less often and set "
+            "BETTERSTACK_RUN_INTERVAL to match"
+        )
+
+    def warning(self) -> str | None:
+        """One line when the plan cannot keep up with the schedule, else None."""
+        if self.fits:
+            return None
+        return f"the plan cannot keep up: {self.describe()} — {self.fix}"
+
+
 @dataclass(frozen=True, slots=True)
 class RunPlan:
     """What a run would do (``run --dry-run``): after listing the monitors, no data request
@@ -170,10 +219,16 @@ class RunPlan:
     window: Window
     tables: tuple[TablePlan, ...]
     requests_made: int  # the listing (and its pages): the only requests of a dry run
+    rate: float = 8.0  # the run's request budget, requests/second
+    interval: float = 3600.0  # seconds between scheduled runs (BETTERSTACK_RUN_INTERVAL)
 
     @property
     def requests(self) -> int:
         return sum(t.requests for t in self.tables)
+
+    @property
+    def schedule(self) -> ScheduleFit:
+        return ScheduleFit(self.requests, self.rate, self.interval)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +237,10 @@ class RunPlan:
             "window": [self.window.start.isoformat(), self.window.end.isoformat()],
             "requests_made": self.requests_made,
             "requests_planned": self.requests,
+            "seconds_at_rate": round(self.schedule.seconds),
+            "run_interval": self.interval,
+            "fits_interval": self.schedule.fits,
+            "warning": self.schedule.warning(),
             "tables": {
                 t.table: {
                     "requests": t.requests,
