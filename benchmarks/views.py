@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from benchmarks.common import Figure
 from betterstack_etl.lake.duck import publish_duckdb_views
+from betterstack_etl.lake.layout import split_by_file
 from betterstack_etl.sla import VIEWS, SlaOptions, create_duckdb_views
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TableSpec
 
@@ -64,9 +65,11 @@ class ViewsResult:
         return out
 
 
-def _write(path: Path, spec: TableSpec, columns: dict[str, Any]) -> None:
-    """One Parquet file of ``spec``'s schema; absent columns are null."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write(folder: Path, spec: TableSpec, columns: dict[str, Any]) -> None:
+    """A partition's rows of ``spec``'s schema (absent columns null), in the files the lake's
+    layout puts them in (``pXXX.parquet`` per bucket for response times), so the views read
+    them as they read a real lake."""
+    folder.mkdir(parents=True, exist_ok=True)
     n = len(next(iter(columns.values())))
     full = {
         **columns,
@@ -74,11 +77,13 @@ def _write(path: Path, spec: TableSpec, columns: dict[str, Any]) -> None:
         "_run_id": pa.array(["bench"] * n, pa.string()),
     }
     arrays = [full[f.name] if f.name in full else pa.nulls(n, f.type) for f in spec.schema]
-    pq.write_table(pa.Table.from_arrays(arrays, schema=spec.schema), path)
+    table = pa.Table.from_arrays(arrays, schema=spec.schema)
+    for name, rows in split_by_file(spec, table):
+        pq.write_table(rows, folder / name)
 
 
-def _file(root: Path, spec: TableSpec, day: date, name: str = "data.parquet") -> Path:
-    return root / spec.name / f"data_particao={day.isoformat()}" / name
+def _partition(root: Path, spec: TableSpec, day: date) -> Path:
+    return root / spec.name / f"data_particao={day.isoformat()}"
 
 
 def _ms(values: np.ndarray) -> pa.Array:
@@ -108,7 +113,7 @@ def build_lake(root: Path, monitors: int, days: int) -> int:
         expiry = rng.random(n) < 0.05
         causes = np.where(expiry, "SSL certificate expires soon", "Status 503")
         _write(
-            _file(root, INCIDENTS, day),
+            _partition(root, INCIDENTS, day),
             INCIDENTS,
             {
                 "incident_id": pa.array([f"{day.toordinal()}-{k}" for k in range(n)], pa.string()),
@@ -125,7 +130,7 @@ def build_lake(root: Path, monitors: int, days: int) -> int:
             },
         )
         _write(
-            _file(root, DAILY_SLA, day),
+            _partition(root, DAILY_SLA, day),
             DAILY_SLA,
             {
                 "monitor_id": pa.array(ids, pa.string()),
@@ -141,7 +146,7 @@ def build_lake(root: Path, monitors: int, days: int) -> int:
         "timedelta64[D]"
     )
     _write(
-        _file(root, MONITORS, NOW.date()),
+        _partition(root, MONITORS, NOW.date()),
         MONITORS,
         {
             "monitor_id": pa.array(ids, pa.string()),
@@ -159,17 +164,15 @@ def build_lake(root: Path, monitors: int, days: int) -> int:
         (NOW.date() - timedelta(days=1), at < today_ms),
         (NOW.date(), at >= today_ms),
     ):
-        for region in ("us", "eu"):  # one file per region: a partition may hold several
-            size = int(mask.sum())
-            columns = {
-                "monitor_id": pa.array(owners[mask], pa.string()),
-                "region": pa.array([region] * size, pa.string()),
-                "at": _ms(at[mask]),
-                "response_time": pa.array(rng.gamma(2.0, 0.15, size), pa.float64()),
-            }
-            _write(
-                _file(root, RESPONSE_TIMES, day, f"data-{region}.parquet"), RESPONSE_TIMES, columns
-            )
+        size = int(mask.sum())
+        regions = ("us", "eu")  # every check from two regions, as a real lake holds them
+        columns = {
+            "monitor_id": pa.array(np.tile(owners[mask], len(regions)), pa.string()),
+            "region": pa.array(np.repeat(regions, size), pa.string()),
+            "at": _ms(np.tile(at[mask], len(regions))),
+            "response_time": pa.array(rng.gamma(2.0, 0.15, size * len(regions)), pa.float64()),
+        }
+        _write(_partition(root, RESPONSE_TIMES, day), RESPONSE_TIMES, columns)
     return total
 
 

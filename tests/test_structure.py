@@ -27,7 +27,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "api simulator",
         "extract lake",
         "gcp",
-        "report",
+        "report dbtgen",
         "run",
         "ops",
         "cli flow tasks",

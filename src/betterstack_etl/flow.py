@@ -78,9 +78,7 @@ def rj_iplanrio__betterstack_api(
         report_out=report_out,
     )
     token = read_token()
-    with run_session(
-        params, token, flow_run_id=_flow_run_id(), shared_budget=True
-    ) as session:
+    with run_session(params, token, flow_run_id=_flow_run_id(), shared_budget=True) as session:
         log.info(
             "run %s: tables %s, window %s..%s, destination %s (%s)",
             session.run_id,

@@ -12,12 +12,11 @@ options and flow parameters. Parsing is strict and every error names the variabl
 | BETTERSTACK_DATASET_ID | BigQuery dataset | brutos_betterstack |
 | BETTERSTACK_BIGQUERY_CONNECTION_ID | BigLake connection ``project.location.name`` | none |
 | BETTERSTACK_BIGQUERY_LOCATION | dataset location | US |
+| BETTERSTACK_BIGQUERY_LAYOUT | ``flat``, or ``basedosdados`` (``gcp.layout``) | flat |
 | BETTERSTACK_FROM_DATE / _TO_DATE | backfill window, inclusive UTC YYYY-MM-DD | yesterday/today |
 | BETTERSTACK_TABLES | comma-separated tables to load | all three |
-| BETTERSTACK_TASK_RETRIES | task-level retries, a whole number 0–10 | 3 |
-| BETTERSTACK_TASK_RETRY_DELAY | seconds between task retries, 0–3600 | 60 |
-| BETTERSTACK_RATE | request budget, requests/second, in (0, 100] | 8 |
-| BETTERSTACK_MAX_IN_FLIGHT | concurrent requests at most, a whole number 1–32 | 4 |
+| BETTERSTACK_TASK_RETRIES, _TASK_RETRY_DELAY | task retries 0–10, seconds apart 0–3600 | 3, 60 |
+| BETTERSTACK_RATE, _MAX_IN_FLIGHT | requests/second in (0, 100], at once (1–32) | 8, 4 |
 | BETTERSTACK_TIMEOUT | HTTP timeout per request, seconds, 1–300 | 30 |
 | BETTERSTACK_RETRY_BASE_DELAY | first backoff of a retried request, seconds, 0–60 | 1 |
 | BETTERSTACK_RUN_INTERVAL | seconds between scheduled runs (the cron), 60–604800 | 3600 |
@@ -109,11 +108,10 @@ def parse_monitor_ids(value: str | None) -> tuple[str, ...] | Literal["all"]:
                 hint="monitor ids are digits (see the URL of the monitor in Better Stack); "
                 "separate several with commas, or use 'all'",
             )
-        if item not in ids:
-            ids.append(item)
+        ids.append(item)
     if not ids:
         raise ConfigError("MONITOR_ID is empty", hint="give at least one monitor id, or 'all'")
-    return tuple(ids)
+    return tuple(dict.fromkeys(ids))  # in order, once each (thousands of ids: linear)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +324,7 @@ class RunParams:
     dataset_id: str = C.DEFAULT_DATASET_ID
     bigquery_connection_id: str | None = None
     bigquery_location: str = "US"
+    bigquery_layout: str = "flat"  # flat or basedosdados: checked by gcp.layout.layout_of
     from_date: date | None = None
     to_date: date | None = None
     tables: tuple[TableSpec, ...] = TABLES
@@ -414,6 +413,7 @@ class RunParams:
             ),
             bigquery_location=pick("bigquery_location", "BETTERSTACK_BIGQUERY_LOCATION", "US")
             or "US",
+            bigquery_layout=pick("bigquery_layout", "BETTERSTACK_BIGQUERY_LAYOUT") or "flat",
             from_date=from_date,
             to_date=to_date,
             tables=tables,

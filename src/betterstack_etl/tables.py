@@ -86,7 +86,6 @@ class TableSpec:
         return list(self.schema.names)
 
 
-
 RESPONSE_TIMES: Final = TableSpec(
     name="eai_gateway_response_times",
     short_name="response_times",

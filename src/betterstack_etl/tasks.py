@@ -80,8 +80,6 @@ class PrefectSteps:
         result: R = runs(*args, **kwargs)
         return result
 
-    def submit(
-        self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs
-    ) -> PrefectFuture[R]:
+    def submit(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> PrefectFuture[R]:
         future: PrefectFuture[R] = self._tasks[step].submit(*args, **kwargs)
         return future

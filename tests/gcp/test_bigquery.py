@@ -49,7 +49,8 @@ def test_definition_is_a_hive_partitioned_parquet_external_table() -> None:
         "parquetOptions": {"enableListInference": True},
     }
     assert api["description"] == INCIDENTS.description
-    assert set(api["labels"]) == {DEFINITION_LABEL}
+    assert set(api["labels"]) == {DEFINITION_LABEL, "managed-by"}
+    assert api["labels"]["managed-by"] == "betterstack-etl"
 
 
 def test_connection_id_makes_it_a_biglake_table() -> None:
@@ -170,7 +171,7 @@ def test_publish_updates_a_changed_definition(bq_client: bigquery.Client, datase
 
     after = bq_client.get_table(f"{PROJECT}.{dataset_id}.eai_gateway_daily_sla")
     wanted = moved.definition(DAILY_SLA).labels[DEFINITION_LABEL]
-    assert after.labels == {DEFINITION_LABEL: wanted, "owner": "ops"}
+    assert after.labels == {DEFINITION_LABEL: wanted, "owner": "ops", "managed-by": "betterstack-etl"}
     assert after.labels[DEFINITION_LABEL] != before.labels[DEFINITION_LABEL]
     counting.calls.clear()
     moved.publish([DAILY_SLA])
@@ -258,18 +259,18 @@ class _FakeViews:
 
 
 def test_a_view_is_created_once_and_updated_only_when_its_definition_changes() -> None:
-    from betterstack_etl.sla import VIEWS, SlaOptions, bigquery_views
+    from betterstack_etl.sla import VIEWS, SlaOptions
 
     fake = _FakeViews()
     publisher = _publisher(fake, "d", sla=SlaOptions())
-    for view in bigquery_views(PROJECT, "d", options=SlaOptions()):
+    for view in publisher.views():
         publisher._ensure_view(view)
     assert fake.calls == ["create_table"] * len(VIEWS)
     fake.calls.clear()
-    for view in bigquery_views(PROJECT, "d", options=SlaOptions()):
+    for view in publisher.views():
         publisher._ensure_view(view)
     assert fake.calls == []
-    for view in bigquery_views(PROJECT, "d", options=SlaOptions(slo_pct=99.5)):
+    for view in _publisher(fake, "d", sla=SlaOptions(slo_pct=99.5)).views():
         publisher._ensure_view(view)
     assert fake.calls
     assert all(c == "update_table:view_query" for c in fake.calls)

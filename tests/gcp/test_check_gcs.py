@@ -37,6 +37,14 @@ class _Datasets:
             raise self.error
         return type("Dataset", (), {"location": "US"})()
 
+    def list_tables(self, ref: str) -> list[Any]:  # an empty dataset: nothing collides
+        if self.error:
+            raise self.error
+        return []
+
+    def get_table(self, ref: str) -> Any:
+        raise gexc.NotFound(ref)
+
 
 def test_bigquery_destination_checks_bucket_dataset_and_connection(
     simulator: Simulator, gcs_endpoint: str, bucket: str
@@ -52,9 +60,8 @@ def test_bigquery_destination_checks_bucket_dataset_and_connection(
         run_checks(settings, Secret("sim-token"), env=env, bigquery_factory=_Datasets)
     )
     assert results["bucket"].ok, results["bucket"]
-    assert [results[n].ok for n in ("token", "monitors", "bucket", "dataset", "connection")] == [
-        True
-    ] * 5
+    names = ("token", "monitors", "bucket", "dataset", "ownership", "connection")
+    assert [results[n].ok for n in names] == [True] * 6
 
 
 def test_a_missing_bucket_is_a_cross_naming_it(simulator: Simulator, gcs_endpoint: str) -> None:

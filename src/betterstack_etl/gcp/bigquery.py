@@ -8,6 +8,10 @@ table, touching only what differs.
 The definition we last applied is fingerprinted in the label ``betterstack_etl_definition``:
 a change of the code or of the settings (lake root, connection) changes the fingerprint and the
 table is updated; an unchanged definition makes no write at all.
+
+Every table and view created here carries the label ``managed-by: betterstack-etl``, and an
+existing object is changed only when it is ours (``gcp.ownership``): anything else stops the
+publish with one line naming the object, who seems to own it and the fix (SPEC §12).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import json
 import logging
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
@@ -25,19 +30,28 @@ from google.cloud import bigquery
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp.errors import BIGQUERY, google_errors
 from betterstack_etl.gcp.location import parse_gcs_root
+from betterstack_etl.gcp.ownership import (
+    OWNER_KEY,
+    OWNER_LABELS,
+    collision,
+    is_ours,
+    with_owner_label,
+)
 from betterstack_etl.sla import SOURCES as SLA_SOURCES
-from betterstack_etl.sla import bigquery_views
+from betterstack_etl.sla import VIEWS, view_selects
 from betterstack_etl.tables import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from betterstack_etl.gcp.ownership import Kind
     from betterstack_etl.sla import SlaOptions
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
     "DEFINITION_LABEL",
     "BigQueryPublisher",
+    "OwnershipError",
     "bigquery_schema",
     "definition_fingerprint",
     "external_table_definition",
@@ -52,6 +66,12 @@ _CONNECTION = re.compile(
     rf"^(?:{_PROJECT}\.[a-z0-9-]+\.[A-Za-z0-9_-]+"
     rf"|projects/{_PROJECT}/locations/[a-z0-9-]+/connections/[A-Za-z0-9_-]+)$"
 )
+
+
+class OwnershipError(ConfigError):
+    """An object with one of our names is not ours: publish leaves it alone (SPEC §12)."""
+
+
 # BigQuery answers with legacy type names; we send the standard SQL ones.
 _TYPE_ALIASES: Final = {"FLOAT": "FLOAT64", "INTEGER": "INT64", "BOOLEAN": "BOOL"}
 
@@ -105,13 +125,16 @@ def external_table_definition(
     project: str,
     dataset: str,
     connection_id: str | None = None,
+    table_prefix: str = "",
 ) -> bigquery.Table:
     """The external table over ``<lake_root>/<table>/data_particao=*/data.parquet``.
 
     With ``connection_id`` it is a BigLake table (BigQuery reads GCS as the connection's
     service account); without, a plain external table (read with the querying user's rights).
+    ``table_prefix`` goes before the table's name and folder (``gcp.layout``).
     """
-    table_uri = parse_gcs_root(lake_root).table_uri(spec.name)
+    location = replace(parse_gcs_root(lake_root), name_prefix=table_prefix)
+    table_uri = location.table_uri(spec.name)
     hive = bigquery.HivePartitioningOptions()
     hive.mode = "CUSTOM"
     hive.source_uri_prefix = f"{table_uri}/{{{PARTITION_COLUMN}:DATE}}"
@@ -125,10 +148,12 @@ def external_table_definition(
     config.parquet_options = parquet
     if connection_id is not None:
         config.connection_id = parse_connection_id(connection_id)
-    table = bigquery.Table(f"{project}.{dataset}.{spec.name}", schema=bigquery_schema(spec.schema))
+    table = bigquery.Table(
+        f"{project}.{dataset}.{table_prefix}{spec.name}", schema=bigquery_schema(spec.schema)
+    )
     table.external_data_configuration = config
     table.description = spec.description
-    table.labels = {DEFINITION_LABEL: definition_fingerprint(table)}
+    table.labels = {DEFINITION_LABEL: definition_fingerprint(table), **OWNER_LABELS}
     return table
 
 
@@ -154,8 +179,11 @@ def _schema_key(fields: Sequence[bigquery.SchemaField]) -> list[tuple[str, str, 
 def _changed_fields(existing: bigquery.Table, desired: bigquery.Table) -> list[str]:
     """Properties of ``existing`` to update so that it matches ``desired`` (empty: none)."""
     changed = []
-    if (existing.labels or {}).get(DEFINITION_LABEL) != desired.labels[DEFINITION_LABEL]:
+    labels = existing.labels or {}
+    if labels.get(DEFINITION_LABEL) != desired.labels[DEFINITION_LABEL]:
         changed += ["external_data_configuration", "labels"]
+    elif labels.get(OWNER_KEY) != OWNER_LABELS[OWNER_KEY]:
+        changed.append("labels")  # made before the ownership label: adopted
     if _schema_key(existing.schema) != _schema_key(desired.schema):
         changed.append("schema")
     if existing.description != desired.description:
@@ -176,9 +204,11 @@ class BigQueryPublisher:
         location: str = "US",
         connection_id: str | None = None,
         sla: SlaOptions | None = None,
+        table_prefix: str = "",
     ) -> None:
         parse_gcs_root(lake_root)  # fail early on a bad root
         self._sla = sla
+        self._table_prefix = table_prefix
         self._client = client
         self._project = project
         self._dataset = dataset
@@ -200,7 +230,27 @@ class BigQueryPublisher:
             project=self._project,
             dataset=self._dataset,
             connection_id=self._connection_id,
+            table_prefix=self._table_prefix,
         )
+
+    def views(self) -> list[bigquery.Table]:
+        """The SLA views (dependency order) over this layout's tables, labelled as ours."""
+        if self._sla is None:
+            return []
+        views = {spec.name for spec in VIEWS}
+
+        def ref(name: str) -> str:
+            table = name if name in views else f"{self._table_prefix}{name}"
+            return f"`{self._project}.{self._dataset}.{table}`"
+
+        made = []
+        for spec, select in view_selects("bigquery", table_ref=ref, options=self._sla):
+            view = bigquery.Table(f"{self.dataset_ref}.{spec.name}")
+            view.view_query = select
+            view.description = spec.description
+            view.labels = dict(OWNER_LABELS)
+            made.append(view)
+        return made
 
     def publish(self, specs: Sequence[TableSpec]) -> None:
         with google_errors(
@@ -209,8 +259,8 @@ class BigQueryPublisher:
             self._ensure_dataset()
             for spec in specs:
                 self._ensure_table(self.definition(spec))
-            if self._sla is not None and {s.name for s in specs} >= SLA_SOURCES:
-                for view in bigquery_views(self._project, self._dataset, options=self._sla):
+            if {s.name for s in specs} >= SLA_SOURCES:
+                for view in self.views():
                     self._ensure_view(view)
 
     def _ensure_dataset(self) -> None:
@@ -220,26 +270,38 @@ class BigQueryPublisher:
             dataset = bigquery.Dataset(self.dataset_ref)
             dataset.location = self._location
             dataset.description = "Better Stack Uptime data (betterstack-etl), BigLake over GCS"
+            dataset.labels = dict(OWNER_LABELS)
             self._client.create_dataset(dataset, exists_ok=True)
             log.info("created dataset %s in %s", self.dataset_ref, self._location)
 
+    def _refuse_unless_ours(self, existing: bigquery.Table, kind: Kind) -> None:
+        ours = is_ours(existing, kind=kind, our_descriptions=[v.description for v in VIEWS])
+        if not ours:
+            found = collision(existing, object_id=str(existing.reference), kind=kind)
+            raise OwnershipError(found.message, hint=found.fix)
+
     def _ensure_view(self, desired: bigquery.Table) -> None:
-        """Create the view, or update its query and description when they changed (a view
-        already there is never dropped: its grants and labels stay)."""
+        """Create the view, or update its query, description and our label when they
+        changed (a view already there is never dropped: its grants and others' labels stay);
+        refused when it is not ours."""
         try:
             existing = self._client.get_table(desired.reference)
         except gexc.NotFound:
             self._client.create_table(desired, exists_ok=True)
             log.info("created view %s", desired.reference)
             return
+        self._refuse_unless_ours(existing, "view")
         fields = [
             name
             for name in ("view_query", "description")
             if getattr(existing, name) != getattr(desired, name)
         ]
+        if (existing.labels or {}).get(OWNER_KEY) != OWNER_LABELS[OWNER_KEY]:
+            fields.append("labels")
         if fields:
+            labels = with_owner_label(existing.labels)
             for name in fields:
-                setattr(existing, name, getattr(desired, name))
+                setattr(existing, name, labels if name == "labels" else getattr(desired, name))
             self._client.update_table(existing, fields)
             log.info("updated view %s: %s", desired.reference, ", ".join(fields))
 
@@ -250,6 +312,7 @@ class BigQueryPublisher:
             self._client.create_table(desired, exists_ok=True)  # a concurrent run: same table
             log.info("created table %s", desired.reference)
             return
+        self._refuse_unless_ours(existing, "table")
         fields = _changed_fields(existing, desired)
         if not fields:
             return

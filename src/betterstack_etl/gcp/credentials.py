@@ -172,9 +172,11 @@ def make_gcs_lake(
     credentials_file: str | None = None,
     env: Mapping[str, str] | None = None,
     sla: SlaOptions | None = None,
+    table_prefix: str = "",
 ) -> GcsLake:
     """The production lake: GCS objects under ``lake_root``, published as BigLake tables in
-    ``billing_project_id.dataset_id``. Fails fast (ConfigError) on a bad root or no credentials.
+    ``billing_project_id.dataset_id``, each table's folder and BigQuery name prefixed by
+    ``table_prefix`` (``gcp.layout``). Fails fast (ConfigError) on a bad root or no credentials.
     """
     parse_gcs_root(lake_root)
     if not dataset_id.strip():
@@ -190,8 +192,11 @@ def make_gcs_lake(
         location=location,
         connection_id=connection_id or None,
         sla=sla,
+        table_prefix=table_prefix,
     )
-    return GcsLake(storage_client(config), lake_root, publisher=publisher)
+    return GcsLake(
+        storage_client(config), lake_root, publisher=publisher, table_prefix=table_prefix
+    )
 
 
 def gcp_credentials_from_block(name: str) -> Credentials:

@@ -20,10 +20,13 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
 @dataclass(frozen=True, slots=True)
 class GcsLocation:
-    """A parsed ``gs://bucket/prefix`` lake root (prefix without leading/trailing ``/``)."""
+    """A parsed ``gs://bucket/prefix`` lake root (prefix without leading/trailing ``/``);
+    ``name_prefix`` goes before each table's folder name (``gcp.layout``: ``etl_`` in the Base
+    dos Dados layout)."""
 
     bucket: str
     prefix: str
+    name_prefix: str = ""
 
     @property
     def uri(self) -> str:
@@ -31,11 +34,12 @@ class GcsLocation:
 
     def table_prefix(self, table: str) -> str:
         """Object-name prefix of a table's folder, ending with ``/``."""
-        return f"{self.prefix}/{table}/" if self.prefix else f"{table}/"
+        folder = f"{self.name_prefix}{table}"
+        return f"{self.prefix}/{folder}/" if self.prefix else f"{folder}/"
 
     def table_uri(self, table: str) -> str:
         """``gs://bucket/prefix/<table>`` (no trailing ``/``)."""
-        return f"{self.uri}/{table}"
+        return f"{self.uri}/{self.name_prefix}{table}"
 
     def partition_prefix(self, table: str, partition: date) -> str:
         """Object-name prefix of a partition's folder, ending with ``/``."""

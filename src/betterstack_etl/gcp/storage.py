@@ -20,6 +20,7 @@ import io
 import logging
 import time
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -88,12 +89,13 @@ class GcsLake(OpenRowsLookup):
         lake_root: str,
         *,
         publisher: Publisher | None = None,
+        table_prefix: str = "",
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        self._location = parse_gcs_root(lake_root)
+        self._location = replace(parse_gcs_root(lake_root), name_prefix=table_prefix)
         self._client = storage_client
         self._bucket: Any = storage_client.bucket(self._location.bucket)
         self._publisher = publisher

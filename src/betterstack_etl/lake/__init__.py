@@ -17,4 +17,3 @@ __all__ = [
     "open_duckdb",
     "publish_duckdb_views",
 ]
-

@@ -10,7 +10,9 @@ Each check gives a :class:`CheckResult` (✓ or ✗, what was found, how to fix 
   is written and deleted), or a folder the first run can create;
 - **destination**, bigquery: the bucket exists and the account holds the object permissions a
   run uses; the dataset is reachable (or creatable); the BigLake connection id is well formed
-  and in the dataset's location;
+  and in the dataset's location; **ownership** (SPEC §12): every table or view already at one
+  of the names publish would create and that is not ours (``gcp.ownership``) is a ✗ naming who
+  seems to own it and the fix, and the old pipeline's raw tables (legacy schema) are listed;
 - **prefect**: when ``PREFECT_API_URL`` is set, its ``/health`` answers.
 
 The clients are the ones a run uses (``BetterStackClient``, ``gcp.storage_client`` and
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from datetime import datetime
 
+    from betterstack_etl.gcp.ownership import Kind
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
 
@@ -48,6 +51,7 @@ __all__ = [
     "check_api",
     "check_bigquery",
     "check_local_folder",
+    "check_ownership",
     "check_prefect",
     "check_schedule",
     "run_checks",
@@ -189,10 +193,11 @@ def _held_permissions(storage: Any, bucket: str) -> set[str] | None:
 
 def _check_bucket(params: RunParams, storage: Any) -> CheckResult:
     from betterstack_etl.gcp.errors import GCS, google_errors
+    from betterstack_etl.gcp.layout import layout_of
     from betterstack_etl.gcp.location import parse_gcs_root
 
     try:
-        bucket = parse_gcs_root(params.lake_root).bucket
+        bucket = parse_gcs_root(layout_of(params).lake_root).bucket
         with google_errors("checking the bucket", f"gs://{bucket}", GCS):
             held = _held_permissions(storage, bucket)
     except BetterStackEtlError as exc:
@@ -211,8 +216,9 @@ def _check_dataset(params: RunParams, bigquery: Any) -> CheckResult:
     from google.api_core import exceptions as gexc
 
     from betterstack_etl.gcp.errors import BIGQUERY, google_errors
+    from betterstack_etl.gcp.layout import layout_of
 
-    dataset = f"{params.billing_project_id}.{params.dataset_id}"
+    dataset = f"{params.billing_project_id}.{layout_of(params).dataset}"
     try:
         with google_errors("reading the dataset", dataset, BIGQUERY):
             try:
@@ -255,6 +261,12 @@ def check_bigquery(
 ) -> list[CheckResult]:
     """Bucket permissions, dataset, BigLake connection (clients built as a run builds them)."""
     from betterstack_etl.gcp import credentials as gcp
+    from betterstack_etl.gcp.layout import layout_of
+
+    try:
+        layout_of(params)
+    except BetterStackEtlError as exc:
+        return [_fail("layout", exc)]
 
     config = gcp.GcpConfig.from_env(env, billing_project_id=params.billing_project_id)
     results: list[CheckResult] = []
@@ -275,7 +287,64 @@ def check_bigquery(
         results.append(_fail("dataset", exc))
     else:
         results.append(_check_dataset(params, bigquery))
+        results += check_ownership(params, bigquery)
     results.append(_check_connection(params))
+    return results
+
+
+_LEGACY_HINT: Final = (
+    "left alone; retire it with the old deployment once ours is compared (docs/cutover.md)"
+)
+
+
+def check_ownership(params: RunParams, bigquery: Any) -> list[CheckResult]:
+    """Every object at a name ``publish`` would create that is not ours (✗, with who seems to
+    own it and the fix), and every table of the old pipeline's raw shape found at those names
+    or where that pipeline keeps it (``<dataset>_staging.eai_gateway_incidents``)."""
+    from google.api_core import exceptions as gexc
+
+    from betterstack_etl.gcp.errors import BIGQUERY, google_errors
+    from betterstack_etl.gcp.layout import layout_of
+    from betterstack_etl.gcp.ownership import collision, is_legacy_raw_table, is_ours
+    from betterstack_etl.sla import VIEWS
+    from betterstack_etl.tables import RUNS, TABLES
+
+    names = layout_of(params)
+    project = params.billing_project_id
+    dataset = f"{project}.{names.dataset}"
+    wanted: dict[str, Kind] = {names.table_name(s.name): "table" for s in (*TABLES, RUNS)}
+    wanted |= {v.name: "view" for v in VIEWS}  # what steps.publish publishes
+    results: list[CheckResult] = []
+    legacy_home = f"{project}.{params.dataset_id.removesuffix('_staging')}_staging"
+    try:
+        with google_errors("listing the dataset's tables", dataset, BIGQUERY):
+            try:
+                present = {t.table_id for t in bigquery.list_tables(dataset)}
+            except gexc.NotFound:
+                present = set()
+            for name in sorted(present & set(wanted)):
+                table = bigquery.get_table(f"{dataset}.{name}")
+                described = [v.description for v in VIEWS]
+                if not is_ours(table, kind=wanted[name], our_descriptions=described):
+                    found = collision(table, object_id=f"{dataset}.{name}", kind=wanted[name])
+                    results.append(CheckResult("ownership", False, found.message, found.fix))
+            legacy = f"{legacy_home}.eai_gateway_incidents"
+            if (
+                legacy != f"{dataset}.eai_gateway_incidents"
+                or "eai_gateway_incidents" not in wanted
+            ):
+                try:
+                    old = bigquery.get_table(legacy)
+                except gexc.NotFound:
+                    old = None
+                if old is not None and is_legacy_raw_table(old):
+                    detail = f"{legacy}: the old pipeline's raw table (legacy all-STRING schema)"
+                    results.append(CheckResult("legacy table", True, f"{detail}; {_LEGACY_HINT}"))
+    except BetterStackEtlError as exc:
+        return [_fail("ownership", exc)]
+    if not any(r.name == "ownership" for r in results):
+        detail = f"none of our {len(wanted)} names in {dataset} is held by someone else"
+        results.insert(0, CheckResult("ownership", True, detail))
     return results
 
 

@@ -99,6 +99,7 @@ def plan_refetch(problems: Sequence[LakeProblem], today: date) -> Refetch:
 def repair(params: RunParams, token: Secret | None) -> RepairReport:
     """Verify, move aside, re-index, re-fetch (when a token is given) and publish."""
     from betterstack_etl.run import runner
+
     lake = open_lake(params)
     problems = tuple(lake.verify(TABLES))
     moved = tuple(lake.quarantine(p) for p in problems)

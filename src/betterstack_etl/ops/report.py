@@ -63,13 +63,19 @@ def run_report(
         with DuckDbSource.open(root) as source:
             html = render_report(source, options)
     elif kind == "bigquery":
+        from betterstack_etl.gcp.layout import LAYOUT_ENV, bigquery_layout, parse_layout
         from betterstack_etl.report.source import BigQuerySource
 
+        names = bigquery_layout(
+            parse_layout(env.get(LAYOUT_ENV)),
+            dataset_id=dataset_id or env.get("BETTERSTACK_DATASET_ID") or C.DEFAULT_DATASET_ID,
+            lake_root=env.get("BETTERSTACK_LAKE_ROOT") or "gs://",
+        )
         source_bq = BigQuerySource.from_env(
             project=billing_project_id
             or env.get("BETTERSTACK_BILLING_PROJECT_ID")
             or C.DEFAULT_BILLING_PROJECT_ID,
-            dataset=dataset_id or env.get("BETTERSTACK_DATASET_ID") or C.DEFAULT_DATASET_ID,
+            dataset=names.dataset,
             location=env.get("BETTERSTACK_BIGQUERY_LOCATION") or "US",
         )
         html = render_report(source_bq, options)

@@ -18,14 +18,17 @@ def open_lake(params: RunParams) -> Lake:
     """A local folder with DuckDB views, or GCS with BigLake tables in BigQuery."""
     if params.destination == "bigquery":
         from betterstack_etl.gcp.credentials import make_gcs_lake
+        from betterstack_etl.gcp.layout import layout_of
 
+        names = layout_of(params)  # the layout: dataset, folders, table names
         return make_gcs_lake(
-            params.lake_root,
+            names.lake_root,
             billing_project_id=params.billing_project_id,
-            dataset_id=params.dataset_id,
+            dataset_id=names.dataset,
             connection_id=params.bigquery_connection_id,
             location=params.bigquery_location,
             sla=params.sla,
+            table_prefix=names.table_prefix,
         )
     from betterstack_etl.lake import DuckDbPublisher, LocalLake
 
@@ -37,9 +40,11 @@ def view_source(params: RunParams) -> ViewSource:
     from betterstack_etl.report import BigQuerySource, DuckDbSource
 
     if params.destination == "bigquery":
+        from betterstack_etl.gcp.layout import layout_of
+
         return BigQuerySource.from_env(
             project=params.billing_project_id,
-            dataset=params.dataset_id,
+            dataset=layout_of(params).dataset,
             location=params.bigquery_location,
         )
     return DuckDbSource.open(params.lake_root)

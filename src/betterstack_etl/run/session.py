@@ -146,6 +146,10 @@ def run_session(
 
     While the block runs, SIGINT and SIGTERM set the session's ``stop`` (``stop_on_signals``):
     every request, page and wait of the run checks it."""
+    if params.destination == "bigquery":
+        from betterstack_etl.gcp.layout import layout_of
+
+        layout_of(params)  # a layout that does not fit the dataset or root: before any request
     run_id = run_id or flow_run_id or uuid.uuid4().hex
     root = spool_root or default_spool_root()
     timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))
