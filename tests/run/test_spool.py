@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from betterstack_etl import clock
@@ -27,6 +28,7 @@ from betterstack_etl.run.spool import (
     sweep_dead_spools,
 )
 from betterstack_etl.simulator import Simulator
+from betterstack_etl.tables import TABLES
 
 NOBODY = 65534
 HOURS_AGO = time.time() - 7200
@@ -100,6 +102,19 @@ def test_a_link_planted_by_another_user_in_a_sticky_tmp_is_never_followed(
     said = [r.getMessage() for r in caplog.records]
     assert any("is a symbolic link: left alone" in m for m in said), said
     assert sorted(p.name for p in shared.iterdir()) == sorted(p.name for p in planted)
+
+    # what landed is what a run with an ordinary spool lands
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "plain-tmp"))
+    (tmp_path / "plain-tmp").mkdir()
+    monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(tmp_path / "clean"))
+    runner.run(RunParams.from_env(), read_token())
+    for spec in TABLES:
+        assert _rows(tmp_path / "lake", spec.name) == _rows(tmp_path / "clean", spec.name)
+
+
+def _rows(lake: Path, table: str) -> list[dict[str, object]]:
+    found = pq.read_table(lake / table).drop_columns(["_run_id"]).to_pylist()
+    return sorted(found, key=repr)
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, simulator: Simulator, lake: Path) -> None:
