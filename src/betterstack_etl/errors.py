@@ -37,6 +37,8 @@ import errno
 import signal
 from typing import TYPE_CHECKING, Any, Final
 
+from betterstack_etl.literal import visible
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -72,9 +74,10 @@ class BetterStackEtlError(Exception):
     retryable: bool = False
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
-        self.message = message
-        self.hint = hint
-        super().__init__(message)
+        # a message may quote the API (a name, an id): it never carries a control character
+        self.message = visible(message, newlines=True)
+        self.hint = None if hint is None else visible(hint, newlines=True)
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         if self.hint:

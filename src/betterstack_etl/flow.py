@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from prefect import flow
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
 from betterstack_etl.constants import FLOW_NAME
 from betterstack_etl.errors import RunFailedError
+from betterstack_etl.literal import markdown
 from betterstack_etl.run import runner
 from betterstack_etl.run.session import run_session
 from betterstack_etl.settings import RunParams, read_token
@@ -121,26 +123,31 @@ def _report_link(where: str) -> str:
 
 
 def summary_markdown(summary: dict[str, Any]) -> str:
-    """The run summary as a Markdown table (one line per table and partition)."""
+    """The run summary as a Markdown table (one line per table and partition). Every value
+    that is not ours (names and errors quote the API; paths are the user's) is escaped, so it
+    renders as its own characters: no link, tag or table cell comes out of it (SPEC §13)."""
     lines = [
         f"**Better Stack load** run `{summary['run_id']}` → {summary['destination']} "
-        f"`{summary['lake_root']}`, window {summary['window'][0]} … {summary['window'][1]}",
+        f"{markdown(summary['lake_root'])}, window {summary['window'][0]} … {summary['window'][1]}",
         "",
         "| table | data_particao | rows before | rows offered | rows after | status |",
         "|---|---|---:|---:|---:|---|",
     ]
     if summary.get("report"):
-        lines.insert(1, f"\nSLA report: [{summary['report']}]({_report_link(summary['report'])})")
+        link = quote(_report_link(summary["report"]), safe=":/")
+        lines.insert(1, f"\nSLA report: [{markdown(summary['report'])}](<{link}>)")
     for b in summary.get("slo_breaches", []):
         lines.insert(
             1,
-            f"\n**SLO breached**: {b['name']} (`{b['monitor_id']}`) at "
-            f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below {b['slo_pct']:g} % "
-            f"({b['budget_used_pct']:.0f} % of the error budget used)",
+            f"\n**SLO breached**: {markdown(b['name'])} ({markdown(b['monitor_id'])}) at "
+            f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below "
+            f"{b['slo_pct']:g} % ({b['budget_used_pct']:.0f} % of the error budget used)",
         )
+    for warning in summary.get("warnings", []):
+        lines.insert(1, f"\n**warning**: {markdown(warning)}")
     for name, table in summary["tables"].items():
         if table["error"]:
-            lines.append(f"| {name} | – | – | – | – | FAILED: {table['error']} |")
+            lines.append(f"| {name} | – | – | – | – | FAILED: {markdown(table['error'])} |")
             continue
         if not table["partitions"]:
             lines.append(f"| {name} | – | – | 0 | – | ok (nothing new) |")

@@ -214,3 +214,23 @@ def test_thousands_of_unknown_ids_are_one_short_line(simulator: Simulator, tmp_p
     assert not monitors.ok
     assert "500000, 500001, 500002, 500003, 500004 and 9,992 more" in monitors.detail
     assert len(monitors.detail) < 200
+
+
+def test_a_listed_monitor_whose_id_is_not_digits_is_named_not_a_failure(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from betterstack_etl.simulator import render
+
+    original = render.monitor_resource
+    first = simulator.world.monitor_ids()[0]
+
+    def listed(monitor: object, now_ms: int, down: bool) -> dict[str, object]:
+        resource = original(monitor, now_ms, down)  # type: ignore[arg-type]
+        return {**resource, "id": "9x[/bold]\x1b]0;T\x07"} if resource["id"] == first else resource
+
+    monkeypatch.setattr(render, "monitor_resource", listed)
+    results = _by_name(run_checks(_settings(simulator, tmp_path), Secret("sim-token"), env={}))
+    assert results["monitors"].ok
+    assert results["monitors"].detail == (
+        "all: 3 monitor(s); 1 left out of runs, the id is not digits: '9x[/bold]\\x1b]0;T\\x07'"
+    )

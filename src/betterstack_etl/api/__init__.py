@@ -18,7 +18,7 @@ from betterstack_etl.api._client import (
     Page,
     Resource,
 )
-from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
+from betterstack_etl.api._ids import is_api_id, validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pacer import Pacer
 from betterstack_etl.api._retry import RetryPolicy
 from betterstack_etl.api._stats import RequestCounter, RequestStats
@@ -37,6 +37,7 @@ __all__ = [
     "Resource",
     "RetryPolicy",
     "StopFlag",
+    "is_api_id",
     "validate_incident_id",
     "validate_monitor_id",
 ]

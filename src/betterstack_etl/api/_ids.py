@@ -7,9 +7,20 @@ from typing import Any, Final
 
 from betterstack_etl.errors import ConfigError
 
-__all__ = ["normalise_ids", "validate_id", "validate_incident_id", "validate_monitor_id"]
+__all__ = [
+    "is_api_id",
+    "normalise_ids",
+    "validate_id",
+    "validate_incident_id",
+    "validate_monitor_id",
+]
 
 _DIGITS: Final = re.compile(r"[0-9]{1,20}")
+
+
+def is_api_id(value: object) -> bool:
+    """True for an id as Better Stack makes them: a string of 1-20 ASCII digits."""
+    return isinstance(value, str) and _DIGITS.fullmatch(value) is not None
 
 
 def validate_id(value: str | int, kind: str) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from betterstack_etl import clock
 from betterstack_etl.cli.common import (
@@ -24,9 +25,11 @@ from betterstack_etl.cli.common import (
     ToDate,
     err,
     fail,
+    literal,
     log_level,
     out,
     run_once,
+    say,
     user_errors,
 )
 from betterstack_etl.errors import ConfigError, RunFailedError, StoppedError
@@ -149,7 +152,7 @@ def demo(
     log_level(verbose=False)
     token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
     with user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
-        err.print(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})")
+        err.print(literal(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})"))
         os.environ.update(
             {
                 "BETTERSTACK_TOKEN": token,
@@ -168,7 +171,8 @@ def demo(
     with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
-    out.print(f'\nQuery it: [bold]betterstack-etl query --lake-root {lake_root} "{example}"[/]')
+    command = literal(f'betterstack-etl query --lake-root {lake_root} "{example}"', "bold")
+    out.print(Text.assemble("\nQuery it: ", command))
 
 
 @app.command()
@@ -197,20 +201,24 @@ def repair(
         params = RunParams.from_env(**overrides)
         token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
         report = run_repair(params, token)
-    table = Table(title=f"repair of {params.lake_root}: {len(report.problems)} problem(s)")
+    found = len(report.problems) + len(report.unreadable_open)
+    table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
     for column in ("table", "problem", "where it was", "moved to"):
         table.add_column(column)
     for problem, where in zip(report.problems, report.moved_to, strict=True):
         kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
-        table.add_row(problem.table, kind, problem.location, where)
+        table.add_row(problem.table, literal(kind), literal(problem.location), literal(where))
+    for name, key in report.unreadable_open:
+        what = f"open row {key!r}: its key is not digits, so it is never re-read (runs skip it)"
+        table.add_row(name, literal(what), "", "kept as it is")
     out.print(table)
     refetch = report.refetch
     if report.summary is not None:
         names = ", ".join(s.name for s in refetch.tables)
-        out.print(f"re-fetched {names} for {refetch.start} … {refetch.end}")
+        out.print(literal(f"re-fetched {names} for {refetch.start} … {refetch.end}"))
     for note in report.notes:
-        err.print(f"[yellow]note:[/] {note}", highlight=False)
-    if not report.problems:
+        say("note:", "yellow", note)
+    if not found:
         out.print("every file of the lake reads as it should; nothing to repair")
 
 
@@ -249,7 +257,7 @@ def simulate(
 
     def ready(url: str) -> None:
         print(url, flush=True)
-        err.print(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)")
+        err.print(literal(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)"))
 
     with user_errors():
         serve(config, host=host, port=port, on_ready=ready)
@@ -264,20 +272,26 @@ def query(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
 ) -> None:
-    """SQL over the local lake through DuckDB (read-only)."""
+    """SQL over the local lake through DuckDB. Read-only: only statements that read run
+    (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN), and no file outside the lake can be read."""
     from betterstack_etl.lake import open_duckdb
+    from betterstack_etl.lake.readonly import run_read_only
 
     if fmt not in ("table", "csv", "json"):
         raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
     with user_errors():
         con = open_duckdb(Path(lake_root), read_only=True)
         try:
-            result = con.execute(sql)
+            result = run_read_only(con, sql, Path(lake_root))
+            columns = [d[0] for d in result.description or []]
+            records = result.fetchall()
+        except ConfigError:
+            raise
         except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            raise fail(ConfigError(f"query failed: {exc}", hint="check the SQL")) from None
-        columns = [d[0] for d in result.description or []]
-        records = result.fetchall()
-        con.close()
+            first = next((line for line in str(exc).splitlines() if line.strip()), repr(exc))
+            raise fail(ConfigError(f"query failed: {first}", hint="check the SQL")) from None
+        finally:
+            con.close()
     if fmt == "json":
         out.print_json(
             json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str)
@@ -285,13 +299,22 @@ def query(
     elif fmt == "csv":
         import csv
 
+        from betterstack_etl.literal import visible
+
         writer = csv.writer(sys.stdout)
+        if sys.stdout.isatty():  # a terminal: no escape sequence from the data reaches it
+            columns = [visible(c) for c in columns]
+            records = [tuple(visible(v) if isinstance(v, str) else v for v in r) for r in records]
         writer.writerow(columns)
         writer.writerows(records)
     else:
-        table = Table(*columns, title=f"{len(records)} row(s)")
+        from betterstack_etl.cli.display import cell
+
+        table = Table(title=f"{len(records)} row(s)")
+        for column in columns:
+            table.add_column(literal(column))
         for record in records[:limit]:
-            table.add_row(*("∅" if v is None else str(v) for v in record))
+            table.add_row(*(cell(v) for v in record))
         out.print(table)
 
 
@@ -342,7 +365,7 @@ def report(
             billing_project_id=billing_project_id,
             now=clock.utcnow(),
         )
-    err.print(f"report written to {where}", highlight=False, soft_wrap=True)
+    err.print(literal(f"report written to {where}"), soft_wrap=True)
 
 
 def _version_callback(value: bool) -> None:
@@ -377,8 +400,6 @@ def check(
     base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
 ) -> None:
     """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
-    from rich.markup import escape
-
     from betterstack_etl.ops.check import run_checks
     from betterstack_etl.settings import RunParams, read_token
 
@@ -395,15 +416,15 @@ def check(
         results = run_checks(params, read_token())
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
-        mark = "[green]✓[/]" if result.ok else "[bold red]✗[/]"
-        table.add_row(mark, result.name, escape(result.detail), escape(result.fix or ""))
+        mark = Text("✓", "green") if result.ok else Text("✗", "bold red")
+        table.add_row(mark, result.name, literal(result.detail), literal(result.fix or ""))
     out.print(table)
     failed = [r.name for r in results if not r.ok]
     if failed:
-        err.print(
-            f"[bold red]error:[/] {len(failed)} check(s) failed: {', '.join(failed)} — "
-            "see the fix column above",
-            highlight=False,
+        say(
+            "error:",
+            "bold red",
+            f"{len(failed)} check(s) failed: {', '.join(failed)} — see the fix column above",
         )
         raise typer.Exit(code=1)
 

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from betterstack_etl import clock
 from betterstack_etl.errors import BetterStackEtlError, StoppedError
+from betterstack_etl.literal import VisibleLogText, visible
 from betterstack_etl.secret import redact
 
 if TYPE_CHECKING:
@@ -28,9 +30,11 @@ __all__ = [
     "ToDate",
     "err",
     "fail",
+    "literal",
     "log_level",
     "out",
     "run_once",
+    "say",
     "user_errors",
 ]
 
@@ -98,17 +102,40 @@ def _say_failures_once(verbose: bool) -> None:
 
 
 def log_level(verbose: bool) -> None:
-    """Our own log lines: warnings by default (the progress bars tell the rest), all with -v."""
+    """Our own log lines: warnings by default (the progress bars tell the rest), all with -v;
+    whatever a line quotes from the API is shown literally (no escape sequence reaches the
+    terminal)."""
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
     level = logging.INFO if verbose else logging.WARNING
     logging.getLogger("betterstack_etl").setLevel(level)
+    _log_lines_literal()
+
+
+def _log_lines_literal() -> None:
+    """Every handler of the root logger shows log lines literally (call again after Prefect
+    configured its own handlers)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, VisibleLogText) for f in handler.filters):
+            handler.addFilter(VisibleLogText())
+
+
+def literal(value: object, style: str = "") -> Text:
+    """``value`` as Rich ``Text``: never parsed as markup, control characters shown as
+    escapes (SPEC §13). Every piece of data a line or a table shows goes through it (or
+    through ``cli.display.literal``, the same, for the tables of that module)."""
+    return Text(visible(value), style=style)
+
+
+def say(label: str, style: str, text: object) -> None:
+    """One line on stderr: a styled label, then ``text`` shown literally (it may quote the
+    API or a file name: never parsed as markup, control characters shown as escapes)."""
+    err.print(Text.assemble((label, style), " ", literal(text)), soft_wrap=True)
 
 
 def fail(exc: BaseException) -> typer.Exit:
     """One line on stderr; the exit code: 130/143 for a run stopped by SIGINT/SIGTERM, else 1."""
     token = os.environ.get("BETTERSTACK_TOKEN")
-    text = redact(str(exc), token)
-    err.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
+    say("error:", "bold red", redact(str(exc), token))
     return typer.Exit(code=exc.exit_code if isinstance(exc, StoppedError) else 1)
 
 
@@ -158,6 +185,7 @@ def run_once(
             from betterstack_etl.flow import rj_iplanrio__betterstack_api
 
             _say_failures_once(verbose)
+            _log_lines_literal()
 
             flow_params = {
                 k: v

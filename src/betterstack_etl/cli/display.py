@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,7 +16,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
+from betterstack_etl.literal import visible
 from betterstack_etl.tables import TABLES
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.run.summary import RunPlan
 
-__all__ = ["RichProgress", "plan_table", "show_lake", "summary_table"]
+__all__ = ["RichProgress", "cell", "literal", "plan_table", "show_lake", "summary_table"]
 
 
 class RichProgress:
@@ -79,26 +80,43 @@ class RichProgress:
         return next(i for i, t in enumerate(self._bars.tasks) if t.id == task)
 
 
+def literal(value: object, style: str = "") -> Text:
+    """``value`` as Rich ``Text``: never parsed as markup, control characters shown as
+    escapes (SPEC §13); ``cli.common.literal`` for the lines this module does not print."""
+    return Text(visible(value), style=style)
+
+
+def _note(label: str, style: str, body: str) -> Text:
+    return Text.assemble((label, style), ": ", literal(body))
+
+
 def summary_table(summary: dict[str, Any]) -> Table:
-    """Rows read and written per table and partition; monitors below their SLO underneath."""
-    breaches = [
-        f"[bold red]SLO breached[/]: {b['name']} ({b['monitor_id']}) at "
-        f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below {b['slo_pct']:g} % "
-        f"({b['budget_used_pct']:.0f} % of the error budget used)"
+    """Rows read and written per table and partition; monitors below their SLO and the run's
+    warnings underneath. Names, causes and errors are data: shown literally."""
+    notes = [
+        _note(
+            "SLO breached",
+            "bold red",
+            f"{b['name']} ({b['monitor_id']}) at {b['availability_pct']:.3f} % in "
+            f"{b['month'][:7]}, below {b['slo_pct']:g} % "
+            f"({b['budget_used_pct']:.0f} % of the error budget used)",
+        )
         for b in summary.get("slo_breaches", [])
     ]
-    notes = [*breaches, *(f"[yellow]warning[/]: {w}" for w in summary.get("warnings", []))]
+    notes += [_note("warning", "yellow", w) for w in summary.get("warnings", [])]
     table = Table(
-        title=f"run {summary['run_id']} → {summary['destination']} {summary['lake_root']}  "
-        f"(window {summary['window'][0]} … {summary['window'][1]})",
-        caption="\n".join(notes) or None,
+        title=literal(
+            f"run {summary['run_id']} → {summary['destination']} {summary['lake_root']}  "
+            f"(window {summary['window'][0]} … {summary['window'][1]})"
+        ),
+        caption=Text("\n").join(notes) if notes else None,
         caption_justify="left",
     )
     for column in ("table", "data_particao", "rows before", "rows offered", "rows after"):
         table.add_column(column, justify="right" if column.startswith("rows") else "left")
     for name, info in summary["tables"].items():
         if info["error"]:
-            table.add_row(name, "[red]FAILED[/]", "", "", info["error"])
+            table.add_row(name, Text("FAILED", style="red"), "", "", literal(info["error"]))
             continue
         for p in info["partitions"]:
             table.add_row(
@@ -120,10 +138,12 @@ def plan_table(plan: RunPlan) -> Table:
     schedule = plan.schedule
     warning = schedule.warning()
     table = Table(
-        title=f"plan: {len(plan.monitors)} of {plan.visible} monitor(s), window "
-        f"{plan.window.start} … {plan.window.end}; {plan.requests_made} request(s) made (the "
-        f"listing), about {plan.requests} to come; nothing written",
-        caption=f"[yellow]warning[/]: {escape(warning)}" if warning else schedule.describe(),
+        title=literal(
+            f"plan: {len(plan.monitors)} of {plan.visible} monitor(s), window "
+            f"{plan.window.start} … {plan.window.end}; {plan.requests_made} request(s) made "
+            f"(the listing), about {plan.requests} to come; nothing written"
+        ),
+        caption=_note("warning", "yellow", warning) if warning else literal(schedule.describe()),
         caption_justify="left",
     )
     for column in ("table", "requests", "partitions (data_particao)", "how"):
@@ -133,16 +153,18 @@ def plan_table(plan: RunPlan) -> Table:
         shown = ", ".join(d.isoformat() for d in days[:3])
         if len(days) > 3:
             shown = f"{days[0]} … {days[-1]} ({len(days)})"
-        table.add_row(t.table, f"≥ {t.requests}" if t.at_least else str(t.requests), shown, t.note)
+        requests = f"≥ {t.requests}" if t.at_least else str(t.requests)
+        table.add_row(t.table, requests, shown, literal(t.note))
     return table
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> Text:
+    """A value read from the lake, as a table cell: ∅ for null, UTC times, the rest literal."""
     if value is None:
-        return "∅"
+        return Text("∅")
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    return str(value)
+        return Text(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    return literal(value)
 
 
 def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
@@ -151,7 +173,7 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
 
     con = open_duckdb(Path(lake_root), read_only=True)
     try:
-        counts = Table(title=f"what landed in {lake_root}")
+        counts = Table(title=literal(f"what landed in {lake_root}"))
         counts.add_column("table")
         counts.add_column("rows", justify="right")
         counts.add_column("partitions", justify="right")
@@ -169,9 +191,9 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
             result = con.execute(f"{sql} LIMIT {int(rows)}")
             view = Table(title=spec.name)
             for d in result.description or []:
-                view.add_column(d[0])
+                view.add_column(literal(d[0]))
             for record in result.fetchall():
-                view.add_row(*(_cell(v) for v in record))
+                view.add_row(*(cell(v) for v in record))
             console.print(view)
     finally:
         con.close()

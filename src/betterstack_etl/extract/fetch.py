@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import importlib
 import logging
-import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from betterstack_etl.errors import NotFoundError
-from betterstack_etl.extract.selection import Selection, resolve_monitors
+from betterstack_etl.api import is_api_id
+from betterstack_etl.errors import ContractError, NotFoundError
+from betterstack_etl.extract.selection import GoneMonitors, Selection, resolve_monitors
 from betterstack_etl.extract.transform import (
     incident_rows,
     monitor_rows,
     response_time_rows,
+    skipping_bad_records,
     sla_row,
 )
+from betterstack_etl.literal import visible
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -63,6 +65,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+# Records left out are each named in a warning, up to this many a table; then one line counts
+# the rest (an API that changed shape wholesale must not print 5,000 lines).
+_NAMED_REFUSALS: Final = 20
+
+
 @dataclass
 class Extracted:
     """What one table's extraction read (small; passed between tasks and shown in the summary)."""
@@ -72,6 +79,18 @@ class Extracted:
     answers: int = 0  # API answers used (pages or single resources)
     skipped: list[str] = field(default_factory=list)  # e.g. incidents deleted upstream
     gone: list[str] = field(default_factory=list)  # monitors deleted during the run: skipped
+    # records left out because they break the API contract (an id that is not digits, a
+    # field of the wrong type), or open rows of the lake that can never be re-read: one
+    # message each, naming the record (SPEC §13: the rest of the table lands)
+    refused: list[str] = field(default_factory=list)
+
+    def refuse(self, message: str) -> None:
+        """Leave a record out, with a warning naming it (the first few; then a count)."""
+        self.refused.append(message)
+        if len(self.refused) <= _NAMED_REFUSALS:
+            log.warning("%s: left out: %s", self.table, visible(message))
+        elif len(self.refused) == _NAMED_REFUSALS + 1:
+            log.warning("%s: more records left out (counted, not named)", self.table)
 
 
 def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
@@ -183,38 +202,20 @@ def plan_monitors(req: PlanRequest) -> TablePlan:
     return TablePlan(req.spec.name, 0, False, (listed.astimezone(UTC).date(),), note)
 
 
-class _GoneMonitors:
-    """Whether a monitor whose route answered 404 is gone (deleted at Better Stack during the
-    run): its own resource answering 404 too says so. Asked once per monitor."""
-
-    def __init__(self, client: BetterStackClient) -> None:
-        self._client = client
-        self._known: dict[str, bool] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, monitor_id: str) -> bool:
-        with self._lock:
-            known = self._known.get(monitor_id)
-        if known is not None:
-            return known
-        try:
-            self._client.get_monitor(monitor_id)
-            gone = False
-        except NotFoundError:
-            gone = True
-        with self._lock:
-            self._known[monitor_id] = gone
-        return gone
-
-
 def response_times(req: ExtractRequest) -> Extracted:
     """Last 24 h of response times per monitor (the API has no date filter)."""
 
-    def fetch(monitor_id: str) -> pa.Table:
+    def fetch(monitor_id: str) -> pa.Table | str:
         answer = req.client.get_response_times(monitor_id)
-        return response_time_rows(
-            answer.data, monitor_id=monitor_id, extracted_at=answer.fetched_at, run_id=req.run_id
-        )
+        try:
+            return response_time_rows(
+                answer.data,
+                monitor_id=monitor_id,
+                extracted_at=answer.fetched_at,
+                run_id=req.run_id,
+            )
+        except ContractError as exc:
+            return f"response times of monitor {monitor_id}: {exc.message}"
 
     return _fan_out(req, list(req.selection.ids), fetch, monitor_of=lambda m: m)
 
@@ -247,16 +248,19 @@ def daily_sla(req: ExtractRequest) -> Extracted:
     """One ``/sla?from=D&to=D`` per monitor and day of the window it existed."""
     plan = _sla_days(req.selection, req.window)
 
-    def fetch(item: tuple[str, date]) -> pa.Table:
+    def fetch(item: tuple[str, date]) -> pa.Table | str:
         monitor_id, day = item
         answer = req.client.get_sla(monitor_id, day, day)
-        return sla_row(
-            answer.data,
-            monitor_id=monitor_id,
-            day=day,
-            extracted_at=answer.fetched_at,
-            run_id=req.run_id,
-        )
+        try:
+            return sla_row(
+                answer.data,
+                monitor_id=monitor_id,
+                day=day,
+                extracted_at=answer.fetched_at,
+                run_id=req.run_id,
+            )
+        except ContractError as exc:
+            return f"SLA of monitor {monitor_id} on {day}: {exc.message}"
 
     return _fan_out(req, plan, fetch, monitor_of=lambda item: item[0])
 
@@ -265,7 +269,8 @@ def monitors(req: ExtractRequest) -> Extracted:
     """The run's monitors as the listing showed them (made by ``resolve_monitors``: no request)."""
     wanted = set(req.selection.ids)
     chosen = [m for m in req.selection.listing if str(m.get("id")) in wanted]
-    result = Extracted(req.spec.name)
+    # the listing's refusals were warned about when it was read: counted here, not said again
+    result = Extracted(req.spec.name, refused=list(req.selection.refused))
     listed_at = req.selection.listed_at
     if listed_at is None or not chosen:
         return result
@@ -278,22 +283,23 @@ def monitors(req: ExtractRequest) -> Extracted:
 def _fan_out(
     req: ExtractRequest,
     plan: Sequence[T],
-    fetch: Callable[[T], pa.Table],
+    fetch: Callable[[T], pa.Table | str],
     *,
     monitor_of: Callable[[T], str],
 ) -> Extracted:
-    """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes.
-    An item whose monitor is gone (deleted at Better Stack during the run: a 404 here and on
-    the monitor itself) is skipped with a warning; the other monitors land."""
+    """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes;
+    an answer that breaks the contract (``fetch`` says why) is left out, the others land. An
+    item whose monitor is gone (deleted at Better Stack during the run: a 404 here and on the
+    monitor itself) is skipped with a warning; the other monitors land."""
     table = req.spec.name
     result = Extracted(table)
     req.progress.planned(table, len(plan))
-    is_gone = _GoneMonitors(req.client)
+    is_gone = GoneMonitors(req.client)
 
-    def one(item: T) -> tuple[str, pa.Table | None]:
+    def one(item: T) -> tuple[str, pa.Table | str | None]:
         monitor_id = monitor_of(item)
         try:
-            rows: pa.Table | None = fetch(item)
+            rows: pa.Table | str | None = fetch(item)
         except NotFoundError:
             if not is_gone(monitor_id):
                 raise  # the monitor is there: the 404 is about something else
@@ -310,6 +316,9 @@ def _fan_out(
                     monitor_id,
                 )
                 result.gone.append(monitor_id)
+            continue
+        if isinstance(rows, str):
+            result.refuse(rows)
             continue
         req.sink(rows)
         result.rows += rows.num_rows
@@ -332,9 +341,9 @@ def incidents(req: ExtractRequest) -> Extracted:
     progress.planned(table, len(walks) + len(req.open_keys))
     seen: set[str] = set()
 
-    is_gone = _GoneMonitors(req.client)
+    is_gone = GoneMonitors(req.client)
 
-    def walk(monitor_id: str | None) -> list[pa.Table]:
+    def walk(monitor_id: str | None) -> list[pa.Table | str]:
         try:
             return walk_pages(monitor_id)
         except NotFoundError:
@@ -345,21 +354,28 @@ def incidents(req: ExtractRequest) -> Extracted:
             progress.done(table)
             return []
 
-    def walk_pages(monitor_id: str | None) -> list[pa.Table]:
-        tables: list[pa.Table] = []
+    def walk_pages(monitor_id: str | None) -> list[pa.Table | str]:
+        got: list[pa.Table | str] = []
         for page in req.client.iter_incident_pages(
             monitor_id=monitor_id, from_date=window.start, to_date=window.end
         ):
             if page.number > 1:
                 progress.planned(table, 1)
-            rows = incident_rows(page.resources, extracted_at=page.fetched_at, run_id=req.run_id)
+            checked = skipping_bad_records(
+                incident_rows, page.resources, extracted_at=page.fetched_at, run_id=req.run_id
+            )
+            rows = checked.rows
             if kept is not None:
                 rows = rows.filter(pc.is_in(rows.column("monitor_id"), value_set=kept))
-            tables.append(rows)
+                ours = set(kept.to_pylist())
+                got += [why for m, why in checked.refused if _monitor_of(m) in ours]
+            else:
+                got += [why for _, why in checked.refused]
+            got.append(rows)
             progress.done(table)
-        return tables
+        return got
 
-    def reread(incident_id: str) -> list[pa.Table]:
+    def reread(incident_id: str) -> list[pa.Table | str]:
         try:
             answer = req.client.get_incident(incident_id)
         except NotFoundError:
@@ -370,30 +386,56 @@ def incidents(req: ExtractRequest) -> Extracted:
             progress.done(table)
             return []
         progress.done(table)
-        return [
-            incident_rows(
-                [answer.data],
-                extracted_at=answer.fetched_at,
-                run_id=req.run_id,
-                endpoint=f"/api/v3/incidents/{incident_id}",
-            )
-        ]
+        endpoint = f"/api/v3/incidents/{incident_id}"
+        try:
+            return [
+                incident_rows(
+                    [answer.data],
+                    extracted_at=answer.fetched_at,
+                    run_id=req.run_id,
+                    endpoint=endpoint,
+                )
+            ]
+        except ContractError as exc:
+            return [f"incident {incident_id}: {exc.message}"]
 
-    for tables in bounded_map(walk, walks, req.workers):
-        for rows in tables:
-            _sink_new(rows, seen, req.sink, result)
-    pending = [i for i in req.open_keys if i not in seen]
-    for tables in bounded_map(reread, pending, req.workers):
-        for rows in tables:
-            _sink_new(rows, seen, req.sink, result)
+    # an open row stored by an older version with an id the API never makes cannot be re-read:
+    # left out (named), so it never sticks this run or any later one (`repair` reports it)
+    unreadable = [i for i in req.open_keys if not is_api_id(i)]
+    for incident_id in unreadable:
+        result.refuse(
+            f"incident {incident_id!r} is open in the lake but its id is not digits: never "
+            "re-read (`betterstack-etl repair` lists it)"
+        )
+    for got in bounded_map(walk, walks, req.workers):
+        _sink_new(got, seen, req.sink, result)
+    pending = [i for i in req.open_keys if i not in seen and is_api_id(i)]
+    for got in bounded_map(reread, pending, req.workers):
+        _sink_new(got, seen, req.sink, result)
     progress.finished(table)
     return result
 
 
+def _monitor_of(resource: Any) -> str | None:
+    """The monitor id an incident resource names (for filtering refusals to the run's)."""
+    def field(mapping: Any, name: str) -> Any:
+        return mapping.get(name) if isinstance(mapping, dict) else None
+
+    related = field(field(field(resource, "relationships"), "monitor"), "data")
+    owner = field(related, "id")
+    if owner is None:
+        owner = field(field(resource, "attributes"), "monitor_id")
+    return None if owner is None else str(owner)
+
+
 def _sink_new(
-    rows: pa.Table, seen: set[str], sink: Callable[[pa.Table], None], result: Extracted
+    got: list[pa.Table | str], seen: set[str], sink: Callable[[pa.Table], None], result: Extracted
 ) -> None:
-    seen.update(rows.column("incident_id").to_pylist())
-    sink(rows)
-    result.rows += rows.num_rows
-    result.answers += 1
+    for rows in got:
+        if isinstance(rows, str):
+            result.refuse(rows)
+            continue
+        seen.update(rows.column("incident_id").to_pylist())
+        sink(rows)
+        result.rows += rows.num_rows
+        result.answers += 1

@@ -4,17 +4,21 @@ No I/O here. Each function takes the decoded JSON (``data`` of one answer, or th
 one page), the moment the API answered and the run id, and returns a table that matches its
 ``TableSpec.schema`` exactly. Anything that breaks the documented shape raises ``ContractError``
 naming the endpoint, the record and the field, so a broken page never lands half-parsed.
+``skipping_bad_records`` runs a page's transform so that a record breaking the contract (an id
+that is not digits, a field of the wrong type) is left out and named, and the rest lands
+(SPEC §13: one bad record never blocks the others).
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from betterstack_etl.api import is_api_id
 from betterstack_etl.errors import ContractError
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TIMESTAMP
 
@@ -22,10 +26,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "Checked",
+    "PageTransform",
     "incident_rows",
     "monitor_rows",
     "parse_timestamps",
     "response_time_rows",
+    "skipping_bad_records",
     "sla_row",
 ]
 
@@ -195,13 +202,27 @@ def _with_lineage(
     return pa.Table.from_pydict(columns, schema=schema)
 
 
+def _shown(value: object) -> str:
+    """A value from the API quoted in a message: ``repr`` (control characters escaped), cut."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _api_id(value: str | None, endpoint: str, what: str) -> str | None:
+    """``value`` when it is None or an id as the API makes them (digits), else ContractError."""
+    if value is not None and not is_api_id(value):
+        raise _contract(endpoint, f"{what} {_shown(value)} is not digits")
+    return value
+
+
 def _record(
     resource: Mapping[str, Any], endpoint: str, kind: str
 ) -> tuple[str, Mapping[str, Any], list[str] | None]:
-    """A listed record's id (as a string), its attributes and its ``regions`` list."""
+    """A listed record's id (as a string of digits), its attributes and its ``regions`` list."""
     record_id = _id(resource.get("id"))
     if record_id is None:
         raise _contract(endpoint, f"a {kind} has no id")
+    _api_id(record_id, endpoint, f"the {kind} id")
     attrs = _attributes(resource, endpoint)
     regions = attrs.get("regions")
     if regions is not None and not isinstance(regions, list):
@@ -245,12 +266,10 @@ def incident_rows(
         if not isinstance(attrs.get("started_at"), str):
             raise _contract(endpoint, f"incident {incident_id} has no started_at")
         rows["incident_id"].append(incident_id)
-        rows["monitor_id"].append(
-            _relationship_id(resource, "monitor") or _id(attrs.get("monitor_id"))
-        )
-        rows["heartbeat_id"].append(
-            _relationship_id(resource, "heartbeat") or _id(attrs.get("heartbeat_id"))
-        )
+        for owner in ("monitor", "heartbeat"):
+            owner_id = _relationship_id(resource, owner) or _id(attrs.get(f"{owner}_id"))
+            what = f"incident {incident_id}: its {owner} id"
+            rows[f"{owner}_id"].append(_api_id(owner_id, endpoint, what))
         for field in _INCIDENT_STRINGS:
             rows[field].append(_text(attrs.get(field)))
         for field in _INCIDENT_IDS:
@@ -351,3 +370,54 @@ def monitor_rows(
     n = len(rows["monitor_id"])
     columns = _typed(rows, MONITORS.schema, _MONITOR_TIMES, endpoint)
     return _with_lineage(columns, n, extracted_at, run_id, MONITORS.schema)
+
+
+class PageTransform(Protocol):
+    def __call__(
+        self, resources: Sequence[Mapping[str, Any]], *, extracted_at: datetime, run_id: str
+    ) -> pa.Table: ...
+
+
+class Checked(NamedTuple):
+    """A page's rows without the records that break the contract, the records kept, and the
+    records left out, each with a message naming it and what it breaks."""
+
+    rows: pa.Table
+    kept: list[Mapping[str, Any]]
+    refused: list[tuple[Mapping[str, Any], str]]
+
+
+def skipping_bad_records(
+    transform: PageTransform,
+    resources: Sequence[Mapping[str, Any]],
+    *,
+    extracted_at: datetime,
+    run_id: str,
+) -> Checked:
+    """``transform`` over a page's ``resources``, leaving out each record that breaks the
+    contract (SPEC §13). The whole page is converted in one call; only when that fails is it
+    halved, and each half tried again, down to the records that fail alone: a clean page costs
+    nothing more, one bad record among n costs about two conversions of the page."""
+    tables: list[pa.Table] = []
+    kept: list[Mapping[str, Any]] = []
+    refused: list[tuple[Mapping[str, Any], str]] = []
+    pending: list[Sequence[Mapping[str, Any]]] = [resources]
+    while pending:
+        part = pending.pop()
+        try:
+            tables.append(transform(part, extracted_at=extracted_at, run_id=run_id))
+            kept.extend(part)
+        except ContractError as exc:
+            if len(part) == 1:
+                refused.append((part[0], f"record {_shown(part[0].get('id'))}: {exc.message}"))
+            else:  # the second half is pushed first: the first is tried first, order kept
+                half = len(part) // 2
+                pending += [part[half:], part[:half]]
+    if len(tables) == 1:
+        return Checked(tables[0], kept, refused)
+    rows = (
+        pa.concat_tables(tables)
+        if tables
+        else transform([], extracted_at=extracted_at, run_id=run_id)
+    )
+    return Checked(rows, kept, refused)

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx
 
 from betterstack_etl import clock
-from betterstack_etl.api import BetterStackClient, RetryPolicy
+from betterstack_etl.api import BetterStackClient, RetryPolicy, is_api_id
 from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtlError, name_a_few
 from betterstack_etl.extract.fetch import PlanRequest, planner
 from betterstack_etl.extract.selection import Selection
@@ -112,10 +112,15 @@ def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]
         if not seen:
             fix = "use a token of the team that owns the monitors (Better Stack → API tokens)"
             return [token, CheckResult("monitors", False, "the token sees no monitor", fix)]
-        monitors = CheckResult("monitors", True, f"all: {len(seen)} monitor(s)")
-        chosen = Selection(tuple(seen), len(seen), True, tuple(listing))
-        return [token, monitors, check_schedule(params, chosen)]
-    missing = [m for m in params.monitors if m not in set(seen)]
+        detail = f"all: {len(seen)} monitor(s)"
+        bad = [repr(m) for m in seen if not is_api_id(m)]
+        if bad:  # runs leave them out (SPEC §13): said here, not a failure
+            detail += f"; {len(bad)} left out of runs, the id is not digits: {', '.join(bad[:3])}"
+        usable = tuple(m for m in seen if is_api_id(m))
+        chosen = Selection(usable, len(seen), True, tuple(listing))
+        return [token, CheckResult("monitors", True, detail), check_schedule(params, chosen)]
+    listed = set(seen)
+    missing = [m for m in params.monitors if m not in listed]
     if missing:
         detail = f"MONITOR_ID {name_a_few(missing)}: not among the {len(seen)} monitor(s) "
         detail += "this token sees"
@@ -124,7 +129,7 @@ def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]
         monitors = CheckResult("monitors", False, detail, fix)
     else:
         monitors = CheckResult("monitors", True, f"{len(params.monitors)} monitor(s) found")
-    found = tuple(m for m in params.monitors if m in set(seen))
+    found = tuple(m for m in params.monitors if m in listed)
     chosen = Selection(found, len(seen), False, tuple(listing))
     return [token, monitors, check_schedule(params, chosen)]
 

@@ -3,7 +3,8 @@
 1. ``lake.verify`` lists every file that cannot be read (truncated, garbage), every stray file
    (``data-backup.parquet``) and every folder whose name is not ``data_particao=YYYY-MM-DD``;
 2. each is moved aside with ``lake.quarantine`` (kept, under a name no reader looks at);
-3. the open-rows index is rebuilt from the partitions;
+3. the open-rows index is rebuilt from the partitions, and its rows that can never be re-read
+   (a key the API never makes, stored by an older version: runs leave them out) are listed;
 4. the days whose data went aside are fetched again where the API still serves them (each
    table declares how far back, ``TableSpec.served_days``), by a normal run of the core over
    just those tables and days;
@@ -22,6 +23,7 @@ from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING, Final
 
 from betterstack_etl import clock
+from betterstack_etl.api import is_api_id
 from betterstack_etl.run.destinations import open_lake
 from betterstack_etl.tables import TABLES
 
@@ -58,6 +60,9 @@ class RepairReport:
     refetch: Refetch
     summary: RunSummary | None = None
     notes: tuple[str, ...] = field(default=())
+    # (table, key) of open rows whose key is not an id the API makes: never re-read, so they
+    # stay open; runs leave them out with a warning (SPEC §13), repair names them
+    unreadable_open: tuple[tuple[str, str], ...] = ()
 
 
 def _day_of(problem: LakeProblem) -> date | None:
@@ -106,6 +111,15 @@ def repair(params: RunParams, token: Secret | None) -> RepairReport:
     for problem, where in zip(problems, moved, strict=True):
         log.warning("moved aside: %s → %s", problem, where)
     lake.rebuild_open_index(TABLES)
+    unreadable = tuple(
+        (spec.name, key)
+        for spec in TABLES
+        if spec.open_while_null is not None
+        for key in lake.open_keys(spec, None, date.max)
+        if not is_api_id(key)
+    )
+    for table, key in unreadable:
+        log.warning("%s: open row %r can never be re-read (its key is not digits)", table, key)
     today = clock.utcnow().astimezone(UTC).date()
     refetch = plan_refetch(problems, today)
     notes = [f"{name} {day}: older than the API keeps, gone for good" for name, day in refetch.lost]
@@ -121,4 +135,4 @@ def repair(params: RunParams, token: Secret | None) -> RepairReport:
         )
         summary = runner.run(again, token, raise_on_failure=True)
     lake.publish(TABLES)
-    return RepairReport(problems, moved, refetch, summary, tuple(notes))
+    return RepairReport(problems, moved, refetch, summary, tuple(notes), unreadable)

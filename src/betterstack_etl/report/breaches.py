@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from betterstack_etl.literal import markdown, visible
 from betterstack_etl.report.data import (
     MONITORS,
     MONTHLY,
@@ -92,17 +93,22 @@ def slo_breaches(
 
 
 def event_of(breach: SloBreach) -> dict[str, Any]:
-    """The keyword arguments of ``prefect.events.emit_event`` for one breach."""
+    """The keyword arguments of ``prefect.events.emit_event`` for one breach.
+
+    The payload keeps the name as data; ``payload.markdown`` holds the name and id escaped for
+    Markdown, what notification templates show (a name is API text: SPEC §13), and the
+    resource's display name has its control characters shown as escapes."""
     payload = asdict(breach)
     if not math.isfinite(breach.budget_used_pct):  # an SLO of 100 %: no budget at all
         payload["budget_used_pct"] = None
     payload["month"] = breach.month.isoformat()
     payload["error_budget_remaining_seconds"] = breach.error_budget_remaining_seconds
+    payload["markdown"] = {"name": markdown(breach.name), "monitor_id": markdown(breach.monitor_id)}
     return {
         "event": EVENT,
         "resource": {
-            "prefect.resource.id": f"betterstack.monitor.{breach.monitor_id}",
-            "prefect.resource.name": breach.name,
+            "prefect.resource.id": f"betterstack.monitor.{visible(breach.monitor_id)}",
+            "prefect.resource.name": visible(breach.name),
         },
         "payload": payload,
     }

@@ -2,7 +2,8 @@
 
 Text stays text in the SVG (``svg.fonttype = none``) so the file stays small and the browser
 draws it with its own sans-serif font; tick labels go through the report's ``Formatter``
-(decimal comma in pt-BR, month names in the language, dates in the report time zone).
+(decimal comma in pt-BR, month names in the language, dates in the report time zone). Text
+from the API is drawn literally: mathtext is off, control characters are shown as escapes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import matplotlib as mpl
 import matplotlib.dates as _mdates
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from betterstack_etl.literal import visible
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,6 +37,10 @@ mdates: Any = _mdates  # untyped module: used through Any
 _REGION_COLOURS: Final = ("#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e")
 _STYLE: Final[dict[str, Any]] = {
     "svg.fonttype": "none",
+    # names, causes and regions come from the API: drawn as their characters, never mathtext
+    # (``$\alpha$`` stays those eight characters; ``$\frac{1}{$`` breaks nothing)
+    "text.parse_math": False,
+    "text.usetex": False,
     "svg.hashsalt": "betterstack-etl-report",
     "font.family": "sans-serif",
     "font.size": 9,
@@ -89,7 +96,7 @@ def budget_chart(monitors: Sequence[MonitorReport], fmt: Formatter) -> str:
         rows = [(m, m.month) for m in monitors if m.month is not None]
         fig = _figure(8, 0.45 * max(len(rows), 1) + 1.0)
         ax = fig.add_subplot()
-        names = [m.name for m, _ in rows]
+        names = [visible(m.name) for m, _ in rows]
         used = [min(month.budget_used_pct, 200.0) for _, month in rows]
         colours = [COLOURS[m.status] for m, _ in rows]
         ax.barh(range(len(rows)), used, color=colours, height=0.6)
@@ -157,7 +164,7 @@ def response_time_chart(rows: Sequence[dict[str, Any]], fmt: Formatter) -> str:
                 ax.plot(
                     [r["hour"] for r in own],
                     [1000 * float(r[column]) for r in own],
-                    label=region,
+                    label=visible(region),
                     color=_REGION_COLOURS[index % len(_REGION_COLOURS)],
                     linewidth=1,
                 )
@@ -194,7 +201,7 @@ def timeline_chart(
                 width = max((ended - began), (end - start) * 0.002)
                 spans.append((_num(began), width.total_seconds() / 86400))
             ax.broken_barh(spans, (row - 0.35, 0.7), color=COLOURS["breached"])
-        ax.set_yticks(range(len(causes)), [c[:40] for c in causes])
+        ax.set_yticks(range(len(causes)), [visible(c[:40]) for c in causes])
         ax.set_ylim(len(causes) - 0.5, -0.5)
         ax.set_xlim(_num(start), _num(end))
         _date_axis(ax, fmt, with_time=(end - start) <= timedelta(days=2))

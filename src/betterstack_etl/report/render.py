@@ -4,10 +4,11 @@ file, an e-mail attachment or a bucket."""
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
-from html import escape
 from typing import TYPE_CHECKING, Final
 
+from betterstack_etl.literal import visible
 from betterstack_etl.report.data import AT_RISK_BUDGET_PCT, MISSING_SAMPLES_PCT, load_report
 from betterstack_etl.report.i18n import formatter
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from betterstack_etl.report.options import ReportOptions
     from betterstack_etl.report.source import ViewSource
 
-__all__ = ["CSP", "render_html", "render_report"]
+__all__ = ["CSP", "escape", "render_html", "render_report"]
 
 CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -39,6 +40,12 @@ svg.chart{max-width:100%;height:auto;display:block}
 .kpis{display:flex;flex-wrap:wrap;gap:1.2rem;margin:.4rem 0}
 .kpi b{display:block;font-size:1.15rem} .kpi span{color:#616161;font-size:.8rem}
 """
+
+
+def escape(text: object) -> str:
+    """``text`` for HTML text or a quoted attribute: markup escaped, and control characters
+    shown as escapes (names and causes are API text, SPEC §13)."""
+    return html.escape(visible(text))
 
 
 def render_report(source: ViewSource, options: ReportOptions) -> str:

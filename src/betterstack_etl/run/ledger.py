@@ -40,6 +40,7 @@ class LedgerEntry:
     rows_inserted: int = 0
     rows_updated: int = 0
     partitions: int = 0
+    records_skipped: int = 0  # left out: they break the API contract (SPEC §13)
 
     def __post_init__(self) -> None:
         if self.status not in ("ok", "failed"):
@@ -83,6 +84,7 @@ def ledger_table(
             "rows_inserted": e.rows_inserted,
             "rows_updated": e.rows_updated,
             "partitions": e.partitions,
+            "records_skipped": e.records_skipped,
         }
         for e in entries
     ]

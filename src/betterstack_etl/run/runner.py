@@ -64,6 +64,7 @@ from betterstack_etl.run.summary import (
     describe_error,
     shorten,
 )
+from betterstack_etl.tables import MONITORS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -135,7 +136,11 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
     if session.stop.is_set():  # SIGINT/SIGTERM: what was done is recorded, nothing more is done
         _record(session, summary)
         raise StoppedError(session.stop.reason or "a stop request", summary=summary.to_dict())
-    warnings = [*_skipped_monitors(selection, summary), *_record(session, summary)]
+    warnings = [
+        *_refusals(summary, selection.refused),
+        *_skipped_monitors(selection, summary),
+        *_record(session, summary),
+    ]
     try:
         runner.call(publish, session)
     except (DamagedFileError, DiskFullError) as exc:  # the data landed; the views wait
@@ -182,6 +187,7 @@ def _merged(
         error,
         staged.requests,
         merged.warnings,
+        tuple(got.refused),
         tuple(got.gone),
     )
 
@@ -223,6 +229,19 @@ def _summary(
     )
 
 
+def _refusals(summary: RunSummary, listing: tuple[str, ...]) -> list[str]:
+    """One warning per table that left records out (they break the API contract), naming the
+    first; the listing's when the monitors table was not part of the run."""
+    said = [(t.table, t.refused) for t in summary.tables if t.refused]
+    if listing and not any(t.table == MONITORS.name for t in summary.tables):
+        said.append(("monitor listing", listing))
+    return [
+        f"{where}: {len(refused)} record(s) left out, they break the API contract: "
+        f"{refused[0]}" + (" (and more: see the log)" if len(refused) > 1 else "")
+        for where, refused in said
+    ]
+
+
 def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
     """Write the run's rows to the ledger (one per table); a warning when it cannot be."""
     from betterstack_etl.run.ledger import LedgerEntry, ledger_table
@@ -240,6 +259,7 @@ def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
             rows_inserted=t.rows_inserted,
             rows_updated=t.rows_updated,
             partitions=len(t.partitions),
+            records_skipped=len(t.refused),
         )
         for t in summary.tables
     ]

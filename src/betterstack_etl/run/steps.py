@@ -23,6 +23,7 @@ from betterstack_etl.extract.fetch import (
     resolve_monitors,
 )
 from betterstack_etl.lake import Staging
+from betterstack_etl.literal import visible
 from betterstack_etl.run.destinations import view_source
 from betterstack_etl.run.summary import MergedTable, StagedTable
 
@@ -160,8 +161,8 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
         log.warning(
             "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
             "used",
-            b.name,
-            b.monitor_id,
+            visible(b.name),
+            visible(b.monitor_id),
             b.availability_pct,
             b.slo_pct,
             b.budget_used_pct,

@@ -57,6 +57,7 @@ class TableOutcome:
     error: str | None = None
     requests: RequestStats = field(default_factory=RequestStats)
     warnings: tuple[tuple[str, int], ...] = ()  # soft quality rules: (rule, rows)
+    refused: tuple[str, ...] = ()  # records left out: they break the API contract (SPEC §13)
     gone: tuple[str, ...] = ()  # monitors deleted at Better Stack during the run: skipped
 
     @property
@@ -121,6 +122,8 @@ class RunSummary:
                     "rows_updated": t.rows_updated,
                     **t.requests.as_dict(),
                     "warnings": dict(t.warnings),
+                    "records_skipped": len(t.refused),
+                    "refused": list(t.refused),
                     "gone_monitors": list(t.gone),
                     "partitions": [
                         {
