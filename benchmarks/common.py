@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from betterstack_etl.cli.display import RichProgress
 from betterstack_etl.simulator import FrozenClock, SimConfig, Simulator
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
 
     from rich.console import Console
 
@@ -23,7 +22,6 @@ __all__ = [
     "BenchConfig",
     "Figure",
     "own_peak_rss",
-    "patched_env",
     "request_bars",
     "start_simulator",
 ]
@@ -72,21 +70,6 @@ def start_simulator(config: BenchConfig, *, throttled: bool = True) -> Simulator
     simulator = Simulator(sim_config, clock=FrozenClock(SIM_NOW))
     simulator.start()
     return simulator
-
-
-@contextmanager
-def patched_env(values: Mapping[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``values`` set, restored afterwards (the tasks read the token there)."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, old in saved.items():
-            if old is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = old
 
 
 @contextmanager

@@ -14,11 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from benchmarks.common import TOKEN, BenchConfig, patched_env, request_bars
+from benchmarks.common import TOKEN, BenchConfig, request_bars
 from betterstack_etl import clock
 from betterstack_etl.run import runner, session, steps, summary
 from betterstack_etl.secret import Secret
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import run_params as settings_run_params
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -83,9 +83,10 @@ def flow_params(
     tables: Sequence[str],
     window: tuple[date, date] | None,
 ) -> dict[str, Any]:
-    """The run parameters (as ``RunParams.from_env`` overrides) of a benchmark run."""
+    """The run parameters (the flow's, as ``settings.run_params`` overrides) of a benchmark
+    run."""
     params: dict[str, Any] = {
-        "monitors": ",".join(monitors),
+        "monitor_id": ",".join(monitors),
         "tables": ",".join(tables),
         "destination": "local",
         "lake_root": lake_root,
@@ -115,12 +116,9 @@ def run_tables(
     console: Console,
 ) -> FlowRun:
     """One whole run of the core over ``params`` (every table fetched at once, then merged)."""
-    env = {
-        "BETTERSTACK_RATE": str(config.rate),
-        "BETTERSTACK_MAX_IN_FLIGHT": str(config.max_in_flight),
-    }
-    with patched_env(env), _clock_at(now), request_bars(console) as bars:
-        run_params = RunParams.from_env(**params)
+    settings = {"rate": config.rate, "max_in_flight": config.max_in_flight}
+    with _clock_at(now), request_bars(console) as bars:
+        run_params = settings_run_params(**settings, **params)
         with (
             session.run_session(run_params, Secret(TOKEN), run_id=run_id, progress=bars) as s,
             TimedSteps(run_params.task_retries, run_params.task_retry_delay) as steps,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -11,6 +12,13 @@ from betterstack_etl.simulator import Clock, FrozenClock, SimConfig, Simulator
 
 SIM_NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 SIM_TOKEN = "sim-token"
+
+
+@pytest.fixture(autouse=True)
+def _no_env_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own ./.env never reaches a test: the settings read an empty file (the
+    tests of the .env file point BETTERSTACK_ENV_FILE at theirs)."""
+    monkeypatch.setenv("BETTERSTACK_ENV_FILE", os.devnull)
 
 
 @pytest.fixture

@@ -23,4 +23,9 @@ DEFAULT_MAX_IN_FLIGHT: Final = 4
 # The production schedule (prefect.yaml, cron ``0 * * * *``): a run's plan must fit in it.
 RUN_INTERVAL_SECONDS: Final = 3600.0
 
+# The two knobs of the SLA views (SPEC §8.2): the calendar of their days and months, and the
+# availability objective, percent.
+DEFAULT_REPORT_TIMEZONE: Final = "America/Sao_Paulo"
+DEFAULT_SLO_PCT: Final = 99.9
+
 ENV_PREFIX: Final = "BETTERSTACK_"

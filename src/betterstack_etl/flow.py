@@ -1,10 +1,11 @@
 """The Prefect flow ``rj_iplanrio__betterstack_api`` (the seed's ``flow.py`` role): a shell.
 
-The load itself is ``runner.execute`` (Prefect-free); the flow builds the run's parameters
-once from its own parameters and the environment, runs every core step as a Prefect task
+The load itself is ``runner.execute`` (Prefect-free); the flow reads the settings once, its
+parameters (named as the settings they set) over the environment over the ``.env`` file, as
+every command does (``settings.load_settings``), runs every core step as a Prefect task
 (``tasks.PrefectSteps``: retries, task runs in the UI), writes the summary as a Markdown
 artifact, and ends Failed naming each failed table when any failed. The token is read from the
-environment (``BETTERSTACK_TOKEN``) only: it is never a flow parameter.
+settings (``BETTERSTACK_TOKEN``) only: it is never a flow parameter.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from betterstack_etl.errors import RunFailedError
 from betterstack_etl.literal import markdown
 from betterstack_etl.run import runner
 from betterstack_etl.run.session import run_session
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import load_settings
 from betterstack_etl.tasks import PrefectSteps
 
 __all__ = ["rj_iplanrio__betterstack_api", "summary_markdown"]
@@ -54,24 +55,29 @@ def rj_iplanrio__betterstack_api(
 ) -> dict[str, Any]:
     """Load Better Stack response times, incidents, daily SLA and monitors into the lake.
 
+    Each parameter is a setting (declared in ``betterstack_etl.settings``); unset, its
+    variable is read, then the ``.env`` file, then the default.
+
     Args:
-        from_date: first UTC day (YYYY-MM-DD) of incidents/SLA to load; default yesterday.
-        to_date: last UTC day (inclusive); default today.
-        monitor_id: one id, a comma-separated list, or ``all``; default ``MONITOR_ID``.
-        tables: subset of ``response_times``, ``incidents``, ``daily_sla``, ``monitors``.
-        destination: ``local`` or ``bigquery``; default ``BETTERSTACK_DESTINATION``.
-        lake_root: folder, or ``gs://bucket/prefix``; default ``BETTERSTACK_LAKE_ROOT``.
-        dataset_id: BigQuery dataset; default ``brutos_betterstack``.
-        billing_project_id: GCP project; default ``rj-iplanrio``.
-        base_url: Better Stack API base URL; default ``BETTERSTACK_BASE_URL``.
+        from_date: first UTC day (YYYY-MM-DD) of incidents/SLA to load
+            (``BETTERSTACK_FROM_DATE``); default yesterday.
+        to_date: last UTC day, inclusive (``BETTERSTACK_TO_DATE``); default today.
+        monitor_id: one id, a comma-separated list, or ``all`` (``MONITOR_ID``).
+        tables: subset of ``response_times``, ``incidents``, ``daily_sla``, ``monitors``
+            (``BETTERSTACK_TABLES``); default all.
+        destination: ``local`` or ``bigquery`` (``BETTERSTACK_DESTINATION``).
+        lake_root: folder, or ``gs://bucket/prefix`` (``BETTERSTACK_LAKE_ROOT``).
+        dataset_id: BigQuery dataset (``BETTERSTACK_DATASET_ID``).
+        billing_project_id: GCP project (``BETTERSTACK_BILLING_PROJECT_ID``).
+        base_url: Better Stack API base URL (``BETTERSTACK_BASE_URL``).
         report_out: where to write the month's SLA report (``.html`` path or ``gs://``;
-            ``{month}`` is filled in); default ``BETTERSTACK_REPORT_OUT``, none.
+            ``{month}`` is filled in) (``BETTERSTACK_REPORT_OUT``); default none.
     """
-    params = RunParams.from_env(
+    loaded = load_settings(
         from_date=from_date,
         to_date=to_date,
-        monitors=monitor_id,
-        tables=",".join(tables) if tables else None,
+        monitor_id=monitor_id,
+        tables=tables,
         destination=destination,
         lake_root=lake_root,
         dataset_id=dataset_id,
@@ -79,7 +85,10 @@ def rj_iplanrio__betterstack_api(
         base_url=base_url,
         report_out=report_out,
     )
-    token = read_token()
+    for note in loaded.layers.notes():
+        log.warning("%s", note)
+    params = loaded.run_params()
+    token = loaded.token()
     with run_session(params, token, flow_run_id=_flow_run_id(), shared_budget=True) as session:
         log.info(
             "run %s: tables %s, window %s..%s, destination %s (%s)",
@@ -91,12 +100,12 @@ def rj_iplanrio__betterstack_api(
             params.lake_root,
         )
         summary = runner.execute(session, PrefectSteps(params))
-    if summary.slo_breaches:
-        from betterstack_etl.report import emit_slo_breach_events
+    if summary.slo_transitions:  # events on state changes only (SPEC §11, sla.alerts)
+        from betterstack_etl.sla.alerts import emit_transition_events
 
-        emitted = emit_slo_breach_events(summary.slo_breaches)
-        count = len(summary.slo_breaches)
-        log.warning("%d monitor(s) below the SLO; %d event(s) emitted", count, emitted)
+        emitted = emit_transition_events(summary.slo_transitions)
+        changes = len(summary.slo_transitions)
+        log.warning("%d SLO state change(s); %d event(s) emitted", changes, emitted)
     result = summary.to_dict()
     markdown = summary_markdown(result)
     log.info("run summary\n%s", markdown)

@@ -1,36 +1,23 @@
-"""A token that never prints itself, a redactor for text that might contain it, and where the
-API token comes from.
+"""A token that never prints itself, a redactor for text that might contain it, and the
+Prefect blocks secrets may be kept in.
 
-The token is ``BETTERSTACK_TOKEN`` (Infisical injects it; the default), or the Prefect ``Secret``
-block named by ``BETTERSTACK_TOKEN_SECRET_BLOCK``, for teams that keep it there. Setting both is
-an error (which one wins would be a guess). Only block *names* travel (environment of the
-worker); values are read at run time from the Prefect server the run talks to, never stored in
-a deployment or passed as a flow parameter.
+The token is the setting ``BETTERSTACK_TOKEN`` (Infisical injects it), or the value of the
+Prefect ``Secret`` block the setting ``BETTERSTACK_TOKEN_SECRET_BLOCK`` names (``settings``
+decides which). Only block *names* travel (environment of the worker); values are read at run
+time from the Prefect server the run talks to, never stored in a deployment or passed as a
+flow parameter.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from betterstack_etl.errors import ConfigError
 
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-__all__ = [
-    "TOKEN_ENV",
-    "TOKEN_SECRET_BLOCK_ENV",
-    "Secret",
-    "load_block",
-    "redact",
-    "resolve_token",
-]
+__all__ = ["Secret", "load_block", "redact", "token_from_block"]
 
 _MASK: Final = "***"
-TOKEN_ENV: Final = "BETTERSTACK_TOKEN"  # noqa: S105 - a variable name
-TOKEN_SECRET_BLOCK_ENV: Final = "BETTERSTACK_TOKEN_SECRET_BLOCK"  # noqa: S105 - a name
 
 
 class Secret:
@@ -79,35 +66,17 @@ def redact(text: str, *secrets: Secret | str | None) -> str:
     return _BEARER.sub(lambda m: m.group(1) + _MASK, text)
 
 
-def resolve_token(env: Mapping[str, str] | None = None) -> Secret:
-    """The API token: ``BETTERSTACK_TOKEN``, or the Secret block ``BETTERSTACK_TOKEN_SECRET_BLOCK``.
-
-    Raises ConfigError when neither (or both) is set, the block cannot be read, or it is empty.
-    """
-    env = os.environ if env is None else env
-    value = env.get(TOKEN_ENV, "").strip()
-    block = env.get(TOKEN_SECRET_BLOCK_ENV, "").strip()
-    if value and block:
-        raise ConfigError(
-            f"both {TOKEN_ENV} and {TOKEN_SECRET_BLOCK_ENV} are set",
-            hint="keep one: the variable (Infisical) or the name of a Prefect Secret block",
-        )
-    if value:
-        return Secret(value)
-    if not block:
-        raise ConfigError(
-            f"{TOKEN_ENV} is not set",
-            hint=f"export {TOKEN_ENV}=<your Better Stack Uptime API token> (Infisical "
-            f"injects it in production), or {TOKEN_SECRET_BLOCK_ENV}=<name of a Prefect "
-            "Secret block holding it>",
-        )
+def token_from_block(name: str) -> str:
+    """The value of the Prefect ``Secret`` block ``name`` (read from the Prefect server the run
+    talks to); ConfigError when it cannot be read or is empty. The settings decide when to
+    use it (``BETTERSTACK_TOKEN_SECRET_BLOCK``) and check the value as they check a token."""
     from prefect.blocks.system import Secret as SecretBlock
 
-    loaded: Any = load_block(SecretBlock, block, "Secret")
+    loaded: Any = load_block(SecretBlock, name, "Secret")
     token = str(loaded.get()).strip()
     if not token:
-        raise ConfigError(f"the Prefect Secret block {block!r} is empty", hint="set its value")
-    return Secret(token)
+        raise ConfigError(f"the Prefect Secret block {name!r} is empty", hint="set its value")
+    return token
 
 
 def load_block(cls: Any, name: str, kind: str) -> Any:

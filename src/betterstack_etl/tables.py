@@ -29,14 +29,17 @@ from betterstack_etl.rules import (
 )
 
 __all__ = [
+    "COVERAGE",
     "DAILY_SLA",
     "INCIDENTS",
     "MONITORS",
     "PARTITION_COLUMN",
     "RESPONSE_TIMES",
     "RUNS",
+    "SLO_ALERTS",
     "TABLES",
     "TIMESTAMP",
+    "WRITTEN",
     "TableSpec",
     "table_by_name",
 ]
@@ -74,6 +77,9 @@ class TableSpec:
     file_buckets: int = 64
     rules: tuple[Rule, ...] = ()  # quality gates (rules.py); null key / partition always hold
     served_days: int | None = None  # past UTC days the API serves again (None: any; repair)
+    # a successful run records the UTC days of its window it fetched for each monitor
+    # (``eai_gateway_coverage``, SPEC §4): the SLA views count only covered time
+    records_coverage: bool = False
 
     def __post_init__(self) -> None:
         if not set(self.file_key) <= set(self.key):
@@ -180,6 +186,7 @@ INCIDENTS: Final = TableSpec(
     ),
     preview=("incident_id", "monitor_id", "cause", "started_at", "status", "duration_seconds"),
     open_while_null="resolved_at",
+    records_coverage=True,
 )
 
 DAILY_SLA: Final = TableSpec(
@@ -211,6 +218,7 @@ DAILY_SLA: Final = TableSpec(
         at_most("total_downtime", 86_400, name="downtime_longer_than_a_day"),
         not_in_future("date"),
     ),
+    records_coverage=True,
     preview=(
         "monitor_id",
         "date",
@@ -301,8 +309,65 @@ RUNS: Final = TableSpec(
     ),
 )
 
-# The tables a run loads. RUNS (the ledger) is written by the run at its end, not extracted.
+COVERAGE: Final = TableSpec(
+    name="eai_gateway_coverage",
+    short_name="coverage",
+    key=("table_name", "monitor_id", "date"),
+    partition_by="date",
+    schema=pa.schema(
+        [
+            pa.field("table_name", pa.string(), nullable=False),  # the table that was fetched
+            pa.field("monitor_id", pa.string(), nullable=False),
+            pa.field("date", pa.date32(), nullable=False),  # the UTC day fetched
+            # the day is known up to here: its end, or the run's start for a day not yet over
+            pa.field("covered_until", TIMESTAMP, nullable=False),
+            *_LINEAGE,
+        ]
+    ),
+    description="What the lake has fetched (SPEC §4): one row per table, monitor and UTC day "
+    "a successful run fetched, known up to covered_until.",
+    extractor="",  # none: the run writes it (lake.coverage)
+    planner="",
+    preview=("table_name", "monitor_id", "date", "covered_until"),
+    rules=(not_in_future("date"),),
+)
+
+SLO_ALERTS: Final = TableSpec(
+    name="eai_gateway_slo_alerts",
+    short_name="slo_alerts",
+    key=("slo_name", "monitor_id", "changed_at"),
+    partition_by="changed_at",
+    schema=pa.schema(
+        [
+            pa.field("slo_name", pa.string(), nullable=False),
+            pa.field("monitor_id", pa.string(), nullable=False),
+            pa.field("changed_at", TIMESTAMP, nullable=False),  # the run that saw the change
+            pa.field("state", pa.string(), nullable=False),  # ok / burning / breached
+            pa.field("previous_state", pa.string(), nullable=False),
+            pa.field("event", pa.string()),  # the Prefect event emitted, if any
+            pa.field("indicator", pa.string()),
+            pa.field("target", pa.float64()),
+            pa.field("sli", pa.float64()),
+            pa.field("error_budget_remaining", pa.float64()),
+            pa.field("burn_rate_1h", pa.float64()),
+            pa.field("burn_rate_6h", pa.float64()),
+            pa.field("burn_rate_24h", pa.float64()),
+            pa.field("burn_rate_3d", pa.float64()),
+            pa.field("reason", pa.string()),  # which rule fired (page / ticket / budget spent)
+            *_LINEAGE,
+        ]
+    ),
+    description="Every change of an SLO's alert state (SPEC §11): one row per transition.",
+    extractor="",  # none: the run writes it (sla.alerts)
+    planner="",
+    preview=("slo_name", "monitor_id", "changed_at", "previous_state", "state", "reason"),
+    rules=(one_of("state", "ok", "burning", "breached", name="unknown_state"),),
+)
+
+# The tables a run loads. RUNS (the ledger), COVERAGE and SLO_ALERTS are written by the run
+# itself, not extracted.
 TABLES: Final[tuple[TableSpec, ...]] = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS)
+WRITTEN: Final[tuple[TableSpec, ...]] = (RUNS, COVERAGE, SLO_ALERTS)
 
 
 def table_by_name(name: str) -> TableSpec:

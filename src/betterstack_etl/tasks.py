@@ -60,6 +60,7 @@ TASKS: dict[Callable[..., Any], Task[Any, Any]] = {
     steps.merge_table: _as_task(steps.merge_table, "merge-table"),
     steps.publish: _as_task(steps.publish, "publish-tables"),
     steps.check_slo: _as_task(steps.check_slo, "check-slo"),
+    steps.check_alerts: _as_task(steps.check_alerts, "check-slo-alerts"),
     steps.write_month_report: _as_task(steps.write_month_report, "write-report"),
 }
 

@@ -26,6 +26,7 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Compl
         for k, v in os.environ.items()
         if not k.startswith("BETTERSTACK_") and k != "MONITOR_ID"
     }
+    base["BETTERSTACK_ENV_FILE"] = os.devnull  # not the developer's own ./.env
     return subprocess.run(
         [*CLI, *args],
         env={**base, **(env or {})},

@@ -39,6 +39,7 @@ def _env(sim: Simulator, lake: Path, tmp: Path) -> dict[str, str]:
         "MONITOR_ID": "all",
         "BETTERSTACK_BASE_URL": sim.base_url,
         "BETTERSTACK_LAKE_ROOT": str(lake),
+        "BETTERSTACK_ENV_FILE": os.devnull,  # not the developer's own ./.env
         "TMPDIR": str(tmp),
     }
 

@@ -118,16 +118,16 @@ def test_run_shows_hostile_names_literally_in_its_summary_and_slo_warnings(
 ) -> None:
     from betterstack_etl.cli.app import app
 
-    with caplog.at_level(logging.WARNING, logger="betterstack_etl"):
-        ran = CliRunner().invoke(app, ["run"])
+    with caplog.at_level(logging.INFO, logger="betterstack_etl"):
+        ran = CliRunner().invoke(app, ["run", "-v"])  # -v: the INFO log lines too
     assert ran.exit_code == 0, ran.output
     assert "\x1b" not in ran.output
-    # the summary's caption, wrapped to the table's width (words intact)
+    # the lines under the summary
     said = " ".join(ran.output.split()).split("SLO breached: ")[1:]
     assert said
     assert all(s.startswith(" ".join(SHOWN.split())) for s in said)
     logged = [r.getMessage() for r in caplog.records if "SLO breached" in r.getMessage()]
-    assert logged  # the warning log lines: the name shown, its escape sequences not sent
+    assert logged  # the log lines (INFO): the name shown, its escape sequences not sent
     assert all(SHOWN in line for line in logged)
 
     as_json = CliRunner().invoke(app, ["run", "--json"])
@@ -141,9 +141,9 @@ def test_query_and_report_show_hostile_names_literally(
     hostile: dict[str, str], tmp_path: Path
 ) -> None:
     from betterstack_etl.run import runner
-    from betterstack_etl.settings import RunParams, read_token
+    from betterstack_etl.settings import read_token, run_params
 
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     names = 'SELECT pronounceable_name AS "[/bold]" FROM eai_gateway_monitors ORDER BY 1'
     table = _clean(_cli(["query", names], hostile))
     for number in (1, 2, 3):

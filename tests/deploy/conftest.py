@@ -42,6 +42,7 @@ def clean_env(**extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(_SCRUBBED_PREFIXES) and key not in _SCRUBBED_NAMES
     }
+    env["BETTERSTACK_ENV_FILE"] = os.devnull  # not the developer's own ./.env
     env.update(extra)
     return env
 

@@ -1,4 +1,4 @@
-"""Secrets from Prefect blocks (``betterstack_etl.secret``, ``betterstack_etl.gcp.credentials``) against a real ``prefect
+"""Secrets from Prefect blocks (``betterstack_etl.settings``, ``betterstack_etl.gcp.credentials``) against a real ``prefect
 server``: a Secret block saved on the server gives the token, a prefect-gcp GcpCredentials
 block gives the Google credentials (directly and through ``gcp.load_credentials``), and the
 environment variable stays the default."""
@@ -22,7 +22,7 @@ from betterstack_etl.gcp.credentials import (
     gcp_credentials_from_block,
     load_credentials,
 )
-from betterstack_etl.secret import TOKEN_ENV, TOKEN_SECRET_BLOCK_ENV, resolve_token
+from betterstack_etl.settings import knob, read_token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from conftest import PrefectServer  # tests/deploy/conftest.py
 
 pytestmark = pytest.mark.slow
+
+TOKEN_ENV = knob("token").variable
+TOKEN_SECRET_BLOCK_ENV = knob("token_secret_block").variable
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def test_the_token_comes_from_a_secret_block_when_named(on_server: PrefectServer
 
     token, name = "tok-" + secrets.token_hex(12), block_name()
     SecretBlock(value=SecretStr(token)).save(name)
-    resolved = resolve_token({TOKEN_SECRET_BLOCK_ENV: name})
+    resolved = read_token({TOKEN_SECRET_BLOCK_ENV: name})
     assert resolved.reveal() == token
     assert token not in repr(resolved)
     assert token not in str(resolved)
@@ -60,22 +63,22 @@ def test_the_token_comes_from_a_secret_block_when_named(on_server: PrefectServer
 
 
 def test_the_environment_variable_stays_the_default(on_server: PrefectServer) -> None:
-    assert resolve_token({TOKEN_ENV: " env-token "}).reveal() == "env-token"
+    assert read_token({TOKEN_ENV: " env-token "}).reveal() == "env-token"
     with pytest.raises(ConfigError, match="both"):
-        resolve_token({TOKEN_ENV: "env-token", TOKEN_SECRET_BLOCK_ENV: "some-block"})
+        read_token({TOKEN_ENV: "env-token", TOKEN_SECRET_BLOCK_ENV: "some-block"})
     with pytest.raises(ConfigError, match="BETTERSTACK_TOKEN is not set"):
-        resolve_token({})
+        read_token({})
 
 
 def test_a_missing_or_empty_secret_block_is_a_config_error(on_server: PrefectServer) -> None:
     from prefect.blocks.system import Secret as SecretBlock
 
     with pytest.raises(ConfigError, match="no Prefect Secret block named"):
-        resolve_token({TOKEN_SECRET_BLOCK_ENV: block_name()})
+        read_token({TOKEN_SECRET_BLOCK_ENV: block_name()})
     empty = block_name()
     SecretBlock(value=SecretStr(" ")).save(empty)
     with pytest.raises(ConfigError, match="is empty"):
-        resolve_token({TOKEN_SECRET_BLOCK_ENV: empty})
+        read_token({TOKEN_SECRET_BLOCK_ENV: empty})
 
 
 def service_account_info() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import run_params
 
 REPO = Path(__file__).resolve().parents[2]
 STAGING = "rj-iplanrio--betterstack-api--staging"
@@ -67,7 +67,7 @@ def test_parameters_are_flow_parameters_and_valid_settings(
     accepted = inspect.signature(rj_iplanrio__betterstack_api.fn).parameters
     assert set(params) <= set(accepted)
     # The values a run would get, with the secrets Infisical injects: must validate.
-    settings = RunParams.from_env({"BETTERSTACK_TOKEN": "t", "MONITOR_ID": "all"}, **params)
+    settings = run_params({"BETTERSTACK_TOKEN": "t", "MONITOR_ID": "all"}, **params)
     assert settings.destination == "bigquery"
     assert settings.lake_root == params["lake_root"]
 

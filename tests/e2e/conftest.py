@@ -44,13 +44,10 @@ def pipeline_env(
 def _core_run(**params: Any) -> dict[str, Any]:
     """The flow's parameters, run by the Prefect-free core in this process (the CLI's path)."""
     from betterstack_etl.run import runner
-    from betterstack_etl.settings import RunParams, read_token
+    from betterstack_etl.settings import load_settings
 
-    overrides = dict(params)
-    overrides["monitors"] = overrides.pop("monitor_id", None)
-    if overrides.get("tables"):
-        overrides["tables"] = ",".join(overrides["tables"])
-    return runner.run(RunParams.from_env(**overrides), read_token()).to_dict()
+    loaded = load_settings(**params)  # the flow's parameters are named as the settings
+    return runner.run(loaded.run_params(), loaded.token()).to_dict()
 
 
 @pytest.fixture

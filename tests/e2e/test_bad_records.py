@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from betterstack_etl.lake import LocalLake
 from betterstack_etl.lake.base import Lake
 from betterstack_etl.ops.repair import repair
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import run_params
 from betterstack_etl.simulator import Simulator, render
 from betterstack_etl.tables import INCIDENTS, RUNS
 
@@ -132,7 +132,7 @@ def test_an_open_row_stored_with_an_id_not_digits_never_sticks_a_later_run(
     pipeline_env.frozen_clock.advance(timedelta(hours=1))
     assert core_run(tables=["incidents"])["tables"]["eai_gateway_incidents"]["error"] is None
 
-    report = repair(RunParams.from_env(), None)
+    report = repair(run_params(), None)
     assert report.unreadable_open == ((INCIDENTS.name, BAD_INCIDENT),)
     from betterstack_etl.cli.app import app
 

@@ -24,7 +24,7 @@ from betterstack_etl import clock
 from betterstack_etl.cli.app import app
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.run import runner
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import RUNS, TABLES
 
@@ -52,14 +52,14 @@ def test_a_clock_off_from_the_apis_refuses_and_freezes_nothing(
     off: timedelta,
 ) -> None:
     start = pipeline_env.clock.now()
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     before = _data_files(lake_root)
     pipeline_env.stats.reset()
     pipeline_env.frozen_clock.advance(timedelta(minutes=30))
     monkeypatch.setattr(clock, "utcnow", lambda: pipeline_env.clock.now() + off)
 
     with pytest.raises(ConfigError) as info:
-        runner.run(RunParams.from_env(), read_token())
+        runner.run(run_params(), read_token())
     said = str(info.value)
     assert ("ahead of" if off > timedelta(0) else "behind") in said
     assert ("1 d" if abs(off) == timedelta(days=1) else "20 min") in said
@@ -70,14 +70,14 @@ def test_a_clock_off_from_the_apis_refuses_and_freezes_nothing(
 
     monkeypatch.setattr(clock, "utcnow", pipeline_env.clock.now)  # the clock set right
     pipeline_env.frozen_clock.advance(timedelta(minutes=30))
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
 
     clean = tmp_path / "clean"  # the two good runs, at the same times, on a clean lake
     monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(clean))
     pipeline_env.frozen_clock.set(start)
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     pipeline_env.frozen_clock.advance(timedelta(hours=1))
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     for spec in TABLES:  # _extracted_at included: no row carries the wrong clock
         assert table_rows(lake_root, spec.name) == table_rows(clean, spec.name), spec.name
     ledger = pq.read_table(lake_root / RUNS.name).to_pylist()

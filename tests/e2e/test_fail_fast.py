@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from betterstack_etl.cli.app import app
 from betterstack_etl.run import runner, steps
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import INCIDENTS, RUNS, TABLES
 
@@ -50,7 +50,7 @@ def test_a_damaged_file_fails_its_table_at_once_naming_repair_and_the_rest_lands
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     start = pipeline_env.clock.now()
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     damaged = sorted((lake_root / INCIDENTS.name).rglob("*.parquet"))[-1]
     damaged.write_bytes(b"garbage, not parquet")
     monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "3")
@@ -71,9 +71,9 @@ def test_a_damaged_file_fails_its_table_at_once_naming_repair_and_the_rest_lands
     clean = tmp_path / "clean"  # the same two runs, at the same times, on a clean lake
     monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(clean))
     pipeline_env.frozen_clock.set(start)
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     pipeline_env.frozen_clock.advance(timedelta(hours=1))
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     for spec in TABLES:
         if spec is not INCIDENTS:
             assert table_rows(lake_root, spec.name) == table_rows(clean, spec.name), spec.name
@@ -161,7 +161,7 @@ def test_a_full_disk_fails_at_once_naming_the_path_and_leaves_the_lake_whole(
     monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(lake))
     monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "3")
     start = pipeline_env.clock.now()
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     before = _files(lake)
     filler = _fill(small_disk)
     pipeline_env.frozen_clock.advance(timedelta(hours=1))
@@ -179,15 +179,15 @@ def test_a_full_disk_fails_at_once_naming_the_path_and_leaves_the_lake_whole(
     assert _files(lake) == before  # nothing half-written, no temporary file left
 
     filler.unlink()  # space again: the next run lands what the failed one could not
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     assert not list(lake.glob("*.wal"))  # DuckDB's log checkpointed into the file
 
     clean = tmp_path / "clean"
     monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(clean))
     pipeline_env.frozen_clock.set(start)
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     pipeline_env.frozen_clock.advance(timedelta(hours=1))
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     for spec in TABLES:
         assert table_rows(lake, spec.name) == table_rows(clean, spec.name), spec.name
     assert len(table_rows(lake, RUNS.name)) == 2 * len(TABLES)  # the failed run's rows: lost

@@ -13,7 +13,7 @@ import pytest
 
 from betterstack_etl.errors import AuthenticationError, RunFailedError
 from betterstack_etl.run import runner
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import SimConfig, Simulator
 from betterstack_etl.simulator.config import SlaSkew
 from betterstack_etl.tables import DAILY_SLA, RUNS, TABLES
@@ -29,7 +29,7 @@ def _ledger(lake: Path) -> list[dict[str, Any]]:
 def test_every_run_leaves_one_ledger_row_per_table(
     pipeline_env: Simulator, lake_root: Path, query: Callable[[str], list[tuple[Any, ...]]]
 ) -> None:
-    summary = runner.run(RunParams.from_env(), read_token())
+    summary = runner.run(run_params(), read_token())
     rows = {r["table_name"]: r for r in _ledger(lake_root) if r["run_id"] == summary.run_id}
     assert set(rows) == {s.name for s in TABLES}
     for table in summary.tables:
@@ -50,7 +50,7 @@ def test_a_refused_token_leaves_failed_ledger_rows_naming_it(
 ) -> None:
     monkeypatch.setenv("BETTERSTACK_TOKEN", "not-the-token")
     with pytest.raises(AuthenticationError):
-        runner.run(RunParams.from_env(), read_token())
+        runner.run(run_params(), read_token())
     rows = _ledger(lake_root)
     assert {r["table_name"] for r in rows} == {s.name for s in TABLES}
     for row in rows:
@@ -66,7 +66,7 @@ def test_a_gate_stops_a_table_with_a_bad_row_and_writes_nothing_of_it(
     make_simulator: Callable[..., Simulator],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     before = {p: p.read_bytes() for p in (lake_root / DAILY_SLA.name).rglob("*.parquet")}
     assert before
     monitor = pipeline_env.world.monitor_ids()[0]
@@ -78,7 +78,7 @@ def test_a_gate_stops_a_table_with_a_bad_row_and_writes_nothing_of_it(
     monkeypatch.setenv("BETTERSTACK_BASE_URL", bad.base_url)
     pipeline_env.frozen_clock.advance(timedelta(minutes=30))
     with pytest.raises(RunFailedError) as info:
-        runner.run(RunParams.from_env(), read_token())
+        runner.run(run_params(), read_token())
     assert set(info.value.failures) == {DAILY_SLA.name}
     why = info.value.failures[DAILY_SLA.name]
     assert "availability_out_of_range" in why
@@ -106,7 +106,7 @@ def test_no_sla_day_is_asked_or_written_before_a_monitor_existed(
     monkeypatch.setenv("BETTERSTACK_BASE_URL", sim.base_url)
     young = sim.world.monitor_ids()[-1]
     start = now.date() - timedelta(days=6)
-    params = RunParams.from_env(
+    params = run_params(
         from_date=start.isoformat(), to_date=now.date().isoformat(), tables="daily_sla"
     )
     sim.stats.reset()

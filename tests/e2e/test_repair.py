@@ -14,7 +14,7 @@ import pytest
 
 from betterstack_etl.ops.repair import repair
 from betterstack_etl.run import runner
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, TABLES
 
@@ -44,7 +44,7 @@ def test_repair_moves_damage_aside_and_refetches_its_days(
 ) -> None:
     today = pipeline_env.clock.now().date()
     start = today - timedelta(days=6)
-    params = RunParams.from_env(
+    params = run_params(
         from_date=start.isoformat(), to_date=today.isoformat(), tables="incidents,daily_sla"
     )
     runner.run(params, read_token())
@@ -62,7 +62,7 @@ def test_repair_moves_damage_aside_and_refetches_its_days(
     bad.mkdir()
     shutil.copy(other, bad / "part.parquet")  # a folder readers must not trip on
 
-    report = repair(RunParams.from_env(), read_token())
+    report = repair(run_params(), read_token())
     kinds = sorted(p.kind for p in report.problems)
     assert kinds == ["bad_folder", "damaged", "stray"]
     assert all(Path(m).exists() for m in report.moved_to)  # kept, aside
@@ -85,7 +85,7 @@ def test_damage_outside_the_window_fails_no_later_run_and_strays_are_never_count
     copy doubled its partition's rows in the views; a misnamed folder broke every query."""
     today = pipeline_env.clock.now().date()
     start = today - timedelta(days=6)
-    backfill = RunParams.from_env(
+    backfill = run_params(
         from_date=start.isoformat(), to_date=today.isoformat(), tables="incidents,daily_sla"
     )
     runner.run(backfill, read_token())
@@ -97,7 +97,7 @@ def test_damage_outside_the_window_fails_no_later_run_and_strays_are_never_count
     (lake_root / INCIDENTS.name / "data_particao=garbage").mkdir()
     shutil.copy(inc, lake_root / INCIDENTS.name / "data_particao=garbage" / "data.parquet")
 
-    summary = runner.run(RunParams.from_env(), read_token())  # the default window: no raise
+    summary = runner.run(run_params(), read_token())  # the default window: no raise
     assert not summary.failures
     keys = ", ".join(f'"{k}"' for k in (*INCIDENTS.key, "data_particao"))
     total, distinct, bad = query(

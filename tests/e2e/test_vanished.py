@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from betterstack_etl.run import runner
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TABLES
 
@@ -28,7 +28,7 @@ def _clean_run(monkeypatch: pytest.MonkeyPatch, lake: Path, monitors: list[str])
     """The same run, on a fresh lake, for ``monitors`` only, on a simulator where none is gone."""
     monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(lake))
     monkeypatch.setenv("MONITOR_ID", ",".join(monitors))
-    summary = runner.run(RunParams.from_env(), read_token())
+    summary = runner.run(run_params(), read_token())
     assert summary.warnings == () or all("SLO" in w for w in summary.warnings)
 
 
@@ -46,7 +46,7 @@ def test_an_explicit_id_that_is_gone_is_reported_and_the_others_load(
     monkeypatch.setenv("BETTERSTACK_BASE_URL", sim.base_url)
     monkeypatch.setenv("MONITOR_ID", f"{kept},{gone}")
 
-    summary = runner.run(RunParams.from_env(), read_token())
+    summary = runner.run(run_params(), read_token())
 
     assert summary.failures == {}
     assert summary.monitors == (kept,)
@@ -73,7 +73,7 @@ def test_a_monitor_deleted_during_the_run_is_skipped_and_the_rest_loads(
     first, second, gone = pipeline_env.world.monitor_ids()
     pipeline_env.delete_monitor(gone, after="/api/v2/monitors")  # listed, then deleted
 
-    summary = runner.run(RunParams.from_env(), read_token())
+    summary = runner.run(run_params(), read_token())
 
     assert summary.failures == {}
     assert set(summary.monitors) == {first, second, gone}  # it was listed

@@ -19,7 +19,7 @@ from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.lake.base import Lake
 from betterstack_etl.ops.repair import repair
 from betterstack_etl.run import runner
-from betterstack_etl.settings import RunParams, read_token
+from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import INCIDENTS, RUNS
 
@@ -65,7 +65,7 @@ def gcs_run_env(
 
 
 def _run() -> dict[str, Any]:
-    return runner.run(RunParams.from_env(), read_token()).to_dict()
+    return runner.run(run_params(), read_token()).to_dict()
 
 
 def _open_incident_time(sim: Simulator) -> None:
@@ -125,5 +125,5 @@ def test_a_bad_open_row_in_the_bucket_never_sticks_a_later_run(
     assert [(r["table_name"], r["records_skipped"]) for r in ledger] == [
         ("eai_gateway_incidents", 1)
     ]
-    report = repair(RunParams.from_env(), None)
+    report = repair(run_params(), None)
     assert report.unreadable_open == ((INCIDENTS.name, BAD),)

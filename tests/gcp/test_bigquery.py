@@ -20,7 +20,7 @@ from betterstack_etl.gcp.bigquery import (
     external_table_definition,
     parse_connection_id,
 )
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
+from betterstack_etl.tables import COVERAGE, DAILY_SLA, INCIDENTS, RESPONSE_TIMES, TABLES
 
 from .conftest import PROJECT
 
@@ -171,7 +171,11 @@ def test_publish_updates_a_changed_definition(bq_client: bigquery.Client, datase
 
     after = bq_client.get_table(f"{PROJECT}.{dataset_id}.eai_gateway_daily_sla")
     wanted = moved.definition(DAILY_SLA).labels[DEFINITION_LABEL]
-    assert after.labels == {DEFINITION_LABEL: wanted, "owner": "ops", "managed-by": "betterstack-etl"}
+    assert after.labels == {
+        DEFINITION_LABEL: wanted,
+        "owner": "ops",
+        "managed-by": "betterstack-etl",
+    }
     assert after.labels[DEFINITION_LABEL] != before.labels[DEFINITION_LABEL]
     counting.calls.clear()
     moved.publish([DAILY_SLA])
@@ -217,10 +221,11 @@ def test_publish_sends_the_sla_views_after_the_tables_and_each_runs(
         return real_create(table, **kw)
 
     counting.client = _Patched(bq_client, create_table=create)  # type: ignore[assignment]
-    _publisher(counting, dataset_id, sla=SlaOptions()).publish(TABLES)
+    published = (*TABLES, COVERAGE)  # the SLA views read the coverage too
+    _publisher(counting, dataset_id, sla=SlaOptions()).publish(published)
     names = [t.table_id for t in sent]
-    assert names == [s.name for s in TABLES] + [v.name for v in VIEWS]  # views last, in order
-    for table, view in zip(sent[len(TABLES) :], VIEWS, strict=True):
+    assert names == [s.name for s in published] + [v.name for v in VIEWS]  # views last, in order
+    for table, view in zip(sent[len(published) :], VIEWS, strict=True):
         assert table.description == view.description
         assert f"`{PROJECT}.{dataset_id}.eai_gateway_" in table.view_query
 

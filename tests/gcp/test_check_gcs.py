@@ -9,7 +9,7 @@ from google.api_core import exceptions as gexc
 
 from betterstack_etl.ops.check import CheckResult, run_checks
 from betterstack_etl.secret import Secret
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import RunParams, run_params
 from betterstack_etl.simulator import Simulator
 
 
@@ -19,7 +19,7 @@ def _settings(sim: Simulator, lake: str, **env: str) -> RunParams:
         "MONITOR_ID": "all",
         "BETTERSTACK_BASE_URL": sim.base_url,
     }
-    return RunParams.from_env({**base, "BETTERSTACK_LAKE_ROOT": lake, **env})
+    return run_params({**base, "BETTERSTACK_LAKE_ROOT": lake, **env})
 
 
 def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:

@@ -14,14 +14,14 @@ from betterstack_etl.errors import ConfigError
 from betterstack_etl.gcp.bigquery import external_table_definition
 from betterstack_etl.gcp.layout import bigquery_layout, layout_of
 from betterstack_etl.gcp.storage import GcsLake
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import RunParams, run_params
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS
 
 BASE = {"MONITOR_ID": "1", "BETTERSTACK_DESTINATION": "bigquery"}
 
 
 def _params(**env: str) -> RunParams:
-    return RunParams.from_env({**BASE, **env})
+    return run_params({**BASE, **env})
 
 
 def test_flat_is_the_default_and_changes_nothing() -> None:
@@ -60,8 +60,6 @@ def test_basedosdados_names(root: str) -> None:
         ({"BETTERSTACK_LAKE_ROOT": "gs://rj-iplanrio/brutos"}, "BETTERSTACK_LAKE_ROOT"),
         ({"BETTERSTACK_LAKE_ROOT": "gs://b", "BETTERSTACK_DATASET_ID": "x_staging"},
          "BETTERSTACK_DATASET_ID"),
-        ({"BETTERSTACK_LAKE_ROOT": "gs://b", "BETTERSTACK_BIGQUERY_LAYOUT": "bdd"},
-         "BETTERSTACK_BIGQUERY_LAYOUT"),
     ],
 )  # fmt: skip
 def test_a_layout_that_does_not_fit_is_refused_before_any_request(
@@ -78,13 +76,24 @@ def test_a_layout_that_does_not_fit_is_refused_before_any_request(
         pytest.fail("the session must not start")
 
 
-def test_the_layout_is_read_the_same_way_as_every_setting() -> None:
-    params = RunParams.from_env(
-        {**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b"}, bigquery_layout="basedosdados"
+def test_an_unknown_layout_is_refused_with_the_settings() -> None:
+    with pytest.raises(ConfigError) as info:
+        _params(BETTERSTACK_LAKE_ROOT="gs://b", BETTERSTACK_BIGQUERY_LAYOUT="bdd")
+    assert str(info.value) == (
+        "BETTERSTACK_BIGQUERY_LAYOUT='bdd' is not a layout — use 'flat' (tables and views in "
+        "BETTERSTACK_DATASET_ID) or 'basedosdados' (raw tables in <dataset>_staging over "
+        "gs://<bucket>/staging/<dataset>/)"
     )
+    assert _params(
+        BETTERSTACK_LAKE_ROOT="gs://b", BETTERSTACK_BIGQUERY_LAYOUT=" BD "
+    ).bigquery_layout == ("basedosdados")
+
+
+def test_the_layout_is_read_the_same_way_as_every_setting() -> None:
+    params = run_params({**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b"}, bigquery_layout="basedosdados")
     assert params.bigquery_layout == "basedosdados"
     assert bigquery_layout("flat", dataset_id="d", lake_root="gs://b") == layout_of(
-        RunParams.from_env({**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b", "BETTERSTACK_DATASET_ID":
+        run_params({**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b", "BETTERSTACK_DATASET_ID":
                             "d"})
     )  # fmt: skip
 

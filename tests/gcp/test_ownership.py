@@ -20,7 +20,7 @@ from betterstack_etl.gcp.bigquery import DEFINITION_LABEL, BigQueryPublisher, Ow
 from betterstack_etl.gcp.layout import layout_of
 from betterstack_etl.gcp.ownership import collision, foreign_owner, is_ours
 from betterstack_etl.ops.check import check_ownership
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import RunParams, run_params
 from betterstack_etl.sla import VIEWS, SlaOptions
 from betterstack_etl.tables import RUNS, TABLES
 
@@ -72,7 +72,7 @@ def _params(dataset: str, **env: str) -> RunParams:
         "BETTERSTACK_DATASET_ID": dataset,
         "BETTERSTACK_BILLING_PROJECT_ID": PROJECT,
     }
-    return RunParams.from_env({**base, **env})
+    return run_params({**base, **env})
 
 
 def test_everything_publish_creates_carries_the_label(

@@ -14,7 +14,7 @@ import pytest
 from betterstack_etl.api import BetterStackClient
 from betterstack_etl.ops.check import CheckResult, check_local_folder, check_prefect, run_checks
 from betterstack_etl.secret import Secret
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import RunParams, run_params
 from betterstack_etl.simulator import Simulator
 
 CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
@@ -26,7 +26,7 @@ def _settings(sim: Simulator, lake: Path | str, **env: str) -> RunParams:
         "MONITOR_ID": "all",
         "BETTERSTACK_BASE_URL": sim.base_url,
     }
-    return RunParams.from_env({**base, "BETTERSTACK_LAKE_ROOT": str(lake), **env})
+    return run_params({**base, "BETTERSTACK_LAKE_ROOT": str(lake), **env})
 
 
 def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
@@ -186,7 +186,7 @@ def test_an_account_too_big_for_the_hourly_schedule_is_a_cross_with_the_fix(
     lists, 2 x 10,000 SLA days, one incidents walk): at 8 requests/s about 63 minutes, longer
     than the hour between runs. ``check`` says so; 1,000 monitors (3,001 requests, 6 min) fit."""
     env = {"BETTERSTACK_BASE_URL": "https://uptime.example.test", "MONITOR_ID": "all"}
-    params = RunParams.from_env({**env, "BETTERSTACK_LAKE_ROOT": str(tmp_path)})
+    params = run_params({**env, "BETTERSTACK_LAKE_ROOT": str(tmp_path)})
     for monitors, fits, said in ((10_000, False, "30,001"), (1_000, True, "3,001")):
         with _account(monitors) as http:
             client = BetterStackClient(

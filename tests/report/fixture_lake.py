@@ -117,8 +117,21 @@ def build(root: Path, *, names: bool = True, hourly: bool = True) -> Path:
             ],
         )
     con.executemany("INSERT INTO eai_gateway_incidents VALUES (?, ?, ?, ?, ?)", INCIDENTS)
+    _coverage_columns(con)
     con.close()
     return root
+
+
+def _coverage_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """The columns SPEC §4's coverage added (every fixture month fully covered) and the
+    incidents' status (none Unconfirmed)."""
+    con.execute("""
+      ALTER TABLE eai_gateway_availability_monthly ADD COLUMN covered_seconds DOUBLE;
+      ALTER TABLE eai_gateway_availability_monthly ADD COLUMN coverage_pct DOUBLE;
+      UPDATE eai_gateway_availability_monthly SET covered_seconds = observed_seconds,
+        coverage_pct = 100;
+      ALTER TABLE eai_gateway_incidents ADD COLUMN status VARCHAR;
+    """)
 
 
 def build_empty(root: Path) -> Path:
@@ -126,5 +139,6 @@ def build_empty(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(root / "betterstack.duckdb"))
     con.execute(DDL)
+    _coverage_columns(con)
     con.close()
     return root

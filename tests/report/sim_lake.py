@@ -12,12 +12,20 @@ import duckdb
 import pyarrow as pa
 
 from betterstack_etl.extract import transform
+from betterstack_etl.lake.coverage import record_coverage
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.lake.local import LocalLake
 from betterstack_etl.simulator import FrozenClock, SimConfig, SlaSkew, World
 from betterstack_etl.simulator.api import Api, Request
 from betterstack_etl.sla import SlaOptions, create_duckdb_views
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TableSpec
+from betterstack_etl.tables import (
+    COVERAGE,
+    DAILY_SLA,
+    INCIDENTS,
+    MONITORS,
+    RESPONSE_TIMES,
+    TableSpec,
+)
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 12:00 in São Paulo
 FIRST = date(2026, 11, 1)
@@ -79,7 +87,12 @@ def build(root: Path) -> Path:
         _merge(
             lake, RESPONSE_TIMES, transform.response_time_rows(series, monitor_id=monitor_id, **run)
         )
-    db = publish_duckdb_views(root, [RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS])
+    # what a run over those days records (lake.coverage): every day fetched, today up to NOW
+    fetched = [
+        (spec.name, world.monitor_ids(), FIRST, NOW.date(), NOW) for spec in (INCIDENTS, DAILY_SLA)
+    ]
+    assert record_coverage(lake, fetched, run_id="report-test", extracted_at=NOW) == ()
+    db = publish_duckdb_views(root, [RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS, COVERAGE])
     conn = duckdb.connect(str(db))
     try:
         create_duckdb_views(conn, options=SlaOptions(), now=NOW)

@@ -79,6 +79,18 @@ def test_the_report_opens_from_a_file_draws_every_chart_and_fetches_nothing(
         assert box["height"] > 80
         assert chart.locator("path").count() > 5
     assert page.locator("#summary table tbody tr").count() == 3
+    # badges and names stay on one line (a wrapped badge is twice as tall)
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    for locator in (page.locator(".badge"), page.locator("td.name a"), page.locator("h2 .title")):
+        assert locator.count() > 0
+        for index in range(locator.count()):
+            box = locator.nth(index).bounding_box()
+            assert box is not None
+            assert box["height"] < 2.2 * line, (locator, index, box)
+    # per monitor: the covered period, the months' trend, the SLOs (the default here)
+    assert page.locator("p.covered").count() == 3
+    assert page.locator("table.trend").count() == 3
+    assert page.locator("table.slos tbody tr").count() == 3
     assert requests == [page_file.as_uri()]  # the file itself, nothing else
     shot = tmp_path / "report.png"
     page.screenshot(path=str(shot), full_page=False)

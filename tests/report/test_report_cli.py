@@ -16,6 +16,7 @@ CLI = [sys.executable, "-m", "betterstack_etl.cli.app", "report"]
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("BETTERSTACK_")}
+    base["BETTERSTACK_ENV_FILE"] = os.devnull  # not the developer's own ./.env
     return subprocess.run(
         [*CLI, *args], env={**base, **(env or {})}, capture_output=True, text=True,
         timeout=120, check=False,
@@ -44,7 +45,7 @@ def test_writes_the_report_for_a_past_month(tmp_path: Path) -> None:
             ["--monitor-id", "999"],
             "unknown monitor 999: not in the lake — use one of: 100, 200, 300",
         ),
-        (["--timezone", "Nowhere/City"], "unknown time zone 'Nowhere/City'"),
+        (["--timezone", "Nowhere/City"], "--timezone 'Nowhere/City' is not a known time zone"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(

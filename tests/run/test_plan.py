@@ -4,7 +4,7 @@ hourly cadence, and on ``main`` nothing said so."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
@@ -12,7 +12,7 @@ from betterstack_etl.cli.display import plan_table
 from betterstack_etl.extract.fetch import PlanRequest, planner
 from betterstack_etl.extract.selection import Selection
 from betterstack_etl.run.summary import RunPlan
-from betterstack_etl.settings import RunParams
+from betterstack_etl.settings import Window
 from betterstack_etl.tables import TABLES
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -25,7 +25,7 @@ def _plan(monitors: int, *, rate: float = 8.0, interval: float = 3600.0) -> RunP
     )
     ids = tuple(str(m["id"]) for m in listing)
     selection = Selection(ids, monitors, True, listing, NOW)
-    window = RunParams(monitors="all").window(NOW)
+    window = Window(NOW.date() - timedelta(days=1), NOW.date())  # the default: yesterday, today
     tables = tuple(planner(s)(PlanRequest(s, selection, window, NOW)) for s in TABLES)
     return RunPlan(ids, monitors, window, tables, 40, rate, interval)
 

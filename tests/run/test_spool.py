@@ -88,10 +88,10 @@ def test_a_link_planted_by_another_user_in_a_sticky_tmp_is_never_followed(
     _env(monkeypatch, simulator, tmp_path / "lake")
 
     from betterstack_etl.run import runner
-    from betterstack_etl.settings import RunParams, read_token
+    from betterstack_etl.settings import read_token, run_params
 
     with caplog.at_level(logging.WARNING, logger="betterstack_etl.run.spool"):
-        summary = runner.run(RunParams.from_env(), read_token())
+        summary = runner.run(run_params(), read_token())
     assert summary.failures == {}
     assert all(t.rows_read > 0 for t in summary.tables)
     _intact(files)
@@ -107,7 +107,7 @@ def test_a_link_planted_by_another_user_in_a_sticky_tmp_is_never_followed(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "plain-tmp"))
     (tmp_path / "plain-tmp").mkdir()
     monkeypatch.setenv("BETTERSTACK_LAKE_ROOT", str(tmp_path / "clean"))
-    runner.run(RunParams.from_env(), read_token())
+    runner.run(run_params(), read_token())
     for spec in TABLES:
         assert _rows(tmp_path / "lake", spec.name) == _rows(tmp_path / "clean", spec.name)
 

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from betterstack_etl.tables import (
+    COVERAGE,
     DAILY_SLA,
     INCIDENTS,
     MONITORS,
@@ -19,7 +20,7 @@ from betterstack_etl.tables import (
     TableSpec,
 )
 
-from .oracle import Inc, Mon, Sla
+from .oracle import Cov, Inc, Mon, Sla
 
 EXTRACTED = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
 Point = tuple[str, str, datetime, float]
@@ -46,7 +47,7 @@ def incident_table(incidents: list[Inc]) -> pa.Table:
             "resolved_at": i.resolved_at,
             "acknowledged_at": i.acknowledged_at,
             "cause": i.cause,
-            "status": "Resolved" if i.resolved_at else "Started",
+            "status": i.status or ("Resolved" if i.resolved_at else "Started"),
             "raw": json.dumps({"id": i.incident_id}),
         }
         for i in incidents
@@ -61,11 +62,42 @@ def monitor_table(monitors: list[Mon]) -> pa.Table:
             "pronounceable_name": m.name,
             "created_at": m.created_at,
             "check_frequency": m.check_frequency,
+            "paused_at": m.paused_at,
             "_extracted_at": m.extracted_at,
+            "raw": json.dumps(
+                {"id": m.monitor_id, "type": "monitor", "attributes": _attributes(m)}
+            ),
         }
         for m in monitors
     ]
     return _table(MONITORS, rows, [m.extracted_at.astimezone(UTC).date() for m in monitors])
+
+
+def _attributes(m: Mon) -> dict[str, Any]:
+    window = m.maintenance
+    return {
+        "pronounceable_name": m.name,
+        "paused_at": None if m.paused_at is None else m.paused_at.isoformat(),
+        "monitor_group_id": None if m.group is None else int(m.group),
+        "maintenance_from": window.start if window else None,
+        "maintenance_to": window.end if window else None,
+        "maintenance_days": list(window.days) if window else [],
+        "maintenance_timezone": window.zone if window else "Amsterdam",
+    }
+
+
+def coverage_table(coverage: list[Cov]) -> pa.Table:
+    rows = [
+        {
+            "table_name": c.table,
+            "monitor_id": c.monitor_id,
+            "date": c.day,
+            "covered_until": c.covered_until
+            or datetime.combine(c.day, datetime.min.time(), tzinfo=UTC) + timedelta(days=1),
+        }
+        for c in coverage
+    ]
+    return _table(COVERAGE, rows, [c.day for c in coverage])
 
 
 def sla_table(slas: list[Sla]) -> pa.Table:
@@ -94,13 +126,18 @@ def response_table(points: list[Point]) -> pa.Table:
 
 
 def raw_tables(
-    incidents: list[Inc], monitors: list[Mon], slas: list[Sla], points: list[Point]
+    incidents: list[Inc],
+    monitors: list[Mon],
+    slas: list[Sla],
+    points: list[Point],
+    coverage: list[Cov] | None = None,
 ) -> dict[str, pa.Table]:
     return {
         INCIDENTS.name: incident_table(incidents),
         MONITORS.name: monitor_table(monitors),
         DAILY_SLA.name: sla_table(slas),
         RESPONSE_TIMES.name: response_table(points),
+        COVERAGE.name: coverage_table(coverage or []),
     }
 
 

@@ -19,6 +19,7 @@ from google.cloud import bigquery
 
 from betterstack_etl.gcp.bigquery import bigquery_schema
 from betterstack_etl.sla import VIEWS, SlaOptions, bigquery_views, view_selects
+from betterstack_etl.sla.slo_file import load_slo_file
 from betterstack_etl.tables import PARTITION_COLUMN
 
 from . import scenario
@@ -37,7 +38,7 @@ _spec.loader.exec_module(_gcp)
 bq_endpoint = _gcp.bq_endpoint
 PROJECT = _gcp.PROJECT
 
-OPTIONS = SlaOptions()
+OPTIONS = SlaOptions(slos=load_slo_file(Path(__file__).parent / "slo_files" / "city_hall.yaml"))
 
 
 def _json_value(value: Any) -> Any:
@@ -68,7 +69,9 @@ def bq_rows(bq_endpoint: str) -> dict[str, list[dict[str, Any]]]:
     )
     dataset = f"sla_{uuid.uuid4().hex[:8]}"
     bq_client.create_dataset(f"{PROJECT}.{dataset}")
-    tables = raw_tables(scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS)
+    tables = raw_tables(
+        scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS, scenario.COVERAGE
+    )
     for name, table in tables.items():
         _load(bq_client, dataset, name, table)
     results: dict[str, list[dict[str, Any]]] = {}
@@ -84,7 +87,10 @@ def bq_rows(bq_endpoint: str) -> dict[str, list[dict[str, Any]]]:
 def duck_rows() -> dict[str, list[dict[str, Any]]]:
     conn = duckdb.connect()
     load_duckdb(
-        conn, raw_tables(scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS)
+        conn,
+        raw_tables(
+            scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS, scenario.COVERAGE
+        ),
     )
     for spec, select in view_selects(
         "duckdb", table_ref=lambda n: f'"{n}"', options=OPTIONS, now=scenario.NOW
@@ -111,6 +117,7 @@ _KEYS = {
     "eai_gateway_uptime_kpi": ("monitor_id", "mes"),
     "eai_gateway_sla_reconciliation": ("monitor_id", "date"),
     "eai_gateway_response_times_hourly": ("monitor_id", "region", "hour"),
+    "eai_gateway_slo_status": ("slo_name", "monitor_id"),
 }
 
 

@@ -1,49 +1,36 @@
-"""BETTERSTACK_REPORT_TIMEZONE / BETTERSTACK_SLO: defaults, overrides, one clear error each."""
+"""SlaOptions: the two knobs of the views, their defaults, and the guard against a value that
+was never checked (the settings check what users write: tests/settings)."""
 
 from __future__ import annotations
 
 import pytest
 
-from betterstack_etl.errors import ConfigError
-from betterstack_etl.sla import SlaOptions, sla_options_from_env
+from betterstack_etl.sla import SlaOptions, is_time_zone
 
 
 def test_defaults_are_the_analysts_calendar_and_three_nines() -> None:
-    assert sla_options_from_env({}) == SlaOptions("America/Sao_Paulo", 99.9)
-
-
-def test_variables_then_explicit_arguments_win() -> None:
-    env = {"BETTERSTACK_REPORT_TIMEZONE": "Europe/Lisbon", "BETTERSTACK_SLO": " 99.5% "}
-    assert sla_options_from_env(env) == SlaOptions("Europe/Lisbon", 99.5)
-    assert sla_options_from_env(env, time_zone="UTC", slo_pct=99.99) == SlaOptions("UTC", 99.99)
-    assert sla_options_from_env(env, slo_pct="98") == SlaOptions("Europe/Lisbon", 98.0)
+    assert SlaOptions() == SlaOptions("America/Sao_Paulo", 99.9)
 
 
 @pytest.mark.parametrize(
-    ("env", "match"),
+    ("name", "usable"),
     [
-        (
-            {"BETTERSTACK_REPORT_TIMEZONE": "Mars/Olympus"},
-            "BETTERSTACK_REPORT_TIMEZONE='Mars/Olympus' is not a known",
-        ),
-        ({"BETTERSTACK_REPORT_TIMEZONE": "UTC'; DROP"}, "BETTERSTACK_REPORT_TIMEZONE"),
-        ({"BETTERSTACK_SLO": "high"}, "BETTERSTACK_SLO='high' is not a number"),
-        ({"BETTERSTACK_SLO": "100"}, "BETTERSTACK_SLO=100.0 is outside 0-100"),
-        ({"BETTERSTACK_SLO": "0"}, "outside 0-100"),
-        ({"BETTERSTACK_SLO": "nan"}, "outside 0-100"),
+        ("America/Sao_Paulo", True),
+        ("UTC", True),
+        ("Mars/Olympus", False),
+        ("UTC'; DROP", False),
+        (" UTC", False),
+        ("", False),
+        ("..\\etc", False),
     ],
 )
-def test_bad_values_name_the_variable_and_the_fix(env: dict[str, str], match: str) -> None:
-    with pytest.raises(ConfigError, match=match) as caught:
-        sla_options_from_env(env)
-    assert caught.value.hint
-    assert "\n" not in str(caught.value)
+def test_a_time_zone_is_usable_only_when_known_and_quote_free(name: str, usable: bool) -> None:
+    assert is_time_zone(name) is usable
 
 
-def test_bad_explicit_values_name_the_argument() -> None:
-    with pytest.raises(ConfigError, match="slo_pct="):
-        sla_options_from_env({}, slo_pct=150)
-    with pytest.raises(ConfigError, match="time_zone="):
-        sla_options_from_env({}, time_zone="Nowhere/City")
-    with pytest.raises(ConfigError):
-        SlaOptions(slo_pct=-1)
+@pytest.mark.parametrize(
+    ("zone", "slo"), [("Nowhere/City", 99.9), ("UTC", 0.0), ("UTC", 100.0), ("UTC", float("nan"))]
+)
+def test_an_unchecked_bad_value_is_a_programming_error(zone: str, slo: float) -> None:
+    with pytest.raises(ValueError, match=r"time zone|SLO"):
+        SlaOptions(zone, slo)

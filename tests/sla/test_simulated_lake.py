@@ -15,12 +15,20 @@ import pyarrow as pa
 import pytest
 
 from betterstack_etl.extract import transform
+from betterstack_etl.lake.coverage import record_coverage
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.lake.local import LocalLake
 from betterstack_etl.simulator import FrozenClock, SimConfig, SlaSkew, World
 from betterstack_etl.simulator.api import Api, Request
 from betterstack_etl.sla import VIEWS, SlaOptions, create_duckdb_views
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TableSpec
+from betterstack_etl.tables import (
+    COVERAGE,
+    DAILY_SLA,
+    INCIDENTS,
+    MONITORS,
+    RESPONSE_TIMES,
+    TableSpec,
+)
 
 from . import oracle
 from .rows import fetch
@@ -31,7 +39,7 @@ NOW = datetime(2026, 12, 1, 3, 5, tzinfo=UTC)  # 00:05 on Dec 1 in São Paulo: t
 FIRST = date(2026, 10, 25)
 CREATED = datetime(2026, 11, 14, 15, 20, tzinfo=UTC)
 SKEW_DAY = date(2026, 11, 10)
-DAILY, MONTHLY, KPI, RECON, HOURLY = (v.name for v in VIEWS)
+DAILY, MONTHLY, KPI, RECON, HOURLY = (v.name for v in VIEWS[:5])
 _TOKEN = "sim-token"
 pytestmark = pytest.mark.slow  # builds a five-week lake from the simulator (~5-15 s)
 
@@ -44,6 +52,7 @@ class SimLake:
     monitors: list[oracle.Mon]
     slas: list[oracle.Sla]
     points: list[tuple[str, str, datetime, float]]
+    coverage: list[oracle.Cov]
 
 
 class _Endpoints:
@@ -135,7 +144,12 @@ def sim_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimLake]:
                 at = datetime.fromisoformat(point["at"].replace("Z", "+00:00"))
                 points.append((monitor_id, region["region"], at, point["response_time"]))
 
-    db = publish_duckdb_views(root, [RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS])
+    # what the pipeline records after such a run: every day of the window, today up to NOW
+    fetched = [
+        (spec.name, world.monitor_ids(), FIRST, NOW.date(), NOW) for spec in (INCIDENTS, DAILY_SLA)
+    ]
+    assert record_coverage(lake, fetched, run_id="sla-test", extracted_at=NOW) == ()
+    db = publish_duckdb_views(root, [RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS, COVERAGE])
     conn = duckdb.connect(str(db))
     create_duckdb_views(conn, options=SlaOptions(), now=NOW)
 
@@ -160,14 +174,21 @@ def sim_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimLake]:
         oracle.Mon(m.id, m.name, moment(m.created_ms), m.check_frequency, NOW)
         for m in world.monitors()
     ]
-    yield SimLake(conn, world, incidents, monitors, slas, points)
+    coverage = [
+        oracle.Cov(
+            m, FIRST + timedelta(days=n), NOW if FIRST + timedelta(days=n) == NOW.date() else None
+        )
+        for m in world.monitor_ids()
+        for n in range((NOW.date() - FIRST).days + 1)
+    ]
+    yield SimLake(conn, world, incidents, monitors, slas, points, coverage)
     conn.close()
 
 
 def expected(
     lake: SimLake, grain: oracle.Grain, zone: str = "America/Sao_Paulo"
 ) -> dict[tuple[str, date], oracle.Row]:
-    return oracle.periods(lake.incidents, lake.monitors, lake.slas, NOW, zone, grain)
+    return oracle.periods(lake.incidents, lake.monitors, lake.slas, NOW, zone, grain, lake.coverage)
 
 
 def test_the_world_holds_the_edge_cases(sim_lake: SimLake) -> None:

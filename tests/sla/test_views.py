@@ -14,7 +14,9 @@ from betterstack_etl.sla import VIEWS, SlaOptions, create_duckdb_views, view_sel
 from . import oracle, scenario
 from .rows import fetch, load_duckdb, raw_tables
 
-DAILY, MONTHLY, KPI, RECON, HOURLY = (v.name for v in VIEWS)
+_ = oracle.Cov  # the coverage rows come from scenario.COVERAGE
+
+DAILY, MONTHLY, KPI, RECON, HOURLY = (v.name for v in VIEWS[:5])
 ZONE = "America/Sao_Paulo"
 
 
@@ -30,6 +32,7 @@ def connect(
             data.get("monitors", scenario.MONITORS),
             data.get("slas", scenario.SLAS),
             data.get("points", scenario.POINTS),
+            data.get("coverage", scenario.COVERAGE),
         ),
     )
     create_duckdb_views(conn, options=options or SlaOptions(), now=data.get("now", scenario.NOW))
@@ -56,7 +59,17 @@ def assert_period_rows(
     for key, want in expected.items():
         row = got[key]
         assert row["monitor_name"] == want.name, key
-        assert row["observed_seconds"] == pytest.approx(want.observed, abs=1e-6), key
+        for column, seconds in (
+            ("covered_seconds", want.covered),
+            ("paused_seconds", want.paused),
+            ("maintenance_seconds", want.maintenance),
+            ("observed_seconds", want.observed),
+        ):
+            assert row[column] == pytest.approx(seconds, abs=1e-6), (key, column)
+        if want.coverage_pct is None:
+            assert row["coverage_pct"] is None, key
+        else:
+            assert row["coverage_pct"] == pytest.approx(want.coverage_pct, abs=1e-9), key
         assert row["downtime_seconds"] == pytest.approx(want.downtime, abs=1e-6), key
         assert row["incidents"] == want.incidents, key
         if want.availability is None:
@@ -81,6 +94,7 @@ def oracle_rows(
         data.get("now", scenario.NOW),
         zone,
         grain,
+        data.get("coverage", scenario.COVERAGE),
     )
 
 
@@ -96,9 +110,13 @@ def test_daily_hand_checked_figures(conn: duckdb.DuckDBPyConnection) -> None:
     rows = by_key(fetch(conn, DAILY), "monitor_id", "day")
     a = {day: rows[("m-a", day)] for m, day in rows if m == "m-a"}
     assert sorted(a) == [date(2026, 10, 29) + timedelta(days=n) for n in range(6)]
-    # quiet days: a full day observed, 100 %
+    # the first São Paulo day holds 3 covered hours (21:00-24:00): observed 3 h, not a day
     assert a[date(2026, 10, 29)]["availability_pct"] == 100.0
-    assert a[date(2026, 10, 29)]["observed_seconds"] == 86400
+    assert a[date(2026, 10, 29)]["observed_seconds"] == 3 * 3600
+    assert a[date(2026, 10, 29)]["coverage_pct"] == 12.5
+    # a quiet, covered day: a full day observed, 100 %
+    assert a[date(2026, 10, 30)]["observed_seconds"] == 86400
+    assert a[date(2026, 10, 30)]["availability_pct"] == 100.0
     # a1 20:00-24:00 on Oct 31 and 00:00-01:00 on Nov 1 in São Paulo
     assert a[date(2026, 10, 31)]["downtime_seconds"] == 4 * 3600
     assert a[date(2026, 11, 1)]["downtime_seconds"] == 3600
@@ -133,6 +151,9 @@ def test_monthly_hand_checked_figures(conn: duckdb.DuckDBPyConnection) -> None:
     assert november["downtime_seconds"] == 3600 + 2 * 3600 + 1800
     assert november["incidents"] == 5  # a1, a2, a3, a5, a6
     assert november["observed_seconds"] == 2 * 86400 + 12 * 3600
+    # October: covered from 10-30 00:00 UTC (10-29 21:00 in São Paulo), not the whole month
+    assert october["observed_seconds"] == 3 * 3600 + 2 * 86400
+    assert october["coverage_pct"] == pytest.approx(100 * (3 * 3600 + 2 * 86400) / (31 * 86400))
     assert november["slo_pct"] == 99.9
     budget = 30 * 86400 * (100 - 99.9) / 100
     assert november["error_budget_seconds"] == pytest.approx(budget)
@@ -222,6 +243,7 @@ def test_dst_days_and_months_follow_the_zone() -> None:
         "slas": [],
         "points": [],
         "now": datetime(2026, 3, 10, 12, tzinfo=UTC),
+        "coverage": [oracle.Cov("m-n", date(2026, 3, day)) for day in range(1, 11)],
     }
     options = SlaOptions(time_zone="America/New_York")
     conn = connect("UTC", options, **data)
@@ -230,6 +252,16 @@ def test_dst_days_and_months_follow_the_zone() -> None:
     assert_period_rows(fetch(conn, DAILY), oracle_rows("day", "America/New_York", **data), "day")
     monthly = by_key(fetch(conn, MONTHLY), "monitor_id", "month")
     assert monthly[("m-n", date(2026, 3, 1))]["month_seconds"] == 31 * 86400 - 3600
+    # the daily rows add up to the month (both count only covered time)
+    march = [r for (m, d), r in daily.items() if m == "m-n" and d.month == 3]
+    assert sum(r["observed_seconds"] for r in march) == pytest.approx(
+        monthly[("m-n", date(2026, 3, 1))]["observed_seconds"]
+    )
+    # the daily rows add up to the month (both count only covered time)
+    march = [r for (m, d), r in daily.items() if m == "m-n" and d.month == 3]
+    assert sum(r["observed_seconds"] for r in march) == pytest.approx(
+        monthly[("m-n", date(2026, 3, 1))]["observed_seconds"]
+    )
     assert_period_rows(
         fetch(conn, MONTHLY), oracle_rows("month", "America/New_York", **data), "month"
     )
@@ -240,7 +272,8 @@ def test_current_timestamp_when_now_is_not_given() -> None:
     assert daily.name == DAILY
     assert "CURRENT_TIMESTAMP" in select.upper()
     conn = duckdb.connect()
-    load_duckdb(conn, raw_tables(scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, []))
+    covered = [oracle.Cov("m-a", date(2026, 11, 3)), oracle.Cov("m-a", date(2026, 11, 4))]
+    load_duckdb(conn, raw_tables(scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, [], covered))
     create_duckdb_views(conn, options=SlaOptions())
     rows = by_key(fetch(conn, DAILY), "monitor_id", "day")
     today = datetime.now(UTC).astimezone(oracle.ZoneInfo(ZONE)).date()
@@ -253,3 +286,44 @@ def test_naive_now_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="no time zone"):
         view_selects("duckdb", table_ref=str, options=SlaOptions(), now=datetime(2026, 1, 1))
+
+
+def test_uncovered_paused_and_maintenance_time_is_not_observed(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    """m-c by hand (scenario docstring): November in São Paulo from 11-01 03:00 UTC to now."""
+    daily = by_key(fetch(conn, DAILY), "monitor_id", "day")
+    gap = daily[("m-c", date(2026, 11, 1))]  # 11-01 UTC never fetched: 3 h of 11-02 covered
+    assert gap["covered_seconds"] == 3 * 3600
+    assert gap["downtime_seconds"] == 0  # c1 lies in the gap
+    monthly = by_key(fetch(conn, MONTHLY), "monitor_id", "month")
+    november = monthly[("m-c", date(2026, 11, 1))]
+    assert november["covered_seconds"] == 39 * 3600  # 11-02 00:00 .. 11-03 15:00 UTC
+    assert november["paused_seconds"] == 19.5 * 3600  # 11-02 05:30 .. 11-03 01:00
+    assert november["maintenance_seconds"] == 2.5 * 3600  # 04:00-05:30, then 01:00-02:00
+    assert november["observed_seconds"] == 17 * 3600
+    assert november["downtime_seconds"] == 3600 + 600  # c2 03:00-04:00, c4 (Validating)
+    assert november["coverage_pct"] == pytest.approx(100 * 39 / 60)
+    october = monthly[("m-c", date(2026, 10, 1))]
+    assert october["maintenance_seconds"] == 2 * 3600  # Saturday 10-31 01:00-03:00 Brasilia
+    assert october["coverage_pct"] == pytest.approx(100 * 24 / (31 * 24))  # 10-31 UTC
+
+
+def test_a_month_without_coverage_has_no_availability() -> None:
+    """Incidents and listings in the lake but no day fetched: every row null, never 100 %."""
+    conn = connect(coverage=[])
+    for view in (DAILY, MONTHLY):
+        rows = fetch(conn, view)
+        assert rows, view
+        assert all(r["availability_pct"] is None for r in rows), view
+        assert all(r["covered_seconds"] == 0 for r in rows), view
+
+
+def test_daily_rows_add_up_to_the_month(conn: duckdb.DuckDBPyConnection) -> None:
+    daily, monthly = fetch(conn, DAILY), by_key(fetch(conn, MONTHLY), "monitor_id", "month")
+    for (monitor_id, month), row in monthly.items():
+        days = [
+            r for r in daily if r["monitor_id"] == monitor_id and r["day"].replace(day=1) == month
+        ]
+        for column in ("covered_seconds", "observed_seconds", "downtime_seconds", "paused_seconds"):
+            assert sum(r[column] for r in days) == pytest.approx(row[column]), (monitor_id, column)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pyarrow as pa
 
 from betterstack_etl.gcp.bigquery import bigquery_schema
-from betterstack_etl.tables import PARTITION_COLUMN, RUNS, TABLES
+from betterstack_etl.tables import PARTITION_COLUMN, TABLES, WRITTEN
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -203,7 +203,7 @@ def raw_catalog(project: str, dataset: str) -> Catalog:
     them: ``bigquery_schema`` of each ``TableSpec`` (what ``publish`` creates) plus the hive
     partition column ``data_particao DATE``."""
     catalog = Catalog()
-    for spec in (*TABLES, RUNS):
+    for spec in (*TABLES, *WRITTEN):
         columns = [(f.name, _declared_type(f)) for f in bigquery_schema(spec.schema)]
         columns.append((PARTITION_COLUMN, "DATE"))
         catalog = catalog.with_table(f"{project}.{dataset}.{spec.name}", columns)

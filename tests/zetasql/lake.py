@@ -47,7 +47,9 @@ def raw_tables() -> dict[str, pa.Table]:
     """The scenario's raw tables by table name (Arrow, ``data_particao`` included)."""
     s = scenario()
     rows: Any = _sla_module("rows")
-    tables: dict[str, pa.Table] = rows.raw_tables(s.INCIDENTS, s.MONITORS, s.SLAS, s.POINTS)
+    tables: dict[str, pa.Table] = rows.raw_tables(
+        s.INCIDENTS, s.MONITORS, s.SLAS, s.POINTS, s.COVERAGE
+    )
     return tables
 
 

@@ -25,7 +25,7 @@ from betterstack_etl.gcp.bigquery import BigQueryPublisher
 from betterstack_etl.report import BigQuerySource, ReportOptions, slo_breaches
 from betterstack_etl.report.data import load_report
 from betterstack_etl.sla import SlaOptions, bigquery_views
-from betterstack_etl.tables import TABLES
+from betterstack_etl.tables import TABLES, WRITTEN
 
 from . import lake
 from .analyzer import AnalysisError, BigQueryAnalyzer, Catalog, arrow_type, raw_catalog
@@ -102,7 +102,7 @@ def published_views(
         lake_root=LAKE_ROOT,
         sla=options,
     )
-    publisher.publish(TABLES)
+    publisher.publish((*TABLES, *WRITTEN))  # what a run publishes
     views = [(relation_name(t), t.view_query) for t in client.created if t.view_query]
     assert views, "publish created no view: the SLA views are not published any more?"
     return views

@@ -7,9 +7,6 @@ Exit code 0 on success; on failure one line on stderr saying what failed and how
 from __future__ import annotations
 
 import json
-import os
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +14,12 @@ from rich.table import Table
 from rich.text import Text
 
 from betterstack_etl import clock
+from betterstack_etl.cli import inspect
 from betterstack_etl.cli.common import (
+    BaseUrl,
+    BillingProjectId,
+    DatasetId,
+    Destination,
     FromDate,
     LakeRoot,
     Monitors,
@@ -26,20 +28,24 @@ from betterstack_etl.cli.common import (
     err,
     fail,
     literal,
+    load,
     log_level,
     out,
     run_once,
     say,
+    setting_option,
     user_errors,
 )
+from betterstack_etl.cli.config import config
 from betterstack_etl.errors import ConfigError, RunFailedError, StoppedError
 
 __all__ = [
     "app",
     "check",
+    "config",
     "demo",
+    "inspect",
     "main",
-    "query",
     "repair",
     "report",
     "run",
@@ -50,7 +56,8 @@ app = typer.Typer(
     name="betterstack-etl",
     help="Better Stack Uptime → partitioned Parquet lake (local DuckDB or GCS + BigQuery).",
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,  # help as plain text: "[env var: X]" is not Rich markup to drop
+    context_settings={"max_content_width": 120},
     pretty_exceptions_enable=False,
 )
 
@@ -61,13 +68,11 @@ def run(
     to_date: ToDate = None,
     monitor_id: Monitors = None,
     tables: Tables = None,
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
-    ] = None,
+    destination: Destination = None,
     lake_root: LakeRoot = None,
-    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
-    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
+    base_url: BaseUrl = None,
     prefect: Annotated[
         bool,
         typer.Option(
@@ -89,15 +94,18 @@ def run(
 ) -> None:
     """One run of the load.
 
+    Needs the API token in BETTERSTACK_TOKEN (the environment or the .env file, never an option)
+    and the monitors in MONITOR_ID or --monitor-id.
+
     With no Prefect API configured (the embedded default) the pipeline core runs right here, in
     this process: no server, nothing left running. With PREFECT_API_URL set, or --prefect, the
     run goes through the Prefect flow on that server, as the deployments do.
     """
     log_level(verbose)
-    overrides: dict[str, Any] = {
+    options: dict[str, Any] = {
         "from_date": from_date,
         "to_date": to_date,
-        "monitors": monitor_id,
+        "monitor_id": monitor_id,
         "tables": tables,
         "destination": destination,
         "lake_root": lake_root,
@@ -108,9 +116,9 @@ def run(
     if dry_run:
         with user_errors(verbose):
             from betterstack_etl.run import runner
-            from betterstack_etl.settings import RunParams, read_token
 
-            the_plan = runner.plan(RunParams.from_env(**overrides), read_token())
+            loaded = load(**options)
+            the_plan = runner.plan(loaded.run_params(), loaded.token())
         if as_json:
             out.print_json(json.dumps(the_plan.to_dict()))
         else:
@@ -119,88 +127,88 @@ def run(
             out.print(plan_table(the_plan))
         return
     with user_errors(verbose):
+        loaded = load(**options)
         try:
             summary = run_once(
-                overrides, prefect=prefect, verbose=verbose, show_progress=not as_json
+                loaded, options, prefect=prefect, verbose=verbose, show_progress=not as_json
             )
         except (RunFailedError, StoppedError) as exc:
             if exc.summary is not None:  # what each table did, then the one error line
-                _show_summary(exc.summary, as_json)
+                _show_summary(exc.summary, as_json, verbose)
             raise
-    _show_summary(summary, as_json)
+    _show_summary(summary, as_json, verbose)
 
 
-def _show_summary(summary: dict[str, Any], as_json: bool) -> None:
+def _show_summary(summary: dict[str, Any], as_json: bool, verbose: bool) -> None:
     if as_json:
         out.print_json(json.dumps(summary))
     else:
-        from betterstack_etl.cli.display import summary_table
+        from betterstack_etl.cli.display import show_summary
 
-        out.print(summary_table(summary))
+        show_summary(out, summary, detail=verbose)
 
 
 @app.command()
 def demo(
-    lake_root: Annotated[str, typer.Option(help="Where the demo lake goes.")] = "./demo-lake",
+    lake_root: Annotated[
+        str, typer.Option(help="Where the demo lake goes (a folder, as BETTERSTACK_LAKE_ROOT).")
+    ] = "./demo-lake",
     monitors: Annotated[int, typer.Option(help="Simulated monitors.")] = 3,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
     rows: Annotated[int, typer.Option(help="Rows shown per table.")] = 5,
 ) -> None:
-    """Start the simulator on loopback, run the load into a local lake, show what landed."""
+    """Start the simulator on loopback, run the load into a local lake, show what landed.
+
+    A sandbox: its settings are its own options (the simulator's address and token, every
+    monitor, a local lake, the default window); the environment and .env are not read.
+    """
+    from betterstack_etl.settings import load_settings
     from betterstack_etl.simulator import SimConfig, Simulator
 
     log_level(verbose=False)
     token = "sim-token"  # noqa: S105 - the simulator's public demo token, not a secret
     with user_errors(), Simulator(SimConfig(seed=seed, monitors=monitors, token=token)) as sim:
-        err.print(literal(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})"))
-        os.environ.update(
-            {
-                "BETTERSTACK_TOKEN": token,
-                "MONITOR_ID": "all",
-                "BETTERSTACK_BASE_URL": sim.base_url,
-                "BETTERSTACK_DESTINATION": "local",
-                "BETTERSTACK_LAKE_ROOT": lake_root,
-            }
+        loaded = load_settings(
+            {},
+            origin="option",
+            read_env_file=False,
+            token=token,
+            monitor_id="all",
+            base_url=sim.base_url,
+            destination="local",
+            lake_root=lake_root,
         )
-        for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "BETTERSTACK_TABLES"):
-            os.environ.pop(var, None)
-        summary = run_once({}, prefect=False, verbose=False, show_progress=True)
-    from betterstack_etl.cli.display import show_lake, summary_table
+        err.print(literal(f"simulator serving {sim.base_url} ({monitors} monitors, seed {seed})"))
+        summary = run_once(loaded, {}, prefect=False, verbose=False, show_progress=True)
+    from betterstack_etl.cli.display import show_lake, show_summary
 
-    out.print(summary_table(summary))
+    show_summary(out, summary)
     with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
     command = literal(f'betterstack-etl query --lake-root {lake_root} "{example}"', "bold")
-    out.print(Text.assemble("\nQuery it: ", command))
+    out.print(Text.assemble("\nQuery it: ", command), soft_wrap=True)  # pasted whole
 
 
 @app.command()
 def repair(
     lake_root: LakeRoot = None,
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery [env BETTERSTACK_DESTINATION].")
-    ] = None,
-    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    destination: Destination = None,
+    base_url: BaseUrl = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines.")] = False,
 ) -> None:
     """Verify every file of the lake, move damaged or stray ones aside (kept, under
     _quarantine/), rebuild the open-incidents index, and fetch again the days the API still
-    serves (needs BETTERSTACK_TOKEN and MONITOR_ID; without them, nothing is re-read)."""
+    serves (needs BETTERSTACK_TOKEN; MONITOR_ID unset means every monitor; without a token,
+    nothing is re-read)."""
     from betterstack_etl.ops.repair import repair as run_repair
-    from betterstack_etl.settings import RunParams, read_token
 
     log_level(verbose)
-    overrides: dict[str, Any] = {
-        "lake_root": lake_root,
-        "destination": destination,
-        "base_url": base_url,
-        "monitors": os.environ.get("MONITOR_ID") or "all",
-    }
     with user_errors(verbose):
-        params = RunParams.from_env(**overrides)
-        token = read_token() if os.environ.get("BETTERSTACK_TOKEN", "").strip() else None
-        report = run_repair(params, token)
+        loaded = load(lake_root=lake_root, destination=destination, base_url=base_url)
+        params = loaded.run_params(monitors_default="all")
+        has_token = loaded.settings.token or loaded.settings.token_secret_block
+        report = run_repair(params, loaded.token() if has_token else None)
     found = len(report.problems) + len(report.unreadable_open)
     table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
     for column in ("table", "problem", "where it was", "moved to"):
@@ -245,6 +253,10 @@ def simulate(
         raise fail(ConfigError(f"{host} is not a loopback address", hint="use 127.0.0.1"))
     if retry_after_format not in ("seconds", "http-date"):
         raise fail(ConfigError("bad --retry-after-format", hint="use seconds or http-date"))
+    with user_errors():  # a token a run would refuse is not served either
+        from betterstack_etl.settings import parse_as
+
+        token = parse_as("token", token, label="--token").reveal()
     config = SimConfig(
         seed=seed,
         monitors=monitors,
@@ -264,61 +276,6 @@ def simulate(
 
 
 @app.command()
-def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the tables (DuckDB dialect).")],
-    lake_root: Annotated[
-        str, typer.Option(envvar="BETTERSTACK_LAKE_ROOT", help="The local lake folder.")
-    ] = "./lake",
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    limit: Annotated[int, typer.Option(help="Rows shown at most (table format).")] = 200,
-) -> None:
-    """SQL over the local lake through DuckDB. Read-only: only statements that read run
-    (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN), and no file outside the lake can be read."""
-    from betterstack_etl.lake import open_duckdb
-    from betterstack_etl.lake.readonly import run_read_only
-
-    if fmt not in ("table", "csv", "json"):
-        raise fail(ConfigError(f"unknown format {fmt!r}", hint="use table, csv or json"))
-    with user_errors():
-        con = open_duckdb(Path(lake_root), read_only=True)
-        try:
-            result = run_read_only(con, sql, Path(lake_root))
-            columns = [d[0] for d in result.description or []]
-            records = result.fetchall()
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            first = next((line for line in str(exc).splitlines() if line.strip()), repr(exc))
-            raise fail(ConfigError(f"query failed: {first}", hint="check the SQL")) from None
-        finally:
-            con.close()
-    if fmt == "json":
-        out.print_json(
-            json.dumps([dict(zip(columns, r, strict=True)) for r in records], default=str)
-        )
-    elif fmt == "csv":
-        import csv
-
-        from betterstack_etl.literal import visible
-
-        writer = csv.writer(sys.stdout)
-        if sys.stdout.isatty():  # a terminal: no escape sequence from the data reaches it
-            columns = [visible(c) for c in columns]
-            records = [tuple(visible(v) if isinstance(v, str) else v for v in r) for r in records]
-        writer.writerow(columns)
-        writer.writerows(records)
-    else:
-        from betterstack_etl.cli.display import cell
-
-        table = Table(title=f"{len(records)} row(s)")
-        for column in columns:
-            table.add_column(literal(column))
-        for record in records[:limit]:
-            table.add_row(*(cell(v) for v in record))
-        out.print(table)
-
-
-@app.command()
 def report(
     out: Annotated[str, typer.Option("--out", "-o", help="report.html or gs://bucket/path.html")],
     lake_root: LakeRoot = None,
@@ -335,34 +292,33 @@ def report(
         str | None,
         typer.Option("--monitor-id", "-m", help="Id or comma-separated ids (default: all)."),
     ] = None,
-    timezone: Annotated[
-        str, typer.Option(envvar="BETTERSTACK_REPORT_TIMEZONE", help="Report time zone.")
-    ] = "America/Sao_Paulo",
-    slo: Annotated[str, typer.Option(envvar="BETTERSTACK_SLO", help="SLO, percent.")] = "99.9",
+    timezone: Annotated[str | None, setting_option("report_timezone")] = None,
+    slo: Annotated[str | None, setting_option("slo")] = None,
     lang: Annotated[str, typer.Option(help="pt-BR or en.")] = "pt-BR",
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
-    ] = None,
-    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
-    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
+    destination: Destination = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
 ) -> None:
     """One self-contained HTML report of the SLA views: availability, budget, incidents."""
     from betterstack_etl.ops.report import run_report
 
     with user_errors():
-        where = run_report(
-            out=out,
+        loaded = load(
             lake_root=lake_root,
+            report_timezone=timezone,
+            slo=slo,
+            destination=destination,
+            dataset_id=dataset_id,
+            billing_project_id=billing_project_id,
+        )
+        where = run_report(
+            loaded.run_params(monitors_default="all"),
+            out=out,
             month=month,
             from_date=from_date,
             to_date=to_date,
             monitor_id=monitor_id,
-            time_zone=timezone,
-            slo=slo,
             lang=lang,
-            destination=destination,
-            dataset_id=dataset_id,
-            billing_project_id=billing_project_id,
             now=clock.utcnow(),
         )
     err.print(literal(f"report written to {where}"), soft_wrap=True)
@@ -391,29 +347,29 @@ def _options(
 @app.command()
 def check(
     monitor_id: Monitors = None,
-    destination: Annotated[
-        str | None, typer.Option(help="local or bigquery (env BETTERSTACK_DESTINATION).")
-    ] = None,
+    destination: Destination = None,
     lake_root: LakeRoot = None,
-    dataset_id: Annotated[str | None, typer.Option(help="BigQuery dataset.")] = None,
-    billing_project_id: Annotated[str | None, typer.Option(help="GCP project.")] = None,
-    base_url: Annotated[str | None, typer.Option(help="API base URL.")] = None,
+    dataset_id: DatasetId = None,
+    billing_project_id: BillingProjectId = None,
+    base_url: BaseUrl = None,
 ) -> None:
-    """Check the token, the monitors, the destination and the Prefect API (writes nothing)."""
-    from betterstack_etl.ops.check import run_checks
-    from betterstack_etl.settings import RunParams, read_token
+    """Check the token, the monitors, the destination and the Prefect API (writes nothing).
 
-    overrides: dict[str, Any] = {
-        "monitors": monitor_id,
-        "destination": destination,
-        "lake_root": lake_root,
-        "dataset_id": dataset_id,
-        "billing_project_id": billing_project_id,
-        "base_url": base_url,
-    }
+    The token is read from BETTERSTACK_TOKEN (the environment or the .env file); the monitors
+    from MONITOR_ID or --monitor-id; a Prefect API from PREFECT_API_URL.
+    """
+    from betterstack_etl.ops.check import run_checks
+
     with user_errors():
-        params = RunParams.from_env(**{k: v for k, v in overrides.items() if v is not None})
-        results = run_checks(params, read_token())
+        loaded = load(
+            monitor_id=monitor_id,
+            destination=destination,
+            lake_root=lake_root,
+            dataset_id=dataset_id,
+            billing_project_id=billing_project_id,
+            base_url=base_url,
+        )
+        results = run_checks(loaded.run_params(), loaded.token())
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
         mark = Text("✓", "green") if result.ok else Text("✗", "bold red")
@@ -427,6 +383,14 @@ def check(
             f"{len(failed)} check(s) failed: {', '.join(failed)} — see the fix column above",
         )
         raise typer.Exit(code=1)
+
+
+app.command()(config)
+app.command()(inspect.query)
+app.command()(inspect.status)
+app.command("runs", help="The same as status.")(inspect.status)
+app.command()(inspect.tables)
+app.command()(inspect.describe)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,8 +22,15 @@ from betterstack_etl.secret import redact
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from betterstack_etl.settings import Loaded
+
 
 __all__ = [
+    "PIPED_WIDTH",
+    "BaseUrl",
+    "BillingProjectId",
+    "DatasetId",
+    "Destination",
     "FromDate",
     "LakeRoot",
     "Monitors",
@@ -31,52 +39,82 @@ __all__ = [
     "err",
     "fail",
     "literal",
+    "load",
     "log_level",
     "out",
     "run_once",
     "say",
+    "setting_option",
     "user_errors",
 ]
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, ``| tee``) is not cut to a terminal's width: a file has no width, so
+# tables take their natural width (whole table names), whatever COLUMNS says.
+PIPED_WIDTH = 400
 
-FromDate = Annotated[
-    str | None,
-    typer.Option("--from-date", envvar="BETTERSTACK_FROM_DATE", help="First UTC day, YYYY-MM-DD."),
-]
-ToDate = Annotated[
-    str | None,
-    typer.Option("--to-date", envvar="BETTERSTACK_TO_DATE", help="Last UTC day (inclusive)."),
-]
-Monitors = Annotated[
-    str | None,
-    typer.Option("--monitor-id", "-m", help="Id, comma-separated ids or 'all' [env MONITOR_ID]."),
-]
-Tables = Annotated[
-    str | None,
-    typer.Option(
-        "--tables",
-        help="Comma-separated: response_times,incidents,daily_sla,monitors [default: all].",
-    ),
-]
-LakeRoot = Annotated[
-    str | None,
-    typer.Option("--lake-root", help="Folder or gs://bucket/prefix [env BETTERSTACK_LAKE_ROOT]."),
-]
+
+def _console(*, stderr: bool) -> Console:
+    stream = sys.stderr if stderr else sys.stdout
+    if stream is not None and stream.isatty():
+        return Console(stderr=stderr)
+    return Console(stderr=stderr, width=PIPED_WIDTH)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
+
+
+def setting_option(name: str, *aliases: str, help: str | None = None) -> Any:
+    """The CLI option of setting ``name``, from its declaration: its option name, its help,
+    its variable and its default. Typer does not read the variable itself (``load`` does, with
+    the ``.env`` file, and knows which knob gave each value); None means "not given"."""
+    from betterstack_etl.settings import FIELDS, knob
+
+    declared, info = knob(name), FIELDS[name]
+    default = declared.default_text or info.default
+    text = help or (info.description or "").rstrip(".")
+    # Click's own notation ("[env var: X]"), kept as it is: the help is not Rich markup
+    text = f"{text}.  [env var: {declared.variable}"
+    text += f"; default: {default}]" if default not in (None, "") else "]"
+    return typer.Option(declared.option, *aliases, help=text, show_default=False)
+
+
+FromDate = Annotated[str | None, setting_option("from_date")]
+ToDate = Annotated[str | None, setting_option("to_date")]
+Monitors = Annotated[str | None, setting_option("monitor_id", "-m")]
+Tables = Annotated[str | None, setting_option("tables")]
+LakeRoot = Annotated[str | None, setting_option("lake_root")]
+Destination = Annotated[str | None, setting_option("destination")]
+DatasetId = Annotated[str | None, setting_option("dataset_id")]
+BillingProjectId = Annotated[str | None, setting_option("billing_project_id")]
+BaseUrl = Annotated[str | None, setting_option("base_url")]
+
+
+def load(**options: Any) -> Loaded:
+    """The settings in effect for a command: its ``options`` (named as the settings; None for
+    an option not given) over the environment over the ``.env`` file over the defaults."""
+    from betterstack_etl.settings import load_settings
+
+    loaded = load_settings(origin="option", **options)
+    for note in loaded.layers.notes():
+        logging.getLogger("betterstack_etl.settings").warning("%s", note)
+    return loaded
 
 
 class _QuietUserErrors(logging.Filter):
     """Drop tracebacks from Prefect's run loggers when the error is one of ours (a user
-    error with a clear message), and scrub the token from anything they print."""
+    error with a clear message), and scrub the secrets from anything they print."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], BetterStackEtlError):
             record.exc_info = None
             record.exc_text = None
-        token = os.environ.get("BETTERSTACK_TOKEN")
-        if token and isinstance(record.msg, str):
-            record.msg = redact(record.getMessage(), token)
+        if self._secrets and isinstance(record.msg, str):
+            record.msg = redact(record.getMessage(), *self._secrets)
             record.args = None
         return True
 
@@ -88,8 +126,11 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    from betterstack_etl.settings import secret_values
+
+    secrets = secret_values()
     for name in ("prefect.flow_runs", "prefect.task_runs", "prefect", "prefect.engine"):
-        logging.getLogger(name).addFilter(_QuietUserErrors())
+        logging.getLogger(name).addFilter(_QuietUserErrors(secrets))
 
 
 def _say_failures_once(verbose: bool) -> None:
@@ -134,8 +175,9 @@ def say(label: str, style: str, text: object) -> None:
 
 def fail(exc: BaseException) -> typer.Exit:
     """One line on stderr; the exit code: 130/143 for a run stopped by SIGINT/SIGTERM, else 1."""
-    token = os.environ.get("BETTERSTACK_TOKEN")
-    say("error:", "bold red", redact(str(exc), token))
+    from betterstack_etl.settings import secret_values
+
+    say("error:", "bold red", redact(str(exc), *secret_values()))
     return typer.Exit(code=exc.exit_code if isinstance(exc, StoppedError) else 1)
 
 
@@ -165,14 +207,14 @@ def _through_prefect(requested: bool) -> bool:
 
 
 def run_once(
-    overrides: dict[str, Any], *, prefect: bool, verbose: bool, show_progress: bool
+    loaded: Loaded, options: dict[str, Any], *, prefect: bool, verbose: bool, show_progress: bool
 ) -> Any:
-    """One run, in process or through the flow; returns its summary as a dict."""
-    from betterstack_etl.settings import RunParams, read_token
-
-    params = RunParams.from_env(**overrides)
-    params.window(clock.utcnow())  # a bad window fails before anything starts
-    token = read_token()
+    """One run of the settings ``loaded`` (from the command's ``options``), in this process
+    or through the flow (given the same options, as its parameters); returns its summary as
+    a dict. A bad window or a missing token fails here, before anything starts."""
+    params = loaded.run_params()
+    loaded.window(clock.utcnow())
+    token = loaded.token()
     reporter = None
     if show_progress:
         from betterstack_etl.cli.display import RichProgress
@@ -186,24 +228,11 @@ def run_once(
 
             _say_failures_once(verbose)
             _log_lines_literal()
-
-            flow_params = {
-                k: v
-                for k, v in {
-                    "from_date": overrides.get("from_date"),
-                    "to_date": overrides.get("to_date"),
-                    "monitor_id": overrides.get("monitors"),
-                    "tables": [t for t in (overrides.get("tables") or "").split(",") if t] or None,
-                    "destination": overrides.get("destination"),
-                    "lake_root": overrides.get("lake_root"),
-                    "dataset_id": overrides.get("dataset_id"),
-                    "billing_project_id": overrides.get("billing_project_id"),
-                    "base_url": overrides.get("base_url"),
-                }.items()
-                if v is not None
-            }
+            parameters = {k: v for k, v in options.items() if v is not None}
+            if "tables" in parameters:  # a comma list on the command line, a list in the flow
+                parameters["tables"] = [t for t in parameters["tables"].split(",") if t.strip()]
             flow_fn: Any = rj_iplanrio__betterstack_api
-            return flow_fn(**flow_params)
+            return flow_fn(**parameters)
         from betterstack_etl.run import runner
 
         return runner.run(params, token, progress=reporter).to_dict()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,17 @@ if TYPE_CHECKING:
 
     from betterstack_etl.run.summary import RunPlan
 
-__all__ = ["RichProgress", "cell", "literal", "plan_table", "show_lake", "summary_table"]
+__all__ = [
+    "RichProgress",
+    "cell",
+    "literal",
+    "partition_table",
+    "plan_table",
+    "show_lake",
+    "show_summary",
+    "summary_notes",
+    "summary_table",
+]
 
 
 class RichProgress:
@@ -90,9 +101,9 @@ def _note(label: str, style: str, body: str) -> Text:
     return Text.assemble((label, style), ": ", literal(body))
 
 
-def summary_table(summary: dict[str, Any]) -> Table:
-    """Rows read and written per table and partition; monitors below their SLO and the run's
-    warnings underneath. Names, causes and errors are data: shown literally."""
+def summary_notes(summary: dict[str, Any]) -> list[Text]:
+    """The monitors below their SLO, then the run's warnings: one line each, said once (the
+    run logs them at INFO, seen with -v). Names, causes and errors are data: shown literally."""
     notes = [
         _note(
             "SLO breached",
@@ -103,21 +114,55 @@ def summary_table(summary: dict[str, Any]) -> Table:
         )
         for b in summary.get("slo_breaches", [])
     ]
-    notes += [_note("warning", "yellow", w) for w in summary.get("warnings", [])]
-    table = Table(
-        title=literal(
-            f"run {summary['run_id']} → {summary['destination']} {summary['lake_root']}  "
-            f"(window {summary['window'][0]} … {summary['window'][1]})"
-        ),
-        caption=Text("\n").join(notes) if notes else None,
-        caption_justify="left",
+    return notes + [_note("warning", "yellow", w) for w in summary.get("warnings", [])]
+
+
+def _title(summary: dict[str, Any]) -> Text:
+    return literal(
+        f"run {summary['run_id']} → {summary['destination']} {summary['lake_root']}  "
+        f"(window {summary['window'][0]} … {summary['window'][1]})"
     )
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """One row per table: the partitions the run touched, rows inserted (new keys), updated
+    (keys already there, replaced by the newer extraction) and unchanged (already there, not
+    offered again); a failed table shows its error."""
+    table = Table(title=_title(summary))
+    table.add_column("table")
+    table.add_column("partitions")
+    for column in ("inserted", "updated", "unchanged", "rows now"):
+        table.add_column(column, justify="right")
+    for name, info in summary["tables"].items():
+        if info["error"]:
+            table.add_row(name, Text("FAILED", style="red"), literal(info["error"]))
+            continue
+        parts = info["partitions"]
+        days = sorted(p["data_particao"] for p in parts)
+        touched = (
+            "–"
+            if not days
+            else days[0]
+            if len(days) == 1
+            else f"{len(days)}: {days[0]} … {days[-1]}"
+        )
+        table.add_row(
+            name,
+            touched,
+            str(sum(p["rows_after"] - p["rows_before"] for p in parts)),
+            str(sum(p["rows_offered"] - (p["rows_after"] - p["rows_before"]) for p in parts)),
+            str(sum(p["rows_after"] - p["rows_offered"] for p in parts)),
+            str(sum(p["rows_after"] for p in parts)),
+        )
+    return table
+
+
+def partition_table(summary: dict[str, Any]) -> Table:
+    """``run -v``: rows before, offered and after, per table and partition."""
+    table = Table(title=Text("per partition"))
     for column in ("table", "data_particao", "rows before", "rows offered", "rows after"):
         table.add_column(column, justify="right" if column.startswith("rows") else "left")
     for name, info in summary["tables"].items():
-        if info["error"]:
-            table.add_row(name, Text("FAILED", style="red"), "", "", literal(info["error"]))
-            continue
         for p in info["partitions"]:
             table.add_row(
                 name,
@@ -126,9 +171,17 @@ def summary_table(summary: dict[str, Any]) -> Table:
                 str(p["rows_offered"]),
                 str(p["rows_after"]),
             )
-        if not info["partitions"]:
-            table.add_row(name, "–", "", "0", "")
     return table
+
+
+def show_summary(console: Console, summary: dict[str, Any], *, detail: bool = False) -> None:
+    """The run summary: a row per table (and a row per partition with ``detail``), then each
+    SLO breach and warning once, on a line of its own (never wrapped inside a number)."""
+    if detail:
+        console.print(partition_table(summary))
+    console.print(summary_table(summary))
+    for note in summary_notes(summary):
+        console.print(note, soft_wrap=True)
 
 
 def plan_table(plan: RunPlan) -> Table:
@@ -158,8 +211,11 @@ def plan_table(plan: RunPlan) -> Table:
     return table
 
 
-def cell(value: object) -> Text:
-    """A value read from the lake, as a table cell: ∅ for null, UTC times, the rest literal."""
+def cell(value: object, *, rounded: bool = False) -> Text:
+    """A value read from the lake, as a table cell: ∅ for null, UTC times, the rest literal;
+    ``rounded``: fractional numbers to 4 decimals, for reading (csv/json keep every digit)."""
+    if rounded and isinstance(value, (float, Decimal)) and not isinstance(value, bool):
+        return Text(f"{value:.4f}".rstrip("0").rstrip("."))
     if value is None:
         return Text("∅")
     if isinstance(value, datetime):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from betterstack_etl.dbtgen import DBT_DIR, drifted, write
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.sla import DEFAULT_SLO_PCT, DEFAULT_TIME_ZONE, sla_options_from_env
+from betterstack_etl.settings import parse_as
+from betterstack_etl.sla import DEFAULT_SLO_PCT, DEFAULT_TIME_ZONE, SlaOptions
 
 __all__ = ["main"]
 
@@ -23,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slo", default=str(DEFAULT_SLO_PCT), help="availability SLO, %%")
     args = parser.parse_args(argv)
     try:
-        options = sla_options_from_env({}, time_zone=args.time_zone, slo_pct=args.slo)
+        options = SlaOptions(  # parsed as the settings BETTERSTACK_REPORT_TIMEZONE / _SLO are
+            parse_as("report_timezone", args.time_zone, label="--time-zone"),
+            parse_as("slo", args.slo, label="--slo"),
+        )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

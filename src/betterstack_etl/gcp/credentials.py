@@ -37,6 +37,7 @@ from betterstack_etl.gcp.errors import CREDENTIALS_HINT
 from betterstack_etl.gcp.location import parse_gcs_root
 from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.secret import load_block
+from betterstack_etl.settings import knob, load_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,9 +61,9 @@ __all__ = [
 
 CREDENTIALS_ENV: Final = "GOOGLE_APPLICATION_CREDENTIALS"
 STORAGE_EMULATOR_ENV: Final = "STORAGE_EMULATOR_HOST"
-BIGQUERY_ENDPOINT_ENV: Final = f"{C.ENV_PREFIX}BIGQUERY_ENDPOINT"
+BIGQUERY_ENDPOINT_ENV: Final = knob("bigquery_endpoint").variable
 SCOPES: Final = ("https://www.googleapis.com/auth/cloud-platform",)
-GCP_CREDENTIALS_BLOCK_ENV: Final = f"{C.ENV_PREFIX}GCP_CREDENTIALS_BLOCK"
+GCP_CREDENTIALS_BLOCK_ENV: Final = knob("gcp_credentials_block").variable
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class GcpConfig:
         credentials_file: str | None = None,
     ) -> GcpConfig:
         env = os.environ if env is None else env
+        settings = load_settings(env).settings  # the block and the endpoint, from .env too
         if not billing_project_id.strip():
             raise ConfigError(
                 "the billing project is empty",
@@ -92,9 +94,9 @@ class GcpConfig:
         return cls(
             billing_project_id=billing_project_id.strip(),
             credentials_file=credentials_file or None,
-            credentials_block=env.get(GCP_CREDENTIALS_BLOCK_ENV, "").strip() or None,
+            credentials_block=settings.gcp_credentials_block,
             storage_endpoint=_endpoint(env.get(STORAGE_EMULATOR_ENV)),
-            bigquery_endpoint=_endpoint(env.get(BIGQUERY_ENDPOINT_ENV)),
+            bigquery_endpoint=settings.bigquery_endpoint,
         )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.settings import knob
 
 if TYPE_CHECKING:
     from betterstack_etl.settings import RunParams
@@ -34,12 +35,11 @@ __all__ = [
     "Layout",
     "bigquery_layout",
     "layout_of",
-    "parse_layout",
 ]
 
 Layout = Literal["flat", "basedosdados"]
 LAYOUTS: Final[tuple[Layout, ...]] = ("flat", "basedosdados")
-LAYOUT_ENV: Final = "BETTERSTACK_BIGQUERY_LAYOUT"
+LAYOUT_ENV: Final = knob("bigquery_layout").variable
 BD_TABLE_PREFIX: Final = "etl_"
 _STAGING: Final = "_staging"
 
@@ -58,19 +58,6 @@ class BigQueryLayout:
     def table_name(self, name: str) -> str:
         """The BigQuery table (and GCS folder) name of the lake's table ``name``."""
         return f"{self.table_prefix}{name}"
-
-
-def parse_layout(value: str | None) -> Layout:
-    text = (value or "flat").strip().lower() or "flat"
-    if text == "flat":
-        return "flat"
-    if text in ("basedosdados", "bd"):
-        return "basedosdados"
-    raise ConfigError(
-        f"{LAYOUT_ENV}={value!r} is not a layout",
-        hint="use 'flat' (tables and views in BETTERSTACK_DATASET_ID) or 'basedosdados' (raw "
-        "tables in <dataset>_staging over gs://<bucket>/staging/<dataset>/)",
-    )
 
 
 def bigquery_layout(layout: Layout, *, dataset_id: str, lake_root: str) -> BigQueryLayout:
@@ -105,7 +92,7 @@ def layout_of(params: RunParams) -> BigQueryLayout:
     """The layout of a run's settings (``BETTERSTACK_BIGQUERY_LAYOUT``, the dataset, the lake
     root); ConfigError naming the setting when they do not fit together."""
     return bigquery_layout(
-        parse_layout(params.bigquery_layout),
+        params.bigquery_layout,  # already checked by the settings
         dataset_id=params.dataset_id,
         lake_root=params.lake_root,
     )

@@ -253,8 +253,9 @@ def open_duckdb(
     if not path.is_file():
         raise ConfigError(
             f"no DuckDB database at {path}",
-            hint="run the pipeline first (`betterstack-etl run` or `betterstack-etl demo`) "
-            "or point --lake-root at an existing lake",
+            hint="run the pipeline first (`betterstack-etl run` writes ./lake, `betterstack-etl "
+            "demo` writes ./demo-lake) or point --lake-root at an existing lake, e.g. "
+            "--lake-root ./demo-lake",
         )
     return _connect(path, read_only=read_only, attempts=attempts, sleep=sleep)
 

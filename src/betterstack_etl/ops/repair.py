@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Final
 from betterstack_etl import clock
 from betterstack_etl.api import is_api_id
 from betterstack_etl.run.destinations import open_lake
-from betterstack_etl.tables import TABLES
+from betterstack_etl.tables import TABLES, WRITTEN
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -134,5 +134,5 @@ def repair(params: RunParams, token: Secret | None) -> RepairReport:
             to_date=refetch.end,
         )
         summary = runner.run(again, token, raise_on_failure=True)
-    lake.publish(TABLES)
+    lake.publish((*TABLES, *WRITTEN))
     return RepairReport(problems, moved, refetch, summary, tuple(notes), unreadable)

@@ -1,84 +1,57 @@
-"""``betterstack-etl report``: options from the command line and the environment, the source for
-the destination, render, write. The CLI's ``report`` command is a shell around ``run_report``."""
+"""``betterstack-etl report``: the period and the options from the command line, the views of
+the destination the settings name (``run.destinations.view_source``), render, write. The CLI's
+``report`` command is a shell around ``run_report``."""
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.report.options import ReportOptions
 from betterstack_etl.report.output import write_report
 from betterstack_etl.report.render import render_report
+from betterstack_etl.run.destinations import view_source
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
     from datetime import datetime
+
+    from betterstack_etl.settings import RunParams
 
 __all__ = ["run_report"]
 
 
 def run_report(
+    params: RunParams,
     *,
     out: str,
     now: datetime,
-    lake_root: str | None = None,
     month: str | None = None,
     from_date: str | None = None,
     to_date: str | None = None,
     monitor_id: str | None = None,
-    time_zone: str = "America/Sao_Paulo",
-    slo: str | float = 99.9,
     lang: str = "pt-BR",
-    destination: str | None = None,
-    dataset_id: str | None = None,
-    billing_project_id: str | None = None,
-    env: Mapping[str, str] | None = None,
 ) -> str:
-    """Render the report and write it to ``out``; where it went. ConfigError on bad input."""
-    env = os.environ if env is None else env
+    """Render the report of the views ``params`` point at (its time zone and SLO too) and
+    write it to ``out``; where it went. ConfigError on bad input."""
     options = ReportOptions.from_cli(
         now=now,
         month=month,
         from_date=from_date,
         to_date=to_date,
-        time_zone=time_zone,
-        slo=slo,
+        time_zone=params.sla.time_zone,
+        slo=params.sla.slo_pct,
         lang=lang,
         monitor_id=monitor_id,
     )
+    options = replace(options, slos=params.sla.slos)  # the SLO file's SLOs (SPEC §11)
     if not out.strip():
         raise ConfigError("--out is empty", hint="give a file name, e.g. --out report.html")
-    kind = (destination or env.get("BETTERSTACK_DESTINATION") or "local").strip().lower()
-    if kind == "local":
-        from betterstack_etl.report.source import DuckDbSource
-
-        root = lake_root or env.get("BETTERSTACK_LAKE_ROOT") or C.DEFAULT_LAKE_ROOT
-        if root.startswith("gs://"):
-            raise ConfigError(
-                f"the lake root {root} is in GCS but the destination is local",
-                hint="pass --destination bigquery to read the BigQuery views",
-            )
-        with DuckDbSource.open(root) as source:
-            html = render_report(source, options)
-    elif kind == "bigquery":
-        from betterstack_etl.gcp.layout import LAYOUT_ENV, bigquery_layout, parse_layout
-        from betterstack_etl.report.source import BigQuerySource
-
-        names = bigquery_layout(
-            parse_layout(env.get(LAYOUT_ENV)),
-            dataset_id=dataset_id or env.get("BETTERSTACK_DATASET_ID") or C.DEFAULT_DATASET_ID,
-            lake_root=env.get("BETTERSTACK_LAKE_ROOT") or "gs://",
-        )
-        source_bq = BigQuerySource.from_env(
-            project=billing_project_id
-            or env.get("BETTERSTACK_BILLING_PROJECT_ID")
-            or C.DEFAULT_BILLING_PROJECT_ID,
-            dataset=names.dataset,
-            location=env.get("BETTERSTACK_BIGQUERY_LOCATION") or "US",
-        )
-        html = render_report(source_bq, options)
-    else:
-        raise ConfigError(f"unknown destination {kind!r}", hint="use local or bigquery")
+    source = view_source(params)
+    try:
+        html = render_report(source, options)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
     return write_report(html, out)

@@ -21,14 +21,12 @@ from betterstack_etl.report.breaches import (
     event_of,
     slo_breaches,
 )
-from betterstack_etl.report.options import DEFAULT_SLO, DEFAULT_TIME_ZONE, ReportOptions
+from betterstack_etl.report.options import ReportOptions
 from betterstack_etl.report.output import write_report
 from betterstack_etl.report.render import render_report
 from betterstack_etl.report.source import BigQuerySource, DuckDbSource, ViewSource
 
 __all__ = [
-    "DEFAULT_SLO",
-    "DEFAULT_TIME_ZONE",
     "EVENT",
     "BigQuerySource",
     "DuckDbSource",

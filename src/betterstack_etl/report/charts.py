@@ -9,6 +9,7 @@ from the API is drawn literally: mathtext is off, control characters are shown a
 from __future__ import annotations
 
 import io
+import math
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -25,14 +26,25 @@ if TYPE_CHECKING:
     from betterstack_etl.report.data import DayFigures, Incident, MonitorReport
     from betterstack_etl.report.i18n import Formatter
 
-__all__ = ["COLOURS", "budget_chart", "daily_chart", "response_time_chart", "timeline_chart"]
+__all__ = [
+    "COLOURS",
+    "bar_lengths",
+    "budget_chart",
+    "daily_chart",
+    "log_scale_max",
+    "percent_ticks",
+    "response_time_chart",
+    "timeline_chart",
+]
 
 COLOURS: Final = {
     "within": "#2e7d32",
     "at_risk": "#ef8f00",
     "breached": "#c62828",
+    "partial": "#5c6bc0",
     "no_data": "#9e9e9e",
 }
+LOG_SCALE_RATIO: Final = 10.0  # slowest point over the median above this: a log-scale axis
 mdates: Any = _mdates  # untyped module: used through Any
 _REGION_COLOURS: Final = ("#1565c0", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e")
 _STYLE: Final[dict[str, Any]] = {
@@ -97,10 +109,10 @@ def budget_chart(monitors: Sequence[MonitorReport], fmt: Formatter) -> str:
         fig = _figure(8, 0.45 * max(len(rows), 1) + 1.0)
         ax = fig.add_subplot()
         names = [visible(m.name) for m, _ in rows]
-        used = [min(month.budget_used_pct, 200.0) for _, month in rows]
+        used = bar_lengths([month.budget_used_pct for _, month in rows])
         colours = [COLOURS[m.status] for m, _ in rows]
         ax.barh(range(len(rows)), used, color=colours, height=0.6)
-        # the figure at the end of each bar (bars stop at 200 %: the length says no more)
+        # the figure at the end of each bar: the bars keep their true length (258 % > 212 %)
         for index, (_, month) in enumerate(rows):
             label = fmt.pct(month.budget_used_pct, 1)
             ax.text(used[index] + 2, index, label, va="center", fontsize=8)
@@ -134,8 +146,8 @@ def daily_chart(days: Sequence[DayFigures], slo_pct: float, fmt: Formatter) -> s
         bottom = max(0.0, low - max((100 - low) * 0.25, 0.05))
         ax.set_ylim(bottom, 100 + (100 - bottom) * 0.02)
         ax.axhline(slo_pct, color="#424242", linestyle="--", linewidth=1)
-        ax.yaxis.set_major_locator(MaxNLocator(5))
-        digits = 0 if 100 - bottom > 5 else (1 if 100 - bottom > 0.5 else 2)
+        ticks, digits = percent_ticks(bottom, 100.0)
+        ax.set_yticks(ticks)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.pct(v, digits)))
         locator = mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=10)
         ax.xaxis.set_major_locator(locator)
@@ -147,8 +159,43 @@ def daily_chart(days: Sequence[DayFigures], slo_pct: float, fmt: Formatter) -> s
         return _svg(fig, "daily")
 
 
+def bar_lengths(used_pct: Sequence[float]) -> list[float]:
+    """Each bar's length: the budget used as it is (no cap, so 258 % is longer than 212 %);
+    an infinite use (a zero budget) as the longest finite one plus a fifth."""
+    finite = [u for u in used_pct if math.isfinite(u)]
+    ceiling = max([100.0, *finite]) * 1.2
+    return [u if math.isfinite(u) else ceiling for u in used_pct]
+
+
+def percent_ticks(bottom: float, top: float) -> tuple[list[float], int]:
+    """Ticks on round steps (1, 2, 5 × 10ⁿ: never 2.5) and the decimals that label each one
+    exactly."""
+    locator = MaxNLocator(5, steps=[1, 2, 5, 10])
+    ticks = [float(t) for t in locator.tick_values(bottom, top) if bottom - 1e-9 <= t <= top + 1e-9]
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    digits = max(0, -math.floor(math.log10(step) + 1e-9))
+    return ticks, digits
+
+
+def log_scale_max(rows: Sequence[dict[str, Any]]) -> float | None:
+    """The slowest hourly percentile in ms when it dwarfs the typical one (a region timing out
+    at 30 s beside others at 200 ms): then the chart uses a log scale. None otherwise."""
+    values = sorted(
+        1000 * float(r[c])
+        for r in rows
+        for c in ("p50_response_time", "p95_response_time", "p99_response_time")
+        if r.get(c) is not None and float(r[c]) > 0
+    )
+    if not values:
+        return None
+    median = values[len(values) // 2]
+    return values[-1] if values[-1] > LOG_SCALE_RATIO * median else None
+
+
 def response_time_chart(rows: Sequence[dict[str, Any]], fmt: Formatter) -> str:
-    """p50 / p95 / p99 per hour, one panel each, one line per region (milliseconds)."""
+    """p50 / p95 / p99 per hour, one panel each, one line per region (milliseconds); a log
+    scale when one region's timeouts would flatten the others (``log_scale_max``)."""
+    log_scale = log_scale_max(rows) is not None
     with _style():
         regions = sorted({r["region"] for r in rows})
         fig = _figure(8, 4.8)
@@ -169,7 +216,11 @@ def response_time_chart(rows: Sequence[dict[str, Any]], fmt: Formatter) -> str:
                     linewidth=1,
                 )
             ax.set_ylabel(f"{title} (ms)")
-            ax.yaxis.set_major_locator(MaxNLocator(4))
+            if log_scale:
+                ax.set_yscale("log")
+                ax.yaxis.set_minor_formatter(FuncFormatter(lambda _v, _p: ""))
+            else:
+                ax.yaxis.set_major_locator(MaxNLocator(4))
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.number(v)))
         _date_axis(axes[-1], fmt, with_time=True)
         fig.legend(

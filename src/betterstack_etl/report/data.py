@@ -4,12 +4,10 @@ tables) through a ``ViewSource``: plain, typed records, no formatting."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
-from zoneinfo import ZoneInfo
 
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.report.options import month_bounds
 from betterstack_etl.report.records import (
     AT_RISK_BUDGET_PCT,
     MISSING_SAMPLES_PCT,
@@ -22,9 +20,12 @@ from betterstack_etl.report.records import (
     ReportData,
     SloSettings,
     Status,
+    month_figures,
+    month_seconds,
     status_of,
 )
-from betterstack_etl.sla import SlaOptions, view_selects
+from betterstack_etl.report.slo import read_slo_sections
+from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
     HOURLY,
@@ -32,7 +33,7 @@ from betterstack_etl.sla._sql import (  # the views' own names and rules, define
     MONITORS,
     MONTHLY,
     RECONCILIATION,
-    expiry_warning_sql,
+    downtime_rule_sql,
 )
 
 if TYPE_CHECKING:
@@ -76,12 +77,7 @@ __all__ = [
 
 
 SLA_VIEWS: Final = (DAILY, MONTHLY, RECONCILIATION, HOURLY)
-RAW_TABLES: Final = (
-    "eai_gateway_incidents",
-    "eai_gateway_daily_sla",
-    "eai_gateway_response_times",
-    "eai_gateway_monitors",
-)
+RAW_TABLES: Final = tuple(sorted(SOURCES))  # what the views read (sla.SOURCES)
 
 _Get = Callable[[str], "MonitorReport"]  # a monitor's report by id, created on first use
 
@@ -128,37 +124,6 @@ def _check_time_zone(rows: Iterable[dict[str, Any]], view: str, time_zone: str) 
         )
 
 
-def month_figures(row: dict[str, Any], slo_pct: float, month_seconds: float) -> MonthFigures:
-    """A monthly-view row, its error budget taken at ``slo_pct`` (the view's own when equal)."""
-    view_slo = row.get("slo_pct")
-    if view_slo is not None and abs(float(view_slo) - slo_pct) < 1e-9:
-        budget = float(row["error_budget_seconds"])
-    else:
-        budget = month_seconds * (1 - slo_pct / 100)
-    pct = row.get("availability_pct")
-    return MonthFigures(
-        month=row["month"],
-        observed_seconds=float(row.get("observed_seconds") or 0),
-        downtime_seconds=float(row.get("downtime_seconds") or 0),
-        incidents=int(row.get("incidents") or 0),
-        availability_pct=None if pct is None else float(pct),
-        slo_pct=slo_pct,
-        error_budget_seconds=budget,
-        longest_incident_seconds=row.get("longest_incident_seconds"),
-        mtta_seconds=row.get("mtta_seconds"),
-        mttr_seconds=row.get("mttr_seconds"),
-    )
-
-
-def month_seconds(month: date, time_zone: str) -> float:
-    """The length of ``month`` in seconds, in ``time_zone`` (a DST change makes it ±1 h)."""
-    zone = ZoneInfo(time_zone)
-    first, last = month_bounds(month)
-    start = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-    return (end - start).total_seconds()
-
-
 def view_relations(
     source: ViewSource, options: SloSettings, now: datetime | None = None
 ) -> dict[str, str]:
@@ -166,7 +131,9 @@ def view_relations(
     parentheses when the raw tables are all there, so the views are computed with the report's
     time zone, SLO and ``now``; else the view published in the lake, when there is one."""
     if all(source.exists(name) for name in RAW_TABLES):
-        sla = SlaOptions(time_zone=options.time_zone, slo_pct=options.slo_pct)
+        # the SLOs of the file (BETTERSTACK_SLO_FILE) when the caller gave them
+        slos = tuple(getattr(options, "slos", ()))
+        sla = SlaOptions(time_zone=options.time_zone, slo_pct=options.slo_pct, slos=slos)
         selects = view_selects(source.dialect, table_ref=source.ref, options=sla, now=now)
         return {spec.name: f"({select}) AS v" for spec, select in selects}
     return {name: source.ref(name) for name in SLA_VIEWS if source.exists(name)}
@@ -185,7 +152,7 @@ def read_monthly(
     sql = (
         "SELECT monitor_id, month, time_zone, observed_seconds, downtime_seconds, incidents, "  # noqa: S608
         "availability_pct, longest_incident_seconds, mtta_seconds, mttr_seconds, slo_pct, "
-        f"error_budget_seconds FROM {relation} "
+        f"error_budget_seconds, covered_seconds, coverage_pct FROM {relation} "
         f"WHERE month = {_day(month)}{_monitor_filter(ids)}"
     )
     rows = _rows(source.query(sql))
@@ -241,6 +208,7 @@ def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
         _read_reconciliation(source, views[RECONCILIATION], options, ids, get)
     if HOURLY in views:
         _read_hourly(source, views[HOURLY], options, ids, get, freq)
+    read_slo_sections(source, views, options, ids, get)
     ordered = sorted(monitors.values(), key=lambda m: (m.name.casefold(), m.monitor_id))
     return ReportData(options=options, monitors=ordered, missing=missing)
 
@@ -295,8 +263,8 @@ def _read_incidents(
     sql = (
         "SELECT incident_id, monitor_id, started_at, resolved_at, cause "  # noqa: S608
         f"FROM {source.ref(INCIDENTS)} WHERE monitor_id IS NOT NULL "
-        # expiry warnings are not downtime: the views' own rule (SPEC §8.2)
-        f"AND NOT {expiry_warning_sql('cause')} "
+        # expiry warnings and Unconfirmed incidents are not downtime: the views' own rule
+        f"AND {downtime_rule_sql('cause', 'status')} "
         f"AND started_at < {_ts(options.end_utc)} "
         f"AND (resolved_at IS NULL OR resolved_at > {_ts(options.start_utc)}){_monitor_filter(ids)}"
     )

@@ -2,55 +2,21 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Final
+from zoneinfo import ZoneInfo
 
+from betterstack_etl import constants as C
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.report.i18n import LANGUAGES
+from betterstack_etl.sla import SlaOptions
 
-__all__ = [
-    "DEFAULT_SLO",
-    "DEFAULT_TIME_ZONE",
-    "MAX_DAYS",
-    "ReportOptions",
-    "first_of_month",
-    "month_bounds",
-    "parse_slo",
-    "parse_time_zone",
-]
+__all__ = ["MAX_DAYS", "ReportOptions", "first_of_month", "month_bounds"]
 
-DEFAULT_TIME_ZONE: Final = "America/Sao_Paulo"
-DEFAULT_SLO: Final = 99.9
 MAX_DAYS: Final = 366
 _MONTH: Final = re.compile(r"^(\d{4})-(\d{2})$")
-_MONITOR_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-def parse_time_zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"unknown time zone {name!r}",
-            hint="use an IANA name such as America/Sao_Paulo or UTC "
-            "(--timezone / BETTERSTACK_REPORT_TIMEZONE)",
-        ) from None
-
-
-def parse_slo(text: str | float) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 100:
-        raise ConfigError(
-            f"bad SLO {text!r}", hint="give a percent strictly between 0 and 100, e.g. --slo 99.9"
-        )
-    return value
 
 
 def _parse_month(text: str) -> date:
@@ -58,15 +24,6 @@ def _parse_month(text: str) -> date:
     if not found or not 1 <= int(found.group(2)) <= 12:
         raise ConfigError(f"bad --month {text!r}", hint="use YYYY-MM, e.g. --month 2026-11")
     return date(int(found.group(1)), int(found.group(2)), 1)
-
-
-def _parse_day(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ConfigError(
-            f"bad {option} {text!r}", hint=f"use YYYY-MM-DD, e.g. {option} 2026-11-01"
-        ) from None
 
 
 def first_of_month(day: date) -> date:
@@ -87,18 +44,18 @@ class ReportOptions:
     start: date
     end: date
     now: datetime
-    time_zone: str = DEFAULT_TIME_ZONE
-    slo_pct: float = DEFAULT_SLO
+    time_zone: str = C.DEFAULT_REPORT_TIMEZONE
+    slo_pct: float = C.DEFAULT_SLO_PCT
     lang: str = "pt-BR"
     monitor_ids: tuple[str, ...] = field(default=())
+    slos: tuple[Any, ...] = ()  # the SLO file's (sla.slo_file.Slo): the SLO section
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         if self.lang not in LANGUAGES:
             raise ConfigError(f"unknown language {self.lang!r}", hint="use --lang pt-BR or en")
-        parse_time_zone(self.time_zone)
-        parse_slo(self.slo_pct)
+        SlaOptions(self.time_zone, self.slo_pct)  # already checked: a ValueError is a bug
 
     @classmethod
     def from_cli(
@@ -108,14 +65,18 @@ class ReportOptions:
         month: str | None = None,
         from_date: str | None = None,
         to_date: str | None = None,
-        time_zone: str = DEFAULT_TIME_ZONE,
-        slo: str | float = DEFAULT_SLO,
+        time_zone: str = C.DEFAULT_REPORT_TIMEZONE,
+        slo: str | float = C.DEFAULT_SLO_PCT,
         lang: str = "pt-BR",
         monitor_id: str | None = None,
     ) -> ReportOptions:
-        """Options from the command line's text; ConfigError naming the bad one."""
-        zone = parse_time_zone(time_zone)
-        slo_pct = parse_slo(slo)
+        """Options from the command line's text; ConfigError naming the bad one. The time
+        zone, the SLO, the days and the monitor ids are parsed as the settings of the same
+        kind are (``settings.parse_as``): the same value is refused with the same message."""
+        from betterstack_etl.settings import parse_as
+
+        zone = ZoneInfo(parse_as("report_timezone", time_zone, label="--timezone"))
+        slo_pct = float(parse_as("slo", slo, label="--slo"))
         if lang not in LANGUAGES:
             raise ConfigError(f"unknown --lang {lang!r}", hint="use --lang pt-BR or --lang en")
         today = now.astimezone(zone).date()
@@ -126,8 +87,12 @@ class ReportOptions:
         if month is not None:
             start, end = month_bounds(_parse_month(month))
         elif from_date is not None or to_date is not None:
-            start = _parse_day("--from-date", from_date) if from_date else first_of_month(today)
-            end = _parse_day("--to-date", to_date) if to_date else today
+            start = (
+                parse_as("from_date", from_date, label="--from-date")
+                if from_date
+                else first_of_month(today)
+            )
+            end = parse_as("to_date", to_date, label="--to-date") if to_date else today
         else:
             start, end = month_bounds(today)
         if end < start:
@@ -144,15 +109,8 @@ class ReportOptions:
                 f"the period covers {(end - start).days + 1} days",
                 hint=f"report at most {MAX_DAYS} days at a time (e.g. one --month)",
             )
-        ids = tuple(dict.fromkeys(p.strip() for p in (monitor_id or "").split(",") if p.strip()))
-        if "all" in ids:
-            ids = ()
-        bad = [i for i in ids if not _MONITOR_ID.match(i)]
-        if bad:
-            raise ConfigError(
-                f"bad --monitor-id {bad[0]!r}",
-                hint="give monitor ids (digits) separated by commas, or 'all'",
-            )
+        chosen = parse_as("monitor_id", monitor_id, label="--monitor-id") if monitor_id else "all"
+        ids: tuple[str, ...] = () if chosen == "all" else tuple(chosen)
         return cls(
             start=start,
             end=end,

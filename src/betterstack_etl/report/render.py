@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Final
 from betterstack_etl.literal import visible
 from betterstack_etl.report.data import AT_RISK_BUDGET_PCT, MISSING_SAMPLES_PCT, load_report
 from betterstack_etl.report.i18n import formatter
+from betterstack_etl.report.records import PARTIAL_COVERAGE_PCT
 
 if TYPE_CHECKING:
     from betterstack_etl.report.data import MonitorReport, ReportData
@@ -30,10 +31,15 @@ h1{font-size:1.6rem;margin:0 0 .3rem} h2{font-size:1.3rem;margin:2.2rem 0 .4rem;
 .meta{color:#616161;font-size:.9rem} .answer{font-size:1.15rem;font-weight:600;margin:.6rem 0}
 table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.4rem 0}
 th,td{padding:.3rem .5rem;border-bottom:1px solid #eee;text-align:left}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-.badge{display:inline-block;padding:.05rem .5rem;border-radius:.7rem;color:#fff;font-size:.8rem}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums} td.n{white-space:nowrap}
+.badge{display:inline-block;padding:.05rem .5rem;border-radius:.7rem;color:#fff;font-size:.8rem;
+ white-space:nowrap;vertical-align:middle;font-weight:normal}
 .within{background:#2e7d32}.at_risk{background:#ef8f00}.breached{background:#c62828}
-.no_data{background:#9e9e9e} .empty{color:#616161;font-style:italic}
+.partial{background:#5c6bc0}.no_data{background:#9e9e9e} .empty{color:#616161;font-style:italic}
+td.name{max-width:14rem;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+#summary table{font-size:.8rem} #summary th,#summary td{padding:.3rem .35rem}
+h2 .title{display:inline-block;max-width:calc(100% - 10rem);white-space:nowrap;overflow:hidden;
+ text-overflow:ellipsis;vertical-align:middle}
 .note{background:#fff8e1;border-left:4px solid #ef8f00;padding:.4rem .7rem;margin:.4rem 0}
 .legend{font-size:.85rem;color:#424242} .legend li{margin:.15rem 0}
 svg.chart{max-width:100%;height:auto;display:block}
@@ -95,15 +101,18 @@ def _first_screen(data: ReportData, fmt: Formatter) -> list[str]:
 
     options = data.options
     month = fmt.month(options.month)
-    if options.month == options.today.replace(day=1):
+    current = options.month == options.today.replace(day=1)
+    if current:
         month = f"{month} ({fmt.t('so_far')})"
     rated = [m for m in data.monitors if m.month is not None and m.status != "no_data"]
-    counts = {s: sum(1 for m in rated if m.status == s) for s in ("within", "at_risk", "breached")}
+    counts = {s: sum(1 for m in rated if m.status == s)
+              for s in ("within", "at_risk", "breached", "partial")}  # fmt: skip
     slo = fmt.pct(options.slo_pct)
     if not rated:
         answer = fmt.t("answer_none", month=month)
     elif counts["within"] == len(rated):
-        answer = fmt.t("answer_all", n=len(rated), slo=slo, month=month)
+        one = len(rated) == 1
+        answer = fmt.t("answer_one" if one else "answer_all", n=len(rated), slo=slo, month=month)
     else:
         answer = fmt.t(
             "answer_some",
@@ -114,8 +123,13 @@ def _first_screen(data: ReportData, fmt: Formatter) -> list[str]:
             risk=counts["at_risk"],
             bad=counts["breached"],
         )
+        if counts["partial"]:
+            answer += fmt.t("answer_partial", partial=counts["partial"])
+    question = (
+        fmt.t("question") if current else fmt.t("question_past", month=fmt.month(options.month))
+    )
     parts = [
-        f'<section id="summary"><h2>{escape(fmt.t("question"))}</h2>',
+        f'<section id="summary"><h2>{escape(question)}</h2>',
         f'<p class="answer">{escape(answer)}</p>',
     ]
     if data.monitors:
@@ -124,20 +138,22 @@ def _first_screen(data: ReportData, fmt: Formatter) -> list[str]:
             f"<th>{fmt.t('monitor')}</th><th class='n'>{fmt.t('availability')}</th>"
             f"<th class='n'>{fmt.t('downtime')}</th><th class='n'>{fmt.t('incidents')}</th>"
             f"<th class='n'>{fmt.t('budget')}</th><th class='n'>{fmt.t('budget_left')}</th>"
-            f"<th class='n'>{fmt.t('budget_used')}</th><th>{fmt.t('status')}</th>"
-            "</tr></thead><tbody>"
+            f"<th class='n'>{fmt.t('budget_used')}</th><th class='n'>{fmt.t('coverage')}</th>"
+            f"<th>{fmt.t('status')}</th></tr></thead><tbody>"
         )
         for m in data.monitors:
             f = m.month
             cells = (
                 [fmt.pct(f.availability_pct), fmt.duration(f.downtime_seconds),
                  fmt.number(f.incidents), fmt.duration(f.error_budget_seconds),
-                 fmt.duration(f.error_budget_remaining_seconds), fmt.pct(f.budget_used_pct, 1)]
-                if f is not None else ["–"] * 6
+                 fmt.duration(f.error_budget_remaining_seconds), fmt.pct(f.budget_used_pct, 1),
+                 fmt.pct(f.coverage_pct, 1)]
+                if f is not None else ["–"] * 7
             )  # fmt: skip
             ident = escape(m.monitor_id)
             parts.append(
-                f'<tr data-monitor="{ident}"><td><a href="#m-{ident}">{escape(m.name)}</a></td>'
+                f'<tr data-monitor="{ident}"><td class="name" title="{escape(m.name)}">'
+                f'<a href="#m-{ident}">{escape(m.name)}</a></td>'
                 + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
                 + f"<td>{_badge(fmt, m.status)}</td></tr>"
             )
@@ -150,6 +166,8 @@ def _first_screen(data: ReportData, fmt: Formatter) -> list[str]:
         f"<li>{_badge(fmt, 'within')} {escape(fmt.t('legend_within'))}</li>"
         f"<li>{_badge(fmt, 'at_risk')} {escape(fmt.t('legend_at_risk'))} ({half})</li>"
         f"<li>{_badge(fmt, 'breached')} {escape(fmt.t('legend_breached'))}</li>"
+        f"<li>{_badge(fmt, 'partial')} "
+        f"{escape(fmt.t('legend_partial', pct=fmt.pct(PARTIAL_COVERAGE_PCT, 0)))}</li>"
         f"<li>{escape(fmt.t('legend_budget'))}</li>"
         f"<li>{escape(fmt.t('legend_missing', pct=fmt.pct(MISSING_SAMPLES_PCT, 0)))}</li>"
         "</ul></div></section>"
@@ -169,7 +187,9 @@ def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list
     parts = [
         f'<section class="monitor" id="m-{escape(m.monitor_id)}" '
         f'data-monitor="{escape(m.monitor_id)}">',
-        f"<h2>{escape(title)} {_badge(fmt, m.status)}</h2>",
+        f'<h2><span class="title" title="{escape(title)}">{escape(title)}</span> '
+        f"{_badge(fmt, m.status)}</h2>",
+        _covered(m, fmt),
     ]
     f = m.month
     if f is None:
@@ -194,6 +214,7 @@ def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list
             )
             + "</div>"
         )
+    parts += _slo_parts(m, data, fmt)
     parts.append(f"<h3>{escape(fmt.t('daily'))}</h3>")
     parts.append(
         charts.daily_chart(m.daily, options.slo_pct, fmt)
@@ -204,6 +225,9 @@ def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list
     if m.hourly:
         parts.append(charts.response_time_chart(m.hourly, fmt))
         parts.append(f"<p class='meta'>{escape(fmt.t('hourly_note', tz=options.time_zone))}</p>")
+        worst = charts.log_scale_max(m.hourly)
+        if worst is not None:
+            parts.append(f"<p class='meta'>{escape(fmt.t('log_note', max=fmt.number(worst)))}</p>")
     else:
         parts.append(_empty(fmt.t("empty_rt")))
     parts.append(f"<h3>{escape(fmt.t('timeline'))}</h3>")
@@ -294,3 +318,95 @@ def _missing_hours(m: MonitorReport, fmt: Formatter) -> list[str]:
         )
     parts.append("</tbody></table>")
     return parts
+
+
+def _covered(m: MonitorReport, fmt: Formatter) -> str:
+    """``Dados desde …``: the first day the lake fetched, and how much of the month it covers."""
+    if m.covered_since is None:
+        return f"<p class='meta'>{escape(fmt.t('covered_never'))}</p>"
+    pct = fmt.pct(m.month.coverage_pct if m.month else None, 1)
+    text = fmt.t("covered_since", day=fmt.day(m.covered_since), pct=pct)
+    return f"<p class='meta covered'>{escape(text)}</p>"
+
+
+_SLO_BADGE: Final = {"ok": "within", "at_risk": "at_risk", "breached": "breached",
+                     "no_data": "no_data"}  # fmt: skip
+
+
+def _slo_parts(m: MonitorReport, data: ReportData, fmt: Formatter) -> list[str]:
+    """The trend of the last months, then each declared SLO's budget and burn rates."""
+    parts: list[str] = []
+    if m.trend:
+        parts.append(f"<h3>{escape(fmt.t('trend'))}</h3>")
+        parts.append(
+            '<table class="trend"><thead><tr>'
+            f"<th>{fmt.t('month_of')}</th><th class='n'>{fmt.t('availability')}</th>"
+            f"<th class='n'>{fmt.t('downtime')}</th><th class='n'>{fmt.t('budget_used')}</th>"
+            f"<th class='n'>{fmt.t('coverage')}</th><th>{fmt.t('status')}</th>"
+            "</tr></thead><tbody>"
+        )
+        for f in m.trend:
+            cells = [fmt.pct(f.availability_pct), fmt.duration(f.downtime_seconds),
+                     fmt.pct(f.budget_used_pct, 1), fmt.pct(f.coverage_pct, 1)]  # fmt: skip
+            parts.append(
+                f'<tr data-month="{f.month.isoformat()}"><td>{escape(fmt.month(f.month))}</td>'
+                + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
+                + f"<td>{_badge(fmt, f.status)}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+    if data.options.month != data.options.today.replace(day=1):
+        return [*parts, f"<p class='meta'>{escape(fmt.t('slo_past'))}</p>"] if m.trend else parts
+    if not m.slos:
+        return parts
+    parts.append(f"<h3>{escape(fmt.t('slos'))}</h3>")
+    parts.append(
+        '<table class="slos"><thead><tr>'
+        f"<th>{fmt.t('slo_name')}</th><th>{fmt.t('indicator')}</th>"
+        f"<th class='n'>{fmt.t('objective')}</th><th class='n'>{fmt.t('sli')}</th>"
+        f"<th class='n'>{fmt.t('budget_left')}</th><th class='n'>{fmt.t('burn')}</th>"
+        f"<th>{fmt.t('status')}</th></tr></thead><tbody>"
+    )
+    for row in m.slos:
+        parts.append(_slo_row(row, fmt))
+    parts.append("</tbody></table>")
+    return parts
+
+
+def _slo_row(row: dict[str, object], fmt: Formatter) -> str:
+    def num(key: str) -> float | None:
+        value = row.get(key)
+        return None if value is None else float(value)  # type: ignore[arg-type]
+
+    latency = row["indicator"] == "latency"
+    threshold = num("threshold_seconds")
+    indicator = (
+        fmt.t("latency_ind", ms=fmt.number(1000 * threshold))
+        if latency and threshold is not None
+        else fmt.t("availability_ind")
+    )
+    target, sli, left = num("target"), num("sli"), num("error_budget_remaining")
+    if left is None:
+        budget = "–"
+    elif latency:
+        budget = f"{fmt.number(left)} {fmt.t('checks')}"
+    else:
+        budget = fmt.duration(left)
+    burns = " / ".join(
+        "–" if (b := num(f"burn_rate_{w}")) is None else fmt.number(b, 1)
+        for w in ("1h", "6h", "24h", "3d")
+    )
+    status = str(row["status"])
+    cells = [
+        fmt.pct(None if target is None else 100 * target, 2),
+        fmt.pct(None if sli is None else 100 * sli, 3),
+        budget,
+        burns,
+    ]
+    badge = f'<span class="badge {_SLO_BADGE.get(status, "no_data")}">'
+    badge += f"{escape(fmt.t('slo_' + status))}</span>"
+    return (
+        f'<tr data-slo="{escape(str(row["slo_name"]))}"><td>{escape(str(row["slo_name"]))}</td>'
+        f"<td>{escape(indicator)}</td>"
+        + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
+        + f"<td>{badge}</td></tr>"
+    )

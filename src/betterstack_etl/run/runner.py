@@ -45,8 +45,10 @@ from betterstack_etl.extract.fetch import (
     planner,
 )
 from betterstack_etl.extract.selection import missing_monitors
+from betterstack_etl.lake.coverage import record_coverage
 from betterstack_etl.run.session import RunSession, run_session
 from betterstack_etl.run.steps import (
+    check_alerts,
     check_slo,
     fetch_table,
     find_open_rows,
@@ -133,6 +135,14 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         _record(session, _summary(session, started, monitors, outcomes, (), ()))
         raise
     summary = _summary(session, started, monitors, outcomes, (), ())
+    coverage = record_coverage(  # the days each table that landed fetched (SPEC §4)
+        session.lake,
+        [(t.table, tuple(m for m in monitors if m not in t.gone), session.window.start,
+          session.window.end, session.now)
+         for t in summary.tables if t.error is None],
+        run_id=session.run_id,
+        extracted_at=summary.finished_at,
+    )  # fmt: skip
     if session.stop.is_set():  # SIGINT/SIGTERM: what was done is recorded, nothing more is done
         _record(session, summary)
         raise StoppedError(session.stop.reason or "a stop request", summary=summary.to_dict())
@@ -140,6 +150,7 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         *_refusals(summary, selection.refused),
         *_skipped_monitors(selection, summary),
         *_record(session, summary),
+        *coverage,
     ]
     try:
         runner.call(publish, session)
@@ -152,11 +163,19 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         breaches = ()
         warnings.append(f"SLO check skipped: {describe_error(exc)}")
     try:
+        alerts = runner.call(check_alerts, session, monitors)
+    except Exception as exc:  # noqa: BLE001 - the load is done; the alert step is reported
+        alerts = ()
+        warnings.append(f"SLO alerts skipped: {describe_error(exc)}")
+    try:
         report = runner.call(write_month_report, session)
     except Exception as exc:  # noqa: BLE001 - the load is done; the report is reported, not fatal
         report = None
         warnings.append(f"report not written: {describe_error(exc)}")
-    return replace(summary, slo_breaches=breaches, warnings=tuple(warnings), report=report)
+    return replace(
+        summary, slo_breaches=breaches, slo_transitions=alerts, warnings=tuple(warnings),
+        report=report,
+    )  # fmt: skip
 
 
 def _merged(

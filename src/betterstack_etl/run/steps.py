@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,13 @@ from betterstack_etl.run.summary import MergedTable, StagedTable
 if TYPE_CHECKING:
     from betterstack_etl.report import SloBreach
     from betterstack_etl.run.session import RunSession
+    from betterstack_etl.sla.alerts import Transition
     from betterstack_etl.tables import TableSpec
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "check_alerts",
     "check_slo",
     "fetch_table",
     "find_open_rows",
@@ -120,9 +123,9 @@ def merge_table(session: RunSession, staged: StagedTable) -> MergedTable:
 
 def publish(session: RunSession) -> None:
     """Make every table queryable: DuckDB views locally, BigLake tables in BigQuery."""
-    from betterstack_etl.tables import RUNS, TABLES
+    from betterstack_etl.tables import TABLES, WRITTEN
 
-    session.lake.publish((*TABLES, RUNS))
+    session.lake.publish((*TABLES, *WRITTEN))
 
 
 def write_month_report(session: RunSession) -> str | None:
@@ -140,6 +143,7 @@ def write_month_report(session: RunSession) -> str | None:
     options = ReportOptions.from_cli(
         now=session.now, month=month, time_zone=params.sla.time_zone, slo=params.sla.slo_pct
     )
+    options = replace(options, slos=params.sla.slos)  # the SLO file's SLOs (SPEC §11)
     html = render_report(view_source(params), options)
     return write_report(html, params.report_out.replace("{month}", month))
 
@@ -157,8 +161,8 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
     found = slo_breaches(
         source, month=today.replace(day=1), options=options, monitor_ids=monitors, now=session.now
     )
-    for b in found:
-        log.warning(
+    for b in found:  # said once by the CLI's summary; a log line for Prefect's logs and -v
+        log.info(
             "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
             "used",
             visible(b.name),
@@ -167,4 +171,26 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
             b.slo_pct,
             b.budget_used_pct,
         )
+    return tuple(found)
+
+
+def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transition, ...]:
+    """The SLOs' alert states of the run's monitors; only the changes are kept (in
+    ``eai_gateway_slo_alerts``) and returned, for the flow to emit (``sla.alerts``)."""
+    from betterstack_etl.sla import SLO_STATUS, view_selects
+    from betterstack_etl.sla.alerts import evaluate
+
+    source = view_source(session.params)
+    made = view_selects(
+        source.dialect, table_ref=source.ref, options=session.params.sla, now=session.now
+    )
+    select = next(text for spec, text in made if spec.name == SLO_STATUS.name)
+    found = evaluate(
+        session.lake,
+        source,
+        select,
+        now=session.now,
+        monitors=monitors,
+        run_id=session.run_id,
+    )
     return tuple(found)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from betterstack_etl.lake import PartitionResult
     from betterstack_etl.report import SloBreach
     from betterstack_etl.settings import Window
+    from betterstack_etl.sla.alerts import Transition
 
 __all__ = [
     "MergedTable",
@@ -85,6 +86,7 @@ class RunSummary:
     slo_breaches: tuple[SloBreach, ...] = ()
     warnings: tuple[str, ...] = ()
     report: str | None = None  # where the month's report was written (BETTERSTACK_REPORT_OUT)
+    slo_transitions: tuple[Transition, ...] = ()  # SLO alert states that changed (SPEC §11)
 
     @property
     def failures(self) -> dict[str, str]:
@@ -114,6 +116,16 @@ class RunSummary:
             ],
             "warnings": list(self.warnings),
             "report": self.report,
+            "slo_transitions": [
+                {
+                    "slo_name": t.slo_name,
+                    "monitor_id": t.monitor_id,
+                    "previous": t.previous,
+                    "state": t.state,
+                    "event": t.event,
+                }
+                for t in self.slo_transitions
+            ],
             "tables": {
                 t.table: {
                     "rows_read": t.rows_read,

@@ -2,7 +2,8 @@
 
 ``view_selects`` gives each view's SELECT in either engine's dialect (written once, in
 BigQuery SQL, transpiled to DuckDB with sqlglot); ``create_duckdb_views`` creates them in a
-DuckDB connection; ``sla_options_from_env`` reads the report time zone and the SLO.
+DuckDB connection; ``SlaOptions`` holds the report time zone and the SLO (read, like every
+setting, by ``betterstack_etl.settings``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from betterstack_etl.sla.options import (
     DEFAULT_SLO_PCT,
     DEFAULT_TIME_ZONE,
-    SLO_ENV,
-    TIME_ZONE_ENV,
     SlaOptions,
-    sla_options_from_env,
+    is_time_zone,
 )
 from betterstack_etl.sla.views import (
+    SLO_STATUS,
     SOURCES,
     VIEWS,
     Dialect,
@@ -28,15 +28,14 @@ from betterstack_etl.sla.views import (
 __all__ = [
     "DEFAULT_SLO_PCT",
     "DEFAULT_TIME_ZONE",
-    "SLO_ENV",
+    "SLO_STATUS",
     "SOURCES",
-    "TIME_ZONE_ENV",
     "VIEWS",
     "Dialect",
     "SlaOptions",
     "ViewSpec",
     "bigquery_views",
     "create_duckdb_views",
-    "sla_options_from_env",
+    "is_time_zone",
     "view_selects",
 ]

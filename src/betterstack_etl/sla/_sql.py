@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, Literal
 
 from betterstack_etl import tables
+from betterstack_etl.sla._spans import edges_union, segment_ctes, state_ctes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,6 +38,7 @@ __all__ = [
     "RECONCILIATION",
     "Grain",
     "daily_sql",
+    "downtime_rule_sql",
     "expiry_warning_sql",
     "hourly_sql",
     "kpi_sql",
@@ -48,7 +50,8 @@ INCIDENTS: Final = tables.INCIDENTS.name
 DAILY_SLA: Final = tables.DAILY_SLA.name
 RESPONSE_TIMES: Final = tables.RESPONSE_TIMES.name
 MONITORS: Final = tables.MONITORS.name
-SOURCES: Final = frozenset({INCIDENTS, DAILY_SLA, RESPONSE_TIMES, MONITORS})  # what they read
+COVERAGE: Final = tables.COVERAGE.name
+SOURCES: Final = frozenset({INCIDENTS, DAILY_SLA, RESPONSE_TIMES, MONITORS, COVERAGE})
 DAILY: Final = "eai_gateway_availability_daily"
 MONTHLY: Final = "eai_gateway_availability_monthly"
 KPI: Final = "eai_gateway_uptime_kpi"
@@ -60,6 +63,13 @@ Grain = Literal["DAY", "MONTH"]
 
 def _quote(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def downtime_rule_sql(cause: str, status: str) -> str:
+    """The one rule of which incidents are downtime (SPEC §8.2, docs/sla.md): not an expiry
+    warning, and confirmed (an ``Unconfirmed`` incident is a failure Better Stack has not
+    confirmed yet, within the monitor's confirmation period: no incident was started)."""
+    return f"(NOT {expiry_warning_sql(cause)} AND COALESCE({status}, '') != 'Unconfirmed')"
 
 
 def expiry_warning_sql(cause: str) -> str:
@@ -95,7 +105,8 @@ class _Periods:
 def _monitor_info(ref: Callable[[str], str]) -> str:
     """The latest listing row of each monitor (its name, creation, check frequency)."""
     return f"""monitor_info AS (
-  SELECT monitor_id, pronounceable_name AS monitor_name, created_at, check_frequency
+  SELECT monitor_id, pronounceable_name AS monitor_name, created_at, check_frequency,
+    JSON_VALUE(raw, '$.attributes.monitor_group_id') AS monitor_group_id
   FROM {ref(MONITORS)}
   WHERE monitor_id IS NOT NULL
   QUALIFY ROW_NUMBER() OVER (
@@ -108,10 +119,16 @@ def _period_ctes(ref: Callable[[str], str], now: str, grain: Grain, zone: str) -
     from the monitor's first period in the lake (not before its creation) to the current one.
 
     ``periods``: monitor_id, monitor_name, period (DATE, first day), period_seconds (its
-    whole length), window_start/window_end (the observed part: from creation, up to now),
-    observed_ms, downtime_ms, incidents, longest_ms, mtta_ms, mttr_ms."""
+    whole length), window_start/window_end (the elapsed existence: from creation, up to now),
+    elapsed_ms, covered_ms, paused_ms, maintenance_ms, observed_ms, downtime_ms, incidents,
+    longest_ms, mtta_ms, mttr_ms."""
     p = _Periods(grain, zone)
-    return _incident_ctes(ref, now) + _calendar_ctes(ref, now, p) + _figure_ctes(p)
+    return [
+        *_incident_ctes(ref, now),
+        *_calendar_ctes(ref, now, p),
+        *state_ctes(ref, now),
+        *_figure_ctes(p),
+    ]
 
 
 def _incident_ctes(ref: Callable[[str], str], now: str) -> list[str]:
@@ -119,7 +136,7 @@ def _incident_ctes(ref: Callable[[str], str], now: str) -> list[str]:
     return [
         _monitor_info(ref),
         f"""visible_incidents AS (
-  SELECT incident_id, monitor_id, started_at, cause,
+  SELECT incident_id, monitor_id, started_at, cause, status,
     IF(acknowledged_at <= {now}, acknowledged_at, NULL) AS acknowledged_at,
     IF(resolved_at <= {now}, resolved_at, NULL) AS resolved_at
   FROM {ref(INCIDENTS)}
@@ -129,7 +146,7 @@ def _incident_ctes(ref: Callable[[str], str], now: str) -> list[str]:
   SELECT incident_id, monitor_id, started_at, acknowledged_at, resolved_at,
     COALESCE(resolved_at, {now}) AS ended_at
   FROM visible_incidents
-  WHERE NOT {expiry_warning_sql("cause")}
+  WHERE {downtime_rule_sql("cause", "status")}
 )""",
     ]
 
@@ -147,6 +164,9 @@ def _calendar_ctes(ref: Callable[[str], str], now: str, p: _Periods) -> list[str
     UNION ALL
     SELECT monitor_id, MIN(_extracted_at) AS first_at
     FROM {ref(MONITORS)} WHERE monitor_id IS NOT NULL GROUP BY monitor_id
+    UNION ALL
+    SELECT monitor_id, MIN(TIMESTAMP(`date`, 'UTC')) AS first_at
+    FROM {ref(COVERAGE)} WHERE monitor_id IS NOT NULL GROUP BY monitor_id
   ) AS seen
   GROUP BY monitor_id
 )""",
@@ -168,7 +188,92 @@ def _calendar_ctes(ref: Callable[[str], str], now: str, p: _Periods) -> list[str
 
 
 def _figure_ctes(p: _Periods) -> list[str]:
-    """From ``calendar`` and ``downtime_incidents`` to ``periods`` (see ``_period_ctes``)."""
+    """From ``calendar``, the spans and ``downtime_incidents`` to ``periods``.
+
+    One sweep per monitor over every span's start (+1) and end (-1) gives the disjoint
+    segments between consecutive boundaries and, for each, how many covered / paused /
+    maintenance / downtime spans hold it: a segment is covered, paused, in maintenance or
+    down when its count is positive, so overlaps count once. Each segment is clipped to the
+    periods it touches (a bounded ``GENERATE_DATE_ARRAY`` over its own span)."""
+    return [*segment_ctes(edges_union()), *_period_clip_ctes(p)]
+
+
+def _period_clip_ctes(p: _Periods) -> list[str]:
+    """The segments clipped to each row of ``calendar``: ``state``, then ``periods``."""
+    return [
+        f"""segment_periods AS (
+  SELECT c.monitor_id, c.period, s.paused, s.maintenance, s.down,
+    GREATEST(TIMESTAMP_DIFF(LEAST(s.ended_at, c.window_end),
+      GREATEST(s.started_at, c.window_start), MILLISECOND), 0) AS ms
+  FROM segments AS s
+  CROSS JOIN {p.series(p.of("s.started_at"), p.of("s.ended_at"))} AS touched
+  JOIN calendar AS c ON c.monitor_id = s.monitor_id AND c.period = touched
+  WHERE s.covered AND s.ended_at IS NOT NULL
+)""",
+        """state AS (
+  SELECT monitor_id, period,
+    SUM(ms) AS covered_ms,
+    SUM(IF(paused, ms, 0)) AS paused_ms,
+    SUM(IF(NOT paused AND maintenance, ms, 0)) AS maintenance_ms,
+    SUM(IF(NOT paused AND NOT maintenance, ms, 0)) AS observed_ms,
+    SUM(IF(NOT paused AND NOT maintenance AND down, ms, 0)) AS downtime_ms
+  FROM segment_periods
+  GROUP BY monitor_id, period
+)""",
+        *_incident_stat_ctes(p),
+        """periods AS (
+  SELECT c.monitor_id, c.monitor_name, c.period, c.period_seconds,
+    c.window_start, c.window_end,
+    GREATEST(TIMESTAMP_DIFF(c.window_end, c.window_start, MILLISECOND), 0) AS elapsed_ms,
+    COALESCE(s.covered_ms, 0) AS covered_ms,
+    COALESCE(s.paused_ms, 0) AS paused_ms,
+    COALESCE(s.maintenance_ms, 0) AS maintenance_ms,
+    COALESCE(s.observed_ms, 0) AS observed_ms,
+    COALESCE(s.downtime_ms, 0) AS downtime_ms,
+    COALESCE(st.incidents, 0) AS incidents,
+    COALESCE(st.longest_ms, 0) AS longest_ms,
+    st.mtta_ms, st.mttr_ms
+  FROM calendar AS c
+  LEFT JOIN state AS s ON s.monitor_id = c.monitor_id AND s.period = c.period
+  LEFT JOIN incident_stats AS st ON st.monitor_id = c.monitor_id AND st.period = c.period
+)""",
+    ]
+
+
+def _incident_stat_ctes(p: _Periods) -> list[str]:
+    """``incident_stats``: per monitor and period of ``calendar``, the downtime incidents
+    overlapping it, the longest part of one, and the mean times to acknowledge / resolve of
+    those that started in it."""
+    return [
+        f"""incident_periods AS (
+  SELECT c.monitor_id, c.period, d.started_at, d.acknowledged_at, d.resolved_at,
+    d.started_at < c.window_end AND (d.ended_at > c.window_start
+      OR (d.ended_at = d.started_at AND d.started_at >= c.window_start)) AS counted,
+    GREATEST(TIMESTAMP_DIFF(LEAST(d.ended_at, c.window_end),
+      GREATEST(d.started_at, c.window_start), MILLISECOND), 0) AS overlap_ms,
+    {p.of("d.started_at")} = c.period AS started_here
+  FROM downtime_incidents AS d
+  CROSS JOIN {p.series(p.of("d.started_at"), p.of("d.ended_at"))} AS touched
+  JOIN calendar AS c ON c.monitor_id = d.monitor_id AND c.period = touched
+)""",
+        """incident_stats AS (
+  SELECT monitor_id, period,
+    COUNTIF(counted) AS incidents,
+    MAX(IF(counted, overlap_ms, NULL)) AS longest_ms,
+    AVG(IF(started_here AND acknowledged_at IS NOT NULL,
+      TIMESTAMP_DIFF(acknowledged_at, started_at, MILLISECOND), NULL)) AS mtta_ms,
+    AVG(IF(started_here AND resolved_at IS NOT NULL,
+      TIMESTAMP_DIFF(resolved_at, started_at, MILLISECOND), NULL)) AS mttr_ms
+  FROM incident_periods
+  GROUP BY monitor_id, period
+)""",
+    ]
+
+
+def _island_ctes(p: _Periods) -> list[str]:
+    """The reconciliation's figures (no coverage: the API's row is compared with what the
+    lake's incidents say): downtime as the union of the downtime incidents, clipped to each
+    row of ``calendar``; ends in ``periods`` (downtime_ms, incidents, observed_ms)."""
     return [
         """ordered AS (
   SELECT incident_id, monitor_id, started_at, ended_at,
@@ -199,36 +304,12 @@ def _figure_ctes(p: _Periods) -> list[str]:
   JOIN calendar AS c ON c.monitor_id = i.monitor_id AND c.period = touched
   GROUP BY c.monitor_id, c.period
 )""",
-        f"""incident_periods AS (
-  SELECT c.monitor_id, c.period, d.started_at, d.acknowledged_at, d.resolved_at,
-    d.started_at < c.window_end AND (d.ended_at > c.window_start
-      OR (d.ended_at = d.started_at AND d.started_at >= c.window_start)) AS counted,
-    GREATEST(TIMESTAMP_DIFF(LEAST(d.ended_at, c.window_end),
-      GREATEST(d.started_at, c.window_start), MILLISECOND), 0) AS overlap_ms,
-    {p.of("d.started_at")} = c.period AS started_here
-  FROM downtime_incidents AS d
-  CROSS JOIN {p.series(p.of("d.started_at"), p.of("d.ended_at"))} AS touched
-  JOIN calendar AS c ON c.monitor_id = d.monitor_id AND c.period = touched
-)""",
-        """incident_stats AS (
-  SELECT monitor_id, period,
-    COUNTIF(counted) AS incidents,
-    MAX(IF(counted, overlap_ms, NULL)) AS longest_ms,
-    AVG(IF(started_here AND acknowledged_at IS NOT NULL,
-      TIMESTAMP_DIFF(acknowledged_at, started_at, MILLISECOND), NULL)) AS mtta_ms,
-    AVG(IF(started_here AND resolved_at IS NOT NULL,
-      TIMESTAMP_DIFF(resolved_at, started_at, MILLISECOND), NULL)) AS mttr_ms
-  FROM incident_periods
-  GROUP BY monitor_id, period
-)""",
+        *_incident_stat_ctes(p),
         """periods AS (
-  SELECT c.monitor_id, c.monitor_name, c.period, c.period_seconds,
-    c.window_start, c.window_end,
+  SELECT c.monitor_id, c.period,
     GREATEST(TIMESTAMP_DIFF(c.window_end, c.window_start, MILLISECOND), 0) AS observed_ms,
     COALESCE(dt.downtime_ms, 0) AS downtime_ms,
-    COALESCE(st.incidents, 0) AS incidents,
-    COALESCE(st.longest_ms, 0) AS longest_ms,
-    st.mtta_ms, st.mttr_ms
+    COALESCE(st.incidents, 0) AS incidents
   FROM calendar AS c
   LEFT JOIN downtime AS dt ON dt.monitor_id = c.monitor_id AND dt.period = c.period
   LEFT JOIN incident_stats AS st ON st.monitor_id = c.monitor_id AND st.period = c.period
@@ -240,7 +321,11 @@ def _with(ctes: list[str], select: str) -> str:
     return "WITH " + ",\n".join(ctes) + "\n" + select
 
 
-_FIGURES: Final = """CAST(observed_ms AS FLOAT64) / 1000 AS observed_seconds,
+_FIGURES: Final = """CAST(covered_ms AS FLOAT64) / 1000 AS covered_seconds,
+  IF(elapsed_ms > 0, 100 * CAST(covered_ms AS FLOAT64) / elapsed_ms, NULL) AS coverage_pct,
+  CAST(paused_ms AS FLOAT64) / 1000 AS paused_seconds,
+  CAST(maintenance_ms AS FLOAT64) / 1000 AS maintenance_seconds,
+  CAST(observed_ms AS FLOAT64) / 1000 AS observed_seconds,
   CAST(downtime_ms AS FLOAT64) / 1000 AS downtime_seconds,
   CAST(incidents AS INT64) AS incidents,
   IF(observed_ms > 0, 100 * (1 - CAST(downtime_ms AS FLOAT64) / observed_ms), NULL)
@@ -308,7 +393,7 @@ WHERE s.monitor_id IS NOT NULL"""
   LEFT JOIN monitor_info AS m ON m.monitor_id = s.monitor_id
   WHERE s.monitor_id IS NOT NULL
 )"""
-    return _with([*_incident_ctes(ref, now), calendar, *_figure_ctes(utc)], select)
+    return _with([*_incident_ctes(ref, now), calendar, *_island_ctes(utc)], select)
 
 
 def hourly_sql(ref: Callable[[str], str]) -> str:

@@ -16,7 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.sla import _sql
+from betterstack_etl.sla import _slo_sql, _sql
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,6 +32,7 @@ __all__ = [
     "KPI",
     "MONTHLY",
     "RECONCILIATION",
+    "SLO_STATUS",
     "SOURCES",
     "VIEWS",
     "Dialect",
@@ -61,15 +62,24 @@ _ID = {
 }
 _FIGURES = {
     "time_zone": "Fuso horário do calendário do relatório (BETTERSTACK_REPORT_TIMEZONE)",
-    "observed_seconds": "Segundos observados: a parte decorrida do período (até agora, se em "
-    "andamento) em que o monitor já existia (desde created_at, quando conhecido)",
+    "covered_seconds": "Segundos cobertos: a parte decorrida do período (até agora, se em "
+    "andamento), desde a criação do monitor (created_at, quando conhecido), cujos incidentes o "
+    "lake buscou (eai_gateway_coverage); o resto do período não é conhecido",
+    "coverage_pct": "Cobertura em % = 100 * covered_seconds / segundos decorridos desde a "
+    "criação do monitor; nula quando nada do período decorreu",
+    "paused_seconds": "Segundos cobertos em que o monitor estava pausado (paused_at, pelo "
+    "histórico diário de eai_gateway_monitors): não observados",
+    "maintenance_seconds": "Segundos cobertos, fora de pausa, dentro da janela de manutenção "
+    "declarada do monitor (maintenance_from/to/days/timezone): não observados",
+    "observed_seconds": "Segundos observados = covered_seconds - paused_seconds - "
+    "maintenance_seconds: o tempo coberto em que o monitor estava ativo e fora de manutenção",
     "downtime_seconds": "Segundos de indisponibilidade: duração da UNIÃO dos intervalos "
     "[started_at, resolved_at) dos incidentes de indisponibilidade (abertos: até agora), "
-    "recortada ao período observado; sobreposições contam uma vez",
+    "recortada ao tempo observado; sobreposições contam uma vez",
     "incidents": "Incidentes de indisponibilidade que se sobrepõem ao período (avisos de "
-    "expiração de certificado SSL ou de domínio não contam)",
+    "expiração de certificado SSL ou de domínio e incidentes Unconfirmed não contam)",
     "availability_pct": "Disponibilidade em % = 100 * (1 - downtime_seconds / "
-    "observed_seconds); nula quando nada foi observado",
+    "observed_seconds); nula quando nada foi observado (nunca 100 % sem cobertura)",
     "longest_incident_seconds": "Maior parte de um único incidente dentro do período, em "
     "segundos (0 sem incidentes)",
     "mtta_seconds": "Tempo médio até o reconhecimento (acknowledged_at - started_at) dos "
@@ -167,7 +177,42 @@ HOURLY: Final = ViewSpec(
     },
 )
 
-VIEWS: Final[tuple[ViewSpec, ...]] = (DAILY, MONTHLY, KPI, RECONCILIATION, HOURLY)
+SLO_STATUS: Final = ViewSpec(
+    name=_slo_sql.SLO_STATUS,
+    description="Situação de cada SLO declarado (BETTERSTACK_SLO_FILE, OpenSLO v1; sem arquivo: "
+    "disponibilidade a BETTERSTACK_SLO no mês) por monitor, na janela corrente, com orçamento "
+    "de erro e taxas de consumo (burn rate) de 1 h, 6 h, 24 h e 3 dias",
+    columns={
+        "slo_name": "Nome do SLO (metadata.name no arquivo; default para o SLO padrão)",
+        "service": "Serviço do SLO (spec.service), quando declarado",
+        "monitor_id": _ID["monitor_id"],
+        "monitor_name": _ID["monitor_name"],
+        "indicator": "Indicador: availability (tempo, a partir dos incidentes) ou latency "
+        "(verificações com response_time até o limite)",
+        "window_start": "Início da janela do SLO: primeiro instante do mês no fuso do "
+        "relatório, ou agora menos 28/30 dias (janela móvel)",
+        "window_end": "Fim da janela: agora",
+        "target": "Objetivo como fração (ex.: 0.995)",
+        "threshold_seconds": "Limite de latência em segundos (latency); nulo para availability",
+        "sli": "Razão medida = good / total sobre o tempo coberto e observado (nula sem dados)",
+        "good": "Segundos observados sem indisponibilidade (availability) ou verificações até o "
+        "limite (latency)",
+        "total": "Segundos observados (availability) ou verificações (latency) na janela",
+        "error_budget": "Orçamento de erro: (1 - target) * duração da janela em segundos "
+        "(availability) ou * verificações medidas (latency)",
+        "error_budget_remaining": "error_budget - (total - good); negativo quando estourado",
+        "burn_rate_1h": "Taxa de consumo do orçamento na última 1 h com dados = (ruim / total) "
+        "/ (1 - target); 1 = consome exatamente o orçamento da janela",
+        "burn_rate_6h": "Taxa de consumo nas últimas 6 h com dados",
+        "burn_rate_24h": "Taxa de consumo nas últimas 24 h com dados",
+        "burn_rate_3d": "Taxa de consumo nos últimos 3 dias com dados",
+        "alert": "Regra de alerta de burn rate que dispara (page/ticket), ou nula",
+        "status": "ok, at_risk (regra de burn rate disparada ou mais da metade do orçamento "
+        "gasto), breached (orçamento estourado) ou no_data",
+    },
+)
+
+VIEWS: Final[tuple[ViewSpec, ...]] = (DAILY, MONTHLY, KPI, RECONCILIATION, HOURLY, SLO_STATUS)
 
 
 def _placeholder(name: str) -> str:
@@ -197,6 +242,10 @@ def _sources(options: SlaOptions, now: datetime | None) -> list[tuple[ViewSpec, 
         (KPI, _sql.kpi_sql(ref)),
         (RECONCILIATION, _sql.reconciliation_sql(ref, at)),
         (HOURLY, _sql.hourly_sql(ref)),
+        (
+            SLO_STATUS,
+            _slo_sql.slo_status_sql(ref, at, zone, options.declared, options.burn_rules),
+        ),
     ]
 
 

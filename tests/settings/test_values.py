@@ -1,4 +1,4 @@
-"""Settings: environment parsing, overrides, windows, and their error messages."""
+"""Each kind of setting: what is accepted, what is refused, and how the refusal reads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.settings import RunParams, parse_monitor_ids, read_token
+from betterstack_etl.settings import read_token, run_params
+from betterstack_etl.settings.values import parse_monitor_ids
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, TABLES
 
 BASE = {"BETTERSTACK_TOKEN": "tok-abcdef123", "MONITOR_ID": "123"}
@@ -16,7 +17,7 @@ NOW = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
 
 
 def test_defaults_follow_the_spec() -> None:
-    s = RunParams.from_env(BASE)
+    s = run_params(BASE)
     assert s.monitors == ("123",)
     assert s.base_url == "https://uptime.betterstack.com"
     assert s.destination == "local"
@@ -29,7 +30,7 @@ def test_defaults_follow_the_spec() -> None:
 
 
 def test_the_token_never_shows_in_reprs_or_errors() -> None:
-    s = RunParams.from_env(BASE)
+    s = run_params(BASE)
     assert "tok-abcdef123" not in repr(s)
     token = read_token(BASE)
     assert "tok-abcdef123" not in str(token)
@@ -38,7 +39,7 @@ def test_the_token_never_shows_in_reprs_or_errors() -> None:
 
 
 def test_run_params_hold_no_secret_at_all() -> None:
-    s = RunParams.from_env(BASE)
+    s = run_params(BASE)
     assert all("tok-abcdef123" not in repr(getattr(s, f)) for f in s.__slots__)
 
 
@@ -50,11 +51,21 @@ def test_monitor_ids_accept_one_a_list_or_all(value: str, expected: object) -> N
     assert parse_monitor_ids(value) == expected
 
 
-@pytest.mark.parametrize("value", ["", "abc", "12;DROP", "1,../2", "١٢"])
-def test_bad_monitor_ids_are_refused_with_a_hint(value: str) -> None:
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "MONITOR_ID is not set"),
+        ("abc", "MONITOR_ID contains 'abc', which is not a monitor id"),
+        ("12;DROP", "MONITOR_ID contains '12;DROP', which is not a monitor id"),
+        ("1,../2", "MONITOR_ID contains '../2', which is not a monitor id"),
+        ("١٢", "MONITOR_ID contains '١٢', which is not a monitor id"),
+        (" , ", "MONITOR_ID is empty"),
+    ],
+)
+def test_bad_monitor_ids_are_refused_with_a_hint(value: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse_monitor_ids(value)
-    assert "MONITOR_ID" in str(info.value)
+        run_params({**BASE, "MONITOR_ID": value})
+    assert info.value.message == message
     assert info.value.hint
 
 
@@ -65,58 +76,60 @@ def test_missing_token_names_the_variable() -> None:
 
 def test_missing_monitor_id_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="MONITOR_ID is not set"):
-        RunParams.from_env({"BETTERSTACK_TOKEN": "x"})
+        run_params({"BETTERSTACK_TOKEN": "x"})
 
 
-@pytest.mark.parametrize("bad", ["2026-13-01", "26-01-01", "2026/01/01", "yesterday", "2026-02-30"])
+@pytest.mark.parametrize(
+    "bad", ["2026-13-01", "26-01-01", "2026/01/01", "yesterday", "2026-02-30", "20261101"]
+)
 def test_malformed_dates_are_refused_naming_the_format(bad: str) -> None:
     with pytest.raises(ConfigError, match="YYYY-MM-DD"):
-        RunParams.from_env(BASE, from_date=bad)
+        run_params(BASE, from_date=bad)
 
 
 def test_backfill_window_is_inclusive_and_read_from_env_or_overrides() -> None:
     env = {**BASE, "BETTERSTACK_FROM_DATE": "2026-10-01", "BETTERSTACK_TO_DATE": "2026-10-03"}
-    s = RunParams.from_env(env)
+    s = run_params(env)
     assert s.window(NOW).days() == [date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3)]
-    s2 = RunParams.from_env(env, to_date="2026-10-01")
+    s2 = run_params(env, to_date="2026-10-01")
     assert s2.window(NOW).days() == [date(2026, 10, 1)]
 
 
 def test_reversed_window_is_refused() -> None:
     with pytest.raises(ConfigError, match="before from_date"):
-        RunParams.from_env(BASE, from_date="2026-10-05", to_date="2026-10-01")
+        run_params(BASE, from_date="2026-10-05", to_date="2026-10-01")
 
 
 def test_future_days_are_dropped_and_a_future_start_refused() -> None:
-    s = RunParams.from_env(BASE, from_date="2026-11-24", to_date="2026-12-31")
+    s = run_params(BASE, from_date="2026-11-24", to_date="2026-12-31")
     assert s.window(NOW).days() == [date(2026, 11, 24), date(2026, 11, 25)]
     with pytest.raises(ConfigError, match="in the future"):
-        RunParams.from_env(BASE, from_date="2026-12-01").window(NOW)
+        run_params(BASE, from_date="2026-12-01").window(NOW)
 
 
 def test_only_from_date_reads_through_today() -> None:
-    s = RunParams.from_env(BASE, from_date="2026-11-20")
+    s = run_params(BASE, from_date="2026-11-20")
     assert s.window(NOW).end == date(2026, 11, 25)
 
 
 def test_destination_and_lake_root_must_agree() -> None:
     with pytest.raises(ConfigError, match="gs://bucket/prefix"):
-        RunParams.from_env({**BASE, "BETTERSTACK_DESTINATION": "bigquery"})
+        run_params({**BASE, "BETTERSTACK_DESTINATION": "bigquery"})
     with pytest.raises(ConfigError, match="destination is local"):
-        RunParams.from_env({**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b/p"})
+        run_params({**BASE, "BETTERSTACK_LAKE_ROOT": "gs://b/p"})
     with pytest.raises(ConfigError, match="not a destination"):
-        RunParams.from_env({**BASE, "BETTERSTACK_DESTINATION": "s3"})
-    s = RunParams.from_env(
+        run_params({**BASE, "BETTERSTACK_DESTINATION": "s3"})
+    s = run_params(
         {**BASE, "BETTERSTACK_DESTINATION": "BigQuery", "BETTERSTACK_LAKE_ROOT": "gs://b/p"}
     )
     assert s.destination == "bigquery"
 
 
 def test_tables_can_be_chosen_by_short_or_full_name() -> None:
-    s = RunParams.from_env(BASE, tables="incidents,eai_gateway_daily_sla,incidents")
+    s = run_params(BASE, tables="incidents,eai_gateway_daily_sla,incidents")
     assert s.tables == (INCIDENTS, DAILY_SLA)
     with pytest.raises(ConfigError, match="unknown table"):
-        RunParams.from_env(BASE, tables="uptime")
+        run_params(BASE, tables="uptime")
 
 
 @pytest.mark.parametrize(
@@ -125,12 +138,12 @@ def test_tables_can_be_chosen_by_short_or_full_name() -> None:
 )
 def test_numeric_settings_are_validated(var: str, value: str) -> None:
     with pytest.raises(ConfigError, match=var):
-        RunParams.from_env({**BASE, var: value})
+        run_params({**BASE, var: value})
 
 
 def test_bad_base_url_is_refused() -> None:
     with pytest.raises(ConfigError, match="BETTERSTACK_BASE_URL"):
-        RunParams.from_env({**BASE, "BETTERSTACK_BASE_URL": "uptime.betterstack.com"})
+        run_params({**BASE, "BETTERSTACK_BASE_URL": "uptime.betterstack.com"})
 
 
 # -- refused before any request (SPEC §10): base URL, numeric ranges, token, dates ----------
@@ -146,7 +159,7 @@ def test_bad_base_url_is_refused() -> None:
 )
 def test_base_url_with_credentials_is_refused_without_echoing_them(url: str) -> None:
     with pytest.raises(ConfigError) as info:
-        RunParams.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+        run_params({**BASE, "BETTERSTACK_BASE_URL": url})
     text = str(info.value)
     assert "BETTERSTACK_BASE_URL" in text
     assert "credentials" in text
@@ -165,7 +178,7 @@ def test_base_url_with_credentials_is_refused_without_echoing_them(url: str) -> 
 )
 def test_base_url_with_a_path_query_or_fragment_is_refused_host_only(url: str) -> None:
     with pytest.raises(ConfigError) as info:
-        RunParams.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+        run_params({**BASE, "BETTERSTACK_BASE_URL": url})
     assert "BETTERSTACK_BASE_URL" in str(info.value)
     assert "host only, e.g. https://uptime.betterstack.com" in str(info.value)
 
@@ -175,7 +188,7 @@ def test_base_url_with_a_path_query_or_fragment_is_refused_host_only(url: str) -
 )
 def test_plain_http_is_refused_unless_loopback(url: str) -> None:
     with pytest.raises(ConfigError) as info:
-        RunParams.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+        run_params({**BASE, "BETTERSTACK_BASE_URL": url})
     assert "BETTERSTACK_BASE_URL" in str(info.value)
     assert "https://" in str(info.value)
 
@@ -192,13 +205,13 @@ def test_plain_http_is_refused_unless_loopback(url: str) -> None:
     ],
 )
 def test_good_base_urls_are_accepted_without_trailing_slash(url: str) -> None:
-    assert RunParams.from_env({**BASE, "BETTERSTACK_BASE_URL": url}).base_url == url.rstrip("/")
+    assert run_params({**BASE, "BETTERSTACK_BASE_URL": url}).base_url == url.rstrip("/")
 
 
 @pytest.mark.parametrize("url", ["https://", "https://host:99999", "https://ho st", "ftp://x"])
 def test_malformed_base_urls_are_refused(url: str) -> None:
     with pytest.raises(ConfigError, match="BETTERSTACK_BASE_URL"):
-        RunParams.from_env({**BASE, "BETTERSTACK_BASE_URL": url})
+        run_params({**BASE, "BETTERSTACK_BASE_URL": url})
 
 
 @pytest.mark.parametrize(
@@ -226,7 +239,7 @@ def test_numeric_settings_out_of_range_are_refused_naming_the_range(
     var: str, value: str, needle: str
 ) -> None:
     with pytest.raises(ConfigError) as info:
-        RunParams.from_env({**BASE, var: value})
+        run_params({**BASE, var: value})
     text = str(info.value)
     assert var in text
     assert needle in text
@@ -250,7 +263,7 @@ def test_numeric_settings_out_of_range_are_refused_naming_the_range(
 def test_numeric_settings_in_range_are_accepted(
     var: str, value: str, attr: str, expected: float
 ) -> None:
-    value_read = getattr(RunParams.from_env({**BASE, var: value}), attr)
+    value_read = getattr(run_params({**BASE, var: value}), attr)
     assert value_read == expected
     assert type(value_read) is type(expected)
 
@@ -288,13 +301,13 @@ def test_surrounding_whitespace_of_the_token_is_ignored() -> None:
 )
 def test_dates_absurdly_far_back_are_refused(key: str, value: str) -> None:
     with pytest.raises(ConfigError) as info:
-        RunParams.from_env(BASE, **{key: value})
+        run_params(BASE, **{key: value})
     assert key in str(info.value)
     assert "2015-01-01" in str(info.value)
 
 
 def test_the_earliest_accepted_date() -> None:
-    s = RunParams.from_env(BASE, from_date="2015-01-01", to_date="2015-01-02")
+    s = run_params(BASE, from_date="2015-01-01", to_date="2015-01-02")
     assert s.window(NOW).days() == [date(2015, 1, 1), date(2015, 1, 2)]
 
 
@@ -303,12 +316,12 @@ def test_a_local_lake_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
     file.write_text("x")
     for root in (file, file / "sub"):
         with pytest.raises(ConfigError) as info:
-            RunParams.from_env({**BASE, "BETTERSTACK_LAKE_ROOT": str(root)})
+            run_params({**BASE, "BETTERSTACK_LAKE_ROOT": str(root)})
         assert "BETTERSTACK_LAKE_ROOT" in str(info.value)
         assert "not a folder" in str(info.value)
 
 
 def test_a_missing_local_lake_root_is_accepted_and_not_created(tmp_path: Path) -> None:
     root = tmp_path / "a" / "b"
-    assert RunParams.from_env({**BASE, "BETTERSTACK_LAKE_ROOT": str(root)}).lake_root == str(root)
+    assert run_params({**BASE, "BETTERSTACK_LAKE_ROOT": str(root)}).lake_root == str(root)
     assert not (tmp_path / "a").exists()

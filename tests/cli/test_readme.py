@@ -1,0 +1,39 @@
+"""The README followed literally from a clone: its examples name the lake they read, its
+references can be followed from the repository, and a missing lake's hint names the folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from betterstack_etl.cli.app import app
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_query_example_names_the_lake_it_reads() -> None:
+    examples = [line for line in README.splitlines() if "betterstack-etl query" in line]
+    assert examples
+    assert all("--lake-root" in line for line in examples), examples
+
+
+def test_no_reference_a_clone_cannot_follow() -> None:
+    for dead in ("beside the repository", "SPEC §", "issue 13"):
+        assert dead not in README, dead
+    for link in re.findall(r"\]\(((?:docs/)[^)#]*)\)", README):
+        assert (ROOT / link).exists(), link
+
+
+def test_setup_says_what_it_installs_and_the_runtime_only_way() -> None:
+    assert "1.4 GB" in README
+    assert "SETUP_NO_DEV=1 bash" in README
+    assert "will differ" in README
+
+
+def test_a_missing_lake_names_the_folder_the_demo_wrote(tmp_path: Path) -> None:
+    ran = CliRunner().invoke(app, ["query", "--lake-root", str(tmp_path / "lake"), "SELECT 1"])
+    assert ran.exit_code == 1
+    assert "--lake-root ./demo-lake" in " ".join(ran.output.split())
