@@ -237,7 +237,19 @@ def publish_duckdb_views(
         ) from exc
     finally:
         conn.close()
+        _drop_empty_wal(path)
     return path
+
+
+def _drop_empty_wal(path: Path) -> None:
+    """A write that failed at once (a full disk) can leave an empty ``.wal`` beside the file:
+    it holds nothing to replay, so it goes (one that holds anything is DuckDB's to replay)."""
+    wal = path.with_name(path.name + ".wal")
+    try:
+        if wal.stat().st_size == 0:
+            wal.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def open_duckdb(
