@@ -2,12 +2,15 @@
 
 Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
 stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
+``python -m benchmarks merge [--merge-rows …]`` runs only the lake's merges (benchmarks 4 and
+4b: response times, and the hourly incidents merge into a long history).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +22,7 @@ from benchmarks.backfill import run_backfill, run_sequential, speedup, warm_up
 from benchmarks.cli import run_cli
 from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
 from benchmarks.hourly import run_hourly
+from benchmarks.incidents import run_incidents_merge
 from benchmarks.merge import measure_merge
 from benchmarks.transform import run_transform
 from benchmarks.views import run_views
@@ -102,8 +106,38 @@ def summary_line(
     )
 
 
+def merges_only(config: BenchConfig, err: Console) -> None:
+    """Benchmarks 4 and 4b only (``python -m benchmarks merge``)."""
+    figures: list[Figure] = []
+    merges: list[MergeResult] = []
+    for rows in config.merge_rows:
+        err.rule(f"4 merge {rows:,} response-time rows (fresh subprocess)")
+        with err.status("merging…"):
+            merges.append(measure_merge(rows))
+        figures += merges[-1].figures()
+    err.rule("4b hourly incidents merge into a year of history")
+    with err.status("merging…"):
+        incidents = run_incidents_merge()
+    figures += incidents.figures()
+    Console(width=140).print(results_table(config, figures))
+    print(
+        f"summary: merge_rows_per_s={merges[-1].rows_per_second:.0f} "
+        f"incidents_hourly_ms={incidents.hourly_seconds * 1000:.0f} "
+        f"incidents_hourly_cpu_ms={incidents.hourly_cpu_seconds * 1000:.0f} "
+        f"incidents_first_ms={incidents.first_seconds * 1000:.0f} "
+        f"incidents_first_cpu_ms={incidents.first_cpu_seconds * 1000:.0f}",
+        flush=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    config = parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    only_merges = bool(args) and args[0] == "merge"
+    config = parse_args(args[1:] if only_merges else args)
+    if only_merges:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        merges_only(config, Console(stderr=True))
+        return
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     err = Console(stderr=True)
     figures: list[Figure] = []

@@ -17,7 +17,12 @@
 # Everything else is real: Docker engine, `docker build`, uv sync from uv.lock inside the
 # build, the image's CMD as worker, prefect server/deploy/run, the pipeline and the lake.
 #
-# Needs root (it installs docker.io and mmdebstrap with apt-get when missing and starts
+# Then the city hall's way (section 7): prefect.kubernetes.yaml deployed with its real
+# prefect-docker build and push steps (to a registry on loopback), and a flow run executed as
+# their Kubernetes pool's job would run it: `prefect flow-run execute` in the pulled image, the
+# Secret's keys as environment.
+#
+# Needs root (it installs docker.io, mmdebstrap and docker-registry with apt-get when missing; starts
 # dockerd with the vfs driver when no engine answers). Run from anywhere:
 #     bash scripts/image-smoke.sh
 set -euo pipefail
@@ -307,6 +312,119 @@ grep '^image-smoke: ' "$WORK/server-check.log" >&2 || true
 grep -a -q -F "$TOKEN" "$WORK"/prefect.db* && fail "token found in the Prefect server's database file"
 grep -a -q -F "$TOKEN" "$WORK/worker.log" && fail "token found in the worker container's output"
 say "token absent from the image (save/history/inspect), the server (API, database) and the worker log"
+
+# --- 7. The city hall's way: Kubernetes pool, image built and pushed at deploy time ----------
+# prefect.kubernetes.yaml's staging deployment, deployed with its real prefect-docker build and
+# push steps (changed: the image goes to a registry on loopback, Debian's docker-registry,
+# instead of ghcr.io; the base image is not pulled; host network), to a Kubernetes pool made from their pool's template
+# (scripts/kubernetes_pool.py). Then one flow run executed as that pool's Kubernetes job would:
+# the Job prefect-kubernetes renders for it, its image pulled again from the registry
+# (image_pull_policy: Always), its container args run in the image with the Job's environment
+# and the keys of the Secret it names as environment (envFrom), the lake bind-mounted.
+command -v docker-registry >/dev/null 2>&1 || {
+    say "installing docker-registry (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q docker-registry \
+        >>"$WORK/apt.log" 2>&1 || fail "apt-get install docker-registry failed (see apt.log)"
+}
+REG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+REGISTRY="127.0.0.1:$REG_PORT"
+mkdir -p "$WORK/registry"
+printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+    "$WORK/registry" "$REGISTRY" >"$WORK/registry.yml"
+setsid docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 </dev/null &
+PIDS+=($!)
+for _ in $(seq 1 60); do curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && break; sleep 0.5; done
+curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 || fail "docker-registry did not answer on $REGISTRY"
+
+K8S_POOL="default-pool"
+"$VENV_BIN/python" scripts/kubernetes_pool.py template >"$WORK/k8s-template.json" 2>"$WORK/k8s-template.log" \
+    || fail "kubernetes_pool.py template: $(tail -n 1 "$WORK/k8s-template.log")"
+P work-pool create "$K8S_POOL" --type kubernetes --base-job-template "$WORK/k8s-template.json" \
+    >"$WORK/k8s-pool.log" 2>&1 || fail "work-pool create $K8S_POOL failed: $(tail -n 2 "$WORK/k8s-pool.log")"
+# Changes to a copy: the registry; `pull: false` for the build (docker-py's default pulls the
+# base image, which must be the local stand-in here: registries are unreachable); and
+# `network_mode: host` for it, as `docker build --network host` above (this engine has no
+# bridge network; a step that misses the cache needs the package index).
+sed -e "s#image_name: ghcr.io/prefeitura-rio/prefect_rj_iplanrio/deployments#image_name: $REGISTRY/prefect_rj_iplanrio/deployments#" \
+    -e 's#^      dockerfile: Dockerfile$#      dockerfile: Dockerfile\n      pull: false\n      network_mode: host#' \
+    prefect.kubernetes.yaml >"$WORK/prefect.kubernetes.yaml"
+grep -q "image_name: $REGISTRY/" "$WORK/prefect.kubernetes.yaml" || fail "could not point prefect.kubernetes.yaml at $REGISTRY"
+grep -q "^      pull: false$" "$WORK/prefect.kubernetes.yaml" || fail "could not set pull: false in the build step"
+say "prefect deploy of prefect.kubernetes.yaml: prefect-docker builds the Dockerfile and pushes to $REGISTRY"
+DEPLOY_START=$(date +%s)
+P deploy --name "$STAGING" --prefect-file "$WORK/prefect.kubernetes.yaml" >"$WORK/k8s-deploy.log" 2>&1 \
+    || fail "prefect deploy (kubernetes) failed: $(grep -v '^ *$' "$WORK/k8s-deploy.log" | tail -n 3 | tr '\n' ' ')"
+say "built, pushed and deployed in $(($(date +%s) - DEPLOY_START)) s"
+K8S_IMAGE="$(curl -fsS "$API/deployments/name/$FLOW/$STAGING" | python3 -c 'import json,sys; print(json.load(sys.stdin)["job_variables"]["image"])')"
+[[ "$K8S_IMAGE" == "$REGISTRY/prefect_rj_iplanrio/deployments:rj_iplanrio__betterstack_api-$(git rev-parse --short HEAD)" ]] \
+    || fail "deployment image is '$K8S_IMAGE'"
+docker image rm "$K8S_IMAGE" >/dev/null 2>&1 || fail "the build step left no image $K8S_IMAGE"
+docker pull "$K8S_IMAGE" >"$WORK/pull.log" 2>&1 || fail "docker pull $K8S_IMAGE from the registry failed: $(tail -n 1 "$WORK/pull.log")"
+
+P deployment run "$FLOW/$STAGING" -p destination=local -p lake_root="$WORK/lake" \
+    -p base_url="$SIM_URL" -p monitor_id=all -p from_date="$YESTERDAY" -p to_date="$TODAY" \
+    --job-variable 'env={"BETTERSTACK_TASK_RETRIES": "0"}' \
+    >"$WORK/k8s-run.log" 2>&1 || fail "prefect deployment run (kubernetes) failed: $(tail -n 2 "$WORK/k8s-run.log")"
+K8S_RUN_ID="$(grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' "$WORK/k8s-run.log" | head -n 1)"
+[[ -n "$K8S_RUN_ID" ]] || fail "no flow run id in the output of prefect deployment run (kubernetes)"
+env "${SCRUB[@]}" "${PREFECT_ENV[@]}" PREFECT_API_URL="$API" \
+    "$VENV_BIN/python" scripts/kubernetes_pool.py job "$K8S_RUN_ID" >"$WORK/job.json" 2>"$WORK/job.log" \
+    || fail "rendering the Kubernetes job failed: $(tail -n 1 "$WORK/job.log")"
+# The Job's container: image, pull policy, args, env (an env file), the Secret's name.
+"$VENV_BIN/python" - "$WORK/job.json" "$WORK/job" >"$WORK/job-parse.log" 2>&1 <<'PY' \
+    || fail "job manifest: $(tail -n 1 "$WORK/job-parse.log")"
+import json, sys
+manifest, out = json.load(open(sys.argv[1])), sys.argv[2]
+(container,) = manifest["spec"]["template"]["spec"]["containers"]
+secrets = [s["secretRef"]["name"] for s in container.get("envFrom", []) if "secretRef" in s]
+if len(secrets) != 1:
+    sys.exit(f"the job takes its environment from {secrets} Secrets, not one")
+open(f"{out}.image", "w").write(container["image"] + "\n" + container["imagePullPolicy"] + "\n")
+open(f"{out}.secret", "w").write(secrets[0] + "\n")
+open(f"{out}.args", "w").write("\0".join(container["args"]))
+with open(f"{out}.env", "w") as env:
+    for item in container.get("env", []):
+        if "value" in item and "\n" not in str(item["value"]):
+            env.write(f"{item['name']}={item['value']}\n")
+PY
+{ read -r JOB_IMAGE; read -r JOB_PULL; } <"$WORK/job.image"
+JOB_SECRET="$(cat "$WORK/job.secret")"
+mapfile -d '' JOB_ARGS <"$WORK/job.args"
+[[ "$JOB_IMAGE" == "$K8S_IMAGE" && "$JOB_PULL" == Always ]] || fail "job image '$JOB_IMAGE' ($JOB_PULL)"
+[[ "$JOB_SECRET" == prefect-jobs-secrets-staging ]] || fail "job secret '$JOB_SECRET'"
+# The Secret as Kubernetes gives it to the container (envFrom): its keys as variables.
+printf 'BETTERSTACK_TOKEN=%s\nMONITOR_ID=all\n' "$TOKEN" >"$WORK/secret.env"
+chmod 600 "$WORK/secret.env"
+say "kubernetes job: docker run $JOB_IMAGE ${JOB_ARGS[*]} (Secret $JOB_SECRET as environment)"
+docker run --rm --network host --env-file "$WORK/job.env" --env-file "$WORK/secret.env" \
+    -v "$WORK/lake:$WORK/lake" "$JOB_IMAGE" "${JOB_ARGS[@]}" >"$WORK/k8s-job.log" 2>&1 || true
+STATE="$(curl -fsS "$API/flow_runs/$K8S_RUN_ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"]["type"])')" || STATE=""
+[[ "$STATE" == COMPLETED ]] || fail "kubernetes-style flow run ended '${STATE:-unknown}': $(tail -n 3 "$WORK/k8s-job.log" | tr '\n' ' ')"
+grep -a -q -F "$TOKEN" "$WORK/k8s-job.log" && fail "token found in the job container's output"
+"$VENV_BIN/python" - "$API" "$K8S_RUN_ID" "$TOKEN" "$WORK/lake" >"$WORK/k8s-check.log" 2>&1 <<'PY' \
+    || fail "kubernetes run check: $(tail -n 1 "$WORK/k8s-check.log")"
+import json, pathlib, sys
+import httpx
+api, run_id, token, lake = sys.argv[1:]
+with httpx.Client(base_url=api, timeout=30) as c:
+    logs = c.post("/logs/filter", json={"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200}).json()
+ours = [line["message"] for line in logs if line["name"].startswith("betterstack_etl")]
+if not any("run summary" in m for m in ours) or not any("rows before" in m for m in ours):
+    sys.exit(f"our log lines are not in the flow run's logs ({len(ours)} of {len(logs)} lines)")
+if token in json.dumps(logs):
+    sys.exit("token found in the flow run's logs")
+from betterstack_etl.lake import open_duckdb
+con = open_duckdb(pathlib.Path(lake))
+(rows,) = con.execute("select count(*) from eai_gateway_incidents where _run_id = ?", [run_id]).fetchone()
+if rows == 0:
+    sys.exit("no incident row from the kubernetes-style run")
+print(f"image-smoke: kubernetes-style run: {len(ours)} log lines of ours on the server; "
+      f"{rows} incident rows from it", file=sys.stderr)
+PY
+grep '^image-smoke: ' "$WORK/k8s-check.log" >&2 || true
+NOT_ETL="$(find "$WORK/lake" -mindepth 1 -not -name '*.duckdb*' ! -uid 10001 | head -n 3)"
+[[ -z "$NOT_ETL" ]] || fail "lake files not written by uid 10001 (kubernetes run): $NOT_ETL"
+say "kubernetes-style flow run $K8S_RUN_ID completed in the pulled image"
 
 say "OK in $(($(date +%s) - START)) s; stand-ins: $BASE_IMAGE and $UV_IMAGE (made locally, see top of script)"
 rm -rf "$WORK"

@@ -10,7 +10,7 @@ if ! command -v uv >/dev/null 2>&1; then
     export PATH="$HOME/.local/bin:$PATH"
 fi
 UV="$(command -v uv || echo "$PY -m uv")"
-$UV sync --frozen --compile-bytecode --python "$PY" ${SETUP_NO_DEV:+--no-dev} >&2
+$UV sync --frozen --all-extras --compile-bytecode --python "$PY" ${SETUP_NO_DEV:+--no-dev} >&2
 # headless Chromium for the report's browser test (skipped, with the reason, when missing)
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     { apt-get update -qq && apt-get install -y -qq chromium; } >&2 \

@@ -15,6 +15,12 @@ DEFAULT_LAKE_ROOT: Final = "./lake"
 TASK_RETRIES: Final = 3
 TASK_RETRY_DELAY_SECONDS: Final = 60.0
 
+# A flow run that has not ended after this long is failed by Prefect (TimedOut), so that a
+# hung run cannot hold the deployment's one concurrency slot (prefect.yaml) for ever. An
+# hourly run of 2,000 monitors fetches in about 20 min at 8 requests/s; a backfill of one
+# month of daily SLA for 2,000 monitors is about 60,000 requests, 2 h at that rate.
+FLOW_TIMEOUT_SECONDS: Final = 4 * 3600
+
 # The request budget shared by the whole run (see betterstack-api.md §5: Better Stack's own
 # Terraform provider paces itself to about 8 requests/second).
 DEFAULT_RATE: Final = 8.0

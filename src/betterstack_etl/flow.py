@@ -17,10 +17,11 @@ from urllib.parse import quote
 from prefect import flow
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 
-from betterstack_etl.constants import FLOW_NAME
+from betterstack_etl.constants import FLOW_NAME, FLOW_TIMEOUT_SECONDS
 from betterstack_etl.errors import RunFailedError
 from betterstack_etl.literal import markdown
 from betterstack_etl.run import runner
+from betterstack_etl.run.flowrun import flow_run_name, with_run_logs
 from betterstack_etl.run.session import run_session
 from betterstack_etl.settings import load_settings
 from betterstack_etl.tasks import PrefectSteps
@@ -40,7 +41,14 @@ def _flow_run_id() -> str | None:
     return str(run_id) if run_id else None
 
 
-@flow(name=FLOW_NAME, log_prints=True, validate_parameters=True)
+@flow(
+    name=FLOW_NAME,
+    flow_run_name=flow_run_name,
+    timeout_seconds=FLOW_TIMEOUT_SECONDS,
+    log_prints=True,
+    validate_parameters=True,
+)
+@with_run_logs  # our log lines in the flow run's logs (Prefect UI), at INFO
 def rj_iplanrio__betterstack_api(
     from_date: str | None = None,
     to_date: str | None = None,

@@ -13,7 +13,7 @@ BigQuery definitions all read these declarations; adding a table is adding one h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 import pyarrow as pa
 
@@ -80,6 +80,10 @@ class TableSpec:
     # a successful run records the UTC days of its window it fetched for each monitor
     # (``eai_gateway_coverage``, SPEC §4): the SLA views count only covered time
     records_coverage: bool = False
+    # "table": a key is unique in the whole table (SPEC §3): a row whose partition column
+    # changes replaces its old row in another partition; "partition": unique within a
+    # partition only (a daily history, SPEC §8.1)
+    key_scope: Literal["table", "partition"] = "table"
 
     def __post_init__(self) -> None:
         if not set(self.file_key) <= set(self.key):
@@ -90,6 +94,13 @@ class TableSpec:
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
+    @property
+    def keys_can_move(self) -> bool:
+        """Whether a key's row can change partition (the partition column is not part of the
+        key, and the key is unique in the whole table): the lake then records where each key
+        lives (``lake.keyindex``)."""
+        return self.key_scope == "table" and self.partition_by not in self.key
 
 
 RESPONSE_TIMES: Final = TableSpec(
@@ -254,6 +265,7 @@ MONITORS: Final = TableSpec(
     "as the listing showed it that day.",
     extractor="betterstack_etl.extract.fetch:monitors",
     served_days=0,  # the listing shows the monitors as they are today
+    key_scope="partition",  # one row per monitor and day: a history
     planner="betterstack_etl.extract.fetch:plan_monitors",
     preview=("monitor_id", "pronounceable_name", "monitor_type", "check_frequency", "regions"),
     rules=(non_negative("check_frequency"),),

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = REPO / ".venv" / "bin"
+# The `prefect` of the interpreter running the tests: the repository's .venv, or the Python
+# 3.13 venv of scripts/iplanrio-compat.sh (prefect 3.4.9), whose server is then that version.
+VENV_BIN = Path(sys.executable).parent
 PREFECT = VENV_BIN / "prefect"
 
 SERVER_START_TIMEOUT = 150.0  # seconds; a cold start migrates a fresh SQLite DB
@@ -149,3 +152,17 @@ def prefect_yaml() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def dockerfile() -> str:
     return (REPO / "Dockerfile").read_text()
+
+
+def load_script(name: str) -> Any:
+    """A module of scripts/ (deployment tooling, not part of the package), by file name."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        f"scripts_{name}", REPO / "scripts" / f"{name}.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

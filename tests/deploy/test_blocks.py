@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -123,3 +124,17 @@ def test_google_credentials_come_from_a_gcp_credentials_block(on_server: Prefect
 def test_a_missing_gcp_credentials_block_is_a_config_error(on_server: PrefectServer) -> None:
     with pytest.raises(ConfigError, match="no Prefect GcpCredentials block named"):
         load_credentials(GcpConfig.from_env({GCP_CREDENTIALS_BLOCK_ENV: block_name()}))
+
+
+def test_a_credentials_block_without_prefect_gcp_installed_says_which_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """prefect-gcp is an extra (it would not install beside prefect 3.4.9 at its newest): a
+    block named without it is one line naming the extra, not an ImportError traceback."""
+    monkeypatch.setitem(sys.modules, "prefect_gcp", None)  # what `import` sees when absent
+    with pytest.raises(ConfigError) as caught:
+        load_credentials(GcpConfig.from_env({GCP_CREDENTIALS_BLOCK_ENV: "betterstack-gcp"}))
+    text = str(caught.value)
+    assert "prefect-gcp" in text
+    assert "betterstack-etl[gcp]" in text
+    assert "\n" not in text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from conftest import PrefectServer  # tests/deploy/conftest.py
 
 REPO = Path(__file__).resolve().parents[2]
-PREFECT = REPO / ".venv" / "bin" / "prefect"
+PREFECT = Path(sys.executable).parent / "prefect"  # see conftest.VENV_BIN
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,6 @@
-"""Static checks of ``prefect.yaml``: the deployments the seed names, their parameters, the
-production schedule, the pull step, and no secret anywhere in the file."""
+"""Static checks of ``prefect.yaml`` and of its Kubernetes variant ``prefect.kubernetes.yaml``:
+the deployments the seed names, their parameters, the production schedule, one run at a time,
+the pull step, and no secret anywhere in either file."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from betterstack_etl.settings import run_params
 
@@ -18,6 +20,22 @@ STAGING = "rj-iplanrio--betterstack-api--staging"
 PROD = "rj-iplanrio--betterstack-api--prod"
 ENTRYPOINT = "src/betterstack_etl/flow.py:rj_iplanrio__betterstack_api"
 SECRET_NAME = re.compile(r"token|secret|password|passwd|credential|api_?key|private", re.I)
+FILES = ("prefect.yaml", "prefect.kubernetes.yaml")
+# The city hall's pools take the *name* of a Kubernetes Secret (their secrets live in it).
+SECRET_REFERENCES = {"prefect-jobs-secrets", "prefect-jobs-secrets-staging"}
+
+
+@pytest.fixture(params=FILES)
+def yaml_file(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def prefect_yaml(yaml_file: str) -> dict[str, Any]:
+    """Each deployment file in turn (overrides conftest's, which is prefect.yaml only)."""
+    loaded: dict[str, Any] = yaml.safe_load((REPO / yaml_file).read_text())
+    return loaded
 
 
 def deployment(config: dict[str, Any], name: str) -> dict[str, Any]:
@@ -98,22 +116,74 @@ def test_staging_has_no_schedule(prefect_yaml: dict[str, Any]) -> None:
 
 
 def test_both_deployments_use_the_same_pool_and_pull_into_the_image_workdir(
-    prefect_yaml: dict[str, Any],
+    prefect_yaml: dict[str, Any], yaml_file: str, dockerfile: str
 ) -> None:
     pools = {deployment(prefect_yaml, n)["work_pool"]["name"] for n in (STAGING, PROD)}
-    assert pools == {"rj-iplanrio-betterstack"}
+    assert pools == {"rj-iplanrio-betterstack" if yaml_file == "prefect.yaml" else "default-pool"}
     (step,) = prefect_yaml["pull"]
-    assert step["prefect.deployments.steps.set_working_directory"]["directory"].startswith("/")
-    assert prefect_yaml.get("build") is None
-    assert prefect_yaml.get("push") is None
+    workdir = re.search(r"^WORKDIR\s+(\S+)", dockerfile, re.M)
+    assert workdir
+    assert step["prefect.deployments.steps.set_working_directory"]["directory"] == workdir[1]
+    if yaml_file == "prefect.yaml":  # the image is built by CI; its CMD is the pool's worker
+        assert prefect_yaml.get("build") is None
+        assert prefect_yaml.get("push") is None
 
 
-def test_no_secret_is_written_in_the_yaml(prefect_yaml: dict[str, Any]) -> None:
+@pytest.mark.parametrize("name", [STAGING, PROD])
+def test_one_run_of_a_deployment_at_a_time(prefect_yaml: dict[str, Any], name: str) -> None:
+    """An hourly run and a backfill of the same deployment never overlap: the later waits."""
+    limit = deployment(prefect_yaml, name)["concurrency_limit"]
+    assert limit == {"limit": 1, "collision_strategy": "ENQUEUE"}
+
+
+def test_the_kubernetes_variant_is_written_their_way() -> None:
+    """prefeitura-rio/prefect_rj_iplanrio's pipelines/*/prefect.yaml: the image built and
+    pushed at deploy time by prefect-docker, tagged with the commit, and job variables
+    image / command / secretName / image_pull_policy on their pool."""
+    config = yaml.safe_load((REPO / "prefect.kubernetes.yaml").read_text())
+    commit, build = config["build"]
+    assert commit["prefect.deployments.steps.run_shell_script"]["id"] == "get-commit-hash"
+    assert (
+        commit["prefect.deployments.steps.run_shell_script"]["script"]
+        == "git rev-parse --short HEAD"
+    )
+    image = build["prefect_docker.deployments.steps.build_docker_image"]
+    assert image["id"] == "build-image"
+    assert image["requires"].startswith("prefect-docker>=")
+    assert image["dockerfile"] == "Dockerfile"
+    assert "{{ get-commit-hash.stdout }}" in image["tag"]
+    (push,) = config["push"]
+    assert push["prefect_docker.deployments.steps.push_docker_image"] == {
+        "requires": image["requires"],
+        "image_name": "{{ build-image.image_name }}",
+        "tag": "{{ build-image.tag }}",
+    }
+    secrets = {}
+    for name in (STAGING, PROD):
+        pool = deployment(config, name)["work_pool"]
+        assert pool["work_queue_name"] == "default"
+        variables = pool["job_variables"]
+        assert set(variables) == {"image", "command", "secretName", "image_pull_policy"}
+        assert variables["image"] == "{{ build-image.image_name }}:{{ build-image.tag }}"
+        assert variables["image_pull_policy"] == "Always"
+        # their shape: uv run --package <package> -- prefect flow-run execute
+        assert re.fullmatch(
+            r"uv run (--no-sync )?--package betterstack-etl -- prefect flow-run execute",
+            variables["command"],
+        )
+        secrets[name] = variables["secretName"]
+    assert secrets == {STAGING: "prefect-jobs-secrets-staging", PROD: "prefect-jobs-secrets"}
+
+
+def test_no_secret_is_written_in_the_yaml(prefect_yaml: dict[str, Any], yaml_file: str) -> None:
     for path, value in walk(prefect_yaml):
         assert "MONITOR_ID" not in path, path
+        if path.endswith(".job_variables.secretName"):  # a reference, by name
+            assert value in SECRET_REFERENCES, path
+            continue
         assert not SECRET_NAME.search(path), f"{path} looks like a secret setting"
         if isinstance(value, str):
             assert "{{ prefect.blocks" not in value, f"{path}: resolved and stored at deploy time"
             assert not re.search(r"bearer\s|sim-token|[A-Za-z0-9]{24,}", value, re.I), path
-    raw = (REPO / "prefect.yaml").read_text()
+    raw = (REPO / yaml_file).read_text()
     assert not re.search(r"^\s*(BETTERSTACK_TOKEN|MONITOR_ID)\s*:", raw, re.M)

@@ -104,7 +104,7 @@ def test_rebuild_drops_entries_the_partitions_show_resolved(lake: LocalLake, b) 
         "o10",
         "r3",
     ]  # stale: harmless
-    lake.rebuild_open_index()
+    lake.rebuild_indexes()
     assert lake.open_keys(INCIDENTS, None, date(2025, 1, 1)) == ["o0", "o10"]
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
 from betterstack_etl.report import DuckDbSource, ReportOptions, render_report
 from betterstack_etl.report.charts import bar_lengths, log_scale_max, percent_ticks
+from betterstack_etl.settings import run_params
 from betterstack_etl.simulator import SimConfig, World
 
 from . import fixture_lake as F
@@ -22,8 +25,8 @@ from . import sim_lake as S
 from .conftest import rows, section, text
 
 
-def _render(root: Path, now: object = F.NOW, **cli: str) -> str:
-    options = ReportOptions.from_cli(now=now, **cli)  # type: ignore[arg-type]
+def _render(root: Path, now: object = F.NOW, slos: tuple[Any, ...] = (), **cli: str) -> str:
+    options = replace(ReportOptions.from_cli(now=now, **cli), slos=slos)  # type: ignore[arg-type]
     with DuckDbSource.open(root) as source:
         return render_report(source, options)
 
@@ -121,27 +124,27 @@ spec:
 
 
 def test_each_monitor_shows_its_covered_period_trend_and_slos(
-    simulated_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    simulated_lake: Path, tmp_path: Path
 ) -> None:
     first = World(SimConfig(seed=5, monitors=3)).monitor_ids()[0]
     slo_file = tmp_path / "slo.yaml"
     slo_file.write_text(SLO_FILE.format(first=first))
-    monkeypatch.setenv("BETTERSTACK_SLO_FILE", str(slo_file))
-    html = _render(simulated_lake, now=S.NOW)
+    slos = run_params({"BETTERSTACK_SLO_FILE": str(slo_file), "MONITOR_ID": "all"}).sla.slos
+    html = _render(simulated_lake, now=S.NOW, slos=slos)
     mine = section(html, first)
     assert "Dados desde 1 de nov. de 2026; cobertura do mês: 100,0\u00a0%." in text(mine)
     trend = rows(mine, "month")
     assert list(trend) == ["2026-10-01", "2026-11-01"]
     # 1 Nov 00:00-03:00 UTC is October in São Paulo: 3 covered hours, never "within"
     assert trend["2026-10-01"][-2:] == ["0,4 %", "cobertura parcial"]
-    slos = rows(mine, "slo")
-    assert list(slos) == ["first-up", "first-fast"]
-    _name, indicator, objective, _sli, _left, burns, status = slos["first-fast"]
+    slo_rows = rows(mine, "slo")
+    assert list(slo_rows) == ["first-up", "first-fast"]
+    _name, indicator, objective, _sli, _left, burns, status = slo_rows["first-fast"]
     assert (indicator, objective) == ("latência ≤ 500 ms", "90,00\u00a0%")
     assert len(burns.split(" / ")) == 4
     assert status in ("ok", "em risco", "violado", "sem dados")
     others = [m for m in re.findall(r'data-monitor="([^"]+)"', html) if m != first]
     assert others
     assert all(list(rows(section(html, m), "slo")) == ["default"] for m in set(others))
-    past = _render(simulated_lake, now=S.NOW, month="2026-10")
+    past = _render(simulated_lake, now=S.NOW, slos=slos, month="2026-10")
     assert 'data-slo="' not in past

@@ -37,7 +37,7 @@ from betterstack_etl.cli.common import (
     user_errors,
 )
 from betterstack_etl.cli.config import config
-from betterstack_etl.errors import ConfigError, RunFailedError, StoppedError
+from betterstack_etl.errors import ConfigError, RunFailedError, StoppedError, StorageError
 
 __all__ = [
     "app",
@@ -211,7 +211,7 @@ def repair(
         report = run_repair(params, loaded.token() if has_token else None)
     found = len(report.problems) + len(report.unreadable_open)
     table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
-    for column in ("table", "problem", "where it was", "moved to"):
+    for column in ("table", "problem", "where it was", "what repair did"):
         table.add_column(column)
     for problem, where in zip(report.problems, report.moved_to, strict=True):
         kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
@@ -228,6 +228,15 @@ def repair(
         say("note:", "yellow", note)
     if not found:
         out.print("every file of the lake reads as it should; nothing to repair")
+    if report.left:
+        raise fail(
+            StorageError(
+                f"{len(report.left)} file(s) may not be read by this user: a permission "
+                "problem, not damage (nothing of them was moved)",
+                hint="give the user running the pipeline read and write access to them "
+                "(chown/chmod), then run repair again",
+            )
+        )
 
 
 @app.command()

@@ -228,6 +228,9 @@ def run_once(
 
             _say_failures_once(verbose)
             _log_lines_literal()
+            from betterstack_etl.cli.prefect_server import start_temporary_server
+
+            start_temporary_server(lambda line: err.print(line, highlight=False))
             parameters = {k: v for k, v in options.items() if v is not None}
             if "tables" in parameters:  # a comma list on the command line, a list in the flow
                 parameters["tables"] = [t for t in parameters["tables"].split(",") if t.strip()]

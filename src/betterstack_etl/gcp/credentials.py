@@ -204,7 +204,15 @@ def make_gcs_lake(
 def gcp_credentials_from_block(name: str) -> Credentials:
     """Google credentials from the prefect-gcp ``GcpCredentials`` block ``name``: its service
     account (info or file) when it has one, else Application Default Credentials."""
-    from prefect_gcp import GcpCredentials
+    try:
+        from prefect_gcp import GcpCredentials
+    except ImportError:
+        raise ConfigError(
+            f"{GCP_CREDENTIALS_BLOCK_ENV}={name!r} needs prefect-gcp, which is not installed",
+            hint="install the extra: pip install 'betterstack-etl[gcp]' (or uv add "
+            f"'betterstack-etl[gcp]'), or unset {GCP_CREDENTIALS_BLOCK_ENV} to use "
+            "Application Default Credentials",
+        ) from None
 
     block: Any = load_block(GcpCredentials, name, "GcpCredentials")
     try:

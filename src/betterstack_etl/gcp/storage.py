@@ -11,7 +11,8 @@ metadata), then merges it file by file (``lake.files``): it reads a file at its 
 GCS replaces the object in one atomic write only if nobody replaced it since we read it, and
 answers 412 otherwise. On 412 that file's merge is redone from a fresh read, a bounded number
 of times, so two runs at once lose no update. Readers (BigQuery, DuckDB) always see whole
-objects, each the old one or the new one.
+objects, each the old one or the new one. What the merge, the readers and ``verify`` do is
+shared with the local lake (``lake.core``); this module is the bucket under them.
 """
 
 from __future__ import annotations
@@ -21,35 +22,27 @@ import logging
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from google.api_core import exceptions as gexc
 
-from betterstack_etl.errors import ConcurrentWriteError, DamagedFileError
+from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.gcp.errors import GCS
 from betterstack_etl.gcp.errors import google_errors as _google_errors
 from betterstack_etl.gcp.location import GcsLocation, parse_gcs_root
-from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
-from betterstack_etl.lake.files import (
-    CheckedRows,
-    StoredFile,
-    TableRows,
-    merge_partition_files,
-    read_partition_files,
-)
+from betterstack_etl.lake.base import FileChanged, LakeProblem
+from betterstack_etl.lake.core import Entry, LakeCore, damaged
+from betterstack_etl.lake.files import StoredFile
 from betterstack_etl.lake.layout import (
     decode_parquet,
     encode_parquet,
     is_data_file,
-    is_hidden,
     parse_partition_dir,
 )
-from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, OpenRowsLookup, index_name
-from betterstack_etl.lake.partitions import check_partition
-from betterstack_etl.tables import PARTITION_COLUMN, TABLES
+from betterstack_etl.lake.openindex import STATE_DIR
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -68,6 +61,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 QUARANTINE_DIR: Final = "_quarantine"
+REPAIR_LOCK: Final = ".repair.lock"
+REPAIR_LOCK_STALE: Final = timedelta(hours=6)  # longer than any repair runs
 _ROWS: Final = "rows"  # object metadata: the file's row count
 _INDEX_READS: Final = 5
 
@@ -79,7 +74,7 @@ def google_errors(action: str, *, bucket: str | None = None) -> Iterator[None]:
         yield
 
 
-class GcsLake(OpenRowsLookup):
+class GcsLake(LakeCore):
     """A partitioned Parquet lake in a GCS bucket; ``publish`` delegates to its publisher
     (BigLake tables and views in BigQuery)."""
 
@@ -93,14 +88,11 @@ class GcsLake(OpenRowsLookup):
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        super().__init__(max_attempts=max_attempts, sleep=sleep)
         self._location = replace(parse_gcs_root(lake_root), name_prefix=table_prefix)
         self._client = storage_client
         self._bucket: Any = storage_client.bucket(self._location.bucket)
         self._publisher = publisher
-        self._max_attempts = max_attempts
-        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"GcsLake({self.root!r})"
@@ -113,38 +105,6 @@ class GcsLake(OpenRowsLookup):
     def location(self) -> GcsLocation:
         return self._location
 
-    def _store(self, spec: TableSpec, partition: date) -> _PartitionObjects:
-        prefix = self._location.partition_prefix(spec.name, partition)
-        return _PartitionObjects(self, spec, prefix)
-
-    def merge_partition(
-        self, spec: TableSpec, partition: date, incoming: pa.Table | IncomingRows
-    ) -> PartitionResult:
-        if isinstance(incoming, pa.Table):
-            check_partition(spec, partition, incoming)
-            incoming = TableRows(spec, incoming)
-        return merge_partition_files(
-            self._store(spec, partition),
-            spec,
-            partition,
-            CheckedRows(spec, partition, incoming),
-            index=self._index(spec),
-            max_attempts=self._max_attempts,
-            sleep=self._sleep,
-        )
-
-    def read_partition(self, spec: TableSpec, partition: date) -> pa.Table | None:
-        store = self._store(spec, partition)
-        for _ in range(self._max_attempts):
-            try:
-                return read_partition_files(store, spec)
-            except FileChanged:
-                continue
-        raise ConcurrentWriteError(
-            f"{spec.name} partition {partition} kept changing while being read",
-            hint="another run is writing it; try again when it is done",
-        )
-
     def partitions(self, spec: TableSpec) -> list[date]:
         prefix = self._location.table_prefix(spec.name)
         found: set[date] = set()
@@ -154,84 +114,40 @@ class GcsLake(OpenRowsLookup):
                 found.add(day)
         return sorted(found)
 
-    def scan(self, spec: TableSpec, columns: Sequence[str]) -> Iterator[pa.Table]:
-        """The given columns, partition by partition; damaged objects are skipped with a
-        warning (``verify`` lists them) so one bad object never blocks the rest."""
-        wanted = [c for c in columns if c != PARTITION_COLUMN]
-        for partition in self.partitions(spec):
-            try:
-                table = read_partition_files(
-                    self._store(spec, partition), spec, wanted, skip_damaged=True
-                )
-            except FileChanged as exc:
-                log.warning("skipped while scanning (it changed meanwhile): %s", exc)
-                continue
-            if table is None:  # deleted since it was listed
-                continue
-            if PARTITION_COLUMN in columns:
-                value = pa.array([partition] * table.num_rows, pa.date32())
-                table = table.append_column(PARTITION_COLUMN, value)
-            yield table.select(list(columns))
-
     def publish(self, specs: Sequence[TableSpec]) -> None:
         if self._publisher is None:
             log.info("no BigQuery publisher configured: %s not published", self.root)
             return
         self._publisher.publish(specs)
 
-    # -- open rows ------------------------------------------------------------------------
+    # -- the object store of ``LakeCore`` -------------------------------------------------
 
-    def _index(self, spec: TableSpec) -> OpenIndex | None:
-        if spec.open_while_null is None:
-            return None
-        name = self._location.root_object(f"{STATE_DIR}/{index_name(spec)}")
-        return OpenIndex(spec, _IndexObject(self, name), lambda cols: self.scan(spec, cols))
+    def _partition_store(self, spec: TableSpec, partition: date) -> _PartitionObjects:
+        prefix = self._location.partition_prefix(spec.name, partition)
+        return _PartitionObjects(self, spec, prefix)
+
+    def _state_store(self, name: str) -> _IndexObject:
+        return _IndexObject(self, self._location.root_object(f"{STATE_DIR}/{name}"))
+
+    def _writing(self, spec: TableSpec, partition: date) -> AbstractContextManager[None]:
+        return nullcontext()  # every replace is conditional on the generation read
+
+    def _entries(self, spec: TableSpec) -> Iterator[Entry]:
+        prefix = self._location.table_prefix(spec.name)
+        for blob in self._list(prefix, f"verifying {spec.name}"):
+            name = str(blob.name)
+            folder, _, file = name.removeprefix(prefix).partition("/")
+            where = self._location.uri_of(f"{prefix}{folder}")
+            stored = StoredFile(file or folder, self._location.uri_of(name), int(blob.generation))
+            yield Entry(folder, where, file or None, stored, "file")
+
+    def _aside(self, location: str) -> list[bytes | str]:
+        name = location.removeprefix(f"gs://{self._location.bucket}/")
+        inside = [str(b.name) for b in self._list(f"{name}/", f"listing {location}")]
+        with google_errors(f"reading {location}", bucket=self._location.bucket):
+            return [self._bucket.blob(n).download_as_bytes() for n in inside or [name]]
 
     # -- damaged lakes --------------------------------------------------------------------
-
-    def verify(self, specs: Sequence[TableSpec] | None = None) -> list[LakeProblem]:
-        problems: list[LakeProblem] = []
-        for spec in TABLES if specs is None else specs:
-            prefix = self._location.table_prefix(spec.name)
-            bad_folders: dict[str, None] = {}
-            for blob in self._list(prefix, f"verifying {spec.name}"):
-                name = str(blob.name)
-                folder, _, file = name.removeprefix(prefix).partition("/")
-                if is_hidden(folder) or is_hidden(file):
-                    continue
-                if file and parse_partition_dir(folder) is None:
-                    bad_folders.setdefault(f"{prefix}{folder}")
-                elif not file or not is_data_file(file) or "/" in file:
-                    problems.append(
-                        LakeProblem(
-                            "stray",
-                            spec.name,
-                            self._location.uri_of(name),
-                            "not a file of the lake",
-                        )
-                    )
-                else:
-                    problems += self._check_object(spec, blob)
-            problems += [
-                LakeProblem(
-                    "bad_folder",
-                    spec.name,
-                    self._location.uri_of(f),
-                    "not data_particao=YYYY-MM-DD",
-                )
-                for f in bad_folders
-            ]
-        return problems
-
-    def _check_object(self, spec: TableSpec, blob: Any) -> list[LakeProblem]:
-        uri = self._location.uri_of(str(blob.name))
-        with google_errors(f"reading {blob.name}", bucket=self._location.bucket):
-            data = self._bucket.blob(str(blob.name)).download_as_bytes()
-        try:
-            decode_parquet(spec, data)
-        except (OSError, pa.ArrowException, ValueError) as exc:
-            return [LakeProblem("damaged", spec.name, uri, str(exc))]
-        return []
 
     def quarantine(self, problem: LakeProblem) -> str:
         """Copy the object(s) under ``<prefix>/_quarantine/<stamp>/`` and delete them."""
@@ -246,12 +162,51 @@ class GcsLake(OpenRowsLookup):
         )
         with google_errors(f"moving {source} aside", bucket=self._location.bucket):
             for name in names:
-                blob = self._bucket.blob(name)
-                data = blob.download_as_bytes()
+                try:
+                    data = self._bucket.blob(name).download_as_bytes()
+                except gexc.NotFound:
+                    raise StorageError(
+                        f"{self._location.uri_of(name)} is gone: something else moved it meanwhile",
+                        hint="look under the lake's _quarantine/ prefix, then run repair again",
+                    ) from None
                 moved = f"{target}{name.removeprefix(source)}"
                 self._bucket.blob(moved).upload_from_string(data)
                 self._bucket.blob(name).delete()
         return self._location.uri_of(target)
+
+    @contextmanager
+    def repair_lock(self) -> Iterator[None]:
+        """``<prefix>/_state/.repair.lock``, created only if absent (``if_generation_match=0``):
+        one repair at a time; a lock older than ``REPAIR_LOCK_STALE`` (a repair that was
+        killed) is taken over, conditionally on its generation."""
+        name = self._location.root_object(f"{STATE_DIR}/{REPAIR_LOCK}")
+        where = self._location.bucket
+        body = f"since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
+        blob = self._bucket.blob(name)
+        with google_errors("taking the repair lock", bucket=where):
+            try:
+                blob.upload_from_string(body, if_generation_match=0)
+            except gexc.PreconditionFailed:
+                held = self._bucket.get_blob(name)
+                if held is None or _fresh(held):
+                    since = (
+                        "" if held is None else held.download_as_bytes().decode(errors="replace")
+                    )
+                    raise ConcurrentWriteError(
+                        f"another `betterstack-etl repair` of {self.root} is running ({since})",
+                        hint="let it finish; run repair again afterwards if it still reports "
+                        "problems",
+                    ) from None
+                blob.upload_from_string(body, if_generation_match=int(held.generation))
+        generation = int(blob.generation or 0)
+        try:
+            yield
+        finally:
+            with google_errors("releasing the repair lock", bucket=where):
+                try:
+                    self._bucket.blob(name).delete(if_generation_match=generation)
+                except (gexc.PreconditionFailed, gexc.NotFound):
+                    log.warning("the repair lock gs://%s/%s was taken over meanwhile", where, name)
 
     # -- I/O ------------------------------------------------------------------------------
 
@@ -324,7 +279,7 @@ class _PartitionObjects:
         try:
             return int(pq.read_metadata(io.BytesIO(data)).num_rows)
         except (OSError, pa.ArrowException) as exc:
-            raise _damaged(stored.location, exc) from exc
+            raise damaged(stored.location, exc) from exc
 
     def write(self, name: str, table: pa.Table, replacing: StoredFile | None) -> None:
         _upload(
@@ -407,13 +362,10 @@ def _partition_of(relative_name: str) -> date | None:
     return parse_partition_dir(folder)
 
 
-def _damaged(uri: str, exc: Exception) -> DamagedFileError:
-    return DamagedFileError(
-        f"cannot read {uri}: {exc}",
-        path=uri,
-        hint="the object is damaged or not this table's Parquet: run `betterstack-etl repair` "
-        f"(or move {uri} out of the table's folder) and re-run the pipeline for that date",
-    )
+def _fresh(blob: Any) -> bool:
+    """Whether a lock object is younger than ``REPAIR_LOCK_STALE``."""
+    updated = getattr(blob, "updated", None) or getattr(blob, "time_created", None)
+    return updated is None or datetime.now(UTC) - updated < REPAIR_LOCK_STALE
 
 
 def _decode(
@@ -428,4 +380,4 @@ def _decode(
     try:
         return decode_parquet(spec, data, columns, dictionaries=dictionaries)
     except (OSError, pa.ArrowException, ValueError) as exc:
-        raise _damaged(uri, exc) from exc
+        raise damaged(uri, exc) from exc

@@ -13,24 +13,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from betterstack_etl.errors import StorageError
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
+    from contextlib import AbstractContextManager
     from datetime import date
 
     import pyarrow as pa
 
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["FileChanged", "IncomingRows", "Lake", "LakeProblem", "PartitionResult", "Publisher"]
+__all__ = [
+    "FileChanged",
+    "IncomingRows",
+    "Lake",
+    "LakeProblem",
+    "NotPermitted",
+    "PartitionResult",
+    "Publisher",
+]
 
-ProblemKind = Literal["damaged", "stray", "bad_folder"]
+# damaged: a file that is not this table's Parquet; stray: not our file; bad_folder: not a
+# data_particao=YYYY-MM-DD folder; symlink: a link where the lake holds folders (never
+# followed); forbidden: a file this process may not read (a permission, not damage: it stays);
+# migration: a legacy data.parquet beside bucket files (a migration that was cut short)
+ProblemKind = Literal["damaged", "stray", "bad_folder", "symlink", "forbidden", "migration"]
+
+
+class NotPermitted(StorageError):
+    """The file exists but this process may not read or replace it (a permission problem)."""
 
 
 @dataclass(frozen=True, slots=True)
 class LakeProblem:
     """Something ``verify`` found that readers skip or cannot read (SPEC §10)."""
 
-    kind: ProblemKind  # damaged: unreadable file; stray: not our file; bad_folder: bad name
+    kind: ProblemKind
     table: str
     location: str  # the file or folder: a path, or a gs:// URI
     detail: str
@@ -120,17 +139,41 @@ class Lake(Protocol):
         rebuilt from the partitions when missing); [] for a table without open rows."""
         ...
 
-    def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
-        """Rebuild the open-rows index of each table that has one, from its partitions."""
+    def rebuild_indexes(self, specs: Sequence[TableSpec] | None = None) -> None:
+        """Rebuild the indexes beside each table (open rows, where keys live) from its
+        partitions."""
         ...
 
     def verify(self, specs: Sequence[TableSpec] | None = None) -> list[LakeProblem]:
-        """Every damaged file, stray file and bad folder under the tables' folders."""
+        """Every damaged, stray or forbidden file, bad folder, symlink and interrupted
+        migration under the tables' folders."""
         ...
 
     def quarantine(self, problem: LakeProblem) -> str:
         """Move the file or folder of ``problem`` aside, under ``<root>/_quarantine/``, where
         no reader looks; returns its new location."""
+        ...
+
+    def read_aside(self, spec: TableSpec, location: str, columns: Sequence[str]) -> pa.Table:
+        """The given columns of a file moved aside (StorageError when it cannot be read)."""
+        ...
+
+    def missing_keys(self, spec: TableSpec, rows: pa.Table) -> int:
+        """How many distinct keys of ``rows`` (key columns and ``partition_by``) the table
+        does not hold."""
+        ...
+
+    def finish_migrations(self, specs: Sequence[TableSpec]) -> list[PartitionResult]:
+        """Finish every interrupted legacy → bucketed migration (``lake.layout``)."""
+        ...
+
+    def settle_keys(self, specs: Sequence[TableSpec]) -> int:
+        """Keep every key in one partition only (SPEC §3): the newest extraction's row stays,
+        the others go (what a move that was cut short left); the rows removed."""
+        ...
+
+    def repair_lock(self) -> AbstractContextManager[None]:
+        """Held by a repair: a second one fails at once with ConcurrentWriteError."""
         ...
 
     def publish(self, specs: Sequence[TableSpec]) -> None:

@@ -1,32 +1,48 @@
 """DuckDB on top of the local lake: one view per table over its Parquet partitions (SPEC §3).
 
 The database file (default ``<root>/betterstack.duckdb``) holds only views, so it can be rebuilt
-at any time with ``publish_duckdb_views``. DuckDB lets one process write a database file at a
-time: opening it retries with a bounded backoff before giving up with a ``StorageError``.
+at any time with ``publish_duckdb_views`` (a damaged one is moved aside and rebuilt by the next
+publish: a run, or ``repair``). DuckDB lets one process write a database file at a time:
+opening it retries with a bounded backoff before giving up with a ``StorageError``.
+
+A view reads exactly the files the layout writes (``lake.layout``): the lake folder taken
+literally (its glob characters escaped), valid ``data_particao=YYYY-MM-DD`` folders only (a
+``2026-02-30`` is skipped, never cast), and only the names ``data.parquet`` and ``pXXX.parquet``
+(one exact pattern each, listed only when the table holds such a file: DuckDB fails a pattern
+that matches nothing). The definitions name the lake's absolute folder, so that any DuckDB
+client opening the file reads the lake; ``open_duckdb`` compares them with the lake it is given
+and, when the lake was copied or moved (or the file is out of date), reads through temporary
+views over the folder it was given instead: the read-only commands read the lake they are
+pointed at, before any run re-points the file.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 import logging
+import os
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import duckdb
 import pyarrow as pa
 
-from betterstack_etl.errors import ConfigError, DamagedFileError, DiskFullError, StorageError
+from betterstack_etl import tables
+from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError, storage_error
+from betterstack_etl.lake.layout import LEGACY_FILE, is_data_file, parse_partition_dir
 from betterstack_etl.sla import SOURCES as SLA_SOURCES
 from betterstack_etl.sla import view_selects
-from betterstack_etl.tables import PARTITION_COLUMN
+from betterstack_etl.tables import PARTITION_COLUMN, TableSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from betterstack_etl.sla import SlaOptions
-    from betterstack_etl.tables import TableSpec
 
 __all__ = [
     "DEFAULT_DB_NAME",
@@ -36,22 +52,22 @@ __all__ = [
     "default_db_path",
     "definition_statements",
     "duckdb_type",
+    "glob_escape",
     "open_duckdb",
     "publish_duckdb_views",
+    "source_files",
     "view_sql",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DB_NAME: Final = "betterstack.duckdb"
-# Only our own names (lake.layout): valid ``data_particao=YYYY-MM-DD`` folders, and files named
-# ``data.parquet`` or ``pXXX.parquet`` (XXX hex): a stray ``data-backup.parquet`` or a folder
-# ``data_particao=garbage`` is never read. (DuckDB globs have no alternation: the four character
-# classes accept ``data`` and ``p`` + 3 hex digits.)
-PARTITION_GLOB: Final = (
-    f"{PARTITION_COLUMN}=[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-    "/[dp][0-9a-f][0-9a-ft][0-9a-f].parquet"
-)
+# Only our own names (lake.layout), each as one exact pattern: DuckDB globs have no
+# alternation, and one pattern for both (``[dp][0-9a-f][0-9a-ft][0-9a-f]``) also took
+# ``dead.parquet`` or ``d00d.parquet``. Folders: the shape of a date; a valid one is checked
+# by the view itself.
+PARTITION_DIRS: Final = f"{PARTITION_COLUMN}=[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+BUCKET_FILES: Final = "p[0-9a-f][0-9a-f][0-9a-f].parquet"
 _ATTEMPTS: Final = 10
 _FIRST_DELAY: Final = 0.05
 _MAX_DELAY: Final = 2.0
@@ -74,6 +90,18 @@ def default_db_path(root: Path | str) -> Path:
     return Path(root).expanduser().absolute() / DEFAULT_DB_NAME
 
 
+def _db_path(root: Path | str, db_path: Path | str | None) -> Path:
+    """The DuckDB file's absolute path; refused when DuckDB cannot keep a file there."""
+    path = default_db_path(root) if db_path is None else Path(db_path).expanduser().absolute()
+    if "?" in str(path):  # DuckDB reads "?" in a database path as the start of its options
+        raise ConfigError(
+            f"DuckDB cannot keep its database file at {path}: it reads a '?' in the path as "
+            "options",
+            hint="rename the lake folder (or the folder above it) without '?'",
+        )
+    return path
+
+
 def duckdb_type(arrow_type: pa.DataType) -> str:
     """The DuckDB type DuckDB gives a Parquet column of ``arrow_type`` (as pyarrow writes it)."""
     if arrow_type in _SIMPLE_TYPES:
@@ -93,14 +121,42 @@ def _quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def view_sql(spec: TableSpec, root: Path, *, has_data: bool) -> str:
-    """``CREATE OR REPLACE VIEW`` for one table: over its partitions, or typed and empty."""
+def glob_escape(text: str) -> str:
+    """``text`` matched literally by a DuckDB glob: ``[``, ``*`` and ``?`` each in a class."""
+    return "".join(f"[{c}]" if c in "[*?" else c for c in text)
+
+
+def source_files(root: Path, spec: TableSpec) -> tuple[str, ...]:
+    """The file patterns a view of ``spec`` reads: ``data.parquet`` and/or the bucket files,
+    each only when a valid partition folder holds one (a pattern must match a file)."""
+    table_dir = root / spec.name
+    found: set[str] = set()
+    if table_dir.is_symlink() or not table_dir.is_dir():
+        return ()
+    for entry in os.scandir(table_dir):
+        if parse_partition_dir(entry.name) is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        for file in os.scandir(entry.path):
+            if is_data_file(file.name):
+                found.add(LEGACY_FILE if file.name == LEGACY_FILE else BUCKET_FILES)
+        if len(found) == 2:
+            break
+    return tuple(sorted(found))
+
+
+def view_sql(spec: TableSpec, root: Path, *, sources: Sequence[str]) -> str:
+    """``CREATE OR REPLACE VIEW`` for one table: over the given file patterns of its
+    partitions (``source_files``), or typed and empty when there are none."""
     name = _quote_ident(spec.name)
-    if has_data:
-        pattern = _quote_literal(str(root / spec.name / PARTITION_GLOB))
+    if sources:
+        folder = f"{glob_escape(str(root / spec.name))}/{PARTITION_DIRS}"
+        patterns = ", ".join(_quote_literal(f"{folder}/{file}") for file in sources)
+        part = _quote_ident(PARTITION_COLUMN)
         source = (
-            f"SELECT * FROM read_parquet({pattern}, hive_partitioning = true, "  # noqa: S608
-            f"hive_types = {{'{PARTITION_COLUMN}': DATE}}, union_by_name = true)"
+            f"SELECT * REPLACE (CAST({part} AS DATE) AS {part}) "  # noqa: S608
+            f"FROM read_parquet([{patterns}], hive_partitioning = true, "
+            f"hive_types = {{'{PARTITION_COLUMN}': VARCHAR}}, union_by_name = true) "
+            f"WHERE TRY_CAST({part} AS DATE) IS NOT NULL"
         )
     else:
         columns = [
@@ -112,8 +168,8 @@ def view_sql(spec: TableSpec, root: Path, *, has_data: bool) -> str:
     return f"CREATE OR REPLACE VIEW {name} AS {source}"
 
 
-def _has_data(root: Path, spec: TableSpec) -> bool:
-    return any((root / spec.name).glob(PARTITION_GLOB))
+def _raw_views(root: Path, specs: Sequence[TableSpec]) -> list[str]:
+    return [view_sql(spec, root, sources=source_files(root, spec)) for spec in specs]
 
 
 FINGERPRINT_VIEW: Final = "_betterstack_definitions"
@@ -123,11 +179,16 @@ _NO_SPACE: Final = "No space left on device"
 
 
 def definition_statements(
-    root: Path, specs: Sequence[TableSpec], sla: SlaOptions | None
+    root: Path,
+    specs: Sequence[TableSpec],
+    sla: SlaOptions | None,
+    *,
+    raw: Sequence[str] | None = None,
 ) -> list[str]:
-    """Every statement that (re)creates the views: one per raw table, then, when the tables
-    the SLA views read are all among ``specs``, the five SLA views (SPEC §8.2)."""
-    statements = [view_sql(spec, root, has_data=_has_data(root, spec)) for spec in specs]
+    """Every statement that (re)creates the views: one per raw table (``raw``, when already
+    made), then, when the tables the SLA views read are all among ``specs``, the five SLA
+    views (SPEC §8.2)."""
+    statements = list(_raw_views(root, specs) if raw is None else raw)
     statements += [
         f"COMMENT ON VIEW {_quote_ident(s.name)} IS {_quote_literal(s.description)}" for s in specs
     ]
@@ -186,28 +247,34 @@ def publish_duckdb_views(
     A table with no partition yet gets a typed view with zero rows; the next publish after
     its first load makes the view read the Parquet files (the definition changed). The
     definitions include the lake's absolute folder: a moved or copied lake is re-pointed at
-    its new place by the next publish (a run, ``query`` or ``report``)."""
+    its new place by the next publish (and read where it is by ``open_duckdb`` before that).
+    A file DuckDB cannot open (damaged) is moved aside beside itself and rebuilt."""
     base = Path(root).expanduser().absolute()
-    path = default_db_path(base) if db_path is None else Path(db_path).expanduser().absolute()
+    path = _db_path(base, db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    statements = definition_statements(base, specs, sla)
+    raw = _raw_views(base, specs)
+    statements = definition_statements(base, specs, sla, raw=raw)
     fingerprint = _fingerprint(statements)
     current = _published(path)
     if current == fingerprint:
         return path
     statements.append(
         f"CREATE OR REPLACE VIEW {FINGERPRINT_VIEW} AS SELECT "
-        f"{_quote_literal(fingerprint)} AS fingerprint, {_quote_literal(str(base))} AS lake_root"
+        f"{_quote_literal(fingerprint)} AS fingerprint, {_quote_literal(str(base))} AS lake_root, "
+        f"{_quote_literal(_raw_fingerprints(specs, raw))} AS raw_views"
     )
     try:
         conn = _connect(path, read_only=False, attempts=attempts, sleep=sleep)
     except StorageError as exc:
-        if "locked" not in exc.message or current is None:
+        if "locked" in exc.message and current is not None:
+            # Another process (an analyst's notebook) reads the file: the data has landed and
+            # the views it has still read it; the next publish brings the definitions up to date.
+            log.warning("DuckDB views not refreshed: %s", exc)
+            return path
+        if "locked" in exc.message or "ermission" in exc.message or not path.is_file():
             raise
-        # Another process (an analyst's notebook) reads the file: the data has landed and the
-        # views it has still read it; the next publish brings the definitions up to date.
-        log.warning("DuckDB views not refreshed: %s", exc)
-        return path
+        _set_aside(path, exc)
+        conn = _connect(path, read_only=False, attempts=attempts, sleep=sleep)
     try:
         conn.execute("BEGIN TRANSACTION")
         for statement in statements:
@@ -217,19 +284,20 @@ def publish_duckdb_views(
         conn.execute("CHECKPOINT")
     except duckdb.Error as exc:
         damaged = damaged_file_in(exc)
+        if damaged is not None and "ermission denied" in str(exc):
+            raise StorageError(
+                f"the DuckDB views were not refreshed: {damaged} may not be read",
+                hint="give the user running the pipeline read access to it (chown/chmod); it "
+                "is a permission problem, not damage",
+            ) from exc
         if damaged is not None:
             raise DamagedFileError(
                 f"the DuckDB views were not refreshed: {damaged} cannot be read",
                 path=damaged,
             ) from exc
-        if _NO_SPACE in str(exc):
-            raise DiskFullError(
-                f"no space left on the disk holding {path} (the DuckDB views were not "
-                "refreshed; the data landed)",
-                path=str(path),
-                hint="free space on that disk and run again (or `betterstack-etl repair`): the "
-                "views are re-created then",
-            ) from exc
+        if _NO_SPACE in str(exc):  # the data landed; the views wait for space
+            full = OSError(errno.ENOSPC, _NO_SPACE)
+            raise storage_error(full, str(path), "refresh the DuckDB views in", "") from exc
         raise StorageError(
             f"could not create the DuckDB views in {path}: {exc}",
             hint=f"delete {path} (it only holds views; the data is in the Parquet files) and "
@@ -245,11 +313,8 @@ def _drop_empty_wal(path: Path) -> None:
     """A write that failed at once (a full disk) can leave an empty ``.wal`` beside the file:
     it holds nothing to replay, so it goes (one that holds anything is DuckDB's to replay)."""
     wal = path.with_name(path.name + ".wal")
-    try:
-        if wal.stat().st_size == 0:
-            wal.unlink()
-    except FileNotFoundError:
-        pass
+    if wal.is_file() and wal.stat().st_size == 0:
+        wal.unlink(missing_ok=True)
 
 
 def open_duckdb(
@@ -260,8 +325,12 @@ def open_duckdb(
     attempts: int = _ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> duckdb.DuckDBPyConnection:
-    """A connection to the lake's DuckDB file, for queries (read-only by default)."""
-    path = default_db_path(root) if db_path is None else Path(db_path).expanduser().absolute()
+    """A connection to the lake's DuckDB file, for queries (read-only by default). A
+    read-only connection reads the lake at ``root`` even when the file's views point
+    elsewhere (a copied or moved lake) or are out of date: temporary views over ``root``
+    take their place for this connection."""
+    base = Path(root).expanduser().absolute()
+    path = _db_path(base, db_path)
     if not path.is_file():
         raise ConfigError(
             f"no DuckDB database at {path}",
@@ -269,7 +338,63 @@ def open_duckdb(
             "demo` writes ./demo-lake) or point --lake-root at an existing lake, e.g. "
             "--lake-root ./demo-lake",
         )
-    return _connect(path, read_only=read_only, attempts=attempts, sleep=sleep)
+    conn = _connect(path, read_only=read_only, attempts=attempts, sleep=sleep)
+    if read_only:
+        try:
+            _repoint(conn, base)
+        except duckdb.Error as exc:
+            conn.close()
+            raise _open_error(path, exc) from exc
+    return conn
+
+
+_SPECS: Final = {v.name: v for v in vars(tables).values() if isinstance(v, TableSpec)}
+
+
+def _repoint(conn: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """When the file's raw views were not made for the lake at ``root`` as it is now, shadow
+    them (for this connection) with temporary views over ``root``; the SLA views read them."""
+    names = [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
+        ).fetchall()
+    ]
+    specs = [_SPECS[n] for n in sorted(names) if n in _SPECS]
+    try:
+        row = conn.execute(f"SELECT raw_views FROM {FINGERPRINT_VIEW}").fetchone()  # noqa: S608
+        stored = json.loads(str(row[0])) if row is not None else {}
+    except (duckdb.Error, ValueError):
+        stored = {}  # written before the definitions were kept per view
+    stale = 0
+    for spec, statement in zip(specs, _raw_views(root, specs), strict=True):
+        if stored.get(spec.name) != _fingerprint([statement]):
+            conn.execute(statement.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW"))
+            stale += 1
+    if stale:
+        log.info("%d view(s) of the DuckDB file are not those of %s now: read fresh", stale, root)
+
+
+def _raw_fingerprints(specs: Sequence[TableSpec], raw: Sequence[str]) -> str:
+    """JSON: each raw view's name and the fingerprint of its definition."""
+    pairs = {s.name: _fingerprint([q]) for s, q in zip(specs, raw, strict=True)}
+    return json.dumps(pairs, sort_keys=True)
+
+
+def _set_aside(path: Path, exc: StorageError) -> None:
+    """Move a DuckDB file that cannot be opened (and its WAL) aside, beside it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for source in (path, path.with_name(f"{path.name}.wal")):
+        if source.exists():
+            os.replace(source, source.with_name(f"{source.name}.damaged-{stamp}"))
+    log.warning(
+        "%s could not be opened (%s): moved aside as %s.damaged-%s and rebuilt (it only holds "
+        "views; the data is in the Parquet files)",
+        path,
+        exc.message,
+        path.name,
+        stamp,
+    )
 
 
 def _connect(
@@ -296,10 +421,11 @@ def _connect(
 
 
 def _open_error(path: Path, exc: duckdb.Error) -> StorageError:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return StorageError(
-        f"cannot open the DuckDB database {path}: {exc}",
-        hint=f"close other connections to it in this process, or delete {path} "
-        "(it only holds views) and run the pipeline again",
+        f"cannot open the DuckDB database {path}: {first}",
+        hint="run `betterstack-etl repair` (it rebuilds the file, which only holds views) or "
+        "the pipeline again; close other connections to it in this process first",
     )
 
 
@@ -312,6 +438,7 @@ class DuckDbPublisher:
     ) -> None:
         from betterstack_etl.sla import SlaOptions
 
+        _db_path(root, db_path)  # refused now, before a run fetches anything
         self._root = Path(root)
         self._db_path = db_path
         self._sla = sla or SlaOptions()

@@ -22,33 +22,45 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from betterstack_etl.errors import ConcurrentWriteError, StorageError
 from betterstack_etl.lake.base import FileChanged, IncomingRows, PartitionResult
-from betterstack_etl.lake.layout import LEGACY_FILE, split_by_file, without_superseded
+from betterstack_etl.lake.layout import (
+    LEGACY_FILE,
+    file_names,
+    split_by_file,
+    without_superseded,
+)
 from betterstack_etl.lake.merge import Merged, merge_rows
 from betterstack_etl.lake.partitions import check_partition
+from betterstack_etl.tables import EXTRACTED_AT
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import date
 
-    from betterstack_etl.lake.openindex import OpenIndex
     from betterstack_etl.tables import TableSpec
 
 __all__ = [
     "CheckedRows",
     "FileChanged",
+    "FileHooks",
     "IncomingRows",
+    "NoRows",
     "PartitionStore",
     "StoredFile",
     "TableRows",
+    "backoff",
     "merge_partition_files",
     "read_partition_files",
+    "remove_rows",
 ]
 
 log = logging.getLogger(__name__)
 
+_BOUND: Final = "__bound"
+_ROW: Final = "__row"
 _BACKOFF_SECONDS: Final = 0.05
 _BACKOFF_CAP_SECONDS: Final = 2.0
 
@@ -96,6 +108,28 @@ class PartitionStore(Protocol):
         ...
 
 
+class FileHooks(Protocol):
+    """What a lake records beside the tables around each file it replaces (its indexes)."""
+
+    def add(self, merged: pa.Table) -> int | None:
+        """Before the file is replaced by ``merged``: a token for ``remove_closed``."""
+        ...
+
+    def remove_closed(self, written: pa.Table, token: int | None) -> None:
+        """After the file was replaced by ``written``."""
+        ...
+
+
+class NoRows:
+    """:class:`IncomingRows` with nothing in it (a merge that only finishes a migration)."""
+
+    def files(self) -> list[str]:
+        return []
+
+    def rows(self, name: str) -> pa.Table:
+        raise KeyError(name)
+
+
 class TableRows:
     """:class:`IncomingRows` over a table already in memory."""
 
@@ -131,16 +165,19 @@ def merge_partition_files(
     partition: date,
     incoming: IncomingRows,
     *,
-    index: OpenIndex | None = None,
+    index: FileHooks | None = None,
     max_attempts: int = 1,
     sleep: Callable[[float], None] | None = None,
+    finish_legacy: bool = False,
 ) -> PartitionResult:
-    """Merge ``incoming`` into the partition file by file (see the module docstring)."""
+    """Merge ``incoming`` into the partition file by file (see the module docstring); with
+    ``finish_legacy`` a legacy ``data.parquet`` beside bucket files is rewritten into its
+    buckets even when nothing comes in (a migration that was cut short, finished)."""
     files = store.list_files()
     touched = incoming.files()
     legacy = files.get(LEGACY_FILE) if spec.file_key else None
     legacy_parts: dict[str, pa.Table] = {}
-    if legacy is not None and touched:
+    if legacy is not None and (touched or finish_legacy):
         own = set(files) - {LEGACY_FILE}
         legacy_parts = dict(split_by_file(spec, without_superseded(spec, store.read(legacy), own)))
     names = sorted(set(touched) | set(legacy_parts))
@@ -185,7 +222,7 @@ def _merge_file(
     rows: pa.Table | None,
     legacy_rows: pa.Table | None,
     *,
-    index: OpenIndex | None,
+    index: FileHooks | None,
     max_attempts: int,
     sleep: Callable[[float], None] | None,
 ) -> tuple[Merged, int]:
@@ -201,7 +238,7 @@ def _merge_file(
         except FileChanged:
             log.info("%s/%s changed under us (attempt %d)", spec.name, name, attempt)
             if attempt < max_attempts and sleep is not None:
-                sleep(_backoff(attempt))
+                sleep(backoff(attempt))
             current = store.stat(name)
             continue
         return merged, attempt
@@ -261,6 +298,37 @@ def read_partition_files(
     return pa.concat_tables(parts) if parts else None
 
 
-def _backoff(attempt: int) -> float:
+def backoff(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` (exponential, capped, jittered)."""
     base = min(_BACKOFF_CAP_SECONDS, _BACKOFF_SECONDS * 2.0 ** (attempt - 1))
     return base * (0.5 + random.random())  # noqa: S311 — jitter, not cryptography
+
+
+def remove_rows(store: PartitionStore, spec: TableSpec, doomed: pa.Table) -> int:
+    """Remove from the partition the rows whose key is in ``doomed`` (its key columns and
+    ``_extracted_at``) and that are no newer than that ``_extracted_at``: a newer row written
+    meanwhile stays. Each touched file is replaced in one step (deleted when it empties), in
+    its order; FileChanged when one changed since it was listed. Returns the rows removed."""
+    key = list(spec.key)
+    limits = doomed.select([*key, EXTRACTED_AT]).rename_columns([*key, _BOUND])
+    files = store.list_files()
+    wanted = set(pc.unique(file_names(spec, limits)).to_pylist()) | {LEGACY_FILE}
+    removed = 0
+    for name in sorted(wanted & set(files)):
+        stored = files[name]
+        table = store.read(stored)
+        numbered = table.select(key).append_column(
+            _ROW, pa.array(range(table.num_rows), pa.int64())
+        )
+        hits = numbered.join(limits, key, join_type="inner")
+        extracted = table.column(EXTRACTED_AT).take(hits.column(_ROW))
+        hits = hits.filter(pc.less_equal(extracted, hits.column(_BOUND)))
+        if hits.num_rows == 0:
+            continue
+        kept = table.filter(pc.invert(pc.is_in(numbered.column(_ROW), hits.column(_ROW))))
+        removed += hits.num_rows
+        if kept.num_rows == 0:
+            store.delete(stored)
+        else:
+            store.write(name, kept, stored)
+    return removed

@@ -10,7 +10,9 @@ the partition file by file (``lake.files``): each touched file is merged, writte
 ``.<file>.<pid>.<random>.tmp`` beside it, fsynced, renamed onto its name, and the folder is
 fsynced. Readers therefore see each file old or new, a kill at any moment leaves at worst a
 stale ``.tmp`` (ignored by readers, removed by the next merge of that partition), and concurrent
-merges of a partition are serialised.
+merges of a partition are serialised. What the merge, the readers and ``verify`` do is shared
+with the GCS lake (``lake.core``); this module is the folder under them. Writes never leave the
+root: a symbolic link on the way to a partition, a lock or the state is refused, never followed.
 """
 
 from __future__ import annotations
@@ -28,36 +30,25 @@ from typing import TYPE_CHECKING, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from betterstack_etl.errors import (
-    ConcurrentWriteError,
-    DamagedFileError,
-    StorageError,
-    storage_error,
-)
-from betterstack_etl.lake.base import FileChanged, IncomingRows, LakeProblem, PartitionResult
+from betterstack_etl.errors import ConcurrentWriteError, StorageError, storage_error
+from betterstack_etl.lake.base import FileChanged, LakeProblem, NotPermitted
+from betterstack_etl.lake.core import Entry, LakeCore, damaged
 from betterstack_etl.lake.duck import DuckDbPublisher
-from betterstack_etl.lake.files import (
-    CheckedRows,
-    StoredFile,
-    TableRows,
-    merge_partition_files,
-    read_partition_files,
-)
+from betterstack_etl.lake.files import StoredFile
 from betterstack_etl.lake.layout import (
     decode_parquet,
     is_data_file,
-    is_hidden,
     parse_partition_dir,
     write_options,
 )
-from betterstack_etl.lake.openindex import STATE_DIR, OpenIndex, OpenRowsLookup, index_name
-from betterstack_etl.lake.partitions import check_partition, partition_dirname
-from betterstack_etl.tables import PARTITION_COLUMN, TABLES
+from betterstack_etl.lake.openindex import STATE_DIR
+from betterstack_etl.lake.partitions import partition_dirname
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
 
     from betterstack_etl.lake.base import Publisher
+    from betterstack_etl.lake.core import EntryKind
     from betterstack_etl.tables import TableSpec
 
 __all__ = ["LocalLake"]
@@ -67,11 +58,11 @@ log = logging.getLogger(__name__)
 LOCK_DIR: Final = ".locks"
 TEMP_SUFFIX: Final = ".tmp"
 QUARANTINE_DIR: Final = "_quarantine"
+REPAIR_LOCK: Final = ".repair.lock"
 _MAX_LOCK_POLL: Final = 0.5
-_READ_ATTEMPTS: Final = 5
 
 
-class LocalLake(OpenRowsLookup):
+class LocalLake(LakeCore):
     """A ``Lake`` on a local folder, with DuckDB views on top (see ``lake.duck``)."""
 
     def __init__(
@@ -82,11 +73,12 @@ class LocalLake(OpenRowsLookup):
         lock_timeout: float = 600.0,
         sleep: Callable[[float], None] = time.sleep,
         publisher: Publisher | None = None,
+        max_attempts: int = 5,
     ) -> None:
+        super().__init__(max_attempts=max_attempts, sleep=sleep)
         self._root = Path(root).expanduser().absolute()
         self._publisher = publisher or DuckDbPublisher(self._root, db_path)
         self._lock_timeout = lock_timeout
-        self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"LocalLake({str(self._root)!r})"
@@ -103,96 +95,95 @@ class LocalLake(OpenRowsLookup):
 
     def data_files(self, spec: TableSpec, partition: date) -> list[Path]:
         """The partition's data files, by name (empty when the partition does not exist)."""
-        store = _FolderStore(spec, self.partition_dir(spec, partition))
+        store = self._partition_store(spec, partition)
         return [Path(f.location) for _, f in sorted(store.list_files().items())]
-
-    def merge_partition(
-        self, spec: TableSpec, partition: date, incoming: pa.Table | IncomingRows
-    ) -> PartitionResult:
-        if isinstance(incoming, pa.Table):
-            check_partition(spec, partition, incoming)
-            incoming = TableRows(spec, incoming)
-        folder = self.partition_dir(spec, partition)
-        lock = self.table_dir(spec) / LOCK_DIR / f"{partition_dirname(partition)}.lock"
-        with _exclusive_lock(lock, self._lock_timeout, self._sleep):
-            _remove_stale_temps(folder)
-            return merge_partition_files(
-                _FolderStore(spec, folder),
-                spec,
-                partition,
-                CheckedRows(spec, partition, incoming),
-                index=self._index(spec),
-            )
-
-    def read_partition(self, spec: TableSpec, partition: date) -> pa.Table | None:
-        store = _FolderStore(spec, self.partition_dir(spec, partition))
-        for _ in range(_READ_ATTEMPTS):
-            try:
-                return read_partition_files(store, spec)
-            except FileChanged:  # a merge finished migrating the partition meanwhile
-                continue
-        return read_partition_files(store, spec)
 
     def partitions(self, spec: TableSpec) -> list[date]:
         return _list_partitions(self.table_dir(spec))
 
-    def scan(self, spec: TableSpec, columns: Sequence[str]) -> Iterator[pa.Table]:
-        """The given columns, file by file; damaged files are skipped with a warning
-        (``verify`` lists them) so one bad file never blocks the readers of the rest."""
-        wanted = [c for c in columns if c != PARTITION_COLUMN]
-        for partition in self.partitions(spec):
-            store = _FolderStore(spec, self.partition_dir(spec, partition))
-            try:
-                table = read_partition_files(store, spec, wanted, skip_damaged=True)
-            except FileChanged as exc:
-                log.warning("skipped while scanning (it changed meanwhile): %s", exc)
+    def publish(self, specs: Sequence[TableSpec]) -> None:
+        self._publisher.publish(specs)
+
+    # -- the object store of ``LakeCore`` -------------------------------------------------
+
+    def _partition_store(self, spec: TableSpec, partition: date) -> _FolderStore:
+        return _FolderStore(spec, self.partition_dir(spec, partition), self._confine)
+
+    def _state_store(self, name: str) -> _IndexFile:
+        path = self._root / STATE_DIR / name
+        return _IndexFile(path, self._lock_timeout, self._sleep, self._confine)
+
+    @contextmanager
+    def _writing(self, spec: TableSpec, partition: date) -> Iterator[None]:
+        """The partition's ``flock``; stale temporary files of killed writers removed."""
+        folder = self.partition_dir(spec, partition)
+        self._confine(folder)
+        lock = self.table_dir(spec) / LOCK_DIR / f"{partition_dirname(partition)}.lock"
+        self._confine(lock.parent)
+        with _exclusive_lock(lock, self._lock_timeout, self._sleep):
+            _remove_stale_temps(folder)
+            yield
+
+    def _entries(self, spec: TableSpec) -> Iterator[Entry]:
+        table_dir = self.table_dir(spec)
+        if table_dir.is_symlink():
+            yield Entry(spec.name, str(table_dir), kind="link")
+            return
+        if not table_dir.is_dir():
+            return
+        for entry in sorted(table_dir.iterdir()):
+            folder = str(entry)
+            if entry.is_symlink() or not entry.is_dir():
+                yield Entry(entry.name, folder, kind="link" if entry.is_symlink() else "file")
                 continue
-            if table is None:
-                continue
-            if PARTITION_COLUMN in columns:
-                value = pa.array([partition] * table.num_rows, pa.date32())
-                table = table.append_column(PARTITION_COLUMN, value)
-            yield table.select(list(columns))
+            yield Entry(entry.name, folder)
+            for file in sorted(entry.iterdir()):
+                kind: EntryKind = "file" if file.is_file() and not file.is_symlink() else "other"
+                stored = StoredFile(file.name, str(file), 0)
+                yield Entry(entry.name, folder, file.name, stored, kind)
 
-    # -- open rows ------------------------------------------------------------------------
+    def _aside(self, location: str) -> list[bytes | str]:
+        path = Path(location)
+        if path.is_dir():
+            return [str(p) for p in sorted(path.rglob("*")) if p.is_file()]
+        return [location]
 
-    def _index(self, spec: TableSpec) -> OpenIndex | None:
-        if spec.open_while_null is None:
-            return None
-        store = _IndexFile(
-            self._root / STATE_DIR / index_name(spec), self._lock_timeout, self._sleep
-        )
-        return OpenIndex(spec, store, lambda columns: self.scan(spec, columns))
+    def _confine(self, path: Path) -> None:
+        """Refuse ``path`` unless it is inside the lake root with no symbolic link on the way
+        (a write never leaves the lake, SPEC §3)."""
+        try:
+            parts = path.relative_to(self._root).parts
+        except ValueError:
+            raise StorageError(
+                f"{path} is outside the lake {self._root}", hint="this is a bug: report it"
+            ) from None
+        current = self._root
+        for part in parts:
+            current = current / part
+            if current.is_symlink():
+                raise StorageError(
+                    f"{current} is a symbolic link (to {os.readlink(current)}): the lake never "
+                    "writes through one",
+                    hint="run `betterstack-etl repair` (it moves the link aside, never what it "
+                    "points to) or replace it with a real folder, then run again",
+                )
 
-    # -- damaged lakes --------------------------------------------------------------------
-
-    def verify(self, specs: Sequence[TableSpec] | None = None) -> list[LakeProblem]:
-        problems: list[LakeProblem] = []
-        for spec in TABLES if specs is None else specs:
-            table_dir = self.table_dir(spec)
-            if not table_dir.is_dir():
-                continue
-            for entry in sorted(table_dir.iterdir()):
-                if is_hidden(entry.name):
-                    continue
-                if parse_partition_dir(entry.name) is None or not entry.is_dir():
-                    problems.append(
-                        LakeProblem(
-                            "bad_folder", spec.name, str(entry), "not data_particao=YYYY-MM-DD"
-                        )
-                    )
-                    continue
-                problems += _verify_partition(spec, entry)
-        return problems
+    # -- damaged lakes ----------------------------------------------------------------------
 
     def quarantine(self, problem: LakeProblem) -> str:
         source = Path(problem.location)
         relative = source.relative_to(self._root)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = self._root / QUARANTINE_DIR / stamp / relative
+        self._confine(self._root / QUARANTINE_DIR)
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.replace(source, target)
+        except FileNotFoundError:
+            raise StorageError(
+                f"{source} is gone: something else moved it meanwhile",
+                hint="look under the lake's _quarantine/ folder, then run repair again",
+            ) from None
         except OSError as exc:
             raise StorageError(
                 f"could not move {source} to {target}: {exc}",
@@ -201,24 +192,50 @@ class LocalLake(OpenRowsLookup):
         _fsync_dir(source.parent)
         return str(target)
 
-    def publish(self, specs: Sequence[TableSpec]) -> None:
-        self._publisher.publish(specs)
+    @contextmanager
+    def repair_lock(self) -> Iterator[None]:
+        """``<root>/_state/.repair.lock``, taken without waiting: one repair at a time."""
+        path = self._root / STATE_DIR / REPAIR_LOCK
+        self._confine(path.parent)
+        fd = _open_lock(path)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
+                raise ConcurrentWriteError(
+                    f"another `betterstack-etl repair` of {self._root} is running "
+                    f"({holder or 'pid unknown'})",
+                    hint="let it finish; run repair again afterwards if it still reports problems",
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(
+                fd,
+                f"pid {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC".encode(),
+                0,
+            )
+            yield
+        finally:
+            os.close(fd)
 
 
 class _FolderStore:
-    """``PartitionStore`` over a partition folder (writers hold the partition lock)."""
+    """``PartitionStore`` over a partition folder (writers hold the partition lock). A
+    partition folder that is a symbolic link is refused, never followed."""
 
-    def __init__(self, spec: TableSpec, folder: Path) -> None:
+    def __init__(self, spec: TableSpec, folder: Path, confine: Callable[[Path], None]) -> None:
         self._spec = spec
         self._folder = folder
+        self._confine = confine
 
     def list_files(self) -> dict[str, StoredFile]:
+        self._confine(self._folder)
         if not self._folder.is_dir():
             return {}
         return {
             e.name: StoredFile(e.name, str(e), 0)
             for e in self._folder.iterdir()
-            if is_data_file(e.name) and e.is_file()
+            if is_data_file(e.name) and e.is_file() and not e.is_symlink()
         }
 
     def stat(self, name: str) -> StoredFile | None:
@@ -237,13 +254,17 @@ class _FolderStore:
     def count_rows(self, stored: StoredFile) -> int:
         try:
             return int(pq.read_metadata(stored.location).num_rows)
+        except FileNotFoundError as exc:
+            raise FileChanged(stored.location) from exc
         except (OSError, pa.ArrowException) as exc:
-            raise _damaged(Path(stored.location), exc) from exc
+            raise damaged(stored.location, exc) from exc
 
     def write(self, name: str, table: pa.Table, replacing: StoredFile | None) -> None:
+        self._confine(self._folder)
         _write_atomically(table, self._folder / name)
 
     def delete(self, stored: StoredFile) -> None:
+        self._confine(self._folder)
         Path(stored.location).unlink(missing_ok=True)
         _fsync_dir(self._folder)
 
@@ -251,11 +272,18 @@ class _FolderStore:
 class _IndexFile:
     """``IndexStore`` on a local file, each read-modify-write under an ``flock``."""
 
-    def __init__(self, path: Path, timeout: float, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        timeout: float,
+        sleep: Callable[[float], None],
+        confine: Callable[[Path], None],
+    ) -> None:
         self._path = path
         self._lock = path.parent / f".{path.name}.lock"
         self._timeout = timeout
         self._sleep = sleep
+        self._confine = confine
 
     def load(self) -> tuple[pa.Table | None, int]:
         if not self._path.is_file():
@@ -267,42 +295,28 @@ class _IndexFile:
             return None, 0
 
     def save(self, table: pa.Table, token: int) -> int:
+        self._confine(self._path.parent)
         _write_atomically(table, self._path)
         return token
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
+        self._confine(self._lock.parent)
         with _exclusive_lock(self._lock, self._timeout, self._sleep):
             yield
 
 
-def _verify_partition(spec: TableSpec, folder: Path) -> list[LakeProblem]:
-    problems = []
-    for entry in sorted(folder.iterdir()):
-        if is_hidden(entry.name):
-            continue
-        if not is_data_file(entry.name) or not entry.is_file():
-            problems.append(LakeProblem("stray", spec.name, str(entry), "not a file of the lake"))
-            continue
-        try:
-            _read_file(spec, entry)
-        except StorageError as exc:
-            problems.append(LakeProblem("damaged", spec.name, str(entry), exc.message))
-    return problems
-
-
 def _list_partitions(table_dir: Path) -> list[date]:
-    """Dates of the valid ``data_particao=YYYY-MM-DD`` folders holding a data file, ascending."""
-    if not table_dir.is_dir():
+    """Dates of the valid ``data_particao=YYYY-MM-DD`` folders holding a data file, ascending
+    (a folder that is a symbolic link is not ours: never followed, ``verify`` reports it)."""
+    if table_dir.is_symlink() or not table_dir.is_dir():
         return []
     found = []
     for entry in table_dir.iterdir():
         day = parse_partition_dir(entry.name)
-        if (
-            day is not None
-            and entry.is_dir()
-            and any(is_data_file(f.name) for f in entry.iterdir())
-        ):
+        if day is None or entry.is_symlink() or not entry.is_dir():
+            continue
+        if any(is_data_file(f.name) for f in entry.iterdir()):
             found.append(day)
     return sorted(found)
 
@@ -319,13 +333,31 @@ def _remove_stale_temps(folder: Path) -> None:
 @contextmanager
 def _exclusive_lock(path: Path, timeout: float, sleep: Callable[[float], None]) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``path`` (created when missing), polling up to ``timeout``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock(path)
     try:
         _acquire(fd, path, timeout, sleep)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def _open_lock(path: Path) -> int:
+    """A descriptor on the lock file ``path`` (created when missing); one line when the path
+    is not a file we may open."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except IsADirectoryError:
+        raise StorageError(
+            f"the lock {path} is a folder, not a file",
+            hint=f"remove the folder {path} (only a lock file belongs there) and run again",
+        ) from None
+    except OSError as exc:
+        raise StorageError(
+            f"cannot open the lock {path}: {exc.strerror or exc}",
+            hint="check the permissions of the lake folder (the run must be able to write "
+            "there), then run again",
+        ) from exc
 
 
 def _acquire(fd: int, path: Path, timeout: float, sleep: Callable[[float], None]) -> None:
@@ -346,15 +378,6 @@ def _acquire(fd: int, path: Path, timeout: float, sleep: Callable[[float], None]
             delay = min(delay * 2, _MAX_LOCK_POLL)
 
 
-def _damaged(path: Path, exc: Exception) -> DamagedFileError:
-    return DamagedFileError(
-        f"cannot read {path}: {exc}",
-        path=str(path),
-        hint=f"the file is damaged or not this table's Parquet: run `betterstack-etl repair` "
-        f"(or move {path} out of the lake) and re-run the pipeline for that date",
-    )
-
-
 def _read_file(
     spec: TableSpec,
     path: Path,
@@ -366,8 +389,14 @@ def _read_file(
         return decode_parquet(spec, str(path), columns, dictionaries=dictionaries)
     except FileNotFoundError as exc:
         raise FileChanged(str(path)) from exc
+    except PermissionError as exc:
+        raise NotPermitted(
+            f"cannot read {path}: permission denied",
+            hint=f"give the user running the pipeline read and write access to {path} "
+            "(chown/chmod); it is not damaged, and repair leaves it where it is",
+        ) from exc
     except (OSError, pa.ArrowException, ValueError) as exc:
-        raise _damaged(path, exc) from exc
+        raise damaged(str(path), exc) from exc
 
 
 def _write_atomically(table: pa.Table, target: Path) -> None:

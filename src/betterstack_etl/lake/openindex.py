@@ -34,7 +34,15 @@ if TYPE_CHECKING:
 
     from betterstack_etl.tables import TableSpec
 
-__all__ = ["IndexStore", "OpenIndex", "OpenRowsLookup", "index_columns", "index_name"]
+__all__ = [
+    "STATE_DIR",
+    "IndexStore",
+    "OpenIndex",
+    "anti_join",
+    "concat_as",
+    "index_columns",
+    "index_name",
+]
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +118,11 @@ class OpenIndex:
                 current, token = self._store.load()
                 if current is None:
                     return self._rebuild_locked(extra=fresh)
-                missing = _anti_join(fresh, current, self._spec.key)
+                missing = anti_join(fresh, current, self._spec.key)
                 if missing.num_rows == 0:
                     return token
                 try:
-                    return self._store.save(_concat(self._schema, current, missing), token)
+                    return self._store.save(concat_as(self._schema, current, missing), token)
                 except FileChanged:
                     continue
         raise ConcurrentWriteError(
@@ -132,7 +140,7 @@ class OpenIndex:
             current, now = self._store.load()
             if current is None or (token is not None and now != token):
                 return
-            kept = _anti_join(current, closed, self._spec.key)
+            kept = anti_join(current, closed, self._spec.key)
             if kept.num_rows == current.num_rows:
                 return
             try:
@@ -154,17 +162,15 @@ class OpenIndex:
         for part in self._scan([c for c in dict.fromkeys(wanted) if c is not None]):
             found.append(self._open(part))
             closed.append(self._closed_keys(part))
-        scanned = _concat(self._schema, *found, *([extra] if extra is not None else []))
+        scanned = concat_as(self._schema, *found, *([extra] if extra is not None else []))
         keys = pa.schema([self._spec.schema.field(k) for k in self._spec.key])
-        shut = _concat(keys, *closed)
+        shut = concat_as(keys, *closed)
         for _ in range(_ATTEMPTS):
             current, token = self._store.load()
             table = scanned
             if current is not None:  # keep what merges added meanwhile, unless shown closed
-                kept = _anti_join(
-                    _anti_join(current, scanned, self._spec.key), shut, self._spec.key
-                )
-                table = _concat(self._schema, scanned, kept)
+                kept = anti_join(anti_join(current, scanned, self._spec.key), shut, self._spec.key)
+                table = concat_as(self._schema, scanned, kept)
             try:
                 return self._store.save(table, token)
             except FileChanged:
@@ -192,35 +198,15 @@ def _dates(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.cast(pc.cast(column, pa.timestamp("ms", tz="UTC")), pa.date32())
 
 
-def _concat(schema: pa.Schema, *tables: pa.Table) -> pa.Table:
+def concat_as(schema: pa.Schema, *tables: pa.Table) -> pa.Table:
     parts = [t.select(schema.names).cast(schema) for t in tables if t.num_rows]
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def _anti_join(left: pa.Table, right: pa.Table, key: Sequence[str]) -> pa.Table:
+def anti_join(left: pa.Table, right: pa.Table, key: Sequence[str]) -> pa.Table:
     """Rows of ``left`` whose key is not in ``right``."""
     if left.num_rows == 0 or right.num_rows == 0:
         return left
     return left.join(right.select(list(key)), list(key), join_type="left anti").select(
         left.column_names
     )
-
-
-class OpenRowsLookup:
-    """The open-rows part of the ``Lake`` protocol, for a lake that says where each table's
-    index lives (``_index``): the lookup and the rebuild are the same for every lake."""
-
-    def _index(self, spec: TableSpec) -> OpenIndex | None:
-        raise NotImplementedError
-
-    def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
-        index = self._index(spec)
-        return [] if index is None else index.lookup(monitors, before)
-
-    def rebuild_open_index(self, specs: Sequence[TableSpec] | None = None) -> None:
-        from betterstack_etl.tables import TABLES
-
-        for spec in TABLES if specs is None else specs:
-            index = self._index(spec)
-            if index is not None:
-                index.rebuild()

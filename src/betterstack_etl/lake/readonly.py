@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 import duckdb
 
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.lake.duck import glob_escape
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -100,8 +101,10 @@ def confine_to(con: duckdb.DuckDBPyConnection, folders: Iterable[Path]) -> None:
     for folder in folders:
         for form in (folder.expanduser().absolute(), folder.expanduser().resolve()):
             text = str(form).rstrip("/") + "/"
-            if text not in allowed:
-                allowed.append(text)
+            # the views' patterns name the folder with its glob characters escaped
+            for name in (text, glob_escape(text)):
+                if name not in allowed:
+                    allowed.append(name)
     con.execute("SET allowed_directories = $folders", {"folders": allowed})
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
