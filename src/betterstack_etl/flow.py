@@ -58,6 +58,7 @@ def rj_iplanrio__betterstack_api(
     lake_root: str | None = None,
     dataset_id: str | None = None,
     billing_project_id: str | None = None,
+    bigquery_layout: str | None = None,
     base_url: str | None = None,
     report_out: str | None = None,
 ) -> dict[str, Any]:
@@ -77,6 +78,8 @@ def rj_iplanrio__betterstack_api(
         lake_root: folder, or ``gs://bucket/prefix`` (``BETTERSTACK_LAKE_ROOT``).
         dataset_id: BigQuery dataset (``BETTERSTACK_DATASET_ID``).
         billing_project_id: GCP project (``BETTERSTACK_BILLING_PROJECT_ID``).
+        bigquery_layout: ``flat`` or ``basedosdados`` (raw tables ``etl_<table>`` in
+            ``<dataset>_staging``) (``BETTERSTACK_BIGQUERY_LAYOUT``).
         base_url: Better Stack API base URL (``BETTERSTACK_BASE_URL``).
         report_out: where to write the month's SLA report (``.html`` path or ``gs://``;
             ``{month}`` is filled in) (``BETTERSTACK_REPORT_OUT``); default none.
@@ -90,6 +93,7 @@ def rj_iplanrio__betterstack_api(
         lake_root=lake_root,
         dataset_id=dataset_id,
         billing_project_id=billing_project_id,
+        bigquery_layout=bigquery_layout,
         base_url=base_url,
         report_out=report_out,
     )
@@ -143,6 +147,8 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     """The run summary as a Markdown table (one line per table and partition). Every value
     that is not ours (names and errors quote the API; paths are the user's) is escaped, so it
     renders as its own characters: no link, tag or table cell comes out of it (SPEC §13)."""
+    from betterstack_etl.report.breaches import breach_text
+
     lines = [
         f"**Better Stack load** run `{summary['run_id']}` → {summary['destination']} "
         f"{markdown(summary['lake_root'])}, window {summary['window'][0]} … {summary['window'][1]}",
@@ -156,9 +162,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     for b in summary.get("slo_breaches", []):
         lines.insert(
             1,
-            f"\n**SLO breached**: {markdown(b['name'])} ({markdown(b['monitor_id'])}) at "
-            f"{b['availability_pct']:.3f} % in {b['month'][:7]}, below "
-            f"{b['slo_pct']:g} % ({b['budget_used_pct']:.0f} % of the error budget used)",
+            f"\n**SLO breached**: {breach_text(b, markdown)}",
         )
     for warning in summary.get("warnings", []):
         lines.insert(1, f"\n**warning**: {markdown(warning)}")

@@ -101,6 +101,48 @@ def test_production_dataset_and_lake_are_not_shared_with_staging(
     assert staging["lake_root"] != prod["lake_root"]
 
 
+# What the city hall already has, read from their repositories (docs/cutover.md): the old
+# pipeline's raw table and its folder (prefect_rj_iplanrio, pipelines/rj_iplanrio__betterstack_api,
+# Base dos Dados convention) and the analysts' dbt tables (queries-rj-iplanrio,
+# models/raw/iplanrio/eai_logs/raw_eai_gateway_{incidents,uptime_kpi}.sql: schema
+# brutos_betterstack, aliases eai_gateway_incidents and eai_gateway_uptime_kpi).
+THEIRS = {
+    "brutos_betterstack_staging.eai_gateway_incidents",
+    "brutos_betterstack.eai_gateway_incidents",
+    "brutos_betterstack.eai_gateway_uptime_kpi",
+}
+THEIR_FOLDERS = {"gs://rj-iplanrio/staging/brutos_betterstack/eai_gateway_incidents/"}
+
+
+def _made_by(parameters: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The BigQuery objects (dataset.name) and GCS folders a run of these parameters creates:
+    every table of the lake and of the run (ledger, coverage, alerts) and every SLA view."""
+    from betterstack_etl.gcp.layout import layout_of
+    from betterstack_etl.sla import VIEWS
+    from betterstack_etl.tables import TABLES, WRITTEN
+
+    names = layout_of(run_params({"BETTERSTACK_TOKEN": "t", "MONITOR_ID": "all"}, **parameters))
+    tables = [names.table_name(spec.name) for spec in (*TABLES, *WRITTEN)]
+    objects = {f"{names.dataset}.{n}" for n in (*tables, *(v.name for v in VIEWS))}
+    return objects, {f"{names.lake_root.rstrip('/')}/{t}/" for t in tables}
+
+
+def test_no_deployment_lands_on_the_city_halls_objects_or_on_the_other(
+    prefect_yaml: dict[str, Any],
+) -> None:
+    prod_objects, prod_folders = _made_by(deployment(prefect_yaml, PROD)["parameters"])
+    staging_objects, staging_folders = _made_by(deployment(prefect_yaml, STAGING)["parameters"])
+    # 4 lake tables, 3 the run writes (ledger, coverage, alerts), 6 views: no two share a name
+    assert len(prod_objects) == len(staging_objects) == 13
+    assert not (prod_objects | staging_objects) & THEIRS
+    assert not (prod_folders | staging_folders) & THEIR_FOLDERS
+    assert not prod_objects & staging_objects
+    assert not prod_folders & staging_folders
+    # production is where the cut-over plan puts it: beside the old table, in their layout
+    assert "brutos_betterstack_staging.etl_eai_gateway_incidents" in prod_objects
+    assert "gs://rj-iplanrio/staging/brutos_betterstack/etl_eai_gateway_incidents/" in prod_folders
+
+
 def test_production_runs_hourly_in_sao_paulo_time(prefect_yaml: dict[str, Any]) -> None:
     schedules = deployment(prefect_yaml, PROD)["schedules"]
     assert len(schedules) == 1

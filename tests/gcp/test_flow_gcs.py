@@ -116,10 +116,10 @@ def test_flow_twice_into_gcs_and_bigquery(
 
     tables = {t.table_id for t in bq_client.list_tables(f"{PROJECT}.{dataset_id}")}
     from betterstack_etl.sla import VIEWS
-    from betterstack_etl.tables import RUNS
+    from betterstack_etl.tables import WRITTEN
 
-    expected = {s.name for s in TABLES} | {RUNS.name} | {v.name for v in VIEWS}
-    assert tables == expected  # the tables, the run ledger and the SLA views
+    expected = {s.name for s in (*TABLES, *WRITTEN)} | {v.name for v in VIEWS}
+    assert tables == expected  # the tables, the run ledger, coverage, alerts and the SLA views
     for spec in TABLES:
         table = bq_client.get_table(f"{PROJECT}.{dataset_id}.{spec.name}")
         assert DEFINITION_LABEL in table.labels

@@ -22,7 +22,7 @@ from betterstack_etl.gcp.ownership import collision, foreign_owner, is_ours
 from betterstack_etl.ops.check import check_ownership
 from betterstack_etl.settings import RunParams, run_params
 from betterstack_etl.sla import VIEWS, SlaOptions
-from betterstack_etl.tables import RUNS, TABLES
+from betterstack_etl.tables import TABLES, WRITTEN
 
 from .conftest import PROJECT
 
@@ -78,10 +78,10 @@ def _params(dataset: str, **env: str) -> RunParams:
 def test_everything_publish_creates_carries_the_label(
     bq_client: bigquery.Client, dataset_id: str
 ) -> None:
-    _publisher(bq_client, dataset_id).publish((*TABLES, RUNS))
+    _publisher(bq_client, dataset_id).publish((*TABLES, *WRITTEN))
     listed = list(bq_client.list_tables(f"{PROJECT}.{dataset_id}"))
     assert sorted(t.table_id for t in listed) == sorted(
-        [s.name for s in (*TABLES, RUNS)] + [v.name for v in VIEWS]
+        [s.name for s in (*TABLES, *WRITTEN)] + [v.name for v in VIEWS]
     )
     for item in listed:
         table = bq_client.get_table(item.reference)
@@ -96,7 +96,7 @@ def test_publish_refuses_their_native_table_and_alters_nothing(
     planted = _plant_table(bq_client, ref, THEIR_INCIDENTS, THEIR_DESCRIPTION)
 
     with pytest.raises(OwnershipError) as caught:
-        _publisher(bq_client, dataset_id).publish((*TABLES, RUNS))
+        _publisher(bq_client, dataset_id).publish((*TABLES, *WRITTEN))
     line = str(caught.value)
     assert "\n" not in line
     assert line.startswith(f"{ref} is not ours: it seems to be the analysts' dbt model ")
@@ -118,7 +118,7 @@ def test_publish_refuses_a_foreign_view_at_a_view_name(
     with pytest.raises(
         OwnershipError, match=r"uptime_kpi is not ours: it seems to be someone's view"
     ):
-        _publisher(bq_client, dataset_id).publish((*TABLES, RUNS))
+        _publisher(bq_client, dataset_id).publish((*TABLES, *WRITTEN))
     after = bq_client.get_table(kpi)
     assert after.labels == {}
     assert after.modified == planted.modified
@@ -162,10 +162,10 @@ def test_the_basedosdados_layout_lands_beside_the_old_raw_table(
 
     assert [r.ok for r in check_ownership(params, bq_client) if r.name == "ownership"] == [True]
     publisher = _publisher(bq_client, names.dataset, table_prefix=names.table_prefix)
-    publisher.publish((*TABLES, RUNS))
+    publisher.publish((*TABLES, *WRITTEN))
     listed = {t.table_id for t in bq_client.list_tables(staging)}
     assert listed == (
-        {f"etl_{s.name}" for s in (*TABLES, RUNS)}
+        {f"etl_{s.name}" for s in (*TABLES, *WRITTEN)}
         | {v.name for v in VIEWS}
         | {"eai_gateway_incidents"}
     )

@@ -119,6 +119,7 @@ def test_bigquery_computes_the_views_from_the_raw_tables_like_duckdb(
     """A lake with the raw tables: both engines compute the SLA views (``view_selects``) with
     the report's options and clock, and print the same report."""
     from betterstack_etl.tables import (
+        COVERAGE,
         DAILY_SLA,
         INCIDENTS,
         MONITORS,
@@ -129,7 +130,8 @@ def test_bigquery_computes_the_views_from_the_raw_tables_like_duckdb(
     lake = S.build(tmp_path / "lake")
     bq_client.create_dataset(f"{PROJECT}.{dataset_id}")
     with DuckDbSource.open(lake) as local:
-        for spec in (INCIDENTS, DAILY_SLA, RESPONSE_TIMES, MONITORS):
+        # the raw tables and what the lake has fetched (the SLA views count covered time only)
+        for spec in (INCIDENTS, DAILY_SLA, RESPONSE_TIMES, MONITORS, COVERAGE):
             table = local.query(f"SELECT * FROM {spec.name}")
             created = bq_client.create_table(bigquery.Table(
                 f"{PROJECT}.{dataset_id}.{spec.name}", schema=[*bigquery_schema(spec.schema), bigquery.SchemaField(PARTITION_COLUMN, "DATE")]))  # fmt: skip

@@ -104,13 +104,13 @@ def _note(label: str, style: str, body: str) -> Text:
 def summary_notes(summary: dict[str, Any]) -> list[Text]:
     """The monitors below their SLO, then the run's warnings: one line each, said once (the
     run logs them at INFO, seen with -v). Names, causes and errors are data: shown literally."""
+    from betterstack_etl.report.breaches import breach_text  # the report's modules: on demand
+
     notes = [
         _note(
             "SLO breached",
             "bold red",
-            f"{b['name']} ({b['monitor_id']}) at {b['availability_pct']:.3f} % in "
-            f"{b['month'][:7]}, below {b['slo_pct']:g} % "
-            f"({b['budget_used_pct']:.0f} % of the error budget used)",
+            breach_text(b),
         )
         for b in summary.get("slo_breaches", [])
     ]

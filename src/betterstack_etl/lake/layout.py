@@ -11,8 +11,11 @@ Anything else in a partition is a stray file, and a folder that is not a valid
 ``data_particao=YYYY-MM-DD`` is a bad folder: readers skip both, ``verify`` reports them. Names
 beginning with ``.`` or ``_`` are ours too (temporary files, locks, the state beside the tables)
 and never read as data. While a legacy ``data.parquet`` and ``pXXX.parquet`` files coexist (a
-migration that was cut short), the ``pXXX.parquet`` files win: the rows of ``data.parquet`` whose
-bucket has its own file are ignored by every reader of this package.
+migration that was cut short), the ``pXXX.parquet`` files win for the readers that go through
+this module (merges, ``read_partition``, ``scan``, the open-incident lookup): the rows of
+``data.parquet`` whose bucket has its own file are left out (``without_superseded``). A glob
+reader (the DuckDB views, BigQuery's tables) counts those keys twice until the next merge of
+the partition or ``repair`` finishes the migration (docs/lake.md).
 """
 
 from __future__ import annotations

@@ -22,13 +22,20 @@ from betterstack_etl.report.data import (
 from betterstack_etl.report.options import first_of_month
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Mapping
     from datetime import date, datetime
 
     from betterstack_etl.report.data import SloSettings
     from betterstack_etl.report.source import ViewSource
 
-__all__ = ["EVENT", "SloBreach", "emit_slo_breach_events", "event_of", "slo_breaches"]
+__all__ = [
+    "EVENT",
+    "SloBreach",
+    "breach_text",
+    "emit_slo_breach_events",
+    "event_of",
+    "slo_breaches",
+]
 
 EVENT: Final = "betterstack.slo.breached"
 
@@ -53,6 +60,18 @@ class SloBreach:
     @property
     def error_budget_remaining_seconds(self) -> float:
         return self.error_budget_seconds - self.downtime_seconds
+
+
+def breach_text(b: Mapping[str, Any], quote: Callable[[str], str] = str) -> str:
+    """One breach in words, as the run summary, the CLI and the logs say it (``b`` is
+    ``asdict`` of a ``SloBreach`` or its JSON): the objective shown as declared (99.99999 stays
+    99.99999, never rounded to 100); ``quote`` renders the name and id (text from the API)."""
+    month = str(b["month"])[:7]
+    return (
+        f"{quote(str(b['name']))} ({quote(str(b['monitor_id']))}) at "
+        f"{b['availability_pct']:.3f} % in {month}, below {b['slo_pct']:.10g} % "
+        f"({b['budget_used_pct']:.0f} % of the error budget used)"
+    )
 
 
 def slo_breaches(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,7 +153,7 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
     SLO, read from the published monthly view (SPEC §9)."""
     from zoneinfo import ZoneInfo
 
-    from betterstack_etl.report import slo_breaches
+    from betterstack_etl.report.breaches import breach_text, slo_breaches
 
     options = session.params.sla
     today = session.now.astimezone(ZoneInfo(options.time_zone)).date()
@@ -162,15 +162,7 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
         source, month=today.replace(day=1), options=options, monitor_ids=monitors, now=session.now
     )
     for b in found:  # said once by the CLI's summary; a log line for Prefect's logs and -v
-        log.info(
-            "SLO breached: %s (%s) at %.3f%% this month, below %g%%; %.0f%% of the error budget "
-            "used",
-            visible(b.name),
-            visible(b.monitor_id),
-            b.availability_pct,
-            b.slo_pct,
-            b.budget_used_pct,
-        )
+        log.info("SLO breached: %s", breach_text(asdict(b), visible))
     return tuple(found)
 
 

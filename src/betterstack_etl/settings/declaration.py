@@ -148,7 +148,7 @@ class Settings(BaseModel):
     bigquery_layout: Annotated[
         Literal["flat", "basedosdados"],
         _p(parse_layout),
-        Knob("BETTERSTACK_BIGQUERY_LAYOUT"),
+        Knob("BETTERSTACK_BIGQUERY_LAYOUT", parameter=True),
     ] = Field(
         "flat",
         description="'flat', or 'basedosdados': raw tables etl_<table> in <dataset>_staging "
