@@ -10,7 +10,6 @@ really made, and the lake it leaves reads as a clean one once a later run comple
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -32,24 +31,6 @@ CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
 IN_FLIGHT = 4  # BETTERSTACK_MAX_IN_FLIGHT: requests that may be on the wire when the signal comes
 
 
-def _env(sim: Simulator, lake: Path, tmp: Path) -> dict[str, str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("BETTERSTACK_", "PREFECT_")) and k != "MONITOR_ID"
-    }
-    tmp.mkdir(parents=True, exist_ok=True)
-    return {
-        **base,
-        "BETTERSTACK_TOKEN": "sim-token",
-        "MONITOR_ID": "all",
-        "BETTERSTACK_BASE_URL": sim.base_url,
-        "BETTERSTACK_LAKE_ROOT": str(lake),
-        "BETTERSTACK_MAX_IN_FLIGHT": str(IN_FLIGHT),
-        "TMPDIR": str(tmp),
-    }
-
-
 def _rows(lake: Path, table: str) -> list[tuple[Any, ...]]:
     """A table's rows as a reader sees them, without what differs between runs."""
     files = str(lake / table / "data_particao=*" / "*.parquet")
@@ -65,12 +46,16 @@ def _rows(lake: Path, table: str) -> list[tuple[Any, ...]]:
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_stops_a_backfill_promptly_and_the_ledger_says_so(
-    make_simulator: Callable[..., Simulator], tmp_path: Path, sig: signal.Signals, code: int
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+    sig: signal.Signals,
+    code: int,
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     sim = make_simulator(SimConfig(seed=5, monitors=4, latency=0.25), FrozenClock(now))
     lake = tmp_path / "lake"
-    env = _env(sim, lake, tmp_path / "tmp")
+    env = process_env(sim, lake, tmp_path / "tmp", BETTERSTACK_MAX_IN_FLIGHT=str(IN_FLIGHT))
     start = (now.date() - timedelta(days=40)).isoformat()
     planned = 4 * 41  # the SLA requests alone: one per monitor and day
     proc = subprocess.Popen(
