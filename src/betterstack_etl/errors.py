@@ -249,9 +249,7 @@ class StoppedError(BetterStackEtlError):
 class RunFailedError(BetterStackEtlError):
     """One or more tables failed in a run; ``failures`` maps each table to why."""
 
-    def __init__(
-        self, failures: dict[str, str], *, summary: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, failures: dict[str, str], *, summary: dict[str, Any] | None = None) -> None:
         self.failures = dict(failures)
         self.summary = summary  # the run's summary (its JSON form), to show per table
         detail = "; ".join(f"{table}: {why}" for table, why in self.failures.items())
