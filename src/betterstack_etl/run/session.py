@@ -11,8 +11,6 @@ import threading
 import uuid
 from typing import TYPE_CHECKING
 
-import httpx
-
 from betterstack_etl import clock
 from betterstack_etl.api import (
     BetterStackClient,
@@ -21,6 +19,7 @@ from betterstack_etl.api import (
     RequestStats,
     RetryPolicy,
     StopFlag,
+    api_http_client,
 )
 from betterstack_etl.api.budget import run_budget
 from betterstack_etl.extract.progress import LogProgress
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
     from types import FrameType
+
+    import httpx
 
     from betterstack_etl.extract.progress import Progress
     from betterstack_etl.lake import Lake
@@ -102,6 +103,7 @@ class RunSession:
             clock=lambda: clock.utcnow(),
             stats=stats,
             stop=self.stop,
+            timeout=self.params.timeout,
         )
         self._clients.append(client)
         return client
@@ -152,7 +154,6 @@ def run_session(
         layout_of(params)  # a layout that does not fit the dataset or root: before any request
     run_id = run_id or flow_run_id or uuid.uuid4().hex
     root = spool_root or default_spool_root()
-    timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))
     stop = StopFlag()
     use_prefect = None if shared_budget else False
     with (
@@ -161,7 +162,7 @@ def run_session(
             params.rate, params.max_in_flight, token, use_prefect=use_prefect, sleep=stop.sleep
         ) as budget,
         owned_spool(root, run_id) as spool,
-        httpx.Client(timeout=timeout, verify=True, follow_redirects=False) as http,
+        api_http_client(params.timeout) as http,
     ):
         yield RunSession(
             params,
