@@ -96,4 +96,7 @@ def test_a_monitor_deleted_during_the_run_is_skipped_and_the_rest_loads(
             ours = [r for r in table_rows(lake_root, spec.name) if r[0] != gone]
             assert ours == table_rows(clean, spec.name)
             continue
-        assert table_rows(lake_root, spec.name) == table_rows(clean, spec.name), spec.name
+        rows = table_rows(lake_root, spec.name)
+        if spec is INCIDENTS:  # the account's walk also holds the heartbeats' incidents
+            rows = [r for r in rows if r[1] is not None]
+        assert rows == table_rows(clean, spec.name), spec.name
