@@ -73,7 +73,6 @@ DEFAULT_TIMEOUT: Final = 30.0  # seconds: per socket operation, and in total per
 # API announces no ``last`` page: 500 incidents a day (one every three minutes, all day).
 INCIDENT_PAGES_PER_MONITOR_DAY: Final = 10
 MONITOR_PAGES: Final = 400  # 100,000 monitors, when the API announces no ``last`` page
-GROUP_PAGES: Final = 40  # 10,000 monitor groups, likewise
 
 log = logging.getLogger(__name__)
 
@@ -226,10 +225,8 @@ class BetterStackClient:
         """Every monitor the token sees, all pages."""
         return [m for page in self.iter_monitor_pages() for m in page.resources]
 
-    def list_monitor_groups(self) -> list[dict[str, Any]]:
-        """Every monitor group the token sees (``GET /api/v2/monitor-groups``), all pages."""
-        params = {"per_page": MONITORS_PER_PAGE}
-        walk = self._walk("api/v2/monitor-groups", params, None, GROUP_PAGES)
+    def list_monitor_groups(self) -> list[dict[str, Any]]:  # all pages, bounded as monitors'
+        walk = self._walk("api/v2/monitor-groups", {"per_page": 250}, None, MONITOR_PAGES)
         return [g for page in walk for g in page.resources]
 
     def get_monitor(self, monitor_id: str) -> Resource:
