@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING, Final, Literal, Protocol, runtime_checkable
 from betterstack_etl.errors import ConfigError, StorageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
+
     import duckdb
     import pyarrow as pa
     from google.cloud import bigquery
 
-__all__ = ["BigQuerySource", "DuckDbSource", "ViewSource"]
+__all__ = ["BigQuerySource", "DuckDbSource", "ViewSource", "window_reader"]
 
 
 @runtime_checkable
@@ -47,8 +50,9 @@ class DuckDbSource:
 
     dialect: Final = "duckdb"
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, root: Path | None = None) -> None:
         self._con = connection
+        self._root = root  # the lake's folder: a period's partitions are read from it
         # the report's TIMESTAMP literals are UTC, as in BigQuery
         self._con.execute("SET TimeZone = 'UTC'")
 
@@ -62,7 +66,7 @@ class DuckDbSource:
                 f"the lake root {root} is not a folder",
                 hint="pass --lake-root with the folder the pipeline writes (BETTERSTACK_LAKE_ROOT)",
             )
-        return cls(open_duckdb(root, read_only=True))
+        return cls(open_duckdb(root, read_only=True), root.absolute())
 
     def close(self) -> None:
         self._con.close()
@@ -75,6 +79,18 @@ class DuckDbSource:
 
     def ref(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
+
+    def window_ref(self, name: str, first: date | None, last: date | None) -> str:
+        """The raw table ``name`` over its partitions ``first``..``last`` only: those folders'
+        files (``lake.bounded``), so DuckDB does not bind against the whole history."""
+        from betterstack_etl import tables
+        from betterstack_etl.lake.bounded import bounded_sql
+
+        specs = [v for v in vars(tables).values() if isinstance(v, tables.TableSpec)]
+        spec = next((s for s in specs if s.name == name), None)
+        if self._root is None or spec is None:
+            return self.ref(name)
+        return bounded_sql(spec, self._root, first, last)
 
     def exists(self, name: str) -> bool:
         found = self._con.execute(
@@ -134,3 +150,11 @@ class BigQuerySource:
                 hint=f"check that the views exist in {self._project}.{self._dataset} "
                 "(a pipeline run publishes them) and that you may read them",
             ) from exc
+
+
+def window_reader(
+    source: ViewSource,
+) -> Callable[[str, date | None, date | None], str] | None:
+    """How ``source`` reads some partitions of a raw table only (``view_selects``'
+    ``window_ref``): DuckDB's lake lists them; BigQuery prunes by the predicate (None)."""
+    return source.window_ref if isinstance(source, DuckDbSource) else None
