@@ -1,5 +1,5 @@
 """The SLA views of SPEC §8.2: declared once as data, their SQL written once (BigQuery dialect,
-``_sql.py``) and transpiled to DuckDB with sqlglot.
+``_sql.py``) and transpiled to DuckDB with sqlglot (once per text: ``_translate``).
 
     selects = view_selects("duckdb", table_ref=lambda n: f'"{n}"', options=SlaOptions())
     for spec, select in selects:                      # dependency order
@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, Literal
 
-import sqlglot
-from sqlglot import exp
-
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.sla import _slo_sql, _sql
+from betterstack_etl.sla import _slo_sql, _sql, _translate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -219,22 +216,24 @@ def _placeholder(name: str) -> str:
     return f"{_PLACEHOLDER}{name}"
 
 
-def _now_sql(now: datetime | None) -> str:
+def _now_literal(now: datetime | None) -> str | None:
+    """``now`` as the quoted text of a BigQuery ``TIMESTAMP`` (``None``: query time)."""
     if now is None:
-        return "CURRENT_TIMESTAMP()"
+        return None
     if now.tzinfo is None:
         raise ConfigError(
             f"now={now.isoformat()} has no time zone",
             hint="pass an aware datetime, e.g. datetime(2026, 11, 25, 12, tzinfo=UTC)",
         )
     moment = now.astimezone(UTC)
-    return f"TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
+    return f"'{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
 
 
-def _sources(options: SlaOptions, now: datetime | None) -> list[tuple[ViewSpec, str]]:
-    """Each view's BigQuery SELECT, with placeholders for the tables and views it reads."""
+def _sources(options: SlaOptions) -> list[tuple[ViewSpec, str]]:
+    """Each view's BigQuery SELECT, with placeholders for the tables and views it reads and
+    ``_translate.NOW`` for the moment the views are computed at."""
     ref = _placeholder
-    at = _now_sql(now)
+    at = _translate.NOW
     zone = options.time_zone
     return [
         (DAILY, _sql.daily_sql(ref, at, zone)),
@@ -247,22 +246,6 @@ def _sources(options: SlaOptions, now: datetime | None) -> list[tuple[ViewSpec, 
             _slo_sql.slo_status_sql(ref, at, zone, options.declared, options.burn_rules),
         ),
     ]
-
-
-def _duckdb_zone_dates(node: exp.Expression) -> exp.Expression:
-    """``DATE(ts, zone)`` → ``CAST(ts AT TIME ZONE zone AS DATE)``: sqlglot's own rendering
-    casts a TIMESTAMPTZ to TIMESTAMP first, which DuckDB does in the *session* time zone."""
-    if isinstance(node, exp.Date) and node.args.get("zone") is not None:
-        zone = node.args["zone"].copy()
-        shifted = exp.AtTimeZone(this=node.this.copy(), zone=zone)
-        return exp.Cast(this=shifted, to=exp.DataType.build("DATE"))
-    return node
-
-
-def _to_duckdb(select: str) -> str:
-    tree = sqlglot.parse_one(select, read="bigquery")
-    tree = tree.transform(_duckdb_zone_dates)
-    return tree.sql(dialect="duckdb")
 
 
 def view_selects(
@@ -281,9 +264,15 @@ def view_selects(
     if dialect not in ("duckdb", "bigquery"):
         raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
     names = {spec.name for spec in VIEWS} | _sql.SOURCES
+    literal = _now_literal(now)
+    if dialect == "bigquery":
+        moment = "CURRENT_TIMESTAMP()" if literal is None else f"TIMESTAMP {literal}"
+    else:
+        moment = _translate.duckdb_now(literal)
     selects = []
-    for spec, source in _sources(options, now):
-        text = source if dialect == "bigquery" else _to_duckdb(source)
+    for spec, source in _sources(options):
+        text = source if dialect == "bigquery" else _translate.translated(source)
+        text = text.replace(_translate.NOW, moment)
         for name in sorted(names, key=len, reverse=True):
             text = text.replace(_placeholder(name), table_ref(name))
         selects.append((spec, text))
