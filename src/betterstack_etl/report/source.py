@@ -77,10 +77,9 @@ class DuckDbSource:
         return '"' + name.replace('"', '""') + '"'
 
     def exists(self, name: str) -> bool:
-        found = self._con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(found and found[0])
+        # no bound parameter: binding one makes DuckDB import pandas (0.24 s) to check its type
+        names = self._con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        return any(row[0] == name for row in names)
 
     def query(self, sql: str) -> pa.Table:
         import duckdb
