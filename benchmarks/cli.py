@@ -86,9 +86,7 @@ class CliResult:
                 f"{self.shutdown_seconds:.2f} s",
                 "simulator's log; target ≤ 0.3 s",
             ),
-            Figure(
-                name, "query, small", f"{self.query_seconds:.2f} s", "median; target ≤ 0.4 s"
-            ),
+            Figure(name, "query, small", f"{self.query_seconds:.2f} s", "median; target ≤ 0.4 s"),
             Figure(
                 name,
                 "wrong token",

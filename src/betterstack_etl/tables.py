@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 
-
 class _NoPandas:
     """A finder that says pandas cannot be imported (while it is first on ``sys.meta_path``)."""
 

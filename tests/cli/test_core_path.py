@@ -130,7 +130,16 @@ def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write
     sim = make_simulator(SimConfig(seed=9, monitors=3), SystemClock())
     env = _env(sim, tmp_path / "lake", tmp_path / "tmp")
     done = subprocess.run(
-        [*CLI, "run", "--dry-run", "--json", "--from-date", "2026-11-01", "--to-date", "2026-11-10"],
+        [
+            *CLI,
+            "run",
+            "--dry-run",
+            "--json",
+            "--from-date",
+            "2026-11-01",
+            "--to-date",
+            "2026-11-10",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -117,7 +117,9 @@ def test_a_lake_whose_folder_has_a_quote_is_confined_to_it(tmp_path: Path, b) ->
     lake = LocalLake(root, lock_timeout=5.0)
     lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["1", "2"], b.T0))
     lake.publish(TABLES)
-    code, output = _query(root, "SELECT count(*) AS n FROM eai_gateway_incidents", "--format", "json")
+    code, output = _query(
+        root, "SELECT count(*) AS n FROM eai_gateway_incidents", "--format", "json"
+    )
     assert code == 0, output
     assert json.loads(output) == [{"n": 2}]
     (tmp_path / "secret.txt").write_text("not yours\n")

@@ -106,8 +106,8 @@ def confine_to(con: duckdb.DuckDBPyConnection, folders: Iterable[Path]) -> None:
                 if name not in allowed:
                     allowed.append(name)
     # a list literal, not a bound parameter: binding one makes DuckDB import pandas (0.24 s)
-    folders = ", ".join("'" + name.replace("'", "''") + "'" for name in allowed)
-    con.execute(f"SET allowed_directories = [{folders}]")
+    listed = ", ".join("'" + name.replace("'", "''") + "'" for name in allowed)
+    con.execute(f"SET allowed_directories = [{listed}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 

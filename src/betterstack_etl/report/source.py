@@ -7,6 +7,8 @@ engine names a view or table in SQL. The report's queries use only SQL both engi
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, Protocol, runtime_checkable
 
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
     from google.cloud import bigquery
 
 __all__ = ["BigQuerySource", "DuckDbSource", "ViewSource"]
+
+log = logging.getLogger("betterstack_etl.report.source")
 
 
 @runtime_checkable
@@ -42,18 +46,34 @@ class ViewSource(Protocol):
         ...
 
 
+def _default_duckdb_memory() -> str:
+    """80 % of the machine's memory, as DuckDB's default limit is."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        return "8GiB"
+    return f"{max(1, total * 8 // 10 // 1024**2)}MiB"
+
+
 class DuckDbSource:
     """The local lake: a read-only connection to ``<lake_root>/betterstack.duckdb``."""
 
     dialect: Final = "duckdb"
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None
+    ) -> None:
+        """``memory_limit`` (DuckDB's, e.g. ``'128MB'``): queries spill to disk beyond it; a
+        query that cannot (DuckDB says out of memory) runs once more without it."""
         self._con = connection
         # the report's TIMESTAMP literals are UTC, as in BigQuery
         self._con.execute("SET TimeZone = 'UTC'")
+        self._limited = memory_limit is not None
+        if memory_limit is not None:
+            self._con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
 
     @classmethod
-    def open(cls, lake_root: Path | str) -> DuckDbSource:
+    def open(cls, lake_root: Path | str, *, memory_limit: str | None = None) -> DuckDbSource:
         from betterstack_etl.lake import open_duckdb
 
         root = Path(lake_root).expanduser()
@@ -62,7 +82,7 @@ class DuckDbSource:
                 f"the lake root {root} is not a folder",
                 hint="pass --lake-root with the folder the pipeline writes (BETTERSTACK_LAKE_ROOT)",
             )
-        return cls(open_duckdb(root, read_only=True))
+        return cls(open_duckdb(root, read_only=True), memory_limit=memory_limit)
 
     def close(self) -> None:
         self._con.close()
@@ -85,7 +105,17 @@ class DuckDbSource:
         import duckdb
 
         try:
-            return self._con.execute(sql).to_arrow_table()
+            try:
+                return self._con.execute(sql).to_arrow_table()
+            except duckdb.OutOfMemoryException as exc:
+                if not self._limited:
+                    raise
+                first = str(exc).split("\n")[0]
+                log.warning("a view query needed more memory than its limit: %s", first)
+                # DuckDB's default, 80 % of the memory (its RESET leaves the limit in force)
+                self._con.execute(f"SET memory_limit = '{_default_duckdb_memory()}'")
+                self._limited = False
+                return self._con.execute(sql).to_arrow_table()
         except duckdb.Error as exc:
             raise StorageError(
                 f"the lake could not answer the report's query: {exc}".split("\n")[0],

@@ -229,6 +229,15 @@ def _now_literal(now: datetime | None) -> str | None:
     return f"'{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
 
 
+def _now_sql(now: datetime | None) -> str:
+    """``now`` in BigQuery SQL: a ``TIMESTAMP`` literal, or ``CURRENT_TIMESTAMP()``."""
+    literal = _now_literal(now)
+    return "CURRENT_TIMESTAMP()" if literal is None else f"TIMESTAMP {literal}"
+
+
+_to_duckdb = _translate.to_duckdb  # one text now, no cache (dbtgen translates pieces)
+
+
 def _sources(options: SlaOptions) -> list[tuple[ViewSpec, str]]:
     """Each view's BigQuery SELECT, with placeholders for the tables and views it reads and
     ``_translate.NOW`` for the moment the views are computed at."""
@@ -264,11 +273,8 @@ def view_selects(
     if dialect not in ("duckdb", "bigquery"):
         raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
     names = {spec.name for spec in VIEWS} | _sql.SOURCES
-    literal = _now_literal(now)
-    if dialect == "bigquery":
-        moment = "CURRENT_TIMESTAMP()" if literal is None else f"TIMESTAMP {literal}"
-    else:
-        moment = _translate.duckdb_now(literal)
+    duckdb_moment = _translate.duckdb_now(_now_literal(now))
+    moment = _now_sql(now) if dialect == "bigquery" else duckdb_moment
     selects = []
     for spec, source in _sources(options):
         text = source if dialect == "bigquery" else _translate.translated(source)
