@@ -102,7 +102,7 @@ def test_breaches_match_the_monthly_view(simulated_lake: Path) -> None:
     assert [b.availability_pct for b in found] == sorted(b.availability_pct for b in found)
 
 
-@pytest.mark.parametrize("limit", ["64MB", "1MB"])
+@pytest.mark.parametrize("limit", ["32MB", "1MB"])
 def test_a_memory_limited_source_answers_the_same(
     simulated_lake: Path, limit: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -61,19 +61,29 @@ class DuckDbSource:
     dialect: Final = "duckdb"
 
     def __init__(
-        self, connection: duckdb.DuckDBPyConnection, *, memory_limit: str | None = None
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        *,
+        memory_limit: str | None = None,
+        threads: int | None = None,
     ) -> None:
-        """``memory_limit`` (DuckDB's, e.g. ``'128MB'``): queries spill to disk beyond it; a
-        query that cannot (DuckDB says out of memory) runs once more without it."""
+        """``memory_limit`` (DuckDB's, e.g. ``'64MB'``): queries spill to disk beyond it; a
+        query that cannot (DuckDB says out of memory) runs once more without it. ``threads``:
+        DuckDB's threads (each holds buffers of its own). Both hold for the whole DuckDB
+        database of this process while the connection is open."""
         self._con = connection
         # the report's TIMESTAMP literals are UTC, as in BigQuery
         self._con.execute("SET TimeZone = 'UTC'")
         self._limited = memory_limit is not None
         if memory_limit is not None:
             self._con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+        if threads is not None:
+            self._con.execute(f"SET threads = {int(threads)}")
 
     @classmethod
-    def open(cls, lake_root: Path | str, *, memory_limit: str | None = None) -> DuckDbSource:
+    def open(
+        cls, lake_root: Path | str, *, memory_limit: str | None = None, threads: int | None = None
+    ) -> DuckDbSource:
         from betterstack_etl.lake import open_duckdb
 
         root = Path(lake_root).expanduser()
@@ -82,7 +92,8 @@ class DuckDbSource:
                 f"the lake root {root} is not a folder",
                 hint="pass --lake-root with the folder the pipeline writes (BETTERSTACK_LAKE_ROOT)",
             )
-        return cls(open_duckdb(root, read_only=True), memory_limit=memory_limit)
+        connection = open_duckdb(root, read_only=True)
+        return cls(connection, memory_limit=memory_limit, threads=threads)
 
     def close(self) -> None:
         self._con.close()

@@ -35,9 +35,12 @@ def open_lake(params: RunParams) -> Lake:
     return LocalLake(params.lake_root, publisher=DuckDbPublisher(params.lake_root, sla=params.sla))
 
 
-def view_source(params: RunParams, *, memory_limit: str | None = None) -> ViewSource:
+def view_source(
+    params: RunParams, *, memory_limit: str | None = None, threads: int | None = None
+) -> ViewSource:
     """Where the published views are read: the lake's DuckDB file (its queries spilling to
-    disk beyond ``memory_limit``, when given), or the BigQuery dataset."""
+    disk beyond ``memory_limit`` and run on ``threads``, when given), or the BigQuery
+    dataset."""
     from betterstack_etl.report import BigQuerySource, DuckDbSource
 
     if params.destination == "bigquery":
@@ -48,4 +51,4 @@ def view_source(params: RunParams, *, memory_limit: str | None = None) -> ViewSo
             dataset=layout_of(params).dataset,
             location=params.bigquery_location,
         )
-    return DuckDbSource.open(params.lake_root, memory_limit=memory_limit)
+    return DuckDbSource.open(params.lake_root, memory_limit=memory_limit, threads=threads)
