@@ -167,9 +167,13 @@ grep -q "^Version: *$PREFECT_VERSION\$" "$WORK/uv-run.log" \
 # by `prefect flow-run execute` as a Kubernetes job of their pool would, our log lines read back.
 # (tests/deploy/test_deploy_server.py, the process pool, also passes here; it is left to the
 # main suite to keep this run to a few minutes.)
-# IPLANRIO_COMPAT_TESTS="<paths>" runs others instead.
+# Of tests/e2e, the tests that run the flow (by name: `flow`, the `[flow]` half of run_either):
+# the core's data scenarios are the same code on any Prefect, and `..._the_flow_and_the_core_
+# land_the_same_lake` runs both here. IPLANRIO_COMPAT_TESTS="<paths>" runs others instead,
+# IPLANRIO_COMPAT_SELECT="<-k expression>" another selection ("" for all of them).
 read -r -a TESTS <<<"${IPLANRIO_COMPAT_TESTS:-tests/e2e tests/deploy/test_kubernetes_job.py}"
-say "pytest ${TESTS[*]} (Python 3.13, prefect $PREFECT_VERSION)"
+SELECT="${IPLANRIO_COMPAT_SELECT-flow or kubernetes_job}"
+say "pytest ${TESTS[*]}${SELECT:+ -k '$SELECT'} (Python 3.13, prefect $PREFECT_VERSION)"
 TEST_START=$(date +%s)
 mkdir -p "$WORK/prefect-home"
 # The Kubernetes worker's side (prefect-kubernetes: the pool's template, the Job it renders) is
@@ -177,7 +181,7 @@ mkdir -p "$WORK/prefect-home"
 [[ -x "$REPO/.venv/bin/python" ]] || bash scripts/setup.sh
 env -u PREFECT_API_URL -u PREFECT_API_KEY -u VIRTUAL_ENV PREFECT_HOME="$WORK/prefect-home" \
     KUBERNETES_WORKER_PYTHON="$REPO/.venv/bin/python" \
-    "$VENV_PY" -m pytest -q --durations=5 -p no:cacheprovider -p no:anyio \
+    "$VENV_PY" -m pytest -q --durations=5 -p no:cacheprovider -p no:anyio ${SELECT:+-k "$SELECT"} \
     -W 'ignore:Config key:UserWarning' -W 'ignore::pydantic.warnings.UnsupportedFieldAttributeWarning' "${TESTS[@]}" >"$WORK/pytest.log" 2>&1 \
     || fail "tests failed on Python 3.13 / prefect $PREFECT_VERSION: $(grep -E '^(FAILED|ERROR)' "$WORK/pytest.log" | head -n 3 | tr '\n' ' ')$(tail -n 1 "$WORK/pytest.log")"
 sed -n '/slowest .* durations/,/^=/p' "$WORK/pytest.log" | sed 's/^/iplanrio-compat:   /' >&2
