@@ -2,7 +2,8 @@
 
 ``python -m benchmarks.scale`` (from the repository root; ``--help`` for the knobs) prints a
 table and, as its last line, ``summary: merge_vs_floor=… memory_500_vs_10=…
-memory_500_vs_floor=… lookup_365_vs_30=… adaptive_efficiency=…``. Figures are printed, never asserted.
+memory_500_vs_floor=… lookup_365_vs_30=… adaptive_efficiency=…``.
+Figures are printed, never asserted.
 
 A. **Merge vs the floor** — a lake already holding ``--merge-rows`` response-time rows (10
    monitors × 4 regions × a check every 30 s, ~115 k rows a day) receives the same rows again,
