@@ -46,13 +46,13 @@ class ViewSource(Protocol):
         ...
 
 
-def _default_duckdb_memory() -> str:
-    """80 % of the machine's memory, as DuckDB's default limit is."""
+def _default_duckdb_mib() -> int:
+    """80 % of the machine's memory, in MiB, as DuckDB's default limit is."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not POSIX
-        return "8GiB"
-    return f"{max(1, total * 8 // 10 // 1024**2)}MiB"
+        return 8 * 1024
+    return max(1, total * 8 // 10 // 1024**2)
 
 
 class DuckDbSource:
@@ -64,25 +64,27 @@ class DuckDbSource:
         self,
         connection: duckdb.DuckDBPyConnection,
         *,
-        memory_limit: str | None = None,
+        memory_mib: int | None = None,
         threads: int | None = None,
     ) -> None:
-        """``memory_limit`` (DuckDB's, e.g. ``'64MB'``): queries spill to disk beyond it; a
-        query that cannot (DuckDB says out of memory) runs once more without it. ``threads``:
-        DuckDB's threads (each holds buffers of its own). Both hold for the whole DuckDB
-        database of this process while the connection is open."""
+        """``memory_mib``: DuckDB's memory limit, queries spill to disk beyond it; a query
+        that cannot (DuckDB says out of memory) runs again with 4× the limit, then with
+        DuckDB's default (80 % of the memory). ``threads``: DuckDB's threads (each holds
+        buffers of its own). Both hold for the whole DuckDB database of this process while
+        the connection is open."""
         self._con = connection
         # the report's TIMESTAMP literals are UTC, as in BigQuery
         self._con.execute("SET TimeZone = 'UTC'")
-        self._limited = memory_limit is not None
-        if memory_limit is not None:
-            self._con.execute(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+        self._raises: list[int] = []  # the limits to try next, when a query does not fit
+        if memory_mib is not None:
+            self._raises = [4 * memory_mib, max(4 * memory_mib, _default_duckdb_mib())]
+            self._con.execute(f"SET memory_limit = '{int(memory_mib)}MiB'")
         if threads is not None:
             self._con.execute(f"SET threads = {int(threads)}")
 
     @classmethod
     def open(
-        cls, lake_root: Path | str, *, memory_limit: str | None = None, threads: int | None = None
+        cls, lake_root: Path | str, *, memory_mib: int | None = None, threads: int | None = None
     ) -> DuckDbSource:
         from betterstack_etl.lake import open_duckdb
 
@@ -93,7 +95,7 @@ class DuckDbSource:
                 hint="pass --lake-root with the folder the pipeline writes (BETTERSTACK_LAKE_ROOT)",
             )
         connection = open_duckdb(root, read_only=True)
-        return cls(connection, memory_limit=memory_limit, threads=threads)
+        return cls(connection, memory_mib=memory_mib, threads=threads)
 
     def close(self) -> None:
         self._con.close()
@@ -116,17 +118,17 @@ class DuckDbSource:
         import duckdb
 
         try:
-            try:
-                return self._con.execute(sql).to_arrow_table()
-            except duckdb.OutOfMemoryException as exc:
-                if not self._limited:
-                    raise
-                first = str(exc).split("\n")[0]
-                log.warning("a view query needed more memory than its limit: %s", first)
-                # DuckDB's default, 80 % of the memory (its RESET leaves the limit in force)
-                self._con.execute(f"SET memory_limit = '{_default_duckdb_memory()}'")
-                self._limited = False
-                return self._con.execute(sql).to_arrow_table()
+            while True:
+                try:
+                    return self._con.execute(sql).to_arrow_table()
+                except duckdb.OutOfMemoryException as exc:
+                    if not self._raises:
+                        raise
+                    mib = self._raises.pop(0)
+                    first = str(exc).split("\n")[0]
+                    log.warning("a view query needs more memory (%s): now %d MiB", first, mib)
+                    # (DuckDB's RESET would leave the lower limit in force)
+                    self._con.execute(f"SET memory_limit = '{mib}MiB'")
         except duckdb.Error as exc:
             raise StorageError(
                 f"the lake could not answer the report's query: {exc}".split("\n")[0],

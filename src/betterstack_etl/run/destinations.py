@@ -36,10 +36,10 @@ def open_lake(params: RunParams) -> Lake:
 
 
 def view_source(
-    params: RunParams, *, memory_limit: str | None = None, threads: int | None = None
+    params: RunParams, *, memory_mib: int | None = None, threads: int | None = None
 ) -> ViewSource:
     """Where the published views are read: the lake's DuckDB file (its queries spilling to
-    disk beyond ``memory_limit`` and run on ``threads``, when given), or the BigQuery
+    disk beyond ``memory_mib`` and run on ``threads``, when given), or the BigQuery
     dataset."""
     from betterstack_etl.report import BigQuerySource, DuckDbSource
 
@@ -51,4 +51,4 @@ def view_source(
             dataset=layout_of(params).dataset,
             location=params.bigquery_location,
         )
-    return DuckDbSource.open(params.lake_root, memory_limit=memory_limit, threads=threads)
+    return DuckDbSource.open(params.lake_root, memory_mib=memory_mib, threads=threads)
