@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 # limit their queries spill to disk (a query that cannot runs again with 4x, then with DuckDB's
 # default). Unlimited on 2 threads, the SLO status of 500 monitors held 590 MiB for a moment,
 # 2.6x what the rest of the run needs (issue 24).
-_CHECK_MEMORY_MIB: Final = 64
+_CHECK_MEMORY_MIB: Final = 96
 _CHECK_THREADS: Final = 1
 
 __all__ = [
