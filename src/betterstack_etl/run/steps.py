@@ -18,7 +18,6 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from betterstack_etl.api import RequestCounter
 from betterstack_etl.extract.fetch import (
     ExtractRequest,
     Selection,
@@ -84,7 +83,7 @@ def fetch_table(
     """Read one table from the API into the run's spool (nothing reaches the lake here)."""
     folder = session.spool / f"{spec.short_name}-{uuid.uuid4().hex[:8]}"
     staging = Staging(spec, folder)
-    counter = RequestCounter()
+    counter = session.table_counter(spec.name)  # every attempt's requests, for the ledger
     request = ExtractRequest(
         spec=spec,
         client=session.client(counter),
