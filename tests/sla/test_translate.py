@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlglot
@@ -16,6 +16,7 @@ from betterstack_etl.sla import SlaOptions, view_selects
 from betterstack_etl.sla import _translate as translate
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 NOWS = (
@@ -26,7 +27,7 @@ NOWS = (
 
 
 @pytest.fixture
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty cache folder and an empty in-memory cache."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     translate.translated.cache_clear()
@@ -61,10 +62,10 @@ def test_unchanged_views_are_not_translated_again(
     calls: list[str] = []
     parse_one = sqlglot.parse_one
 
-    def counting(sql: str, *args: object, **kwargs: object) -> object:
+    def counting(sql: str, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("read") == "bigquery":  # a view's text (sqlglot parses types itself)
             calls.append(sql)
-        return parse_one(sql, *args, **kwargs)  # type: ignore[arg-type]
+        return parse_one(sql, *args, **kwargs)
 
     monkeypatch.setattr(sqlglot, "parse_one", counting)
     options = SlaOptions()
