@@ -65,14 +65,14 @@ def _spark_label(m: MonitorReport, fmt: Formatter) -> str:
     first, last = m.daily[0].day, m.daily[-1].day
     seen = [d for d in m.daily if d.availability_pct is not None]
     if not seen:
-        return f"{fmt.t('daily')}: {fmt.day(first)} – {fmt.day(last)}"
+        return f"{fmt.t('daily')}: {fmt.short_day(first)} – {fmt.short_day(last)}"
     worst = min(seen, key=lambda d: (d.availability_pct, d.day))
     return fmt.t(
         "spark_label",
-        first=fmt.day(first),
-        last=fmt.day(last),
+        first=fmt.short_day(first),
+        last=fmt.short_day(last),
         pct=fmt.pct(worst.availability_pct),
-        day=fmt.day(worst.day),
+        day=fmt.short_day(worst.day),
     )
 
 

@@ -32,7 +32,7 @@ def _y(value: float, bottom: float) -> float:
 def daily_sparkline(days: Sequence[DayFigures], slo_pct: float, label: str) -> str:
     """One bar per day, as tall as its availability (the axis starts below the worst day, as the
     full daily chart's does), red below the SLO, grey without data (full height); the SLO as a
-    dashed line. ``label`` (already escaped) is the chart's accessible name and tooltip."""
+    dashed line. ``label`` (already escaped) is its ``<title>``: accessible name and tooltip."""
     values = [d.availability_pct for d in days if d.availability_pct is not None]
     low = min([*values, slo_pct])
     bottom = max(0.0, low - max((100.0 - low) * 0.25, 0.05))
@@ -45,7 +45,7 @@ def daily_sparkline(days: Sequence[DayFigures], slo_pct: float, label: str) -> s
     width = max(len(days) * STEP - 1, 1)
     slo_y = round(HEIGHT - _y(slo_pct, bottom), 1)
     parts = [
-        f'<svg class="spark" data-chart="daily-spark" role="img" aria-label="{label}" '
+        f'<svg class="spark" data-chart="daily-spark" role="img" '
         f'width="{width}" height="{HEIGHT}" viewBox="0 0 {width} {HEIGHT}" '
         'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{label}</title>",
