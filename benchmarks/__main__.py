@@ -24,6 +24,7 @@ from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
 from benchmarks.hourly import run_hourly
 from benchmarks.incidents import run_incidents_merge
 from benchmarks.merge import measure_merge
+from benchmarks.report import run_report
 from benchmarks.transform import run_transform
 from benchmarks.views import run_views
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from benchmarks.cli import CliResult
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
+    from benchmarks.report import ReportResult
     from benchmarks.transform import TransformResult
     from benchmarks.views import ViewsResult
 
@@ -93,6 +95,7 @@ def summary_line(
     transform: TransformResult,
     views: ViewsResult,
     cli: CliResult,
+    report: ReportResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -102,7 +105,7 @@ def summary_line(
         f"merge_rows_per_s={merges[-1].rows_per_second:.0f} memory_growth={growth:.2f} "
         f"transform_speedup={ratio} "
         f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f} "
-        f"hourly_cli_vs_floor={cli.vs_floor:.2f}"
+        f"hourly_cli_vs_floor={cli.vs_floor:.2f} {report.summary()}"
     )
 
 
@@ -188,9 +191,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("running betterstack-etl…"):
         cli = run_cli()
     figures += cli.figures()
+    err.rule("8 the HTML report for 500 monitors")
+    with err.status("reporting…"):
+        report = run_report()
+    figures += report.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    print(summary_line(ours, sequential, hourly, merges, transform, views, cli), flush=True)
+    print(summary_line(ours, sequential, hourly, merges, transform, views, cli, report), flush=True)
 
 
 if __name__ == "__main__":

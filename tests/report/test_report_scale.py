@@ -5,6 +5,7 @@ under test; the size is checked as a shape (bytes per monitor), never as a time.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,8 @@ from .conftest import section
 CHARTS_PER_MONITOR = 2  # daily, timeline (the many lake has no response times)
 
 
-def _render(root: Path, **cli: object) -> str:
-    options = ReportOptions.from_cli(now=M.NOW, lang="en", **cli)  # type: ignore[arg-type]
+def _render(root: Path, detailed: int = DETAILED_MONITORS) -> str:
+    options = replace(ReportOptions.from_cli(now=M.NOW, lang="en"), detailed=detailed)
     with DuckDbSource.open(root) as source:
         return render_report(source, options)
 

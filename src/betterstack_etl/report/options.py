@@ -75,7 +75,6 @@ class ReportOptions:
         slo: str | float = C.DEFAULT_SLO_PCT,
         lang: str = "pt-BR",
         monitor_id: str | None = None,
-        detailed: int = DETAILED_MONITORS,
     ) -> ReportOptions:
         """Options from the command line's text; ConfigError naming the bad one. The time
         zone, the SLO, the days and the monitor ids are parsed as the settings of the same
@@ -126,7 +125,6 @@ class ReportOptions:
             slo_pct=slo_pct,
             lang=lang,
             monitor_ids=ids,
-            detailed=detailed,
         )
 
     @property
