@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.common import Figure
+from benchmarks.results import save
 from benchmarks.views import NOW, build_lake
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.report import DuckDbSource, ReportOptions
@@ -101,7 +103,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = run_report(args.monitors, args.days, args.repeats)
     for figure in result.figures():
         print(f"{figure.measure:<20} {figure.value:>10}  {figure.note}")
-    print(f"summary: {result.summary()}", flush=True)
+    summary = f"summary: {result.summary()}"
+    print(summary, flush=True)
+    command = " ".join(["python -m benchmarks.report", *(argv or sys.argv[1:])])
+    save("report", result.figures(), summary, command=command)
 
 
 if __name__ == "__main__":
