@@ -26,6 +26,7 @@ from benchmarks.hourly import run_hourly
 from benchmarks.incidents import run_incidents_merge
 from benchmarks.merge import measure_merge
 from benchmarks.periods import run_periods
+from benchmarks.report import run_report
 from benchmarks.results import save
 from benchmarks.transform import run_transform
 from benchmarks.views import run_views
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
     from benchmarks.periods import PeriodResult
+    from benchmarks.report import ReportResult
     from benchmarks.transform import TransformResult
     from benchmarks.views import ViewsResult
 
@@ -98,6 +100,7 @@ def summary_line(
     views: ViewsResult,
     cli: CliResult,
     periods: PeriodResult,
+    report: ReportResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -110,7 +113,7 @@ def summary_line(
         f"slo_check_{periods.days[-1]}_vs_{periods.days[0]}={periods.slo_check_ratio:.2f} "
         f"hourly_cli_vs_floor={cli.vs_floor:.2f} "
         f"startup_seconds={cli.startup_seconds:.2f} shutdown_seconds={cli.shutdown_seconds:.2f} "
-        f"query_seconds={cli.query_seconds:.2f}"
+        f"query_seconds={cli.query_seconds:.2f} {report.summary()}"
     )
 
 
@@ -219,9 +222,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("running betterstack-etl…"):
         cli = run_cli()
     figures += cli.figures()
+    err.rule("8 the HTML report for 500 monitors")
+    with err.status("reporting…"):
+        report = run_report()
+    figures += report.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    summary = summary_line(ours, sequential, hourly, merges, transform, views, cli, periods)
+    summary = summary_line(ours, sequential, hourly, merges, transform, views, cli, periods, report)
     print(summary, flush=True)
     save("all", figures, summary, command=" ".join(["python -m benchmarks", *sys.argv[1:]]))
 
