@@ -45,7 +45,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
         shutil.copytree(listed, _partition(root, MONITORS.name, NOW.date() - timedelta(days=back)))
     started, ended = OUTAGE
     ts = pa.timestamp("ms", tz="UTC")
-    row = {"incident_id": "long", "monitor_id": "m00000", "cause": "Status 503", "raw": "{}"}
+    row: dict[str, Any] = {"incident_id": "long", "monitor_id": "m00000", "cause": "Status 503"}
+    row["raw"] = "{}"
     row |= {"started_at": started, "resolved_at": ended, "_extracted_at": NOW, "_run_id": "t"}
     columns = [
         pa.array([row.get(f.name)], ts if pa.types.is_timestamp(f.type) else f.type)
@@ -71,7 +72,7 @@ def _selects(
 ) -> dict[str, str]:
     """The views' SELECTs; with ``listed``, reading the raw tables as the run and the report do
     on the lake of that connection: the period's partition files only (``window_ref``)."""
-    source = None if listed is None else DuckDbSource(listed, _root(listed))
+    source = None if listed is None else DuckDbSource(listed, root=_root(listed))
     made = view_selects(
         "duckdb",
         table_ref=lambda n: f'"{n}"',
@@ -254,7 +255,9 @@ def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() 
         for table in sqlglot.parse_one(select, read="bigquery").find_all(exp.Table):
             if table.name not in SOURCES:
                 continue
-            where = table.find_ancestor(exp.Select).args.get("where")
+            reading = table.find_ancestor(exp.Select)
+            assert reading is not None, (spec.name, table.name)
+            where = reading.args.get("where")
             assert where is not None, (spec.name, table.name)
             bounds = [
                 node
