@@ -3,8 +3,11 @@ references can be followed from the repository, and a missing lake's hint names 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 from typer.testing import CliRunner
 
@@ -37,3 +40,23 @@ def test_a_missing_lake_names_the_folder_the_demo_wrote(tmp_path: Path) -> None:
     ran = CliRunner().invoke(app, ["query", "--lake-root", str(tmp_path / "lake"), "SELECT 1"])
     assert ran.exit_code == 1
     assert "--lake-root ./demo-lake" in " ".join(ran.output.split())
+
+
+def test_demo_hint_is_one_pasteable_line_named_as_the_readme_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for var in [v for v in os.environ if v.startswith(("BETTERSTACK_", "MONITOR_ID"))]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "0")
+    monkeypatch.setenv("COLUMNS", "80")  # piped output, as in a CI log
+    monkeypatch.chdir(tmp_path)
+    ran = CliRunner().invoke(app, ["demo", "--monitors", "1"])
+    assert ran.exit_code == 0, ran.output
+    hint = [line for line in ran.output.splitlines() if line.startswith("Query it: ")]
+    assert len(hint) == 1, ran.output[-600:]
+    command = hint[0].removeprefix("Query it: ")
+    # the quoted SQL is whole on the one line: it can be pasted as it is
+    assert re.fullmatch(r'(\S+) query --lake-root \S+ "SELECT [^"]+ GROUP BY 1"', command), command
+    prog = command.split()[0]
+    first_commands = README.split("```bash", 1)[1].split("```", 1)[0]
+    assert f"&& {prog} demo" in first_commands

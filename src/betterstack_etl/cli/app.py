@@ -177,7 +177,9 @@ def demo(
     with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
-    command = literal(f'betterstack-etl query --lake-root {lake_root} "{example}"', "bold")
+    # named as the README names it (the first commands there run .venv/bin/betterstack-etl)
+    prog = ".venv/bin/betterstack-etl"
+    command = literal(f'{prog} query --lake-root {lake_root} "{example}"', "bold")
     out.print(Text.assemble("\nQuery it: ", command), soft_wrap=True)  # pasted whole
 
 
