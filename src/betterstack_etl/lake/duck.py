@@ -32,7 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from betterstack_etl import tables
-from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError
+from betterstack_etl.errors import BetterStackEtlError, ConfigError, DamagedFileError, StorageError
 from betterstack_etl.lake.layout import LEGACY_FILE, is_data_file, parse_partition_dir
 from betterstack_etl.sla import SOURCES as SLA_SOURCES
 from betterstack_etl.sla import view_selects
@@ -321,7 +321,7 @@ def open_duckdb(
             _repoint(conn, base)
         except duckdb.Error as exc:
             conn.close()
-            raise _open_error(path, exc) from exc
+            raise _open_error(path, exc, base) from exc
     return conn
 
 
@@ -397,7 +397,12 @@ def _connect(
     ) from last
 
 
-def _open_error(path: Path, exc: duckdb.Error) -> StorageError:
+def _open_error(path: Path, exc: duckdb.Error, root: Path | None = None) -> BetterStackEtlError:
+    from betterstack_etl.lake.duckerrors import explain_duckdb_error
+
+    explained = explain_duckdb_error(exc, root or path.parent)  # a damaged file, a moved lake
+    if explained is not None:
+        return explained
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return StorageError(
         f"cannot open the DuckDB database {path}: {first}",
