@@ -51,7 +51,12 @@ def _sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def _run(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [env["PATH"] + "/bash", "scripts/setup.sh", *args],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -88,5 +93,6 @@ def test_setup_rejects_an_unknown_argument(tmp_path: Path) -> None:
     repo, env = _sandbox(tmp_path)
     done = _run(repo, env, "--bogus")
     assert done.returncode == 2
-    assert "--bogus" in done.stderr and "-v" in done.stderr
+    assert "--bogus" in done.stderr
+    assert "-v" in done.stderr
     assert os.listdir(repo) == ["scripts"]

@@ -64,8 +64,10 @@ def test_a_damaged_file_is_named_relative_to_the_lake_with_repair(
     said = _query(copy, "SELECT count(*) FROM eai_gateway_daily_sla")
     relative = victim.relative_to(copy).as_posix()
     assert f"the lake file {relative} " in said
-    assert "is damaged" in said and "repair --lake-root" in said
-    assert "check the SQL" not in said and "cannot open the DuckDB database" not in said
+    assert "is damaged" in said
+    assert "repair --lake-root" in said
+    assert "check the SQL" not in said
+    assert "cannot open the DuckDB database" not in said
 
 
 def test_views_over_a_moved_lake_say_so_with_the_fix(tmp_path: Path) -> None:
@@ -77,8 +79,10 @@ def test_views_over_a_moved_lake_say_so_with_the_fix(tmp_path: Path) -> None:
         con.execute(f"SELECT * FROM read_parquet('{old}/eai_gateway_incidents/*/*.parquet')")
     explained = explain_duckdb_error(raised.value, new)
     assert explained is not None
-    assert "moved" in str(explained) and str(old) in str(explained)
-    assert "--lake-root" in str(explained.hint) and "repair" in str(explained.hint)
+    assert "moved" in str(explained)
+    assert str(old) in str(explained)
+    assert "--lake-root" in str(explained.hint)
+    assert "repair" in str(explained.hint)
 
 
 def test_an_unrelated_error_is_left_to_the_caller(tmp_path: Path) -> None:

@@ -71,9 +71,10 @@ def quoting_hint(sql: str, con: duckdb.DuckDBPyConnection) -> str | None:
         return None
     quoted = ", ".join(f'"{w}"' for w in clashes)
     names = ", ".join(clashes)
+    example = f'SELECT "{clashes[0]}" FROM …'  # noqa: S608 - a hint shown, never run
     return (
         f"`{names}` is a reserved word in DuckDB SQL: as a column name, quote it ({quoted}), "
-        f'e.g. SELECT "{clashes[0]}" FROM …'
+        f"e.g. {example}"
     )
 
 
