@@ -20,7 +20,7 @@ from betterstack_etl.errors import ConfigError, StorageError
 if TYPE_CHECKING:
     from betterstack_etl.errors import BetterStackEtlError
 
-__all__ = ["explain_duckdb_error", "first_line", "quoting_hint"]
+__all__ = ["explain_duckdb_error", "first_line", "open_error", "quoting_hint"]
 
 _QUOTED_PATH: Final = re.compile(r"""['"]((?:/|[A-Za-z]:[\\/])[^'"]+)['"]""")
 _REPAIR: Final = (
@@ -118,3 +118,16 @@ def explain_duckdb_error(
         if hint:
             return ConfigError(f"query failed: {first}", hint=hint)
     return None
+
+
+def open_error(path: Path, exc: duckdb.Error, root: Path | None = None) -> BetterStackEtlError:
+    """Opening the lake's DuckDB file at ``path`` failed: a damaged file or a moved lake said
+    as such; otherwise the file itself, with ``repair`` to rebuild it."""
+    explained = explain_duckdb_error(exc, root or path.parent)
+    if explained is not None:
+        return explained
+    return StorageError(
+        f"cannot open the DuckDB database {path}: {first_line(exc)}",
+        hint="run `betterstack-etl repair` (it rebuilds the file, which only holds views) or "
+        "the pipeline again; close other connections to it in this process first",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, Protocol, runtime_checkable
 
-from betterstack_etl.errors import ConfigError, StorageError
+from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError
 
 if TYPE_CHECKING:
     import duckdb
@@ -85,9 +85,17 @@ class DuckDbSource:
     def query(self, sql: str) -> pa.Table:
         import duckdb
 
+        from betterstack_etl.lake.duck import damaged_file_in
+
         try:
             return self._con.execute(sql).to_arrow_table()
         except duckdb.Error as exc:
+            damaged = damaged_file_in(exc)
+            if damaged is not None:  # no retry reads it: `repair` moves it aside
+                raise DamagedFileError(
+                    f"the lake could not answer the report's query: {damaged} cannot be read",
+                    path=damaged,
+                ) from exc
             raise StorageError(
                 f"the lake could not answer the report's query: {exc}".split("\n")[0],
                 hint="run the pipeline once more so it re-creates the views, then retry",

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import asdict, replace
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from betterstack_etl.api import RequestCounter
 from betterstack_etl.extract.fetch import (
     ExtractRequest,
     Selection,
@@ -76,7 +76,7 @@ def fetch_table(
     """Read one table from the API into the run's spool (nothing reaches the lake here)."""
     folder = session.spool / f"{spec.short_name}-{uuid.uuid4().hex[:8]}"
     staging = Staging(spec, folder)
-    counter = RequestCounter()
+    counter = session.table_counter(spec.name)  # every attempt's requests, for the ledger
     request = ExtractRequest(
         spec=spec,
         client=session.client(counter),
@@ -174,8 +174,13 @@ def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transi
     from betterstack_etl.sla.alerts import evaluate
 
     source = view_source(session.params)
-    made = view_selects(
-        source.dialect, table_ref=source.ref, options=session.params.sla, now=session.now
+    today = session.now.astimezone(UTC).date()
+    made = view_selects(  # bounded: the SLO windows' partitions only (the last 32 days)
+        source.dialect,
+        table_ref=source.ref,
+        options=session.params.sla,
+        now=session.now,
+        period=(today, today),
     )
     select = next(text for spec, text in made if spec.name == SLO_STATUS.name)
     found = evaluate(

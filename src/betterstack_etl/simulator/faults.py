@@ -129,10 +129,11 @@ class RateLimiter:
 
 
 def retry_after_value(seconds: float, fmt: RetryAfterFormat, now: datetime | None = None) -> str:
-    """``Retry-After`` as integer seconds (ceil'd) or as an HTTP-date that far from real now.
+    """``Retry-After`` as integer seconds (ceil'd) or as an HTTP-date that far from ``now``.
 
-    The HTTP-date is computed on the real wall clock (clients sleep in real time), rounded up
-    to the next whole second so that waiting until it is always long enough.
+    ``now`` is the clock of the answer's ``Date`` header (the simulator's): a client reads the
+    date against that header, as RFC 9110 asks. It is rounded up to the next whole second so
+    that waiting until it is always long enough.
     """
     whole = max(0, math.ceil(seconds))
     if fmt == "seconds":
