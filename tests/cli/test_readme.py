@@ -59,3 +59,20 @@ def test_demo_hint_is_one_pasteable_line_named_as_the_readme_does(
     prog = command.split()[0]
     first_commands = README.split("```bash", 1)[1].split("```", 1)[0]
     assert f"&& {prog} demo" in first_commands
+
+
+def test_first_screen_says_what_how_to_start_and_where_next() -> None:
+    lines = README.splitlines()
+    first_block = lines.index("```bash")
+    intro = [line for line in lines[1:first_block] if line.strip()]
+    assert len(intro) == 3, intro
+    for label, line in zip(("**What**", "**Start**", "**Next**"), intro, strict=True):
+        assert line.startswith(label), line
+    for anchor in re.findall(r"\]\(#([^)]+)\)", intro[2]):
+        titles = [h.lstrip("#").strip() for h in lines if h.startswith("#")]
+        slugs = {re.sub(r"[^a-z0-9 -]", "", t.lower()).replace(" ", "-") for t in titles}
+        assert anchor in slugs, anchor
+    # the two first commands: one sets up and runs the job, one sets up and runs the tests
+    commands = lines[first_block + 1 : lines.index("```", first_block + 1)]
+    assert commands[0].startswith("bash scripts/setup.sh && .venv/bin/betterstack-etl demo")
+    assert commands[1].startswith("bash scripts/setup.sh && .venv/bin/python -m pytest")
