@@ -76,3 +76,41 @@ def test_first_screen_says_what_how_to_start_and_where_next() -> None:
     commands = lines[first_block + 1 : lines.index("```", first_block + 1)]
     assert commands[0].startswith("bash scripts/setup.sh && .venv/bin/betterstack-etl demo")
     assert commands[1].startswith("bash scripts/setup.sh && .venv/bin/python -m pytest")
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every `.venv/bin/betterstack-etl …` command of the README's bash blocks, continuation
+    lines joined, comments dropped, split as the shell would."""
+    import shlex
+
+    commands: list[list[str]] = []
+    for block in re.findall(r"```bash\n(.*?)```", README, flags=re.S):
+        joined = re.sub(r"\\\n", " ", block)
+        # a quoted SQL may span lines: shlex reads the whole block, one command per line start
+        for chunk in re.split(r"\n(?=\S)", joined):
+            if not chunk.startswith(".venv/bin/betterstack-etl"):
+                continue
+            words = shlex.split(chunk.replace("\n", " "), comments=True)
+            commands.append(words[1:])
+    return commands
+
+
+# the README commands that read the demo's lake and need no account, no cloud, no server
+_OFFLINE = ("query", "status", "tables", "describe", "--version")
+
+
+def test_every_offline_readme_command_works_as_written_after_the_demo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for var in [v for v in os.environ if v.startswith(("BETTERSTACK_", "MONITOR_ID"))]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "0")
+    monkeypatch.chdir(tmp_path)  # a fresh clone's folder: the demo writes ./demo-lake here
+    runner = CliRunner()
+    demo = runner.invoke(app, ["demo", "--monitors", "2"])
+    assert demo.exit_code == 0, demo.output
+    offline = [c for c in _readme_commands() if c and c[0] in _OFFLINE]
+    assert {c[0] for c in offline} >= {"query", "status", "tables", "--version"}
+    for words in offline:
+        ran = runner.invoke(app, words)
+        assert ran.exit_code == 0, (words, ran.output)
