@@ -399,7 +399,7 @@ def check(
     The token is read from BETTERSTACK_TOKEN (the environment or the .env file); the monitors
     from MONITOR_ID or --monitor-id; a Prefect API from PREFECT_API_URL.
     """
-    from betterstack_etl.ops.check import CheckResult, run_checks
+    from betterstack_etl.ops.check import check_settings, run_checks
     from betterstack_etl.ops.lakecheck import check_lake
 
     with user_errors():
@@ -411,21 +411,7 @@ def check(
             billing_project_id=billing_project_id,
             base_url=base_url,
         )
-        missing: list[CheckResult] = []  # a missing setting is a row: the rest still runs
-        try:
-            token = loaded.token()
-        except ConfigError as exc:
-            token = None
-            missing.append(CheckResult("token", False, exc.message, exc.hint))
-        try:
-            params = loaded.run_params()
-        except ConfigError as exc:
-            missing.append(CheckResult("monitors", False, exc.message, exc.hint))
-            params = loaded.run_params(monitors_default="all")
-            if token is not None:  # the monitors cannot be checked: no call with the token
-                token = None
-                why = "not checked: MONITOR_ID is missing"
-                missing.insert(0, CheckResult("token", False, why, "set MONITOR_ID, run again"))
+        missing, params, token = check_settings(loaded)  # a missing setting is a row
         results = [*missing, *run_checks(params, token), *check_lake(params)]
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
