@@ -3,7 +3,8 @@
 Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
 stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
 ``python -m benchmarks merge [--merge-rows …]`` runs only the lake's merges (benchmarks 4 and
-4b: response times, and the hourly incidents merge into a long history).
+4b: response times, and the hourly incidents merge into a long history); ``python -m
+benchmarks cli`` only the command line (benchmark 7: start-up, run vs floor, query).
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ def summary_line(
         f"transform_speedup={ratio} "
         f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f} "
         f"slo_check_{periods.days[-1]}_vs_{periods.days[0]}={periods.slo_check_ratio:.2f} "
-        f"hourly_cli_vs_floor={cli.vs_floor:.2f}"
+        f"hourly_cli_vs_floor={cli.vs_floor:.2f} "
+        f"startup_seconds={cli.startup_seconds:.2f} shutdown_seconds={cli.shutdown_seconds:.2f} "
+        f"query_seconds={cli.query_seconds:.2f}"
     )
 
 
@@ -136,8 +139,26 @@ def merges_only(config: BenchConfig, err: Console) -> None:
     save("merge", figures, summary, command=" ".join(["python -m benchmarks", *sys.argv[1:]]))
 
 
+def cli_only(config: BenchConfig, err: Console) -> None:
+    """Benchmark 7 only (``python -m benchmarks cli``)."""
+    err.rule("7 the command line: hourly run vs the API floor, a wrong token, demo")
+    with err.status("running betterstack-etl…"):
+        cli = run_cli()
+    Console(width=140).print(results_table(config, cli.figures()))
+    print(
+        f"summary: hourly_cli_vs_floor={cli.vs_floor:.2f} "
+        f"startup_seconds={cli.startup_seconds:.2f} shutdown_seconds={cli.shutdown_seconds:.2f} "
+        f"query_seconds={cli.query_seconds:.2f}",
+        flush=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["cli"]:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        cli_only(parse_args(args[1:]), Console(stderr=True))
+        return
     only_merges = bool(args) and args[0] == "merge"
     config = parse_args(args[1:] if only_merges else args)
     if only_merges:
