@@ -99,10 +99,11 @@ def _module_fixture(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects and before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    xdist = config.pluginmanager.hasplugin("xdist")  # not in scripts/iplanrio-compat.sh's venv
     for item in items:
         server = _server(item)
         if server is not None:
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group(server))
-        elif _module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+        group = server or (item.nodeid.split("::", 1)[0] if _module_fixture(item) else None)
+        if xdist and group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
