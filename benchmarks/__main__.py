@@ -24,6 +24,8 @@ from benchmarks.common import BenchConfig, Figure, request_bars, start_simulator
 from benchmarks.hourly import run_hourly
 from benchmarks.incidents import run_incidents_merge
 from benchmarks.merge import measure_merge
+from benchmarks.periods import run_periods
+from benchmarks.results import save
 from benchmarks.transform import run_transform
 from benchmarks.views import run_views
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from benchmarks.cli import CliResult
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
+    from benchmarks.periods import PeriodResult
     from benchmarks.transform import TransformResult
     from benchmarks.views import ViewsResult
 
@@ -93,6 +96,7 @@ def summary_line(
     transform: TransformResult,
     views: ViewsResult,
     cli: CliResult,
+    periods: PeriodResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -102,6 +106,7 @@ def summary_line(
         f"merge_rows_per_s={merges[-1].rows_per_second:.0f} memory_growth={growth:.2f} "
         f"transform_speedup={ratio} "
         f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f} "
+        f"slo_check_{periods.days[-1]}_vs_{periods.days[0]}={periods.slo_check_ratio:.2f} "
         f"hourly_cli_vs_floor={cli.vs_floor:.2f}"
     )
 
@@ -120,14 +125,15 @@ def merges_only(config: BenchConfig, err: Console) -> None:
         incidents = run_incidents_merge()
     figures += incidents.figures()
     Console(width=140).print(results_table(config, figures))
-    print(
+    summary = (
         f"summary: merge_rows_per_s={merges[-1].rows_per_second:.0f} "
         f"incidents_hourly_ms={incidents.hourly_seconds * 1000:.0f} "
         f"incidents_hourly_cpu_ms={incidents.hourly_cpu_seconds * 1000:.0f} "
         f"incidents_first_ms={incidents.first_seconds * 1000:.0f} "
-        f"incidents_first_cpu_ms={incidents.first_cpu_seconds * 1000:.0f}",
-        flush=True,
+        f"incidents_first_cpu_ms={incidents.first_cpu_seconds * 1000:.0f}"
     )
+    print(summary, flush=True)
+    save("merge", figures, summary, command=" ".join(["python -m benchmarks", *sys.argv[1:]]))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -184,13 +190,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("querying…"):
         views = run_views()
     figures += views.figures()
+    err.rule("6b a month's queries: 500 monitors, 90 vs 365 days of history")
+    with err.status("querying…"):
+        periods = run_periods()
+    figures += periods.figures()
     err.rule("7 the command line: hourly run vs the API floor, a wrong token, demo")
     with err.status("running betterstack-etl…"):
         cli = run_cli()
     figures += cli.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    print(summary_line(ours, sequential, hourly, merges, transform, views, cli), flush=True)
+    summary = summary_line(ours, sequential, hourly, merges, transform, views, cli, periods)
+    print(summary, flush=True)
+    save("all", figures, summary, command=" ".join(["python -m benchmarks", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

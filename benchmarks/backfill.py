@@ -153,7 +153,7 @@ def _incident_pages(
     http: httpx.Client, monitor_id: str, start: date, end: date, progress: Progress
 ) -> Iterator[list[dict[str, Any]]]:
     url = "/api/v3/incidents"
-    query: dict[str, str] | None = {
+    query = {
         "monitor_id": monitor_id,
         "from": start.isoformat(),
         "to": end.isoformat(),
@@ -168,7 +168,8 @@ def _incident_pages(
         next_url = (body.get("pagination") or {}).get("next")
         if not next_url:
             return
-        url, query = str(next_url), None
+        # the live API's links drop the filters (betterstack-api.md §3): keep ours, take its page
+        query = {**query, "page": httpx.URL(str(next_url)).params.get("page", str(number + 1))}
 
 
 def _get(http: httpx.Client, url: str, query: dict[str, str] | None) -> dict[str, Any]:

@@ -71,9 +71,7 @@ class CliResult:
 def _cli(args: list[str], env: dict[str, str]) -> tuple[int, float]:
     exe = Path(sys.executable).with_name("betterstack-etl")
     started = time.monotonic()
-    done = subprocess.run(
-        [str(exe), *args], env=env, capture_output=True, timeout=300
-    )
+    done = subprocess.run([str(exe), *args], env=env, capture_output=True, timeout=300)
     return done.returncode, time.monotonic() - started
 
 

@@ -52,6 +52,7 @@ from rich.table import Table
 from benchmarks.common import SIM_NOW, TOKEN, BenchConfig, Figure, own_peak_rss
 from benchmarks.flowrun import flow_params, run_tables
 from benchmarks.merge import _answers
+from benchmarks.results import save
 from betterstack_etl.lake import LocalLake, Staging
 from betterstack_etl.lake import local as local_module
 from betterstack_etl.simulator import FrozenClock, SimConfig, Simulator
@@ -537,13 +538,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         last = figure.benchmark
     Console(width=140).print(table)
-    print(
+    summary = (
         f"summary: merge_vs_floor={merge.ratio:.2f} memory_500_vs_10={memory_ratio:.2f} "
         f"memory_500_mib={memory[-1].rss_peak / MIB:.0f} lookup_365_vs_30={lookup_ratio:.2f} "
         f"throttled_share={adaptive.throttled_share:.3f} "
-        f"adaptive_efficiency={adaptive.efficiency:.3f}",
-        flush=True,
+        f"adaptive_efficiency={adaptive.efficiency:.3f}"
     )
+    print(summary, flush=True)
+    command = " ".join(["python -m benchmarks.scale", *sys.argv[1:]])
+    save("scale", figures, summary, command=command)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ into Arrow), best of ``repeats``; ``views_500x90_seconds`` is the sum of the fiv
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks.common import Figure
+from benchmarks.results import save
 from betterstack_etl.lake.coverage import coverage_rows
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.lake.layout import split_by_file
@@ -221,7 +223,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     result = run_views(args.monitors, args.days, args.repeats)
     for figure in result.figures():
         print(f"{figure.measure:<40} {figure.value:>10}  {figure.note}")
-    print(f"views_{result.monitors}x{result.days}_seconds={result.total_seconds:.2f}", flush=True)
+    summary = f"summary: views_{result.monitors}x{result.days}_seconds={result.total_seconds:.2f}"
+    print(summary, flush=True)
+    command = " ".join(["python -m benchmarks.views", *(argv or sys.argv[1:])])
+    save("views", result.figures(), summary, command=command)
 
 
 if __name__ == "__main__":

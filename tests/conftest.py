@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -46,9 +47,17 @@ def make_simulator() -> Iterator[Callable[..., Simulator]]:
 
 
 @pytest.fixture
-def simulator(make_simulator: Callable[..., Simulator], sim_clock: FrozenClock) -> Simulator:
-    """A started ``Simulator(SimConfig(seed=7, monitors=3))`` on ``sim_clock`` (token sim-token)."""
-    return make_simulator(SimConfig(seed=7, monitors=3), sim_clock)
+def simulator(
+    request: pytest.FixtureRequest, make_simulator: Callable[..., Simulator], sim_clock: FrozenClock
+) -> Simulator:
+    """A started ``Simulator(SimConfig(seed=7, monitors=3))`` on ``sim_clock`` (token sim-token):
+    the realistic API (SPEC §7). Other ``SimConfig`` fields come from a test's
+    ``@pytest.mark.simulator(**fields)`` and from an indirect parameter (a dict of fields)."""
+    fields: dict[str, Any] = {"seed": 7, "monitors": 3}
+    for marker in reversed(list(request.node.iter_markers("simulator"))):
+        fields.update(marker.kwargs)
+    fields.update(getattr(request, "param", {}))
+    return make_simulator(SimConfig(**fields), sim_clock)
 
 
 @pytest.fixture(scope="session")

@@ -18,12 +18,15 @@ __all__ = [
     "at_most",
     "between",
     "non_negative",
+    "not_all_null",
     "not_before",
     "not_in_future",
     "one_of",
 ]
 
-RuleCheck = Literal["non_negative", "between", "not_before", "at_most", "not_in_future", "one_of"]
+RuleCheck = Literal[
+    "non_negative", "between", "not_before", "at_most", "not_in_future", "one_of", "not_all_null"
+]
 
 # No Better Stack check waits longer than this for an answer (seconds): a response time above
 # it is odd (a unit change, a clock jump), not impossible, so it is a warning.
@@ -39,7 +42,8 @@ class Rule:
     - ``not_before``: ``columns`` are not earlier than ``reference`` (either null: passes);
     - ``at_most``: ``columns`` ≤ ``high``;
     - ``not_in_future``: ``columns`` not after the check's ``now`` (plus a small skew);
-    - ``one_of``: ``columns`` hold one of ``values`` (nulls pass).
+    - ``one_of``: ``columns`` hold one of ``values`` (nulls pass);
+    - ``not_all_null``: at least one of ``columns`` holds a value (a row of nulls fails).
     """
 
     name: str
@@ -81,3 +85,7 @@ def one_of(column: str, *values: str, name: str) -> Rule:
     return Rule(
         name, "one_of", (column,), f"{column} not one of {', '.join(values)}", values=values
     )
+
+
+def not_all_null(*columns: str, name: str) -> Rule:
+    return Rule(name, "not_all_null", columns, f"none of {', '.join(columns)} is given")

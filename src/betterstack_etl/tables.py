@@ -23,6 +23,7 @@ from betterstack_etl.rules import (
     at_most,
     between,
     non_negative,
+    not_all_null,
     not_before,
     not_in_future,
     one_of,
@@ -36,6 +37,7 @@ __all__ = [
     "PARTITION_COLUMN",
     "RESPONSE_TIMES",
     "RUNS",
+    "SLA_FIGURES",
     "SLO_ALERTS",
     "TABLES",
     "TIMESTAMP",
@@ -45,6 +47,15 @@ __all__ = [
 ]
 
 PARTITION_COLUMN: Final = "data_particao"
+# The figures of an /sla answer (betterstack-api.md §4.4, §11): one of them at least, or the row
+# is not a summary at all.
+SLA_FIGURES: Final = (
+    "availability",
+    "total_downtime",
+    "number_of_incidents",
+    "longest_incident",
+    "average_incident",
+)
 TIMESTAMP: Final = pa.timestamp("ms", tz="UTC")
 EXTRACTED_AT: Final = "_extracted_at"
 RUN_ID: Final = "_run_id"
@@ -215,6 +226,9 @@ DAILY_SLA: Final = TableSpec(
             pa.field("longest_incident", pa.int64()),  # seconds
             pa.field("average_incident", pa.int64()),  # seconds
             pa.field("is_complete", pa.bool_(), nullable=False),
+            # the whole API record as JSON text (nothing the API adds later is lost); nullable
+            # unlike incidents.raw: rows landed before it existed read it as null
+            pa.field("raw", pa.string()),
             *_LINEAGE,
         ]
     ),
@@ -222,6 +236,7 @@ DAILY_SLA: Final = TableSpec(
     extractor="betterstack_etl.extract.fetch:daily_sla",
     planner="betterstack_etl.extract.fetch:plan_daily_sla",
     rules=(
+        not_all_null(*SLA_FIGURES, name="no_known_figure"),
         between("availability", 0, 100, name="availability_out_of_range"),
         non_negative(
             "total_downtime", "number_of_incidents", "longest_incident", "average_incident"

@@ -92,6 +92,25 @@ def test_incidents_walk_pages_of_50_without_duplicates(
     assert one.data["id"] == ids[0]
 
 
+@pytest.mark.parametrize("links", ["bare", "echo"])
+def test_a_one_monitor_walk_reads_exactly_that_monitors_incidents(
+    make_simulator: Callable[..., Simulator], connect: MakeClient, links: str
+) -> None:
+    """Issue 19, 1: on links without the filters (the live API's), following next verbatim
+    read the whole account from page 2 on. The walk must read that monitor's and no other."""
+    sim = make_simulator(SimConfig(seed=7, monitors=5, links=links))  # type: ignore[arg-type]
+    monitor = sim.world.monitors()[1]
+    now_ms = int(sim.clock.now().timestamp() * 1000)
+    # the expected figures from the simulator's model, not from its HTTP layer
+    expected = {i.id for i in sim.world.incidents(monitor, FROM, TO, now_ms)}
+    assert len(expected) > 50
+    client = connect(sim)
+    pages = list(client.iter_incident_pages(monitor_id=monitor.id, from_date=FROM, to_date=TO))
+    got = [i["id"] for p in pages for i in p.resources]
+    assert sorted(got) == sorted(expected)
+    assert client.requests_sent == -(-len(expected) // 50)  # 50 a page, each page once
+
+
 def test_resolved_filter_is_sent(simulator: Simulator, connect: MakeClient) -> None:
     client = connect(simulator)
     mid = simulator.world.monitor_ids()[0]

@@ -103,6 +103,47 @@ def test_simulate_prints_its_url_first_and_serves_it() -> None:
         proc.wait(timeout=30)
 
 
+@pytest.mark.parametrize(("flag", "link"), [([], "?page=2"), (["--tidy"], "?monitor_id=")])
+def test_simulate_serves_the_live_apis_ways_unless_tidy(flag: list[str], link: str) -> None:
+    proc = subprocess.Popen(
+        [*CLI, "simulate", "--port", "0", "--monitors", "2", *flag],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        auth = {"Authorization": "Bearer sim-token"}
+        monitor_id = httpx.get(f"{url}/api/v2/monitors", headers=auth).json()["data"][0]["id"]
+        params = {"monitor_id": monitor_id, "from": "2020-01-01"}
+        listed = httpx.get(f"{url}/api/v3/incidents", params=params, headers=auth).json()
+        assert link in listed["pagination"]["next"]  # bare links drop the filters
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("flag", "hostile"), [([], True), (["--plain-text"], False)])
+def test_simulate_sends_markup_like_names_unless_plain_text(flag: list[str], hostile: bool) -> None:
+    proc = subprocess.Popen(
+        [*CLI, "simulate", "--port", "0", "--monitors", "2", *flag],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        auth = {"Authorization": "Bearer sim-token"}
+        listed = httpx.get(f"{url}/api/v2/monitors", headers=auth).json()["data"]
+        names = [m["attributes"]["pronounceable_name"] for m in listed]
+        assert any(set(name) & set("[]$<>\x1b") for name in names) is hostile, names
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_demo_shows_the_non_empty_tables_then_query_reads_them(tmp_path: Path) -> None:
     lake = tmp_path / "demo"

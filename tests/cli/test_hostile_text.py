@@ -50,7 +50,9 @@ def hostile(
     environment of a run against it into ``tmp_path/lake``, below a strict SLO."""
     monkeypatch.setattr(sim_world, "_NAMES", (NAME,))
     monkeypatch.setattr(sim_world, "_CAUSES", CAUSES)
-    sim = make_simulator(SimConfig(seed=7, monitors=3), FrozenClock(SIM_NOW))
+    # the names and causes are the ones above, not the simulator's own markup-like text
+    config = SimConfig(seed=7, monitors=3, hostile_text=False)
+    sim = make_simulator(config, FrozenClock(SIM_NOW))
     monkeypatch.setattr(clock, "utcnow", sim.clock.now)
     for var in [v for v in os.environ if v.startswith("BETTERSTACK_")]:
         monkeypatch.delenv(var)

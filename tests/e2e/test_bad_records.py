@@ -43,8 +43,8 @@ def bad_monitor_listed(monkeypatch: pytest.MonkeyPatch, pipeline_env: Simulator)
     real = pipeline_env.world.monitors()[1].id
     original = render.monitor_resource
 
-    def listed(monitor: Any, now_ms: int, down: bool) -> Any:
-        resource = original(monitor, now_ms, down)
+    def listed(monitor: Any, now_ms: int, *args: Any, **kwargs: Any) -> Any:
+        resource = original(monitor, now_ms, *args, **kwargs)
         if monitor.id == real:
             resource = {**resource, "id": BAD_MONITOR}
         return resource

@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+import orjson
 import pyarrow as pa
 import pytest
 
 from betterstack_etl.errors import ContractError
-from betterstack_etl.extract.transform import incident_rows, response_time_rows, sla_row
+from betterstack_etl.extract.transform import (
+    incident_rows,
+    monitor_rows,
+    response_time_rows,
+    skipping_bad_records,
+    sla_row,
+)
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, RESPONSE_TIMES
 
 AT = datetime(2026, 11, 25, 12, 0, 5, tzinfo=UTC)
@@ -294,3 +301,56 @@ def test_timestamps_with_offsets_are_converted_to_utc() -> None:
     table = response_time_rows(doc, monitor_id="1", extracted_at=AT, run_id="r")
     assert table.column("at").type == pa.timestamp("ms", tz="UTC")
     assert table.column("at")[0].as_py() == datetime(2025, 4, 3, 9, 0, 57, tzinfo=UTC)
+
+
+def test_sla_row_keeps_the_whole_api_record_as_raw() -> None:
+    data = {
+        "id": "5",
+        "type": "monitor_sla",
+        "attributes": {"availability": 99.5, "downtime_duration": 432, "new_field": [1, "é"]},
+    }
+    row = sla_row(data, monitor_id="5", day=date(2026, 11, 24), extracted_at=AT, run_id="r")
+    assert json.loads(row.column("raw")[0].as_py()) == data  # nothing the API adds is lost
+    assert row.column("total_downtime").to_pylist() == [None]
+
+
+def _nested(levels: int) -> object:
+    """``levels`` nested arrays, as orjson reads them from an answer (it accepts 1,024)."""
+    return orjson.loads("[" * levels + '"bottom"' + "]" * levels)
+
+
+def test_a_record_nested_1000_levels_is_left_out_by_name_and_the_rest_lands() -> None:
+    deep = {
+        "id": "66",
+        "attributes": {"started_at": "2026-11-24T11:00:00.000Z", "metadata": _nested(1000)},
+    }
+    good = {"id": "7", "attributes": {"started_at": "2026-11-24T10:00:00.000Z"}}
+    with pytest.raises(ContractError, match="incident '66' is nested more than 64 levels"):
+        incident_rows([deep], extracted_at=AT, run_id="r")  # not a bare RecursionError
+    checked = skipping_bad_records(incident_rows, [deep, good], extracted_at=AT, run_id="r")
+    assert checked.rows.column("incident_id").to_pylist() == ["7"]
+    ((record, why),) = checked.refused
+    assert record is deep
+    assert "nested more than 64 levels" in why
+    assert "\n" not in why
+
+
+def test_a_deep_monitor_is_left_out_of_the_listing_rows() -> None:
+    deep = {"id": "9", "attributes": {"pronounceable_name": "x", "extra": _nested(1000)}}
+    good = {"id": "8", "attributes": {"pronounceable_name": "y"}}
+    checked = skipping_bad_records(monitor_rows, [deep, good], extracted_at=AT, run_id="r")
+    assert checked.rows.column("monitor_id").to_pylist() == ["8"]
+    assert [why for _, why in checked.refused] == [
+        "record '9': unexpected answer from /api/v2/monitors: monitor '9' is nested more than 64 "
+        "levels deep, which no Better Stack record is"
+    ]
+
+
+def test_a_deep_sla_answer_fails_in_one_line_naming_it() -> None:
+    data = {"id": "5", "attributes": {"availability": 99.0, "extra": _nested(990)}}
+    with pytest.raises(ContractError) as caught:
+        sla_row(data, monitor_id="5", day=date(2026, 11, 24), extracted_at=AT, run_id="r")
+    message = str(caught.value)
+    assert "SLA summary '5'" in message
+    assert "nested more than 64 levels" in message
+    assert "\n" not in message

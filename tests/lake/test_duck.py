@@ -294,6 +294,7 @@ def _write_any_sla_file(folder: Path) -> None:
         "longest_incident": [0],
         "average_incident": [0],
         "is_complete": [True],
+        "raw": [None],
         "_extracted_at": [datetime(2026, 11, 26, tzinfo=UTC)],
         "_run_id": ["r"],
     }

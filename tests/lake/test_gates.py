@@ -171,3 +171,15 @@ def test_a_clean_report_does_not_raise() -> None:
 def test_violation_is_a_small_value() -> None:
     v = Violation("null_key", 2, ("a", "b"), "a key column is null")
     assert v.count == 2
+
+
+def test_an_sla_row_with_no_known_figure_at_all_is_hard() -> None:
+    # an /sla answer with none of the documented fields lands as a row of nulls: not a summary
+    nulls = {f: None for f in ("availability", "total_downtime", "number_of_incidents")}
+    rows = [_sla("1", **nulls), _sla("2", **(nulls | {"total_downtime": 0})), _sla("3")]
+    report = check_rows(DAILY_SLA, _table(DAILY_SLA, rows), DAY, now=NOW)
+    (violation,) = report.hard
+    assert (violation.rule, violation.count) == ("no_known_figure", 1)
+    assert violation.sample_keys == ("monitor_id=1, date=2026-11-24",)
+    with pytest.raises(GateError, match="none of availability, total_downtime"):
+        report.raise_for_hard()

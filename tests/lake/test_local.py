@@ -292,3 +292,43 @@ def test_stale_temporary_files_are_ignored_then_removed(lake: LocalLake, b) -> N
     assert lake.read_partition(RESPONSE_TIMES, b.DAY1).num_rows == 1  # type: ignore[union-attr]
     lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 2)))
     assert os.listdir(folder) == [M1_FILE]
+
+
+def _sla(monitor: str, day: date, *, raw: str | None) -> dict[str, object]:
+    from datetime import UTC, datetime
+
+    return {
+        "monitor_id": monitor,
+        "date": day,
+        "availability": 99.0,
+        "total_downtime": 864,
+        "number_of_incidents": 1,
+        "longest_incident": 864,
+        "average_incident": 864,
+        "is_complete": True,
+        "raw": raw,
+        "_extracted_at": datetime(2024, 3, 11, tzinfo=UTC),
+        "_run_id": "r",
+    }
+
+
+def test_a_daily_sla_lake_older_than_its_raw_column_still_reads_and_merges(
+    lake: LocalLake, b
+) -> None:
+    from betterstack_etl.tables import DAILY_SLA
+
+    old = pa.Table.from_pylist([_sla("1", b.DAY1, raw=None)], schema=DAILY_SLA.schema)
+    folder = lake.partition_dir(DAILY_SLA, b.DAY1)
+    folder.mkdir(parents=True)
+    pq.write_table(old.drop_columns(["raw"]), folder / "data.parquet")  # written before `raw`
+    lake.publish(TABLES)
+    with open_duckdb(lake.root) as conn:  # a lake whose every file predates the column
+        assert conn.execute(f"SELECT count(*) FROM {DAILY_SLA.name}").fetchall() == [(1,)]
+    new = pa.Table.from_pylist([_sla("2", b.DAY1, raw='{"id": "2"}')], schema=DAILY_SLA.schema)
+    lake.merge_partition(DAILY_SLA, b.DAY1, new)
+    lake.publish(TABLES)
+    with open_duckdb(lake.root) as conn:
+        rows = conn.execute(
+            f"SELECT monitor_id, raw FROM {DAILY_SLA.name} ORDER BY monitor_id"
+        ).fetchall()
+    assert rows == [("1", None), ("2", '{"id": "2"}')]

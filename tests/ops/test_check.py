@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -166,8 +167,8 @@ def test_a_listed_monitor_whose_id_is_not_digits_is_named_not_a_failure(
     original = render.monitor_resource
     first = simulator.world.monitor_ids()[0]
 
-    def listed(monitor: object, now_ms: int, down: bool) -> dict[str, object]:
-        resource = original(monitor, now_ms, down)  # type: ignore[arg-type]
+    def listed(monitor: object, now_ms: int, *args: Any, **kwargs: Any) -> dict[str, object]:
+        resource = original(monitor, now_ms, *args, **kwargs)  # type: ignore[arg-type]
         return {**resource, "id": "9x[/bold]\x1b]0;T\x07"} if resource["id"] == first else resource
 
     monkeypatch.setattr(render, "monitor_resource", listed)

@@ -49,7 +49,8 @@ def get_json(client: httpx.Client, url: str, **params: Any) -> Any:
 
 
 def walk(client: httpx.Client, url: str, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a paginated list, following ``pagination.next`` (bounded)."""
+    """Every item of a paginated list, following ``pagination.next`` (bounded) as a client of
+    the live API must: its links drop the filters, so each page is asked with ``params``."""
     items: list[dict[str, Any]] = []
     body = get_json(client, url, **params)
     for _ in range(1000):
@@ -57,5 +58,6 @@ def walk(client: httpx.Client, url: str, **params: Any) -> list[dict[str, Any]]:
         next_url = body["pagination"]["next"]
         if next_url is None:
             return items
-        body = get_json(client, next_url)
+        page = httpx.URL(next_url).params["page"]
+        body = get_json(client, url, **{**params, "page": page})
     raise AssertionError("pagination did not end")

@@ -78,7 +78,7 @@ def test_ids_are_unique_and_incidents_of_a_monitor_never_overlap(
         spans = sorted(
             (ts(i["attributes"]["started_at"]), ts(i["attributes"]["resolved_at"]))
             for i in items
-            if i["relationships"]["monitor"]["data"]["id"] == monitor.id
+            if i["relationships"].get("monitor", {}).get("data", {}).get("id") == monitor.id
             and i["attributes"]["resolved_at"]
         )
         assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
@@ -122,8 +122,12 @@ def test_no_incident_starts_within_an_hour_of_monitor_creation(
 
 
 def test_an_incident_moves_from_started_to_resolved_as_the_clock_advances(
-    simulator: Simulator, http: httpx.Client, sim_clock: FrozenClock
+    make_simulator: Callable[..., Simulator],
+    make_http: Callable[..., httpx.Client],
+    sim_clock: FrozenClock,
 ) -> None:
+    simulator = make_simulator(SimConfig(seed=7, monitors=3, tidy=True), sim_clock)
+    http = make_http(simulator)
     monitor = simulator.world.monitors()[0]
     incident = next(
         i
@@ -148,6 +152,41 @@ def test_an_incident_moves_from_started_to_resolved_as_the_clock_advances(
     assert seen[2]["resolved_by"]
     assert seen[2]["acknowledged_at"] == seen[1]["acknowledged_at"]
     assert len({s["started_at"] for s in seen}) == 1
+
+
+def test_a_realistic_incident_is_unconfirmed_then_validating_before_it_resolves(
+    simulator: Simulator, http: httpx.Client, sim_clock: FrozenClock
+) -> None:
+    monitor = simulator.world.monitors()[0]  # a 60 s confirmation period (traits)
+    incident = next(
+        i
+        for day in range(1, 25)
+        for i in simulator.world.incidents_on(monitor, date(2026, 11, day))
+        if i.acknowledged_ms is not None
+    )
+    assert incident.acknowledged_ms is not None
+    duration = incident.resolved_ms - incident.started_ms
+    # by hand, from the docs' periods: the first min(60 s, d/3) unconfirmed, the last
+    # min(recovery, d/3) validating
+    unconfirmed = min(60_000, duration // 3)
+    validating = min(monitor.recovery_period * 1000, duration // 3)
+    at = lambda ms: datetime.fromtimestamp(ms / 1000, UTC)  # noqa: E731
+    moments = {
+        "Unconfirmed": incident.started_ms,
+        "Started": incident.started_ms + unconfirmed,
+        "Validating": incident.resolved_ms - validating,
+        "Resolved": incident.resolved_ms,
+    }
+    if incident.acknowledged_ms < incident.resolved_ms - validating:
+        moments["Acknowledged"] = incident.acknowledged_ms
+    for status, moment in sorted(moments.items(), key=lambda kv: kv[1]):
+        sim_clock.set(at(moment))
+        attrs = get_json(http, f"/api/v3/incidents/{incident.id}")["data"]["attributes"]
+        assert attrs["status"] == status, moment
+        assert (attrs["resolved_at"] is None) == (status != "Resolved")
+    sim_clock.set(at(incident.resolved_ms - validating))
+    listed = get_json(http, f"/api/v2/monitors/{monitor.id}")["data"]["attributes"]
+    assert listed["status"] == "validating"
 
 
 def test_listing_sees_the_same_lifecycle(

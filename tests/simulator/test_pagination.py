@@ -12,9 +12,11 @@ from betterstack_etl.simulator import SimConfig, Simulator
 from .conftest import get_json, walk
 
 
-def test_links_are_absolute_keep_the_query_and_put_page_last(
-    simulator: Simulator, http: httpx.Client
+def test_echo_links_are_absolute_keep_the_query_and_put_page_last(
+    make_simulator: Callable[..., Simulator], make_http: Callable[..., httpx.Client]
 ) -> None:
+    simulator = make_simulator(SimConfig(seed=7, monitors=3, links="echo"))
+    http = make_http(simulator)
     monitor_id = simulator.world.monitor_ids()[0]
     params = {"monitor_id": monitor_id, "from": "2026-11-01", "resolved": "true", "per_page": "5"}
     body = get_json(http, "/api/v3/incidents", page=2, **params)
@@ -27,6 +29,27 @@ def test_links_are_absolute_keep_the_query_and_put_page_last(
     total = len(get_json(http, "/api/v3/incidents", **{**params, "per_page": "50"})["data"])
     assert 10 < total < 50
     assert links["last"] == base + httpx.QueryParams({**params, "page": -(-total // 5)}).__str__()
+
+
+def test_bare_links_drop_the_filters_as_the_live_api_does(
+    simulator: Simulator, http: httpx.Client
+) -> None:
+    # recorded live (betterstack-api.md §3): links keep only page (and per_page when sent)
+    monitor_id = simulator.world.monitor_ids()[0]
+    params = {"monitor_id": monitor_id, "from": "2026-11-01", "resolved": "true", "per_page": "5"}
+    links = get_json(http, "/api/v3/incidents", page=2, **params)["pagination"]
+    base = f"{simulator.base_url}/api/v3/incidents?"
+    assert links["first"] == f"{base}per_page=5&page=1"
+    assert links["prev"] == f"{base}per_page=5&page=1"
+    assert links["next"] == f"{base}per_page=5&page=3"
+    total = len(walk(http, "/api/v3/incidents", **{**params, "per_page": "50"}))
+    assert links["last"] == f"{base}per_page=5&page={-(-total // 5)}"  # of the filtered list
+    filtered = get_json(http, "/api/v3/incidents", monitor_id=monitor_id)["pagination"]
+    assert filtered["next"] == f"{base}page=2"
+    # following it verbatim reads the whole account: another monitor's incidents
+    followed = get_json(http, filtered["next"])["data"]
+    owners = {i["relationships"].get("monitor", {}).get("data", {}).get("id") for i in followed}
+    assert owners - {monitor_id}
 
 
 def test_links_use_the_host_the_client_used(
@@ -56,7 +79,7 @@ def test_prev_is_null_on_the_first_page_and_next_on_the_last(
 def test_walking_several_pages_yields_every_item_once(
     simulator: Simulator, http: httpx.Client
 ) -> None:
-    params = {"from": "2026-11-15", "to": "2026-11-25"}
+    params = {"from": "2026-11-18", "to": "2026-11-25"}
     everything = get_json(http, "/api/v3/incidents", per_page=50, **params)["data"]
     assert 10 < len(everything) < 50
     walked = walk(http, "/api/v3/incidents", per_page=3, **params)

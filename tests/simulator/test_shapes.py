@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from betterstack_etl.simulator import FrozenClock, Simulator
+from betterstack_etl.simulator import FrozenClock, SimConfig, Simulator
 
 from .conftest import TIMESTAMP, get_json, walk
 
@@ -55,9 +56,57 @@ def test_monitor_list_items_have_the_documented_attributes(http: httpx.Client) -
         assert attrs["regions"]
         assert set(attrs["regions"]) <= {"us", "eu", "as", "au"}
         assert attrs["http_method"] == "get"
-        assert attrs["status"] in ("up", "down")
+        assert attrs["status"] in ("up", "down", "validating", "paused", "maintenance")
+        assert isinstance(attrs["confirmation_period"], int)
         parse_ts(attrs["created_at"])
         parse_ts(attrs["last_checked_at"])
+    realistic = [m["attributes"] for m in body["data"]]
+    assert any(a["url"] is None for a in realistic)  # url: null (betterstack-api.md §11)
+    assert any(isinstance(a["monitor_group_id"], int) for a in realistic)
+    assert any(a["maintenance_from"] and a["maintenance_days"] for a in realistic)
+    assert any("[/bold]" in a["pronounceable_name"] for a in realistic)  # markup-like text
+
+
+def test_monitor_groups_are_listed(simulator: Simulator, http: httpx.Client) -> None:
+    body = get_json(http, "/api/v2/monitor-groups")
+    groups = {g["id"]: g for g in body["data"]}
+    assert len(groups) == 2
+    assert all(g["type"] == "monitor_group" and g["attributes"]["name"] for g in groups.values())
+    used = {m.group_id for m in simulator.world.monitors() if m.group_id is not None}
+    assert {str(g) for g in used} <= set(groups)
+
+
+def test_a_paused_monitor_shows_paused_at_and_has_no_checks_or_incidents_in_its_pause(
+    simulator: Simulator, http: httpx.Client, sim_clock: FrozenClock
+) -> None:
+    monitor = simulator.world.monitors()[2]  # the pausing one (traits)
+    now_ms = int(sim_clock.now().timestamp() * 1000)
+    begin, end = next(
+        p
+        for p in simulator.world.pauses(monitor, now_ms - 60 * 86_400_000, now_ms)
+        if p[1] - p[0] > 3 * 3_600_000
+    )
+    sim_clock.set(datetime.fromtimestamp((begin + 3 * 3_600_000) / 1000, tz=sim_clock.now().tzinfo))
+    attrs = get_json(http, f"/api/v2/monitors/{monitor.id}")["data"]["attributes"]
+    assert attrs["status"] == "paused"
+    assert parse_ts(attrs["paused_at"]).timestamp() * 1000 == begin
+    times = [
+        parse_ts(p["at"]).timestamp() * 1000
+        for region in response_times(http, monitor.id)["attributes"]["regions"]
+        for p in region["response_times"]
+    ]
+    assert times
+    assert not [t for t in times if begin <= t < end]
+    day = datetime.fromtimestamp(begin / 1000, tz=sim_clock.now().tzinfo).date()
+    items = walk(
+        http, "/api/v3/incidents", per_page=50, monitor_id=monitor.id,
+        **{"from": (day - timedelta(days=1)).isoformat(), "to": (day + timedelta(days=2)).isoformat()},
+    )  # fmt: skip
+    for item in items:
+        started = parse_ts(item["attributes"]["started_at"]).timestamp() * 1000
+        resolved = item["attributes"]["resolved_at"]
+        stop = parse_ts(resolved).timestamp() * 1000 if resolved else started + 1
+        assert stop <= begin or started >= end
 
 
 def test_single_monitor_is_the_same_resource_as_in_the_list(http: httpx.Client) -> None:
@@ -90,9 +139,12 @@ def response_times(http: httpx.Client, monitor_id: str) -> dict[str, Any]:
     return body["data"]  # type: ignore[no-any-return]
 
 
-def test_response_times_cover_the_last_24h_per_region(
-    simulator: Simulator, http: httpx.Client, sim_clock: FrozenClock
+def test_tidy_response_times_cover_the_last_24h_per_region_on_a_grid(
+    make_simulator: Callable[..., Simulator],
+    make_http: Callable[..., httpx.Client],
+    sim_clock: FrozenClock,
 ) -> None:
+    http = make_http(make_simulator(SimConfig(seed=7, monitors=3, tidy=True), sim_clock))
     now = sim_clock.now()
     for monitor in get_json(http, "/api/v2/monitors")["data"]:
         data = response_times(http, monitor["id"])
@@ -107,6 +159,23 @@ def test_response_times_cover_the_last_24h_per_region(
             assert times == sorted(times)
             assert len(times) == 24 * 3600 // step
             assert {(b - a).total_seconds() for a, b in itertools.pairwise(times)} == {step}
+
+
+def test_realistic_response_times_are_on_an_irregular_grid(
+    simulator: Simulator, http: httpx.Client, sim_clock: FrozenClock
+) -> None:
+    now = sim_clock.now()
+    for monitor in simulator.world.monitors():
+        step = monitor.check_frequency
+        for region in response_times(http, monitor.id)["attributes"]["regions"]:
+            times = [parse_ts(p["at"]) for p in region["response_times"]]
+            assert all(now - timedelta(hours=24) < t <= now for t in times)
+            assert times == sorted(times)
+            assert len(times) < 24 * 3600 // step  # some checks are missing
+            gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(times)}
+            assert len(gaps) > 1  # not an exact step
+            assert min(gaps) > step / 2  # never two checks of one slot
+            assert any(t.microsecond for t in times)  # milliseconds, not whole seconds
 
 
 def test_response_time_points_are_floats_in_seconds_whose_components_add_up(
@@ -142,8 +211,12 @@ def test_points_during_an_incident_carry_the_timeout(
     attrs = incident["attributes"]
     monitor_id = incident["relationships"]["monitor"]["data"]["id"]
     monitor = get_json(http, f"/api/v2/monitors/{monitor_id}")["data"]["attributes"]
-    start, end = parse_ts(attrs["started_at"]), parse_ts(attrs["resolved_at"])
-    sim_clock.set(end + timedelta(minutes=10))
+    start = parse_ts(attrs["started_at"])
+    # the Validating end of an incident is up again: the checks fail until it begins
+    modelled = simulator.world.incident(incident["id"])
+    assert modelled is not None
+    end = datetime.fromtimestamp(modelled.failing_until_ms / 1000, tz=start.tzinfo)
+    sim_clock.set(parse_ts(attrs["resolved_at"]) + timedelta(minutes=10))
     region = attrs["regions"][0]
     series = next(
         r["response_times"]
@@ -165,7 +238,14 @@ def test_incident_items_have_the_documented_v3_attributes(http: httpx.Client) ->
         assert item["type"] == "incident"
         attrs = item["attributes"]
         assert set(attrs) == INCIDENT_ATTRIBUTES
-        assert attrs["status"] in ("Started", "Acknowledged", "Resolved")
+        assert attrs["status"] in (
+            "Started", "Acknowledged", "Resolved", "Unconfirmed", "Validating"
+        )  # fmt: skip
+        (kind,) = item["relationships"]
+        if kind == "heartbeat":  # a heartbeat incident: no monitor, no URL, no regions
+            assert attrs["url"] is attrs["regions"] is attrs["http_method"] is None
+            assert attrs["response_options"] is None
+            continue
         assert isinstance(attrs["response_options"], str)
         json.loads(attrs["response_options"])
         assert attrs["regions"] is None or set(attrs["regions"]) <= {"us", "eu", "as", "au"}
@@ -180,36 +260,27 @@ def test_incident_items_have_the_documented_v3_attributes(http: httpx.Client) ->
         assert isinstance(relation["id"], str)
     assert any(i["attributes"]["regions"] is None for i in items)
     assert any(i["attributes"]["metadata"] for i in items)
+    assert any("heartbeat" in i["relationships"] for i in items)
+    assert any(i["attributes"]["url"] is None and "monitor" in i["relationships"] for i in items)
 
 
-def test_v2_incidents_have_flat_metadata_and_the_single_one_includes_its_monitor(
-    http: httpx.Client,
+def test_the_listing_serves_unconfirmed_and_validating_incidents(
+    simulator: Simulator, http: httpx.Client, sim_clock: FrozenClock
 ) -> None:
-    items = walk(http, "/api/v2/incidents", per_page=50, **{"from": "2026-11-01"})
-    with_metadata = [i for i in items if i["attributes"]["metadata"]]
-    assert with_metadata
-    for item in with_metadata:
-        assert all(isinstance(v, str) for v in item["attributes"]["metadata"].values())
-    single = get_json(http, f"/api/v2/incidents/{with_metadata[0]['id']}")
-    assert single["data"] == with_metadata[0]
-    assert single["included"]["type"] == "monitor"
-
-
-def test_single_v3_incident_matches_the_list(http: httpx.Client) -> None:
-    item = get_json(http, "/api/v3/incidents")["data"][0]
-    assert get_json(http, f"/api/v3/incidents/{item['id']}") == {"data": item}
-
-
-def test_sla_has_the_documented_attributes(simulator: Simulator, http: httpx.Client) -> None:
-    monitor_id = simulator.world.monitor_ids()[0]
-    body = get_json(http, f"/api/v2/monitors/{monitor_id}/sla", **{"from": "2026-11-01"})
-    assert body["data"]["id"] == monitor_id
-    assert body["data"]["type"] == "monitor_sla"
-    attrs = body["data"]["attributes"]
-    assert set(attrs) == {
-        "availability", "total_downtime", "number_of_incidents", "longest_incident",
-        "average_incident",
-    }  # fmt: skip
-    assert isinstance(attrs["availability"], float)
-    assert 0 <= attrs["availability"] <= 100
-    assert all(isinstance(attrs[k], int) for k in attrs if k != "availability")
+    monitor = simulator.world.monitors()[0]  # a 60 s confirmation period (traits)
+    incident = next(
+        i
+        for day in range(1, 25)
+        for i in simulator.world.incidents_on(monitor, date(2026, 11, day))
+        if i.unconfirmed_ms and i.validating_ms
+    )
+    moments = {
+        "Unconfirmed": incident.started_ms + incident.unconfirmed_ms // 2,
+        "Validating": incident.resolved_ms - incident.validating_ms // 2,
+    }
+    for status, moment in moments.items():
+        sim_clock.set(datetime.fromtimestamp(moment / 1000, tz=UTC))
+        listed = walk(http, "/api/v3/incidents", per_page=50, resolved="false")
+        (item,) = [i for i in listed if i["id"] == incident.id]
+        assert item["attributes"]["status"] == status
+        assert item["attributes"]["resolved_at"] is None

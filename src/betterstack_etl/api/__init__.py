@@ -3,7 +3,8 @@
 ``BetterStackClient`` talks to the API over an injected ``httpx.Client``; ``RetryPolicy`` bounds
 per-request retries of transient errors; ``Pacer`` is the request budget shared by every thread
 of a run; ``RequestCounter``/``RequestStats`` count requests, retries and 429s for the run
-ledger. Errors are the ``betterstack_etl.errors`` classes.
+ledger; ``api_http_client`` is the ``httpx.Client`` a run talks through (a total deadline per
+request). Errors are the ``betterstack_etl.errors`` classes.
 """
 
 from __future__ import annotations
@@ -11,20 +12,24 @@ from __future__ import annotations
 from betterstack_etl.api._client import (
     DEFAULT_BASE_URL,
     INCIDENTS_PER_PAGE,
+    MAX_ANSWER_BYTES,
     MONITORS_PER_PAGE,
     USER_AGENT,
     BetterStackClient,
     Page,
     Resource,
+    incident_page_bound,
 )
 from betterstack_etl.api._ids import is_api_id, validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pacer import Pacer
 from betterstack_etl.api._retry import RetryPolicy
 from betterstack_etl.api._stats import RequestCounter, RequestStats
+from betterstack_etl.api._transport import api_http_client
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "INCIDENTS_PER_PAGE",
+    "MAX_ANSWER_BYTES",
     "MONITORS_PER_PAGE",
     "USER_AGENT",
     "BetterStackClient",
@@ -34,6 +39,8 @@ __all__ = [
     "RequestStats",
     "Resource",
     "RetryPolicy",
+    "api_http_client",
+    "incident_page_bound",
     "is_api_id",
     "validate_incident_id",
     "validate_monitor_id",

@@ -19,12 +19,24 @@ from betterstack_etl.api._errors import (
     RequestContext,
     classify_status,
     classify_transport,
+    contract_error,
     server_date,
 )
 from betterstack_etl.api._ids import validate_incident_id, validate_monitor_id
 from betterstack_etl.api._pages import PageWalk, endpoint_of, parse_list, parse_single
 from betterstack_etl.api._retry import RetryPolicy
 from betterstack_etl.api._stats import RequestCounter, RequestStats
+from betterstack_etl.api._transport import (
+    ACCEPTED_ENCODINGS,
+    ERROR_BODY_BYTES,
+    MAX_ANSWER_BYTES,
+    AnswerRefused,
+    DeadlinePassed,
+    api_http_client,
+    deadline,
+    read_body,
+    time_left,
+)
 from betterstack_etl.constants import DEFAULT_BASE_URL
 from betterstack_etl.errors import (
     ApiError,
@@ -45,15 +57,21 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BASE_URL",
     "INCIDENTS_PER_PAGE",
+    "MAX_ANSWER_BYTES",
     "MONITORS_PER_PAGE",
     "BetterStackClient",
     "Page",
     "Resource",
+    "incident_page_bound",
 ]
 
 MONITORS_PER_PAGE: Final = 250  # documented maximum for lists
 INCIDENTS_PER_PAGE: Final = 50  # documented maximum for incidents
-DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_TIMEOUT: Final = 30.0  # seconds: per socket operation, and in total per request
+# An incidents walk may need this many pages per monitor and UTC day of its window when the
+# API announces no ``last`` page: 500 incidents a day (one every three minutes, all day).
+INCIDENT_PAGES_PER_MONITOR_DAY: Final = 10
+MONITOR_PAGES: Final = 400  # 100,000 monitors, when the API announces no ``last`` page
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +80,12 @@ _RETRIED: Final = (TransientError, UnreadableAnswerError)
 
 
 USER_AGENT: Final = f"betterstack-etl/{__version__}"
+
+
+def incident_page_bound(monitors: int, days: int) -> int:
+    """Pages an incidents walk over ``monitors`` and ``days`` UTC days may need, when the API
+    announces no ``last`` page (it always does, per its docs): the account's size."""
+    return max(1, monitors) * max(1, days) * INCIDENT_PAGES_PER_MONITOR_DAY
 
 
 def _utc_now() -> datetime:
@@ -115,8 +139,12 @@ class BetterStackClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
         stats: RequestCounter | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self._http = http
+        self._deadline = timeout
+        self._max_answer_bytes = max_answer_bytes
         self._token = token
         self._auth = _BearerAuth(token)
         self._base = httpx.URL(base_url.rstrip("/") + "/")
@@ -134,13 +162,14 @@ class BetterStackClient:
         token: Secret,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen value object
         pacer: Pacer | None = None,
     ) -> BetterStackClient:
-        """A client with its own ``httpx.Client`` (TLS verified, no redirects); ``close()`` it."""
-        http = httpx.Client(timeout=timeout, verify=True, follow_redirects=False)
-        client = cls(http, token, base_url=base_url, retry=retry, pacer=pacer)
+        """A client with its own ``httpx.Client`` (TLS verified, no redirects, ``timeout``
+        seconds per socket operation and in total per request); ``close()`` it."""
+        http = api_http_client(timeout)
+        client = cls(http, token, base_url=base_url, retry=retry, pacer=pacer, timeout=timeout)
         client._owns_http = True
         return client
 
@@ -182,7 +211,8 @@ class BetterStackClient:
 
     def iter_monitor_pages(self) -> Iterator[Page]:
         """Every monitor the token sees, a page (250) at a time."""
-        return self._walk("api/v2/monitors", {"per_page": MONITORS_PER_PAGE}, None)
+        params = {"per_page": MONITORS_PER_PAGE}
+        return self._walk("api/v2/monitors", params, None, MONITOR_PAGES)
 
     def list_monitors(self) -> list[dict[str, Any]]:
         """Every monitor the token sees, all pages."""
@@ -210,8 +240,12 @@ class BetterStackClient:
         from_date: date | None = None,
         to_date: date | None = None,
         resolved: bool | None = None,
+        max_pages: int | None = None,
     ) -> Iterator[Page]:
-        """v3 incidents matching the filters, a page (50) at a time."""
+        """v3 incidents matching the filters, a page (50) at a time.
+
+        ``max_pages`` bounds the walk when the API announces no ``last`` page (see
+        :func:`incident_page_bound`); the announced last page bounds it otherwise."""
         mid = validate_monitor_id(monitor_id) if monitor_id is not None else None
         params: dict[str, str | int] = {}
         if mid is not None:
@@ -223,7 +257,7 @@ class BetterStackClient:
         if resolved is not None:
             params["resolved"] = "true" if resolved else "false"
         params["per_page"] = INCIDENTS_PER_PAGE
-        return self._walk("api/v3/incidents", params, mid)
+        return self._walk("api/v3/incidents", params, mid, max_pages)
 
     def get_incident(self, incident_id: str) -> Resource:
         iid = validate_incident_id(incident_id)
@@ -244,16 +278,25 @@ class BetterStackClient:
         return Resource(data=data, fetched_at=fetched_at, url=str(url))
 
     def _walk(
-        self, path: str, params: Mapping[str, str | int], monitor_id: str | None
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        monitor_id: str | None,
+        max_pages: int | None,
     ) -> Iterator[Page]:
+        """Every page of a list; each next request carries ``params`` again (the live API's
+        links drop them) and only the page of the API's next link."""
         url: httpx.URL | None = self._url(path, params)
-        walk = PageWalk(self._base)
-        while url is not None:  # bounded by PageWalk.max_pages and its loop guard
+        assert url is not None
+        walk = PageWalk(self._base, start=url)
+        if max_pages is not None:
+            walk.max_pages = max_pages
+        while url is not None:  # bounded by PageWalk.limit and its loop guard
             context = RequestContext(endpoint_of(url), monitor_id)
             walk.visit(url, context)
-            (resources, next_link), fetched_at = self._get(url, context, parse_list)
-            yield Page(resources, fetched_at, str(url), walk.pages)
-            url = walk.next_url(url, next_link, context) if next_link else None
+            listed, fetched_at = self._get(url, context, parse_list)
+            yield Page(listed.resources, fetched_at, str(url), walk.pages)
+            url = walk.follow(url, listed, context)
 
     def _get(
         self, url: httpx.URL, context: RequestContext, parse: Callable[[bytes, RequestContext], T]
@@ -316,30 +359,63 @@ class BetterStackClient:
         )
 
     def _send_once(self, url: httpx.URL, context: RequestContext) -> tuple[bytes, datetime]:
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        """One GET within the request's total deadline, its body read up to the answer bound."""
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": ACCEPTED_ENCODINGS,
+            "User-Agent": USER_AGENT,
+        }
         if self._pacer is not None:
             self._pacer.acquire()
         try:
             self._counter.request()
             log.debug("GET %s", context.endpoint)
-            response = self._http.get(url, headers=headers, auth=self._auth)
-        except httpx.HTTPError as exc:
-            raise self._redacted(classify_transport(exc, context)) from exc
+            with deadline(self._deadline):
+                status, response_headers, content = self._exchange(url, headers, context)
         finally:
             if self._pacer is not None:
                 self._pacer.release()
-        if not response.is_success:
-            if response.status_code == 429:
+        if not 200 <= status < 300:
+            if status == 429:
                 self._counter.throttled()
             # A Retry-After date is on the server's clock: read it against the answer's Date.
-            server_now = server_date(response.headers) or datetime.now(UTC)
-            error = classify_status(
-                response.status_code, response.content, response.headers, context, server_now
-            )
+            server_now = server_date(response_headers) or datetime.now(UTC)
+            error = classify_status(status, content, response_headers, context, server_now)
             raise self._redacted(error)
         if self._pacer is not None:
             self._pacer.succeeded()
-        return response.content, self._clock()
+        return content, self._clock()
+
+    def _exchange(
+        self, url: httpx.URL, headers: dict[str, str], context: RequestContext
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """Status, headers and (bounded) body of one GET, inside the current deadline."""
+        try:
+            with self._http.stream("GET", url, headers=headers, auth=self._auth) as response:
+                ok = response.is_success
+                limit = self._max_answer_bytes if ok else ERROR_BODY_BYTES
+                content = read_body(response, limit, strict=ok)
+                return response.status_code, response.headers, content
+        except AnswerRefused as refused:
+            raise contract_error(
+                context, f"the answer was not read to the end: {refused.what}"
+            ) from None
+        except DeadlinePassed:
+            raise self._deadline_error(context) from None
+        except httpx.HTTPError as exc:
+            left = time_left()
+            if isinstance(exc, httpx.TimeoutException) and left is not None and left <= 0:
+                raise self._deadline_error(context) from exc
+            raise self._redacted(classify_transport(exc, context)) from exc
+
+    def _deadline_error(self, context: RequestContext) -> TransientError:
+        return TransientError(
+            f"{context.describe()} did not finish within {self._deadline:g} s, the total "
+            "time one request may take (the server answered too slowly)",
+            endpoint=context.endpoint,
+            hint="the API or a proxy is answering very slowly: retry later, or raise "
+            "BETTERSTACK_TIMEOUT",
+        )
 
     def _redacted(self, error: ApiError) -> ApiError:
         """``error`` with the token scrubbed from its texts (should the server echo it)."""

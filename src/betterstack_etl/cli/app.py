@@ -245,6 +245,21 @@ def simulate(
     retry_after_format: Annotated[
         str, typer.Option(help="Retry-After as 'seconds' or 'http-date'.")
     ] = "seconds",
+    tidy: Annotated[
+        bool,
+        typer.Option(
+            "--tidy",
+            help="Serve a tidy API instead of the live API's awkward ways (links that repeat "
+            "the query, three incident statuses, no pauses, heartbeats or markup-like names).",
+        ),
+    ] = False,
+    plain_text: Annotated[
+        bool,
+        typer.Option(
+            "--plain-text",
+            help="Plain names and causes, without the markup-like text the live API may send.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the Better Stack API simulator until stopped (the URL is the first line)."""
     from betterstack_etl.simulator import SimConfig, serve
@@ -265,11 +280,18 @@ def simulate(
         error_rate=error_rate,
         latency=latency,
         retry_after_format=retry_after_format,  # type: ignore[arg-type]
+        tidy=tidy,
+        hostile_text=not plain_text,
     )
 
     def ready(url: str) -> None:
         print(url, flush=True)
-        err.print(literal(f"token: {token}  monitors: {monitors}  seed: {seed}  (Ctrl-C to stop)"))
+        flavour = "tidy" if tidy else "realistic"
+        err.print(
+            literal(
+                f"token: {token}  monitors: {monitors}  seed: {seed}  {flavour}  (Ctrl-C to stop)"
+            )
+        )
 
     with user_errors():
         serve(config, host=host, port=port, on_ready=ready)

@@ -85,6 +85,8 @@ COLUMNS: Final[dict[str, dict[str, str]]] = {
         "longest_incident": "Maior incidente do dia em segundos, informado pela API",
         "average_incident": "Duração média dos incidentes do dia em segundos, informada pela API",
         "is_complete": "Falso enquanto o dia UTC não terminou (linha provisória)",
+        "raw": "O registro inteiro da API em JSON, para nada se perder (nulo nas linhas gravadas "
+        "antes desta coluna existir)",
         **_LINEAGE,
     },
     "eai_gateway_monitors": {

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from betterstack_etl.api import is_api_id
+from betterstack_etl.api import incident_page_bound, is_api_id
 from betterstack_etl.errors import ContractError, NotFoundError
 from betterstack_etl.extract.selection import Selection, resolve_monitors
 from betterstack_etl.extract.transform import (
@@ -318,10 +318,16 @@ def incidents(req: ExtractRequest) -> Extracted:
     progress.planned(table, len(walks) + len(req.open_keys))
     seen: set[str] = set()
 
+    days = (window.end - window.start).days + 1
+
     def walk(monitor_id: str | None) -> list[pa.Table | str]:
         got: list[pa.Table | str] = []
+        walked = selection.visible if monitor_id is None else 1
         for page in req.client.iter_incident_pages(
-            monitor_id=monitor_id, from_date=window.start, to_date=window.end
+            monitor_id=monitor_id,
+            from_date=window.start,
+            to_date=window.end,
+            max_pages=incident_page_bound(walked, days),
         ):
             if page.number > 1:
                 progress.planned(table, 1)

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from betterstack_etl.api import is_api_id
 from betterstack_etl.errors import ContractError
+from betterstack_etl.extract.nesting import check_depth
 from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TIMESTAMP
 
 if TYPE_CHECKING:
@@ -262,6 +263,7 @@ def incident_rows(
     computed = ("duration_seconds", "_extracted_at", "_run_id")
     rows: dict[str, list[Any]] = {n: [] for n in INCIDENTS.schema.names if n not in computed}
     for resource in resources:
+        check_depth(resource, endpoint, "incident")
         incident_id, attrs, regions = _record(resource, endpoint, "incident")
         if not isinstance(attrs.get("started_at"), str):
             raise _contract(endpoint, f"incident {incident_id} has no started_at")
@@ -313,6 +315,7 @@ def sla_row(
     row is provisional and a later run replaces it.
     """
     endpoint = f"/api/v2/monitors/{monitor_id}/sla"
+    check_depth(data, endpoint, "SLA summary")
     attrs = _attributes(data, endpoint)
     availability = attrs.get("availability")
     if availability is not None and (
@@ -336,6 +339,7 @@ def sla_row(
             )
         },
         "is_complete": pa.array([extracted_at >= day_end], pa.bool_()),
+        "raw": pa.array([json.dumps(data, sort_keys=True, ensure_ascii=False)], pa.string()),
     }
     return _with_lineage(columns, 1, extracted_at, run_id, DAILY_SLA.schema)
 
@@ -355,6 +359,7 @@ def monitor_rows(
     lineage = ("_extracted_at", "_run_id")
     rows: dict[str, list[Any]] = {n: [] for n in MONITORS.schema.names if n not in lineage}
     for resource in resources:
+        check_depth(resource, endpoint, "monitor")
         monitor_id, attrs, regions = _record(resource, endpoint, "monitor")
         rows["monitor_id"].append(monitor_id)
         for field in _MONITOR_STRINGS:

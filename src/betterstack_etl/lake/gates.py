@@ -10,6 +10,7 @@ written); soft rules are counted in ``report.warnings`` for the run's summary.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -115,7 +116,11 @@ def _now_scalar(column: pa.ChunkedArray, now: datetime) -> pa.Scalar:
 
 
 def _rule_mask(rule: Rule, rows: pa.Table, now: datetime) -> pa.ChunkedArray:
-    """True where a row breaks ``rule`` (nulls never break a declared rule)."""
+    """True where a row breaks ``rule`` (nulls never break a declared rule, but for
+    ``not_all_null``, broken by a row of nulls)."""
+    if rule.check == "not_all_null":
+        given = [pc.is_valid(rows.column(name)) for name in rule.columns]
+        return pc.invert(functools.reduce(pc.or_, given))
     masks: list[pa.ChunkedArray] = []
     for name in rule.columns:
         column = rows.column(name)

@@ -365,7 +365,7 @@ def run_checks(
     if api_client is not None:
         results = check_api(params, api_client)
     else:
-        timeout = httpx.Timeout(min(params.timeout, _CHECK_TIMEOUT))
+        timeout = min(params.timeout, _CHECK_TIMEOUT)
         with BetterStackClient.create(
             token, base_url=params.base_url, timeout=timeout, retry=_CHECK_RETRY
         ) as client:

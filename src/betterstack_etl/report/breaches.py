@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from betterstack_etl.literal import markdown, visible
@@ -88,12 +89,16 @@ def slo_breaches(
     the month's length in that time zone × (1 − SLO). ``now`` (default: the engine's clock)
     is the moment the month is seen at. Nothing to read: no breach.
     """
-    relation = view_relations(source, options, now).get(MONTHLY)
+    month = first_of_month(month)
+    period = (month, month)  # the month's partitions only, however long the history
+    relation = view_relations(source, options, now, period=period).get(MONTHLY)
     if relation is None:
         return []
-    month = first_of_month(month)
     figures = read_monthly(source, month, options, tuple(monitor_ids), relation=relation)
-    names = monitor_names(source)[0] if source.exists(MONITORS) else {}
+    # the names as last listed: in a lake of raw tables (partitioned by data_particao, as the
+    # views computed from them need), the monitors' daily history from a week before the month
+    since = month - timedelta(days=7) if relation.startswith("(") else None
+    names = monitor_names(source, since=since)[0] if source.exists(MONITORS) else {}
     found = [
         SloBreach(
             monitor_id=monitor_id,

@@ -24,7 +24,7 @@ from betterstack_etl.report.records import (
     month_seconds,
     status_of,
 )
-from betterstack_etl.report.slo import read_slo_sections
+from betterstack_etl.report.slo import TREND_MONTHS, months_back, read_slo_sections
 from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
@@ -125,16 +125,23 @@ def _check_time_zone(rows: Iterable[dict[str, Any]], view: str, time_zone: str) 
 
 
 def view_relations(
-    source: ViewSource, options: SloSettings, now: datetime | None = None
+    source: ViewSource,
+    options: SloSettings,
+    now: datetime | None = None,
+    *,
+    period: tuple[date, date] | None = None,
 ) -> dict[str, str]:
     """How to read each SLA view the lake can give, by name: its SELECT (``view_selects``) in
     parentheses when the raw tables are all there, so the views are computed with the report's
-    time zone, SLO and ``now``; else the view published in the lake, when there is one."""
+    time zone, SLO and ``now`` (and, given ``period``, read only that period's partitions);
+    else the view published in the lake, when there is one."""
     if all(source.exists(name) for name in RAW_TABLES):
         # the SLOs of the file (BETTERSTACK_SLO_FILE) when the caller gave them
         slos = tuple(getattr(options, "slos", ()))
         sla = SlaOptions(time_zone=options.time_zone, slo_pct=options.slo_pct, slos=slos)
-        selects = view_selects(source.dialect, table_ref=source.ref, options=sla, now=now)
+        selects = view_selects(
+            source.dialect, table_ref=source.ref, options=sla, now=now, period=period
+        )
         return {spec.name: f"({select}) AS v" for spec, select in selects}
     return {name: source.ref(name) for name in SLA_VIEWS if source.exists(name)}
 
@@ -161,11 +168,15 @@ def read_monthly(
     return {r["monitor_id"]: month_figures(r, options.slo_pct, seconds) for r in rows}
 
 
-def monitor_names(source: ViewSource) -> tuple[dict[str, str], dict[str, int]]:
-    """Monitor id → its latest pronounceable name and check frequency."""
+def monitor_names(
+    source: ViewSource, *, since: date | None = None
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Monitor id → its latest pronounceable name and check frequency; with ``since``, from
+    the monitors' daily history since that UTC day only (its partitions, not the history)."""
     sql = (
         "SELECT monitor_id, pronounceable_name, check_frequency, _extracted_at "  # noqa: S608
         f"FROM {source.ref(MONITORS)}"
+        + ("" if since is None else f" WHERE data_particao >= {_day(since)}")
     )
     latest: dict[str, dict[str, Any]] = {}
     oldest = datetime.min.replace(tzinfo=UTC)
@@ -181,7 +192,11 @@ def monitor_names(source: ViewSource) -> tuple[dict[str, str], dict[str, int]]:
 
 def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
     """Everything the report shows for ``options``; ConfigError for an unknown monitor."""
-    views = view_relations(source, options, options.now)
+    # the report's period, its month and the months of its trend only: the views read those
+    # partitions, not the history
+    first = min(options.start, months_back(options.month, TREND_MONTHS - 1))
+    period = (first, max(options.end, options.month))
+    views = view_relations(source, options, options.now, period=period)
     tables = {name for name in (MONITORS, INCIDENTS) if source.exists(name)}
     missing = [name for name in (*SLA_VIEWS, MONITORS, INCIDENTS)
                if name not in views and name not in tables]  # fmt: skip

@@ -9,10 +9,14 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from betterstack_etl import clock
-from betterstack_etl.api import BetterStackClient, Pacer, RequestCounter, RetryPolicy
+from betterstack_etl.api import (
+    BetterStackClient,
+    Pacer,
+    RequestCounter,
+    RetryPolicy,
+    api_http_client,
+)
 from betterstack_etl.api.budget import run_budget
 from betterstack_etl.extract.progress import LogProgress
 from betterstack_etl.run.destinations import open_lake
@@ -21,6 +25,8 @@ from betterstack_etl.run.spool import SPOOL_DIRNAME, owned_spool
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
+
+    import httpx
 
     from betterstack_etl.extract.progress import Progress
     from betterstack_etl.lake import Lake
@@ -82,6 +88,7 @@ class RunSession:
             pacer=self.budget,
             clock=lambda: clock.utcnow(),
             stats=stats,
+            timeout=self.params.timeout,
         )
         self._clients.append(client)
         return client
@@ -118,13 +125,12 @@ def run_session(
         layout_of(params)  # a layout that does not fit the dataset or root: before any request
     run_id = run_id or flow_run_id or uuid.uuid4().hex
     root = spool_root or Path(tempfile.gettempdir()) / SPOOL_DIRNAME
-    timeout = httpx.Timeout(params.timeout, connect=min(10.0, params.timeout))
     with (
         run_budget(
             params.rate, params.max_in_flight, token, use_prefect=None if shared_budget else False
         ) as budget,
         owned_spool(root, run_id) as spool,
-        httpx.Client(timeout=timeout, verify=True, follow_redirects=False) as http,
+        api_http_client(params.timeout) as http,
     ):
         yield RunSession(
             params,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import asdict, replace
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,8 +175,13 @@ def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transi
     from betterstack_etl.sla.alerts import evaluate
 
     source = view_source(session.params)
-    made = view_selects(
-        source.dialect, table_ref=source.ref, options=session.params.sla, now=session.now
+    today = session.now.astimezone(UTC).date()
+    made = view_selects(  # bounded: the SLO windows' partitions only (the last 32 days)
+        source.dialect,
+        table_ref=source.ref,
+        options=session.params.sla,
+        now=session.now,
+        period=(today, today),
     )
     select = next(text for spec, text in made if spec.name == SLO_STATUS.name)
     found = evaluate(

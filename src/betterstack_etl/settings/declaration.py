@@ -185,7 +185,11 @@ class Settings(BaseModel):
         int, _p(Number(1, 32, integer=True)), Knob("BETTERSTACK_MAX_IN_FLIGHT")
     ] = Field(C.DEFAULT_MAX_IN_FLIGHT, description="concurrent requests at most")
     timeout: Annotated[float, _p(Number(1, 300)), Knob("BETTERSTACK_TIMEOUT")] = Field(
-        30.0, description="HTTP timeout per request, seconds"
+        30.0,
+        description=(
+            "HTTP timeout, seconds: per socket operation, and the total time one request may "
+            "take however slowly the server sends"
+        ),
     )
     retry_base_delay: Annotated[float, _p(Number(0, 60)), Knob("BETTERSTACK_RETRY_BASE_DELAY")] = (
         Field(1.0, description="first backoff of a retried request, seconds")

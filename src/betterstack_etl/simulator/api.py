@@ -11,7 +11,9 @@ Choices where Better Stack is silent (betterstack-api.md §10):
 - Incidents ``from``/``to`` filter on the UTC date of ``started_at``, both inclusive; a date that
   is not ``YYYY-MM-DD`` answers 400 with the SLA's data-range text; ``to < from`` is empty.
   ``resolved``/``acknowledged`` take true/false in any case (other values: no filter).
-  ``heartbeat_id`` matches nothing (the simulator has no heartbeats).
+  ``monitor_id`` keeps a monitor's incidents, ``heartbeat_id`` a heartbeat's (both: none).
+- Pagination links: see ``render.pagination`` (bare by default, as the live API).
+- ``GET /api/v2/monitor-groups`` lists the groups (default 50 a page, max 250).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from betterstack_etl.simulator.clock import Clock
-    from betterstack_etl.simulator.world import Incident, World
+    from betterstack_etl.simulator.world import Incident, Monitor, World
 
 __all__ = [
     "AUTH_ERROR",
@@ -87,6 +89,7 @@ def error_answer(status: int, message: str, headers: tuple[tuple[str, str], ...]
 
 _ROUTES: Final = (
     ("/api/v2/monitors", re.compile(r"/api/v2/monitors")),
+    ("/api/v2/monitor-groups", re.compile(r"/api/v2/monitor-groups")),
     ("/api/v2/monitors/{id}", re.compile(r"/api/v2/monitors/([^/]+)")),
     (
         "/api/v2/monitors/{id}/response-times",
@@ -136,6 +139,7 @@ class Api:
         self._series = ResponseTimes(world)
         self._handlers: dict[str, Callable[[Request, str | None, int], Answer]] = {
             "/api/v2/monitors": self._monitors,
+            "/api/v2/monitor-groups": self._groups,
             "/api/v2/monitors/{id}": self._monitor,
             "/api/v2/monitors/{id}/response-times": self._response_times,
             "/api/v2/monitors/{id}/sla": self._sla,
@@ -169,22 +173,27 @@ class Api:
         query = request.query
         url, name = _param(query, "url"), _param(query, "pronounceable_name")
         chosen = [
-            render.monitor_resource(m, now_ms, self._is_down(m.id, now_ms))
+            self._monitor_resource(m, now_ms)
             for m in self.world.monitors()
             if (url is None or m.url == url) and (name is None or m.name == name)
         ]
-        return _page(request, chosen, default=50, maximum=250)
+        return self._page(request, chosen, default=50, maximum=250)
 
     def _monitor(self, _: Request, ident: str | None, now_ms: int) -> Answer:
         monitor = self.world.monitor(ident or "")
         if monitor is None:
             return error_answer(404, NOT_FOUND_ERROR)
-        resource = render.monitor_resource(monitor, now_ms, self._is_down(monitor.id, now_ms))
-        return _json_answer(200, {"data": resource})
+        return _json_answer(200, {"data": self._monitor_resource(monitor, now_ms)})
 
-    def _is_down(self, monitor_id: str, now_ms: int) -> bool:
-        monitor = self.world.monitor(monitor_id)
-        return monitor is not None and self.world.open_incident(monitor, now_ms) is not None
+    def _monitor_resource(self, monitor: Monitor, now_ms: int) -> render.Json:
+        status = self.world.status(monitor, now_ms)
+        return render.monitor_resource(
+            monitor, now_ms, status, self.world.paused_since(monitor, now_ms)
+        )
+
+    def _groups(self, request: Request, _: str | None, now_ms: int) -> Answer:
+        groups = [render.group_resource(g) for g in self.world.groups()]
+        return self._page(request, groups, default=50, maximum=250)
 
     def _response_times(self, _: Request, ident: str | None, now_ms: int) -> Answer:
         monitor = self.world.monitor(ident or "")
@@ -221,14 +230,14 @@ class Api:
         incident = self._visible_incident(ident, now_ms)
         if incident is None:
             return error_answer(404, NOT_FOUND_ERROR)
-        down = self._is_down(incident.monitor.id, now_ms)
-        return _json_answer(
-            200,
-            {
-                "data": render.incident_resource(incident, now_ms, version=2),
-                "included": render.monitor_resource(incident.monitor, now_ms, down),
-            },
+        source = incident.monitor
+        included = (
+            {"id": source.id, "type": "heartbeat", "attributes": {"name": source.name}}
+            if source.heartbeat
+            else self._monitor_resource(source, now_ms)
         )
+        data = render.incident_resource(incident, now_ms, version=2)
+        return _json_answer(200, {"data": data, "included": included})
 
     def _visible_incident(self, ident: str | None, now_ms: int) -> Incident | None:
         incident = self.world.incident(ident or "")
@@ -243,7 +252,7 @@ class Api:
             return error_answer(400, RANGE_ERROR)
         found = self._find_incidents(query, bounds, now_ms)
         found.sort(key=lambda i: (i.started_ms, int(i.id)), reverse=True)
-        return _page(
+        return self._page(
             request,
             found,
             default=10,
@@ -257,12 +266,13 @@ class Api:
         bounds: tuple[date | None, date | None],
         now_ms: int,
     ) -> list[Incident]:
-        monitor_id = _param(query, "monitor_id")
-        monitors = self.world.monitors()
+        monitor_id, heartbeat_id = _param(query, "monitor_id"), _param(query, "heartbeat_id")
+        monitors = self.world.monitors() + self.world.heartbeats()
         if monitor_id is not None:
-            monitors = tuple(m for m in monitors if m.id == monitor_id.strip())
-        if _param(query, "heartbeat_id") is not None:
-            monitors = ()
+            monitors = tuple(m for m in self.world.monitors() if m.id == monitor_id.strip())
+        if heartbeat_id is not None:
+            wanted = heartbeat_id.strip()
+            monitors = tuple(m for m in monitors if m.heartbeat and m.id == wanted)
         resolved, acked = _bool_param(query, "resolved"), _bool_param(query, "acknowledged")
         first, last = bounds[0] or date.min, bounds[1] or ms_to_date(now_ms)
         found: list[Incident] = []
@@ -279,6 +289,26 @@ class Api:
         return found
 
 
+    def _page(
+        self,
+        request: Request,
+        items: list[_T],
+        *,
+        default: int,
+        maximum: int,
+        render_item: Callable[[_T], object] | None = None,
+    ) -> Answer:
+        per_page = min(_int_param(request.query, "per_page", default), maximum)
+        page = _int_param(request.query, "page", 1)
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        data = [render_item(i) for i in chunk] if render_item is not None else chunk
+        base = request.base_url + request.path
+        style = self.world.config.link_style
+        links = render.pagination(base, request.query, page, last, style)
+        return _json_answer(200, {"data": data, "pagination": links})
+
+
 def _date_bounds(
     from_text: str | None, to_text: str | None
 ) -> tuple[date | None, date | None] | None:
@@ -287,20 +317,3 @@ def _date_bounds(
     if (from_text is not None and first is None) or (to_text is not None and last is None):
         return None
     return first, last
-
-
-def _page(
-    request: Request,
-    items: list[_T],
-    *,
-    default: int,
-    maximum: int,
-    render_item: Callable[[_T], object] | None = None,
-) -> Answer:
-    per_page = min(_int_param(request.query, "per_page", default), maximum)
-    page = _int_param(request.query, "page", 1)
-    last = max(1, -(-len(items) // per_page))
-    chunk = items[(page - 1) * per_page : page * per_page]
-    data = [render_item(i) for i in chunk] if render_item is not None else chunk
-    links = render.pagination(request.base_url + request.path, request.query, page, last)
-    return _json_answer(200, {"data": data, "pagination": links})

@@ -11,13 +11,14 @@ from betterstack_etl.secret import Secret
 if TYPE_CHECKING:
     from datetime import date, datetime
 
-__all__ = ["ALL_REGIONS", "CHECK_FREQUENCIES", "SimConfig", "SlaSkew"]
+__all__ = ["ALL_REGIONS", "CHECK_FREQUENCIES", "LinkStyle", "SimConfig", "SlaSkew"]
 
 ALL_REGIONS: Final = ("us", "eu", "as", "au")
 CHECK_FREQUENCIES: Final = (30, 60, 180)
 MAX_MONITORS: Final = 10_000
 
 RetryAfterFormat = Literal["seconds", "http-date"]
+LinkStyle = Literal["bare", "echo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,15 @@ class SimConfig:
       Off by default, so the plain world keeps its simple shape (no overlaps, <= 4 h);
     - ``recent_monitor_created_at``: when set, the last monitor was created at that moment
       (an aware datetime: a monitor created mid-month);
-    - ``sla_skews``: ``SlaSkew`` entries making the SLA endpoint report a different figure.
+    - ``sla_skews``: ``SlaSkew`` entries making the SLA endpoint report a different figure;
+    - ``tidy``: serve the tidy API this simulator first served instead of the live API's
+      awkward ways (SPEC §7; ``traits`` says what they are): links that repeat every query
+      parameter, three incident statuses, no pauses, maintenance windows, groups, heartbeat
+      incidents or ``url: null``, a regular response-time grid, plain names;
+    - ``links``: ``bare`` (only ``page``, and ``per_page`` when sent, as the live API) or
+      ``echo`` (every query parameter); ``None``: bare, echo when ``tidy``;
+    - ``hostile_text``: names and causes holding markup-like text (Rich markup, mathtext,
+      HTML, Markdown links, terminal escapes), as the live API may send; never when ``tidy``.
     """
 
     seed: int = 42
@@ -65,6 +74,9 @@ class SimConfig:
     sla_edge_cases: bool = False
     recent_monitor_created_at: datetime | None = None
     sla_skews: tuple[SlaSkew, ...] = ()
+    tidy: bool = False
+    links: LinkStyle | None = None
+    hostile_text: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.monitors <= MAX_MONITORS:
@@ -86,6 +98,8 @@ class SimConfig:
                 f"simulator error_rate={self.error_rate} is not a probability",
                 hint="give a number between 0 and 1",
             )
+        if self.links not in (None, "bare", "echo"):
+            raise ConfigError(f"unknown links style {self.links!r}", hint="use 'bare' or 'echo'")
         if self.retry_after_format not in ("seconds", "http-date"):
             raise ConfigError(
                 f"unknown retry_after_format {self.retry_after_format!r}",
@@ -112,6 +126,22 @@ class SimConfig:
                 f"simulator regions {self.regions!r} are not a subset of {ALL_REGIONS}",
                 hint="choose among us, eu, as, au",
             )
+
+    @property
+    def realistic(self) -> bool:
+        """Whether the live API's awkward ways are served (the default)."""
+        return not self.tidy
+
+    @property
+    def link_style(self) -> LinkStyle:
+        if self.links is not None:
+            return self.links
+        return "echo" if self.tidy else "bare"
+
+    @property
+    def markup_text(self) -> bool:
+        """Whether names and causes hold markup-like text."""
+        return self.hostile_text and not self.tidy
 
     @property
     def token_value(self) -> str:

@@ -2,7 +2,10 @@
 
 Shapes follow betterstack-api.md §4: string ids, ``YYYY-MM-DDTHH:MM:SS.mmmZ`` timestamps,
 capitalised incident ``status``, ``response_options`` as a JSON *string*, v3 ``metadata`` as
-arrays of ``{type, value}`` (v2: flat strings), ``relationships.monitor.data``.
+arrays of ``{type, value}`` (v2: flat strings), ``relationships.monitor.data`` (a heartbeat
+incident: ``relationships.heartbeat.data``, null ``url``, ``http_method``, ``regions``).
+Pagination links are absolute; ``bare`` ones carry only ``page`` (and ``per_page`` when the
+request sent it), as the live API's do (betterstack-api.md §3); ``echo`` ones keep the query.
 """
 
 from __future__ import annotations
@@ -12,15 +15,18 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
 from betterstack_etl.simulator.timeutil import DAY_MS, iso_ms
+from betterstack_etl.simulator.traits import MAINTENANCE_TIMEZONE, Maintenance
 from betterstack_etl.simulator.world import TEAM_NAME
 
 if TYPE_CHECKING:
+    from betterstack_etl.simulator.config import LinkStyle
     from betterstack_etl.simulator.series import Point
     from betterstack_etl.simulator.sla import Sla
-    from betterstack_etl.simulator.world import Incident, Monitor
+    from betterstack_etl.simulator.world import Group, Incident, Monitor
 
 __all__ = [
     "Json",
+    "group_resource",
     "incident_resource",
     "incident_status",
     "monitor_resource",
@@ -30,7 +36,7 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-_MAINTENANCE_TZ: Final = "Brasilia"
+_WEEK_ORDER: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _last_check_ms(monitor: Monitor, now_ms: int) -> int | None:
@@ -40,15 +46,29 @@ def _last_check_ms(monitor: Monitor, now_ms: int) -> int | None:
     return last_s * 1000 if last_s * 1000 >= monitor.created_ms else None
 
 
-def monitor_resource(monitor: Monitor, now_ms: int, down: bool) -> Json:
-    last_check = _last_check_ms(monitor, now_ms)
+def _maintenance(window: Maintenance | None) -> Json:
+    if window is None:
+        return {"maintenance_from": None, "maintenance_to": None, "maintenance_days": []}
+    return {
+        "maintenance_from": Maintenance.clock(window.start_minute),
+        "maintenance_to": Maintenance.clock(window.end_minute % (24 * 60)),
+        "maintenance_days": sorted(window.days, key=_WEEK_ORDER.index),
+    }
+
+
+def monitor_resource(
+    monitor: Monitor, now_ms: int, status: str, paused_since: int | None = None
+) -> Json:
+    """The monitor as listed at ``now_ms``: its ``status``, and ``paused_at`` while paused."""
+    last_check = _last_check_ms(monitor, now_ms if paused_since is None else paused_since - 1)
+    window = _maintenance(monitor.maintenance)
     attributes: Json = {
         "url": monitor.url,
         "pronounceable_name": monitor.name,
-        "monitor_type": "status",
-        "monitor_group_id": None,
+        "monitor_type": monitor.monitor_type,
+        "monitor_group_id": monitor.group_id,
         "last_checked_at": iso_ms(last_check) if last_check is not None else None,
-        "status": "down" if down else "up",
+        "status": status,
         "policy_id": None,
         "expiration_policy_id": None,
         "team_name": TEAM_NAME,
@@ -62,29 +82,47 @@ def monitor_resource(monitor: Monitor, now_ms: int, down: bool) -> Json:
         "team_wait": None,
         "http_method": "get",
         "request_timeout": monitor.request_timeout,
-        "recovery_period": 180,
+        "recovery_period": monitor.recovery_period,
         "request_headers": [],
         "request_body": "",
-        "paused_at": None,
+        "paused_at": iso_ms(paused_since) if paused_since is not None else None,
         "created_at": iso_ms(monitor.created_ms),
         "updated_at": iso_ms(monitor.created_ms + DAY_MS),
         "ssl_expiration": 14,
         "domain_expiration": None,
         "regions": list(monitor.regions),
-        "maintenance_from": None,
-        "maintenance_to": None,
-        "maintenance_timezone": _MAINTENANCE_TZ,
-        "maintenance_days": [],
+        "maintenance_from": window["maintenance_from"],
+        "maintenance_to": window["maintenance_to"],
+        "maintenance_timezone": MAINTENANCE_TIMEZONE,
+        "maintenance_days": window["maintenance_days"],
         "port": None,
-        "confirmation_period": 0,
+        "confirmation_period": monitor.confirmation_period,
         "expected_status_codes": [],
     }
     return {"id": monitor.id, "type": "monitor", "attributes": attributes}
 
 
+def group_resource(group: Group) -> Json:
+    attributes = {
+        "name": group.name,
+        "sort_index": group.index,
+        "paused": False,
+        "team_name": TEAM_NAME,
+        "created_at": iso_ms(group.created_ms),
+        "updated_at": iso_ms(group.created_ms + DAY_MS),
+    }
+    return {"id": str(group.id), "type": "monitor_group", "attributes": attributes}
+
+
 def incident_status(incident: Incident, now_ms: int) -> str:
+    """Resolved; Validating (up again, recovery period running); Unconfirmed (inside the
+    confirmation period); Acknowledged; Started."""
     if incident.resolved_ms <= now_ms:
         return "Resolved"
+    if incident.validating(now_ms):
+        return "Validating"
+    if incident.unconfirmed(now_ms):
+        return "Unconfirmed"
     if incident.acknowledged_ms is not None and incident.acknowledged_ms <= now_ms:
         return "Acknowledged"
     return "Started"
@@ -98,7 +136,9 @@ def _metadata(incident: Incident, version: int) -> Json:
     return {"Response code": [{"type": "String", "value": incident.response_code}]}
 
 
-def _response_options(incident: Incident) -> str:
+def _response_options(incident: Incident) -> str | None:
+    if incident.monitor.heartbeat:
+        return None
     if incident.response_code is not None:
         return "{}"
     return json.dumps({"timeout": incident.monitor.request_timeout, "follow_redirects": True})
@@ -113,7 +153,7 @@ def incident_resource(incident: Incident, now_ms: int, *, version: int = 3) -> J
     attributes: Json = {
         "name": monitor.name,
         "url": monitor.url,
-        "http_method": "get",
+        "http_method": "get" if monitor.url is not None else None,
         "cause": incident.cause,
         "incident_group_id": None,
         "started_at": iso_ms(incident.started_ms),
@@ -136,11 +176,12 @@ def incident_resource(incident: Incident, now_ms: int, *, version: int = 3) -> J
         "push": True,
         "metadata": _metadata(incident, version),
     }
+    kind = "heartbeat" if monitor.heartbeat else "monitor"
     return {
         "id": incident.id,
         "type": "incident",
         "attributes": attributes,
-        "relationships": {"monitor": {"data": {"id": monitor.id, "type": "monitor"}}},
+        "relationships": {kind: {"data": {"id": monitor.id, "type": kind}}},
     }
 
 
@@ -166,10 +207,11 @@ def sla_document(monitor: Monitor, sla: Sla) -> Json:
 
 
 def pagination(
-    base: str, query: list[tuple[str, str]], page: int, last: int
+    base: str, query: list[tuple[str, str]], page: int, last: int, style: LinkStyle = "echo"
 ) -> dict[str, str | None]:
-    """Absolute links that keep every query parameter but ``page`` (which goes last)."""
-    kept = [(k, v) for k, v in query if k != "page"]
+    """Absolute links with ``page`` last, after every other query parameter (``echo``) or
+    after ``per_page`` alone, when it was sent (``bare``: the live API drops the filters)."""
+    kept = [(k, v) for k, v in query if k != "page" and (style == "echo" or k == "per_page")]
 
     def link(number: int) -> str:
         return f"{base}?{urlencode([*kept, ('page', str(number))])}"

@@ -10,6 +10,10 @@ Choices (undocumented by Better Stack):
   checks in that region timed out: the point is still served, with ``response_time`` equal to
   the monitor's ``request_timeout`` and ``data_transfer_time`` taking up the rest of it.
 - The window is ``(now - 24 h, now]``, points ascending by ``at``; any query string is ignored.
+- Realistic (the default; tidy: none of this), as the docs' example is irregular: each check
+  lands up to a quarter of a step (at most 2.5 s, whole milliseconds) after its slot, 3 % of
+  the checks are missing, a pause has no checks at all, and the ``Validating`` end of an
+  incident is up again (its checks pass).
 - Points are generated per (monitor, region, UTC hour) from a seeded RNG and memoised as
   ready-encoded JSON fragments, so a request costs little more than filtering 25 hours.
 """
@@ -66,7 +70,7 @@ def _point(at_ms: int, values: tuple[int, int, int, int, int]) -> Point:
 
 def _down(incidents: list[Incident], region: str, at_ms: int) -> bool:
     return any(
-        i.started_ms <= at_ms < i.resolved_ms and (i.regions is None or region in i.regions)
+        i.started_ms <= at_ms < i.failing_until_ms and (i.regions is None or region in i.regions)
         for i in incidents
         if i.is_downtime
     )
@@ -115,9 +119,18 @@ class ResponseTimes:
         first_s = start_s + (monitor.region_offsets[r_index] - start_s) % step
         incidents = self._incidents_around(monitor, hour * HOUR_MS)
         rng = seeded(self._world.seed, monitor.id, region, hour)
+        realistic = self._world.config.realistic
+        grid = seeded(self._world.seed, monitor.id, region, hour, "grid")
+        jitter = min(step * 250, 2_500)
+        pauses = self._world.pauses(monitor, start_s * 1000, end_s * 1000 + jitter)
         made: list[tuple[int, Point]] = []
         for at_s in range(first_s, end_s, step):
             at_ms = at_s * 1000
+            if realistic:
+                at_ms += grid.randrange(jitter)
+                if grid.random() < 0.03 or any(b <= at_ms < e for b, e in pauses):
+                    _values(rng, region, None)  # the draws stay aligned: stable series
+                    continue
             timeout = monitor.request_timeout if _down(incidents, region, at_ms) else None
             values = _values(rng, region, timeout)  # drawn even before creation: stable
             if at_ms >= monitor.created_ms:

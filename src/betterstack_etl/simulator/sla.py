@@ -13,6 +13,13 @@ Choices (Better Stack documents the fields, not the arithmetic):
   window (overlapping incidents count once), in whole seconds floored per merged stretch;
   ``longest_incident`` is the largest single overlap (floored), ``average_incident = total //
   count`` (0 without incidents), ``availability = round(100 * (1 - total / window_s), 2)``.
+- An incident still ``Unconfirmed`` at now (inside its monitor's confirmation period) is not
+  downtime and not counted: Better Stack has not started an incident yet ("how long we wait
+  after observing a failure before we start a new incident", docs *Confirmation and recovery
+  period*). Once confirmed it counts from its ``started_at`` (the lake's rule too, docs/sla.md).
+  A ``Validating`` incident is still open: it counts until its ``resolved_at`` (open: now).
+  Pauses and maintenance windows need no rule: no incident overlaps them, and they are not
+  taken out of the window (the API documents neither; see ``traits``).
 - ``SimConfig.sla_skews`` adds its seconds to ``total_downtime`` of every window containing
   the start of its UTC day (availability follows): a deliberate disagreement for tests.
 """
@@ -68,7 +75,7 @@ def compute_sla(world: World, monitor: Monitor, start_ms: int, end_ms: int, now_
     if end_ms > start_ms:
         first_day = ms_to_date(start_ms) - timedelta(days=1)  # incidents last < 1 day
         for incident in world.incidents(monitor, first_day, ms_to_date(end_ms), now_ms):
-            if not incident.is_downtime:
+            if not incident.is_downtime or incident.unconfirmed(now_ms):
                 continue
             begin = max(incident.started_ms, start_ms)
             stop = min(incident.end_ms(now_ms), end_ms)

@@ -23,6 +23,11 @@ Generation rules (the API documents none of this; these are our choices):
   the last UTC day of a month, for even monitor indexes, an incident from about 23:40 UTC to
   about 03:20 UTC on the 1st, so it crosses midnight UTC and midnight of the 1st in São Paulo.
 - ``SimConfig.recent_monitor_created_at`` moves the last monitor's creation to that moment.
+- The realistic world (the default; ``traits`` says what and why) also has monitor groups,
+  heartbeats and their incidents, drops the incidents that would overlap a maintenance window
+  or a pause of their monitor, and gives each incident its ``Unconfirmed`` and ``Validating``
+  stretches. Heartbeat incident ids are ``HEARTBEAT_IDS + day_ordinal * 1000 + index * 10 +
+  slot`` (15 digits: never a monitor incident's id).
 """
 
 from __future__ import annotations
@@ -34,8 +39,22 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from betterstack_etl.simulator.config import ALL_REGIONS, CHECK_FREQUENCIES
+from betterstack_etl.simulator.model import (
+    EXPIRY_CAUSES,
+    Group,
+    Incident,
+    Monitor,
+    is_expiry_warning,
+)
 from betterstack_etl.simulator.seeding import seeded
 from betterstack_etl.simulator.timeutil import DAY_MS, HOUR_MS, day_start_ms, ms_to_date, to_ms
+from betterstack_etl.simulator.traits import (
+    GROUP_NAMES,
+    HEARTBEAT_NAMES,
+    draw_traits,
+    hostile_cause,
+    pauses_between,
+)
 
 if TYPE_CHECKING:
     import random
@@ -43,7 +62,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.simulator.config import SimConfig
 
-__all__ = ["EXPIRY_CAUSES", "Incident", "Monitor", "World", "is_expiry_warning"]
+__all__ = ["EXPIRY_CAUSES", "Group", "Incident", "Monitor", "World", "is_expiry_warning"]
 
 TEAM_NAME: Final = "Simulated team"
 _CREATED_FROM: Final = datetime.fromisoformat("2025-01-01T00:00:00+00:00")
@@ -60,10 +79,11 @@ _NAMES: Final = (
     "Painel de mobilidade",
     "Nota carioca",
 )
-EXPIRY_CAUSES: Final = ("SSL certificate expires soon", "Domain expires soon")
 _OVERLAP_SLOT: Final = 5
 _EXPIRY_SLOT: Final = 6
 _BOUNDARY_SLOT: Final = 7
+HEARTBEAT_IDS: Final = 900_000_000_000_000
+_HEARTBEAT_CAUSE: Final = "Missed heartbeat"
 _PEOPLE: Final = ("Ana Souza", "Bruno Lima", "carla.dias@example.com", "ops@example.com")
 _CAUSES: Final = (
     ("Status 503", "503", "<html>Service Unavailable</html>"),
@@ -74,49 +94,6 @@ _CAUSES: Final = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Monitor:
-    index: int
-    id: str
-    name: str
-    url: str
-    regions: tuple[str, ...]
-    region_offsets: tuple[int, ...]  # seconds; check k of region r is at offset + k*frequency
-    check_frequency: int  # seconds
-    request_timeout: int  # seconds (HTTP monitor)
-    created_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class Incident:
-    id: str
-    monitor: Monitor
-    started_ms: int
-    acknowledged_ms: int | None
-    acknowledged_by: str | None
-    resolved_ms: int
-    resolved_by: str
-    cause: str
-    response_code: str | None
-    response_content: str | None
-    regions: tuple[str, ...] | None  # None: the API sends null
-
-    def end_ms(self, now_ms: int) -> int:
-        """Where the incident's downtime ends as seen at ``now_ms`` (open ones: now)."""
-        return min(self.resolved_ms, now_ms)
-
-    @property
-    def is_downtime(self) -> bool:
-        """False for expiry warnings: the monitor is up while its certificate nears expiry."""
-        return not is_expiry_warning(self.cause)
-
-
-def is_expiry_warning(cause: str | None) -> bool:
-    """A cause about an SSL certificate or a domain expiring (the SLA views' rule, SPEC §8.2)."""
-    text = (cause or "").lower()
-    return "expir" in text and any(w in text for w in ("ssl", "tls", "certificate", "domain"))
-
-
 def _draw_monitor(seed: int, index: int, base_id: int, config: SimConfig) -> Monitor:
     rng = seeded(seed, "monitor", index)
     created_ms = to_ms(_CREATED_FROM) + rng.randrange(_CREATED_SPAN_MS)
@@ -124,16 +101,45 @@ def _draw_monitor(seed: int, index: int, base_id: int, config: SimConfig) -> Mon
     regions = config.regions or tuple(r for r in ALL_REGIONS if r in drawn)
     frequency = config.check_frequency or rng.choice(CHECK_FREQUENCIES)
     slug = f"service-{index + 1}"
+    traits = draw_traits(seed, index, config)
+    name = f"{_NAMES[index % len(_NAMES)]} {index + 1}"
     return Monitor(
         index=index,
         id=str(base_id + index * 13),
-        name=f"{_NAMES[index % len(_NAMES)]} {index + 1}",
-        url=f"https://{slug}.example.com/health",
+        name=f"{name} {traits.markup}" if traits.markup else name,
+        url=None if traits.url_null else f"https://{slug}.example.com/health",
         regions=tuple(regions),
         region_offsets=tuple(rng.randrange(frequency) for _ in regions),
         check_frequency=frequency,
         request_timeout=rng.choice((10, 15, 30)),
         created_ms=created_ms,
+        monitor_type=traits.monitor_type,
+        group_id=None if traits.group is None else _group_id(base_id, traits.group),
+        maintenance=traits.maintenance,
+        pauses=traits.pauses,
+        confirmation_period=traits.confirmation_period,
+        recovery_period=traits.recovery_period,
+    )
+
+
+def _group_id(base_id: int, index: int) -> int:
+    return 3_000_000 + base_id + index * 7
+
+
+def _draw_heartbeat(seed: int, index: int, base_id: int) -> Monitor:
+    rng = seeded(seed, "heartbeat", index)
+    return Monitor(
+        index=-1 - index,
+        id=str(2_000_000 + base_id + index * 17),
+        name=HEARTBEAT_NAMES[index % len(HEARTBEAT_NAMES)],
+        url=None,
+        regions=(),
+        region_offsets=(),
+        check_frequency=300,
+        request_timeout=0,
+        created_ms=to_ms(_CREATED_FROM) + rng.randrange(_CREATED_SPAN_MS),
+        monitor_type="heartbeat",
+        heartbeat=True,
     )
 
 
@@ -181,6 +187,14 @@ class World:
             )
         self._monitors = tuple(monitors)
         self._by_id = {m.id: m for m in self._monitors}
+        realistic = config.realistic
+        self._heartbeats = tuple(
+            _draw_heartbeat(config.seed, h, base_id) for h in range(2 if realistic else 0)
+        )
+        self._groups = tuple(
+            Group(g, _group_id(base_id, g), name, to_ms(_CREATED_FROM) + g * DAY_MS)
+            for g, name in enumerate(GROUP_NAMES if realistic else ())
+        )
         self._days: dict[tuple[int, int], tuple[Incident, ...]] = {}
         self._raw: dict[tuple[int, int], list[_Raw]] = {}
         self._lock = threading.Lock()
@@ -194,6 +208,37 @@ class World:
 
     def monitor(self, monitor_id: str) -> Monitor | None:
         return self._by_id.get(monitor_id)
+
+    def heartbeats(self) -> tuple[Monitor, ...]:
+        """The heartbeats (realistic world only): incidents without a monitor."""
+        return self._heartbeats
+
+    def groups(self) -> tuple[Group, ...]:
+        return self._groups
+
+    def pauses(self, monitor: Monitor, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+        """The monitor's pauses overlapping ``[start_ms, end_ms)`` (none unless it pauses)."""
+        if not monitor.pauses:
+            return []
+        return pauses_between(self.seed, monitor.id, monitor.created_ms, start_ms, end_ms)
+
+    def paused_since(self, monitor: Monitor, now_ms: int) -> int | None:
+        """When the pause running at ``now_ms`` began, or None when the monitor is not paused."""
+        for begin, end in self.pauses(monitor, now_ms, now_ms + 1):
+            if begin <= now_ms < end:
+                return begin
+        return None
+
+    def status(self, monitor: Monitor, now_ms: int) -> str:
+        """The monitor's ``status`` at ``now_ms``: paused, validating, down, maintenance, up."""
+        if self.paused_since(monitor, now_ms) is not None:
+            return "paused"
+        incident = self.open_incident(monitor, now_ms)
+        if incident is not None:
+            return "validating" if incident.validating(now_ms) else "down"
+        if monitor.maintenance is not None and monitor.maintenance.windows(now_ms, now_ms + 1):
+            return "maintenance"
+        return "up"
 
     # -- incidents ------------------------------------------------------------------------
     def incidents_on(self, monitor: Monitor, day: date) -> tuple[Incident, ...]:
@@ -224,13 +269,19 @@ class World:
 
     def incident(self, incident_id: str) -> Incident | None:
         """Decode an id and find its incident (``None`` when it was never generated)."""
-        if not incident_id.isdigit() or len(incident_id) > 12:
+        if not incident_id.isascii() or not incident_id.isdigit() or len(incident_id) > 15:
             return None
         number = int(incident_id)
-        index, ordinal = (number // 10) % 10_000, number // 100_000
-        if index >= len(self._monitors) or ordinal < 1:
+        if number >= HEARTBEAT_IDS:
+            number -= HEARTBEAT_IDS
+            index, ordinal = (number // 10) % 100, number // 1000
+            sources = self._heartbeats
+        else:
+            index, ordinal = (number // 10) % 10_000, number // 100_000
+            sources = self._monitors
+        if index >= len(sources) or not 1 <= ordinal <= date.max.toordinal():
             return None
-        for incident in self.incidents_on(self._monitors[index], date.fromordinal(ordinal)):
+        for incident in self.incidents_on(sources[index], date.fromordinal(ordinal)):
             if incident.id == incident_id:
                 return incident
         return None
@@ -254,18 +305,28 @@ class World:
                 self._raw[key] = cached
         return cached
 
+    def _quiet(self, monitor: Monitor, raw: _Raw) -> bool:
+        """Whether ``raw`` overlaps a maintenance window or a pause: no incident then."""
+        end = raw.start + raw.duration
+        if monitor.maintenance is not None and monitor.maintenance.windows(raw.start, end):
+            return True
+        return bool(self.pauses(monitor, raw.start, end))
+
     def _make_day(self, monitor: Monitor, day: date) -> tuple[Incident, ...]:
         previous = self._raw_day(monitor, day - timedelta(days=1))
         spill_end = max((r.start + r.duration for r in previous), default=0)
         earliest = max(spill_end + _MIN_GAP_MS, monitor.created_ms + HOUR_MS)
         raws = [raw for raw in self._raw_day(monitor, day) if raw.start >= earliest]
+        if self.config.realistic:
+            raws = [raw for raw in raws if not self._quiet(monitor, raw)]
         made = [self._make_incident(monitor, day, raw) for raw in raws]
-        if self.config.sla_edge_cases:
+        if self.config.sla_edge_cases and not monitor.heartbeat:
             extras = self._edge_case_raws(monitor, day, raws)
             made += [
                 self._make_incident(monitor, day, raw, expiry=raw.slot == _EXPIRY_SLOT)
                 for raw in extras
                 if raw.start >= monitor.created_ms + HOUR_MS
+                and not (self.config.realistic and self._quiet(monitor, raw))
             ]
         return tuple(made)
 
@@ -290,6 +351,7 @@ class World:
     def _make_incident(
         self, monitor: Monitor, day: date, raw: _Raw, *, expiry: bool = False
     ) -> Incident:
+        key = f"{monitor.id}:{day.isoformat()}:{raw.slot}"
         rng = seeded(self.seed, monitor.id, day.isoformat(), raw.slot)
         cause, code, content = rng.choice(_CAUSES)
         if expiry:
@@ -300,11 +362,23 @@ class World:
             window = max(1_000, min(int(raw.duration * 0.8), 30 * 60_000))
             acknowledged = raw.start + rng.randrange(min(30_000, window), window + 1)
         regions: tuple[str, ...] | None = None
-        if rng.random() >= 0.1:
+        if rng.random() >= 0.1 and monitor.regions:
             picked = set(rng.sample(monitor.regions, rng.randint(1, len(monitor.regions))))
             regions = tuple(r for r in monitor.regions if r in picked)
+        unconfirmed = validating = 0
+        if self.config.realistic:
+            unconfirmed = min(monitor.confirmation_period * 1000, raw.duration // 3)
+            validating = min(monitor.recovery_period * 1000, raw.duration // 3)
+            if acknowledged is not None and acknowledged < raw.start + unconfirmed:
+                acknowledged = raw.start + unconfirmed + 1_000  # acknowledged once confirmed
+            cause = hostile_cause(self.seed, key, cause, self.config)
+        if monitor.heartbeat:
+            cause, code, content, regions = _HEARTBEAT_CAUSE, None, None, None
+            number = HEARTBEAT_IDS + day.toordinal() * 1000 + (-1 - monitor.index) * 10
+        else:
+            number = day.toordinal() * 100_000 + monitor.index * 10
         return Incident(
-            id=str(day.toordinal() * 100_000 + monitor.index * 10 + raw.slot),
+            id=str(number + raw.slot),
             monitor=monitor,
             started_ms=raw.start,
             acknowledged_ms=acknowledged,
@@ -315,4 +389,6 @@ class World:
             response_code=code,
             response_content=content,
             regions=regions,
+            unconfirmed_ms=unconfirmed,
+            validating_ms=validating,
         )

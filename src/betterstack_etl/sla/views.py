@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
 import sqlglot
@@ -38,6 +39,7 @@ __all__ = [
     "Dialect",
     "ViewSpec",
     "bigquery_views",
+    "bounded_period",
     "create_duckdb_views",
     "view_selects",
 ]
@@ -231,20 +233,89 @@ def _now_sql(now: datetime | None) -> str:
     return f"TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
 
 
-def _sources(options: SlaOptions, now: datetime | None) -> list[tuple[ViewSpec, str]]:
-    """Each view's BigQuery SELECT, with placeholders for the tables and views it reads."""
-    ref = _placeholder
+# How many UTC days before a period a bounded query reads of each raw table (partitions are UTC
+# dates, periods are dates of the report's zone: one day either side covers any zone). The
+# monitors' daily history reaches a week back: its last row before the period says what was
+# paused and which maintenance window held when the period began.
+_MARGIN_DAYS: Final = {_sql.MONITORS: 7}
+_SLO_LOOKBACK_DAYS: Final = 32  # the longest SLO window (a month, 30 days) and a zone's day
+
+
+def bounded_period(first: date, last: date) -> tuple[date, date]:
+    """``first``..``last`` widened to whole months: what a bounded view computes exactly."""
+    start = first.replace(day=1)
+    after = (last.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return start, after - timedelta(days=1)
+
+
+def _day(value: date) -> str:
+    return f"DATE '{value.isoformat()}'"
+
+
+def _bounded_ref(first: date, last: date) -> Callable[[str], str]:
+    """``ref`` reading only the partitions of ``first``..``last`` (UTC dates, plus each table's
+    margin) of the raw tables: a filter on ``data_particao``, the hive partition column, so
+    DuckDB opens only those files and BigQuery bills only those partitions.
+
+    Incidents are partitioned by the day they started: the ones that started before and still
+    overlap the period (open, or resolved in it) are read by a second branch over the older
+    partitions that asks for them only (a long outage must not vanish from the month it
+    spans); that branch reads the incidents' few columns, never the other tables."""
+
+    def ref(name: str) -> str:
+        table = _placeholder(name)
+        if name not in _sql.SOURCES:
+            return table
+        since = first - timedelta(days=1 + _MARGIN_DAYS.get(name, 0))
+        until = last + timedelta(days=1)
+        window = f"data_particao BETWEEN {_day(since)} AND {_day(until)}"
+        if name != _sql.INCIDENTS:
+            return f"(SELECT * FROM {table} WHERE {window})"  # noqa: S608
+        still = f"TIMESTAMP '{since.isoformat()} 00:00:00+00'"
+        return (
+            f"(SELECT * FROM {table} WHERE {window}\n"  # noqa: S608
+            f"  UNION ALL SELECT * FROM {table} WHERE data_particao < {_day(since)}"
+            f" AND (resolved_at IS NULL OR resolved_at >= {still}))"
+        )
+
+    return ref
+
+
+def _within(select: str, column: str, first: date, last: date) -> str:
+    return (
+        f"SELECT * FROM ({select}) AS bounded "  # noqa: S608
+        f"WHERE {column} BETWEEN {_day(first)} AND {_day(last)}"
+    )
+
+
+def _sources(
+    options: SlaOptions, now: datetime | None, period: tuple[date, date] | None = None
+) -> list[tuple[ViewSpec, str]]:
+    """Each view's BigQuery SELECT, with placeholders for the tables and views it reads; with
+    ``period`` (whole months), the views answering dates read only its partitions and return
+    only its rows, and the SLO status only its windows' (when ``now`` is known)."""
     at = _now_sql(now)
     zone = options.time_zone
+    whole: Callable[[str], str] = _placeholder
+    ref = whole if period is None else _bounded_ref(*period)
+    slo_ref = whole
+    if period is not None and now is not None:
+        today = now.astimezone(UTC).date()
+        slo_ref = _bounded_ref(today - timedelta(days=_SLO_LOOKBACK_DAYS), today)
+    daily = _sql.daily_sql(ref, at, zone)
+    monthly = _sql.monthly_sql(ref, at, zone, options.slo_pct)
+    if period is not None:
+        daily = _within(daily, "day", *period)
+        monthly = _within(monthly, "month", *period)
     return [
-        (DAILY, _sql.daily_sql(ref, at, zone)),
-        (MONTHLY, _sql.monthly_sql(ref, at, zone, options.slo_pct)),
-        (KPI, _sql.kpi_sql(ref)),
+        (DAILY, daily),
+        (MONTHLY, monthly),
+        (KPI, _sql.kpi_sql(whole)),
         (RECONCILIATION, _sql.reconciliation_sql(ref, at)),
         (HOURLY, _sql.hourly_sql(ref)),
         (
             SLO_STATUS,
-            _slo_sql.slo_status_sql(ref, at, zone, options.declared, options.burn_rules),
+            _slo_sql.slo_status_sql(slo_ref, at, zone, options.declared, options.burn_rules),
         ),
     ]
 
@@ -259,6 +330,7 @@ def _duckdb_zone_dates(node: exp.Expression) -> exp.Expression:
     return node
 
 
+@functools.lru_cache(maxsize=32)  # the same text translated again (a run's check and alerts)
 def _to_duckdb(select: str) -> str:
     tree = sqlglot.parse_one(select, read="bigquery")
     tree = tree.transform(_duckdb_zone_dates)
@@ -271,18 +343,27 @@ def view_selects(
     table_ref: Callable[[str], str],
     options: SlaOptions,
     now: datetime | None = None,
+    period: tuple[date, date] | None = None,
 ) -> list[tuple[ViewSpec, str]]:
     """The SELECT body of each view in ``dialect``, in dependency order.
 
     ``table_ref(name)`` says how that engine names a raw table or another of these views
     (DuckDB ``'"eai_gateway_incidents"'``, BigQuery
     ``'`rj-iplanrio.brutos_betterstack.eai_gateway_incidents`'``). ``now=None`` reads
-    ``CURRENT_TIMESTAMP()`` when queried; an aware datetime freezes the views at that moment."""
+    ``CURRENT_TIMESTAMP()`` when queried; an aware datetime freezes the views at that moment.
+
+    ``period=(first, last)`` (dates of the report's zone, widened to whole months) bounds the
+    queries to what a month (or months) needs: the daily, monthly, reconciliation and hourly
+    SELECTs read only those partitions of the raw tables (``data_particao``, plus a day either
+    side, a week of the monitors' history) and the daily and monthly ones return only its
+    rows; with ``now``, the SLO status reads only the last 32 days. For the run's SLO check and
+    the report; the published views stay whole."""
     if dialect not in ("duckdb", "bigquery"):
         raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
     names = {spec.name for spec in VIEWS} | _sql.SOURCES
     selects = []
-    for spec, source in _sources(options, now):
+    bounds = None if period is None else bounded_period(*period)
+    for spec, source in _sources(options, now, bounds):
         text = source if dialect == "bigquery" else _to_duckdb(source)
         for name in sorted(names, key=len, reverse=True):
             text = text.replace(_placeholder(name), table_ref(name))

@@ -1,0 +1,209 @@
+"""Issue 24: the views answering a month read only that month's partitions, and answer what
+the whole history answers (the SLO check after each run must not grow with the lake's age).
+
+The lake is benchmark 6's synthetic one (70 days up to 2026-11-25, in the layout's own files),
+with the monitors' daily history and one outage that began in August and ended on 3 November:
+an incident lives in the partition of the day it started, so a month that reads only its own
+partitions must still see it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from benchmarks.views import NOW, build_lake
+
+from betterstack_etl.lake import publish_duckdb_views
+from betterstack_etl.lake.layout import split_by_file
+from betterstack_etl.sla import SlaOptions, view_selects
+from betterstack_etl.tables import COVERAGE, DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES
+
+NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
+OUTAGE = (datetime(2026, 8, 1, 6, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+SPECS = (RESPONSE_TIMES, INCIDENTS, DAILY_SLA, MONITORS, COVERAGE)
+
+
+def _partition(root: Path, name: str, day: date) -> Path:
+    return root / name / f"data_particao={day.isoformat()}"
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    root = tmp_path_factory.mktemp("lake")
+    days = 70
+    build_lake(root, monitors=3, days=days)
+    listed = _partition(root, MONITORS.name, NOW.date())
+    for back in range(1, days):  # one listing a day, as the hourly runs keep it
+        shutil.copytree(listed, _partition(root, MONITORS.name, NOW.date() - timedelta(days=back)))
+    started, ended = OUTAGE
+    ts = pa.timestamp("ms", tz="UTC")
+    row = {"incident_id": "long", "monitor_id": "m00000", "cause": "Status 503", "raw": "{}"}
+    row |= {"started_at": started, "resolved_at": ended, "_extracted_at": NOW, "_run_id": "t"}
+    columns = [
+        pa.array([row.get(f.name)], ts if pa.types.is_timestamp(f.type) else f.type)
+        for f in INCIDENTS.schema
+    ]
+    folder = _partition(root, INCIDENTS.name, started.date())
+    folder.mkdir(parents=True)
+    for name, rows in split_by_file(
+        INCIDENTS, pa.Table.from_arrays(columns, schema=INCIDENTS.schema)
+    ):
+        pq.write_table(rows, folder / name)
+    con = duckdb.connect(str(publish_duckdb_views(root, SPECS)), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _selects(period: tuple[date, date] | None) -> dict[str, str]:
+    made = view_selects(
+        "duckdb", table_ref=lambda n: f'"{n}"', options=SlaOptions(), now=NOW, period=period
+    )
+    return {spec.name: select for spec, select in made}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    return sorted(con.execute(sql).fetchall(), key=repr)
+
+
+@pytest.mark.parametrize(
+    ("view", "where"),
+    [
+        ("eai_gateway_availability_monthly", "month = DATE '2026-11-01'"),
+        ("eai_gateway_availability_daily", "day BETWEEN DATE '2026-11-01' AND DATE '2026-11-30'"),
+        (
+            "eai_gateway_sla_reconciliation",
+            "`date` BETWEEN DATE '2026-11-01' AND DATE '2026-11-30'",
+        ),
+        ("eai_gateway_response_times_hourly", "data_particao >= DATE '2026-11-01'"),
+        ("eai_gateway_slo_status", "true"),
+    ],
+)
+def test_a_bounded_view_answers_what_the_whole_history_answers(
+    lake: duckdb.DuckDBPyConnection, view: str, where: str
+) -> None:
+    where = where.replace("`", '"')
+    whole = _rows(lake, f"SELECT * FROM ({_selects(None)[view]}) AS v WHERE {where}")
+    bounded = _rows(lake, f"SELECT * FROM ({_selects(NOVEMBER)[view]}) AS v WHERE {where}")
+    assert whole, f"{view}: nothing to compare"
+    assert bounded == whole
+
+
+def test_an_outage_that_began_months_before_counts_in_the_month(
+    lake: duckdb.DuckDBPyConnection,
+) -> None:
+    monthly = _selects(NOVEMBER)["eai_gateway_availability_monthly"]
+    (down,) = lake.execute(
+        f"SELECT downtime_seconds FROM ({monthly}) AS v "
+        "WHERE monitor_id = 'm00000' AND month = DATE '2026-11-01'"
+    ).fetchone() or (None,)
+    # by hand: November in São Paulo begins at 03:00 UTC; the outage ends on 3 Nov 00:00 UTC
+    assert down is not None
+    assert down >= (OUTAGE[1] - datetime(2026, 11, 1, 3, tzinfo=UTC)).total_seconds()
+
+
+def _scans(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> list[dict[str, str]]:
+    con.execute("PRAGMA enable_profiling = 'json'")
+    con.execute(f"PRAGMA profiling_output = '{out}'")
+    try:
+        con.execute(sql).fetchall()
+    finally:
+        con.execute("PRAGMA disable_profiling")
+    found: list[dict[str, str]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("operator_name") == "READ_PARQUET":
+            found.append(node["extra_info"])
+        for child in node.get("children", []):
+            walk(child)
+
+    walk(json.loads(out.read_text()))
+    return found
+
+
+def _table_of(info: dict[str, str]) -> str:
+    first = info["Filename(s)"].split(", ")[0]
+    return Path(first).parent.parent.name
+
+
+def _read(info: dict[str, str]) -> int:
+    """How many files the scan opened (``Scanning Files: read/listed``)."""
+    return int(info.get("Scanning Files", info.get("Total Files Read", "-1")).split("/")[0])
+
+
+def _files(root: Path, name: str, first: date, last: date) -> tuple[int, int]:
+    """How many of the table's files lie in partitions ``first``..``last``, and how many in all."""
+    days = [
+        date.fromisoformat(f.parent.name.split("=")[1]) for f in (root / name).glob("*/*.parquet")
+    ]
+    return sum(first <= d <= last for d in days), len(days)
+
+
+@pytest.mark.parametrize("view", ["eai_gateway_availability_monthly", "eai_gateway_slo_status"])
+def test_a_months_queries_read_only_that_months_partitions(
+    lake: duckdb.DuckDBPyConnection, view: str, tmp_path: Path
+) -> None:
+    """DuckDB's own profile says which files each scan opened ("Scanning Files: read/all"); the
+    expected count is the files in the window's partitions, counted on disk."""
+    root = Path(str(lake.execute("PRAGMA database_list").fetchall()[0][2])).parent
+    scans = _scans(
+        lake, f"SELECT count(*) FROM ({_selects(NOVEMBER)[view]}) AS v", tmp_path / "p.json"
+    )
+    if view.endswith("monthly"):
+        first, last = date(2026, 10, 31), date(2026, 12, 1)  # the month, a day either side
+    else:  # the SLO windows: the last 32 days and a day either side
+        first, last = NOW.date() - timedelta(days=33), NOW.date() + timedelta(days=1)
+    seen = set()
+    for info in scans:
+        table = _table_of(info)
+        seen.add(table)
+        reach = first - timedelta(days=7) if table == MONITORS.name else first
+        inside, total = _files(root, table, reach, last)
+        if "<" in info.get("File Filters", "") and table == INCIDENTS.name:
+            # the incidents that began before the window and reach into it (the outage)
+            assert "resolved_at" in json.dumps(info)
+            assert _read(info) == total - inside
+            continue
+        assert _read(info) == inside, (table, info)
+        assert inside < total or table == RESPONSE_TIMES.name  # (two days of checks in all)
+    assert {COVERAGE.name, MONITORS.name, INCIDENTS.name} <= seen
+
+
+def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() -> None:
+    """BigQuery bills the partitions a query's predicate on ``data_particao`` leaves: in the
+    bounded SQL each read of a raw table sits in a SELECT whose WHERE bounds it (by dates)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from betterstack_etl.sla import SOURCES
+
+    made = view_selects(
+        "bigquery",
+        table_ref=lambda n: f"`p.d.{n}`",
+        options=SlaOptions(),
+        now=NOW,
+        period=NOVEMBER,
+    )
+    checked = 0
+    for spec, select in made:
+        if spec.name == "eai_gateway_uptime_kpi":  # reads the monthly view, not a raw table
+            continue
+        for table in sqlglot.parse_one(select, read="bigquery").find_all(exp.Table):
+            if table.name not in SOURCES:
+                continue
+            where = table.find_ancestor(exp.Select).args.get("where")
+            assert where is not None, (spec.name, table.name)
+            bounds = [
+                node
+                for node in where.find_all(exp.Between, exp.LT)
+                if isinstance(node.this, exp.Column) and node.this.name == "data_particao"
+            ]
+            assert bounds, (spec.name, table.name, where.sql("bigquery"))
+            checked += 1
+    assert checked >= 5 * 4  # every raw table, in every view that reads it
