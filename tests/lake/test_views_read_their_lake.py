@@ -126,7 +126,7 @@ def test_a_moved_lake_published_by_an_older_version_is_read_where_it_is(
     conn.close()
     moved = tmp_path / "moved"
     original.rename(moved)
-    assert answers(moved) == clean_answers(b, days=2)
+    assert answers(moved) == clean_answers(b, 2)
 
 
 # -- issue 19 item 10: glob characters in the lake's folder are literal ----------------------
@@ -141,7 +141,7 @@ def test_a_lake_folder_with_glob_characters_reads_only_itself(
     build(lakes / "g2", b, days=3)
     build(lakes / name, b, days=1)
     assert cli_count(lakes / name, RESPONSE_TIMES.name) == "3"
-    assert answers(lakes / name) == clean_answers(b, days=1)
+    assert answers(lakes / name) == clean_answers(b, 1)
     with duckdb.connect(str(lakes / name / "betterstack.duckdb"), read_only=True) as conn:
         # the file's own views too (any DuckDB client)
         assert conn.execute(f"SELECT count(*) FROM {RESPONSE_TIMES.name}").fetchone() == (3,)
@@ -185,7 +185,7 @@ def test_a_folder_with_an_impossible_date_never_breaks_a_query(
         impossible.mkdir()
         shutil.copy(good, impossible / good.name)
     LocalLake(root).publish(PUBLISHED)
-    assert answers(root) == clean_answers(b, days=2)
+    assert answers(root) == clean_answers(b, 2)
     with open_duckdb(root) as conn:
         days = conn.execute(f"SELECT DISTINCT data_particao FROM {DAILY_SLA.name} ORDER BY 1")
         assert [str(d) for (d,) in days.fetchall()] == ["2024-03-10", "2024-03-11"]
@@ -203,7 +203,7 @@ def test_strays_named_like_ours_are_never_read(
     garbage = root / DAILY_SLA.name / "data_particao=2024-03-11" / stray
     garbage.write_bytes(b"not parquet at all")  # and one that would fail every query
     LocalLake(root).publish(PUBLISHED)
-    assert answers(root) == clean_answers(b, days=2)
+    assert answers(root) == clean_answers(b, 2)
     with duckdb.connect(str(root / "betterstack.duckdb"), read_only=True) as conn:
         assert conn.execute(f"SELECT count(*) FROM {DAILY_SLA.name}").fetchone() == (2,)
 
@@ -225,6 +225,6 @@ def test_a_damaged_database_file_is_rebuilt_by_the_next_publish(
     assert "betterstack-etl repair" in str(opened.value)
     assert "\n" not in str(opened.value)  # one line
     lake.publish(PUBLISHED)
-    assert answers(root) == clean_answers(b, days=2)
+    assert answers(root) == clean_answers(b, 2)
     aside = [p.name for p in root.iterdir() if p.name.startswith("betterstack.duckdb.damaged-")]
     assert len(aside) == 1  # kept, beside it
