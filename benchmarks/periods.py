@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -118,7 +119,7 @@ def _measure(root: Path, monitors: int, days: int, repeats: int) -> dict[str, fl
         seconds["SLO check"] = _best(check, repeats)
         for view, where in _MONTH_VIEWS.items():
             sql = f"SELECT * FROM ({selects[view]}) AS v WHERE {where}"
-            seconds[view] = _best(lambda sql=sql: source.query(sql), repeats)
+            seconds[view] = _best(partial(source.query, sql), repeats)
     return seconds
 
 

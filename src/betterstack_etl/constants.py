@@ -26,6 +26,9 @@ FLOW_TIMEOUT_SECONDS: Final = 4 * 3600
 DEFAULT_RATE: Final = 8.0
 DEFAULT_MAX_IN_FLIGHT: Final = 4
 
+# The production schedule (prefect.yaml, cron ``0 * * * *``): a run's plan must fit in it.
+RUN_INTERVAL_SECONDS: Final = 3600.0
+
 # The two knobs of the SLA views (SPEC §8.2): the calendar of their days and months, and the
 # availability objective, percent.
 DEFAULT_REPORT_TIMEZONE: Final = "America/Sao_Paulo"

@@ -132,7 +132,7 @@ def rj_iplanrio__betterstack_api(
             description="the month's SLA report (betterstack-etl report)",
         )
     if summary.failures:
-        raise RunFailedError(summary.failures)
+        raise RunFailedError(summary.failures, summary=result)
     return result
 
 

@@ -17,31 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from betterstack_etl.run.spool import SPOOL_DIRNAME
+from betterstack_etl.run.spool import default_spool_root
 from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
 from betterstack_etl.tables import TABLES
 
 pytestmark = pytest.mark.slow
 
 CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
-
-
-def _env(sim: Simulator, lake: Path, tmp: Path) -> dict[str, str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("BETTERSTACK_", "PREFECT_")) and k != "MONITOR_ID"
-    }
-    tmp.mkdir(parents=True, exist_ok=True)
-    return {
-        **base,
-        "BETTERSTACK_TOKEN": "sim-token",
-        "MONITOR_ID": "all",
-        "BETTERSTACK_BASE_URL": sim.base_url,
-        "BETTERSTACK_LAKE_ROOT": str(lake),
-        "BETTERSTACK_ENV_FILE": os.devnull,  # not the developer's own ./.env
-        "TMPDIR": str(tmp),
-    }
 
 
 def _session_processes(sid: int) -> list[int]:
@@ -61,15 +43,17 @@ def _session_processes(sid: int) -> list[int]:
 
 
 def _spools(tmp: Path) -> list[Path]:
-    root = tmp / SPOOL_DIRNAME
+    root = default_spool_root(tmp)
     return sorted(root.iterdir()) if root.is_dir() else []
 
 
 def test_a_killed_run_leaves_no_process_and_its_spool_goes_with_the_next_run(
-    make_simulator: Callable[..., Simulator], tmp_path: Path
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
 ) -> None:
     sim = make_simulator(SimConfig(seed=5, monitors=4, latency=0.4), SystemClock())
-    env = _env(sim, tmp_path / "lake", tmp_path / "tmp")
+    env = process_env(sim, tmp_path / "lake", tmp_path / "tmp")
     proc = subprocess.Popen(
         [*CLI, "run"],
         env=env,
@@ -93,14 +77,16 @@ def test_a_killed_run_leaves_no_process_and_its_spool_goes_with_the_next_run(
 
 
 def test_four_runs_at_once_on_one_lake_all_land_without_a_duplicate(
-    make_simulator: Callable[..., Simulator], tmp_path: Path
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
 ) -> None:
     sim = make_simulator(SimConfig(seed=9, monitors=3), SystemClock())
     lake = tmp_path / "lake"
     procs = [
         subprocess.Popen(
             [*CLI, "run", "--json"],
-            env=_env(sim, lake, tmp_path / "tmp"),
+            env=process_env(sim, lake, tmp_path / "tmp"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -125,12 +111,23 @@ def test_four_runs_at_once_on_one_lake_all_land_without_a_duplicate(
 
 
 def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write(
-    make_simulator: Callable[..., Simulator], tmp_path: Path
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
 ) -> None:
     sim = make_simulator(SimConfig(seed=9, monitors=3), SystemClock())
-    env = _env(sim, tmp_path / "lake", tmp_path / "tmp")
+    env = process_env(sim, tmp_path / "lake", tmp_path / "tmp")
     done = subprocess.run(
-        [*CLI, "run", "--dry-run", "--json", "--from-date", "2026-11-01", "--to-date", "2026-11-10"],
+        [
+            *CLI,
+            "run",
+            "--dry-run",
+            "--json",
+            "--from-date",
+            "2026-11-01",
+            "--to-date",
+            "2026-11-10",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -150,10 +147,28 @@ def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write
     assert tables["eai_gateway_monitors"]["requests"] == 0
     assert set(sim.stats.by_endpoint) == {"/api/v2/monitors"}  # the listing, nothing else
     assert not (tmp_path / "lake").exists()  # nothing written
+    assert plan["fits_interval"] is True  # 34 requests or more: seconds at 8 requests/s
+    assert plan["warning"] is None
+
+    # issue 25 item 11: the same plan at 0.5 requests/s on a cron every minute cannot keep up
+    slow = {**env, "BETTERSTACK_RATE": "0.5", "BETTERSTACK_RUN_INTERVAL": "60"}
+    said = subprocess.run(
+        [*CLI, "run", "--dry-run", "--from-date", "2026-11-01", "--to-date", "2026-11-10"],
+        env=slow,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert said.returncode == 0, said.stderr
+    text = " ".join(said.stdout.split())
+    assert "warning: the plan cannot keep up: about 34 requests: at least 68 s at 0.5" in text
+    assert "longer than the 60 s between scheduled runs" in text
 
 
 def test_the_embedded_default_never_imports_prefect(
-    make_simulator: Callable[..., Simulator], tmp_path: Path
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
 ) -> None:
     """The core path is Prefect-free: a run in process does not even import Prefect (its
     import alone costs seconds and, with no API configured, would start a temporary server)."""
@@ -170,10 +185,54 @@ def test_the_embedded_default_never_imports_prefect(
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
-        env=_env(sim, tmp_path / "lake", tmp_path / "tmp"),
+        env=process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "PREFECT False" in done.stderr
+
+
+_HEAVY = ("pandas", "matplotlib", "prefect", "google.cloud", "sqlglot")
+
+
+def test_a_run_imports_only_what_it_uses(
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+) -> None:
+    """Issue 24: a run's start-up is its imports. A local run, and a small query after it, do
+    not import pandas (pyarrow's and DuckDB's shims would), matplotlib (the report), Prefect or
+    google-cloud; the second run does not import sqlglot either (its views' DuckDB text is in
+    the cache from the first)."""
+    sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
+    script = (
+        "import sys\n"
+        "from betterstack_etl.cli.app import main\n"
+        "sys.argv = ['betterstack-etl', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        f"heavy = {_HEAVY!r}\n"
+        "found = [m for m in heavy if m in sys.modules or m + '.' in str(list(sys.modules))]\n"
+        "print('IMPORTED', *found, file=sys.stderr)\n"
+    )
+    env = {**process_env(sim, tmp_path / "lake", tmp_path / "tmp"), "XDG_CACHE_HOME": str(tmp_path)}
+
+    def imported(*args: str) -> set[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        line = next(ln for ln in done.stderr.splitlines() if ln.startswith("IMPORTED"))
+        return set(line.split()[1:])
+
+    assert imported("run", "--json") <= {"sqlglot"}  # the first run translates the views
+    assert imported("run", "--json") == set()
+    assert imported("query", "SELECT count(*) FROM eai_gateway_monitors") == set()

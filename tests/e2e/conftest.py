@@ -92,3 +92,26 @@ def query(lake_root: Path) -> Callable[[str], list[tuple[Any, ...]]]:
             con.close()
 
     return run
+
+
+def read_rows(lake: Path, table: str, *, without: tuple[str, ...] = ("_run_id",)) -> list[Any]:
+    """A table's rows straight from its Parquet files (no DuckDB file), sorted, without the
+    columns that differ between two runs doing the same thing: to compare a lake with a clean
+    copy. An empty list when the table has no file."""
+    if not any((lake / table).glob("data_particao=*/*.parquet")):
+        return []
+    files = str(lake / table / "data_particao=*" / "*.parquet")
+    con = duckdb.connect()
+    try:
+        return con.execute(
+            f"SELECT * EXCLUDE ({', '.join(without)}) FROM read_parquet('{files}', "
+            "hive_partitioning = true, union_by_name = true) ORDER BY ALL"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def table_rows() -> Callable[..., list[Any]]:
+    """``table_rows(lake, table)``: see ``read_rows``."""
+    return read_rows

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from betterstack_etl.api import BetterStackClient, RetryPolicy
-from betterstack_etl.errors import ConfigError
+from betterstack_etl.errors import ConfigError, NotFoundError
 from betterstack_etl.extract.fetch import (
     Extracted,
     ExtractRequest,
@@ -26,7 +26,7 @@ from betterstack_etl.extract.fetch import (
 from betterstack_etl.extract.progress import LogProgress
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import Window
-from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, TableSpec
+from betterstack_etl.tables import DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES, TableSpec
 
 BASE = "https://uptime.example.test"
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -149,9 +149,33 @@ def test_a_list_of_monitors_is_checked_against_the_account() -> None:
     assert (selection.ids, selection.visible, selection.everything) == (("2",), 2, False)
 
 
-def test_an_unknown_monitor_fails_before_any_load_naming_it() -> None:
-    with pytest.raises(ConfigError, match="monitor\\(s\\) 3 not found"):
-        resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), ("1", "3"))
+def test_an_unknown_monitor_is_left_out_naming_it_and_the_others_load(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 25 item 5: one id gone at Better Stack (deleted) no longer blocks the others."""
+    selection = resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), ("1", "3"))
+    assert (selection.ids, selection.missing) == (("1",), ("3",))
+    assert ["MONITOR_ID 3 not found" in r.getMessage() for r in caplog.records] == [True]
+
+
+def test_no_known_monitor_at_all_fails_before_any_load_naming_them() -> None:
+    with pytest.raises(ConfigError, match="monitor\\(s\\) 3, 4 not found"):
+        resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), ("3", "4"))
+
+
+def test_thousands_of_unknown_ids_are_one_short_line(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 25 item 11: 9,997 unknown ids made an 80 kB "one line"; a few are named, the
+    rest counted."""
+    unknown = tuple(str(n) for n in range(100_000, 109_997))
+    selection = resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), ("1", *unknown))
+    assert selection.missing == unknown
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "100000, 100001, 100002, 100003, 100004 and 9,992 more" in line
+    assert len(line) < 300
+    with pytest.raises(ConfigError) as info:
+        resolve_monitors(Api({"/api/v2/monitors": _monitors}).client(), unknown)
+    assert "and 9,992 more" in str(info.value)
+    assert len(str(info.value)) < 300
 
 
 def test_sla_is_one_request_per_monitor_and_day_with_that_day_as_from_and_to() -> None:
@@ -320,3 +344,32 @@ def test_bounded_map_raises_the_first_failure() -> None:
 
     with pytest.raises(ValueError, match="boom at 5"):
         list(bounded_map(work, range(20), workers=2))
+
+
+@pytest.mark.parametrize("monitor_there", [True, False])
+def test_a_404_skips_a_monitor_only_when_the_monitor_itself_is_gone(monitor_there: bool) -> None:
+    """Issue 25 item 5: a monitor deleted during the run is skipped (its own resource answers
+    404 too); a 404 for a monitor that is still there fails the table as before."""
+    missing = {"errors": "Resource with provided ID was not found"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/v2/monitors/1" and monitor_there:
+            return httpx.Response(200, json={"data": {"id": "1", "type": "monitor"}})
+        if path == "/api/v2/monitors/2/response-times":
+            return httpx.Response(200, json={"data": {"id": "2", "attributes": {"regions": []}}})
+        return httpx.Response(404, json=missing)
+
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    client = BetterStackClient(
+        http, Secret("tok-123456"), base_url=BASE, retry=RetryPolicy(max_attempts=1)
+    )
+    window = Window(date(2026, 11, 24), date(2026, 11, 25))
+    selection = Selection(("1", "2"), 2)
+    if monitor_there:
+        with pytest.raises(NotFoundError):
+            _extract(RESPONSE_TIMES, client, selection, window, lambda _: None)
+    else:
+        got = _extract(RESPONSE_TIMES, client, selection, window, lambda _: None)
+        assert got.gone == ["1"]
+        assert got.answers == 1  # monitor 2 landed

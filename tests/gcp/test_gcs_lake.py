@@ -16,7 +16,13 @@ from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 from google.cloud import storage
 
-from betterstack_etl.errors import ConcurrentWriteError, ConfigError, StorageError
+from betterstack_etl.errors import (
+    ConcurrentWriteError,
+    ConfigError,
+    DamagedFileError,
+    StorageError,
+    is_retryable,
+)
 from betterstack_etl.gcp.location import parse_gcs_root
 from betterstack_etl.gcp.storage import GcsLake, google_errors
 from betterstack_etl.lake.base import Lake
@@ -401,8 +407,10 @@ def test_verify_and_quarantine_in_gcs(gcs_client: storage.Client, bucket: str) -
 
     assert lake.read_partition(RESPONSE_TIMES, DAY + timedelta(days=1)) is None
     assert sum(t.num_rows for t in lake.scan(RESPONSE_TIMES, ["at"])) == 5  # skips the damage
-    with pytest.raises(StorageError, match=re.escape(f"gs://{bucket}/{damaged}")):
+    with pytest.raises(DamagedFileError, match=re.escape(f"gs://{bucket}/{damaged}")) as caught:
         lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("2", range(6, 7)))
+    assert not is_retryable(caught.value)  # issue 25.7: fails at once, naming `repair`
+    assert "repair" in (caught.value.hint or "")
     assert lake.merge_partition(RESPONSE_TIMES, DAY, monitor_rows("1", range(6, 7))).rows_after == 6
 
     problems = lake.verify([RESPONSE_TIMES])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from betterstack_etl.errors import StorageError
+from betterstack_etl.errors import DamagedFileError, is_retryable
 from betterstack_etl.lake import LocalLake, open_duckdb
 from betterstack_etl.tables import INCIDENTS, RESPONSE_TIMES, TABLES
 
@@ -66,9 +66,10 @@ def test_a_truncated_file_fails_only_the_merge_that_touches_it(lake: LocalLake, 
     damaged = lake.partition_dir(RESPONSE_TIMES, b.DAY1) / bucket_file("m1")
     truncate(damaged)
 
-    with pytest.raises(StorageError, match=re.escape(str(damaged))) as caught:
+    with pytest.raises(DamagedFileError, match=re.escape(str(damaged))) as caught:
         lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 1, start=9)))
     assert "repair" in (caught.value.hint or "")
+    assert not is_retryable(caught.value)  # issue 25.7: no task retry reads it better
     # the rest still loads: another monitor's file of the same day, and another day
     later = b.T0 + timedelta(hours=1)
     same_day = lake.merge_partition(

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from betterstack_etl.errors import ConcurrentWriteError, StorageError
+from betterstack_etl.errors import ConcurrentWriteError, DiskFullError, StorageError
 from betterstack_etl.lake import Lake, LocalLake, open_duckdb
 from betterstack_etl.tables import INCIDENTS, RESPONSE_TIMES, TABLES
 
@@ -209,8 +209,10 @@ def test_failed_write_keeps_the_previous_partition(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, failing, boom)
-    with pytest.raises(StorageError, match="No space left"):
+    with pytest.raises(DiskFullError, match="No space left") as caught:
         lake.merge_partition(RESPONSE_TIMES, b.DAY1, b.rt(b.hours(b.DAY1, 5), value=7.0))
+    assert not caught.value.retryable  # a retry a minute later fails the same way
+    assert str(lake.partition_dir(RESPONSE_TIMES, b.DAY1)) in caught.value.message
     monkeypatch.undo()
     table = lake.read_partition(RESPONSE_TIMES, b.DAY1)
     assert table is not None

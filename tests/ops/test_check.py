@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from betterstack_etl.api import BetterStackClient
 from betterstack_etl.ops.check import CheckResult, check_local_folder, check_prefect, run_checks
 from betterstack_etl.secret import Secret
 from betterstack_etl.settings import RunParams, run_params
@@ -47,7 +48,7 @@ def test_everything_in_place_is_all_ticks_and_writes_nothing(
     simulator: Simulator, tmp_path: Path
 ) -> None:
     results = run_checks(_settings(simulator, tmp_path), Secret("sim-token"), env={})
-    assert [r.name for r in results] == ["token", "monitors", "destination"]
+    assert [r.name for r in results] == ["token", "monitors", "schedule", "destination"]
     assert all(r.ok for r in results), results
     assert _by_name(results)["monitors"].detail == "all: 3 monitor(s)"
     assert list(tmp_path.iterdir()) == []  # the probe file was deleted
@@ -131,7 +132,7 @@ def test_the_command_prints_the_table_and_exits_1_on_any_cross(
     env |= {"BETTERSTACK_BASE_URL": simulator.base_url, "BETTERSTACK_LAKE_ROOT": str(tmp_path)}
     good = _cli(["check"], env)
     assert good.returncode == 0, good.stderr
-    assert good.stdout.count("✓") == 3
+    assert good.stdout.count("✓") == 4  # token, monitors, schedule, destination
     assert "✗" not in good.stdout
     bad = _cli(["check"], {**env, "BETTERSTACK_TOKEN": "wrong-token-123"})
     assert bad.returncode == 1
@@ -157,6 +158,63 @@ def test_version_prints_the_package_version() -> None:
     done = _cli(["--version"], {})
     assert done.returncode == 0
     assert done.stdout.strip() == f"betterstack-etl {metadata.version('betterstack-etl')}"
+
+
+def _account(monitors: int) -> httpx.Client:
+    """An API whose listing holds ``monitors`` monitors, all older than the window."""
+    listing = {
+        "data": [
+            {"id": str(100_000 + n), "type": "monitor", "attributes": {"created_at": CREATED}}
+            for n in range(monitors)
+        ],
+        "pagination": {"next": None},
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v2/monitors", request.url
+        return httpx.Response(200, json=listing)
+
+    return httpx.Client(transport=httpx.MockTransport(answer))
+
+
+CREATED = "2025-01-01T00:00:00.000Z"
+
+
+def test_an_account_too_big_for_the_hourly_schedule_is_a_cross_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    """Issue 25 item 11: 10,000 monitors plan 30,001 requests an hour (10,000 response-time
+    lists, 2 x 10,000 SLA days, one incidents walk): at 8 requests/s about 63 minutes, longer
+    than the hour between runs. ``check`` says so; 1,000 monitors (3,001 requests, 6 min) fit."""
+    env = {"BETTERSTACK_BASE_URL": "https://uptime.example.test", "MONITOR_ID": "all"}
+    params = run_params({**env, "BETTERSTACK_LAKE_ROOT": str(tmp_path)})
+    for monitors, fits, said in ((10_000, False, "30,001"), (1_000, True, "3,001")):
+        with _account(monitors) as http:
+            client = BetterStackClient(
+                http, Secret("tok-123456"), base_url=env["BETTERSTACK_BASE_URL"]
+            )
+            schedule = _by_name(run_checks(params, Secret("x"), env={}, api_client=client))[
+                "schedule"
+            ]
+        assert schedule.ok is fits, schedule
+        assert f"about {said} requests" in schedule.detail
+        assert "8 requests/s" in schedule.detail
+        assert "60 min between scheduled runs" in schedule.detail
+        if not fits:
+            assert "at least 63 min" in schedule.detail
+            assert "BETTERSTACK_RATE" in (schedule.fix or "")
+            assert "BETTERSTACK_RUN_INTERVAL" in (schedule.fix or "")
+
+
+def test_thousands_of_unknown_ids_are_one_short_line(simulator: Simulator, tmp_path: Path) -> None:
+    """Issue 25 item 11: 9,997 unknown ids gave an 80 kB "one line"."""
+    known = simulator.world.monitor_ids()[0]
+    unknown = ",".join(str(n) for n in range(500_000, 509_997))
+    settings = _settings(simulator, tmp_path, MONITOR_ID=f"{known},{unknown}")
+    monitors = _by_name(run_checks(settings, Secret("sim-token"), env={}))["monitors"]
+    assert not monitors.ok
+    assert "500000, 500001, 500002, 500003, 500004 and 9,992 more" in monitors.detail
+    assert len(monitors.detail) < 200
 
 
 def test_a_listed_monitor_whose_id_is_not_digits_is_named_not_a_failure(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -55,7 +56,9 @@ def test_throttle_next_can_send_an_http_date(make_simulator: MakeSim, make_http:
     response = make_http(sim).get("/api/v2/monitors")
     assert response.status_code == 429
     when = parsedate_to_datetime(response.headers["Retry-After"])
-    assert timedelta(seconds=2) < when - datetime.now(UTC) <= timedelta(seconds=10)
+    answered = parsedate_to_datetime(response.headers["Date"])  # both on the simulator's clock
+    assert answered == sim.clock.now().replace(microsecond=0)
+    assert timedelta(seconds=2) < when - answered <= timedelta(seconds=10)
 
 
 def test_cut_next_promises_more_than_it_sends(simulator: Simulator, http: httpx.Client) -> None:
@@ -106,7 +109,7 @@ def test_rate_limit_answers_429_with_retry_after(
     if fmt == "seconds":
         assert value == "100"  # 1 token at 0.01/s
     else:
-        wait = parsedate_to_datetime(value) - datetime.now(UTC)
+        wait = parsedate_to_datetime(value) - parsedate_to_datetime(throttled.headers["Date"])
         assert timedelta(seconds=90) < wait <= timedelta(seconds=110)
     assert sim.stats.throttled == 1
 
@@ -164,6 +167,26 @@ def test_stats_count_by_status_and_endpoint_and_reset(
     assert (stats.requests, stats.throttled, stats.by_status[200]) == (0, 0, 0)
 
 
+def test_stats_keep_when_the_first_request_came_and_the_last_was_answered(
+    simulator: Simulator, http: httpx.Client
+) -> None:
+    """What benchmark 7 reads to split a run into start-up, API and shut-down (issue 24)."""
+    stats = simulator.stats
+    stats.reset()
+    assert (stats.first_arrival, stats.last_answer) == (None, None)
+    before = time.monotonic()
+    http.get("/api/v2/monitors")
+    middle = time.monotonic()
+    http.get("/api/v2/monitors")
+    after = time.monotonic()
+    first, last = stats.first_arrival, stats.last_answer
+    assert first is not None
+    assert last is not None
+    assert before <= first <= middle <= last <= after
+    stats.reset()
+    assert (stats.first_arrival, stats.last_answer) == (None, None)
+
+
 @pytest.mark.parametrize(
     "call",
     [
@@ -178,3 +201,23 @@ def test_bad_fault_arguments_are_config_errors(
 ) -> None:
     with pytest.raises(ConfigError):
         call(simulator.faults)
+
+
+def test_a_monitor_deleted_after_the_listing_is_listed_once_then_gone(
+    simulator: Simulator, http: httpx.Client
+) -> None:
+    """The fault behind issue 25 item 5: a monitor a run lists, then finds deleted."""
+    ids = simulator.world.monitor_ids()
+    gone = ids[-1]
+    simulator.delete_monitor(gone, after="/api/v2/monitors")
+    assert http.get(f"/api/v2/monitors/{gone}/sla").status_code == 200  # not yet
+    listed = [m["id"] for m in http.get("/api/v2/monitors").json()["data"]]
+    assert listed == ids
+    for path in ("", "/response-times", "/sla"):
+        answer = http.get(f"/api/v2/monitors/{gone}{path}")
+        assert answer.status_code == 404, path
+        assert answer.json() == {"errors": "Resource with provided ID was not found"}
+    assert [m["id"] for m in http.get("/api/v2/monitors").json()["data"]] == ids[:-1]
+    assert http.get(f"/api/v2/monitors/{ids[0]}/sla").status_code == 200
+    with pytest.raises(ConfigError):
+        simulator.delete_monitor("999999999")

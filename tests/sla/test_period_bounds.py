@@ -44,7 +44,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
         shutil.copytree(listed, _partition(root, MONITORS.name, NOW.date() - timedelta(days=back)))
     started, ended = OUTAGE
     ts = pa.timestamp("ms", tz="UTC")
-    row = {"incident_id": "long", "monitor_id": "m00000", "cause": "Status 503", "raw": "{}"}
+    row: dict[str, Any] = {"incident_id": "long", "monitor_id": "m00000", "cause": "Status 503"}
+    row["raw"] = "{}"
     row |= {"started_at": started, "resolved_at": ended, "_extracted_at": NOW, "_run_id": "t"}
     columns = [
         pa.array([row.get(f.name)], ts if pa.types.is_timestamp(f.type) else f.type)
@@ -197,7 +198,9 @@ def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() 
         for table in sqlglot.parse_one(select, read="bigquery").find_all(exp.Table):
             if table.name not in SOURCES:
                 continue
-            where = table.find_ancestor(exp.Select).args.get("where")
+            reading = table.find_ancestor(exp.Select)
+            assert reading is not None, (spec.name, table.name)
+            where = reading.args.get("where")
             assert where is not None, (spec.name, table.name)
             bounds = [
                 node

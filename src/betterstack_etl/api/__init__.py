@@ -3,7 +3,8 @@
 ``BetterStackClient`` talks to the API over an injected ``httpx.Client``; ``RetryPolicy`` bounds
 per-request retries of transient errors; ``Pacer`` is the request budget shared by every thread
 of a run; ``RequestCounter``/``RequestStats`` count requests, retries and 429s for the run
-ledger; ``api_http_client`` is the ``httpx.Client`` a run talks through (a total deadline per
+ledger; ``StopFlag`` stops every request and wait of a run when it is asked to stop;
+``api_http_client`` is the ``httpx.Client`` a run talks through (a total deadline per
 request). Errors are the ``betterstack_etl.errors`` classes.
 """
 
@@ -24,6 +25,7 @@ from betterstack_etl.api._ids import is_api_id, validate_incident_id, validate_m
 from betterstack_etl.api._pacer import Pacer
 from betterstack_etl.api._retry import RetryPolicy
 from betterstack_etl.api._stats import RequestCounter, RequestStats
+from betterstack_etl.api._stop import StopFlag
 from betterstack_etl.api._transport import api_http_client
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "RequestStats",
     "Resource",
     "RetryPolicy",
+    "StopFlag",
     "api_http_client",
     "incident_page_bound",
     "is_api_id",

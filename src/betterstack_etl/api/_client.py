@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from betterstack_etl.api._pacer import Pacer
+    from betterstack_etl.api._stop import StopFlag
     from betterstack_etl.secret import Secret
 
 __all__ = [
@@ -94,21 +95,25 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """One JSON:API ``data`` object, when the API answered (UTC), and the URL asked."""
+    """One JSON:API ``data`` object, when the API answered (UTC, our clock), the URL asked,
+    and the API's own time (its ``Date`` header, when it sent a valid one)."""
 
     data: dict[str, Any]
     fetched_at: datetime
     url: str
+    server_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a list: its resources, when the API answered, its URL and 1-based number."""
+    """One page of a list: its resources, when the API answered (our clock), its URL, its
+    1-based number, and the API's own time (its ``Date`` header, when valid)."""
 
     resources: list[dict[str, Any]]
     fetched_at: datetime
     url: str
     number: int
+    server_time: datetime | None = None
 
 
 class _BearerAuth(httpx.Auth):
@@ -139,6 +144,7 @@ class BetterStackClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
         stats: RequestCounter | None = None,
+        stop: StopFlag | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
@@ -150,7 +156,8 @@ class BetterStackClient:
         self._base = httpx.URL(base_url.rstrip("/") + "/")
         self._retry = retry
         self._pacer = pacer
-        self._sleep = sleep
+        self._stop = stop
+        self._sleep = stop.sleep if stop is not None and sleep is time.sleep else sleep
         self._clock = clock
         self._random = secrets.SystemRandom()  # jitter only
         self._counter = stats if stats is not None else RequestCounter()
@@ -274,8 +281,8 @@ class BetterStackClient:
     ) -> Resource:
         url = self._url(path, params)
         context = RequestContext(endpoint_of(url), monitor_id)
-        data, fetched_at = self._get(url, context, parse_single)
-        return Resource(data=data, fetched_at=fetched_at, url=str(url))
+        data, fetched_at, server_time = self._get(url, context, parse_single)
+        return Resource(data=data, fetched_at=fetched_at, url=str(url), server_time=server_time)
 
     def _walk(
         self,
@@ -294,20 +301,20 @@ class BetterStackClient:
         while url is not None:  # bounded by PageWalk.limit and its loop guard
             context = RequestContext(endpoint_of(url), monitor_id)
             walk.visit(url, context)
-            listed, fetched_at = self._get(url, context, parse_list)
-            yield Page(listed.resources, fetched_at, str(url), walk.pages)
+            listed, fetched_at, server_time = self._get(url, context, parse_list)
+            yield Page(listed.resources, fetched_at, str(url), walk.pages, server_time)
             url = walk.follow(url, listed, context)
 
     def _get(
         self, url: httpx.URL, context: RequestContext, parse: Callable[[bytes, RequestContext], T]
-    ) -> tuple[T, datetime]:
+    ) -> tuple[T, datetime, datetime | None]:
         """One GET, parsed, with retries of transient errors and unreadable (non-JSON) 2xx
         answers, bounded in attempts, in total wait, and by the run's throttling budget."""
         waited = 0.0
         for attempt in range(1, self._retry.max_attempts + 1):
             try:
-                content, fetched_at = self._send_once(url, context)
-                return parse(content, context), fetched_at
+                content, fetched_at, server_time = self._send_once(url, context)
+                return parse(content, context), fetched_at, server_time
             except _RETRIED as err:
                 delay = self._next_delay(err, attempt, waited, context)
                 if delay is None:
@@ -358,8 +365,11 @@ class BetterStackClient:
             "check whether other jobs use the same token",
         )
 
-    def _send_once(self, url: httpx.URL, context: RequestContext) -> tuple[bytes, datetime]:
-        """One GET within the request's total deadline, its body read up to the answer bound."""
+    def _send_once(
+        self, url: httpx.URL, context: RequestContext
+    ) -> tuple[bytes, datetime, datetime | None]:
+        """One GET within the request's total deadline, its body read up to the answer bound;
+        also the answer's Date (the server's clock), when it has one."""
         headers = {
             "Accept": "application/json",
             "Accept-Encoding": ACCEPTED_ENCODINGS,
@@ -368,6 +378,8 @@ class BetterStackClient:
         if self._pacer is not None:
             self._pacer.acquire()
         try:
+            if self._stop is not None:
+                self._stop.check()  # no new request once the run is asked to stop
             self._counter.request()
             log.debug("GET %s", context.endpoint)
             with deadline(self._deadline):
@@ -384,7 +396,7 @@ class BetterStackClient:
             raise self._redacted(error)
         if self._pacer is not None:
             self._pacer.succeeded()
-        return content, self._clock()
+        return content, self._clock(), server_date(response_headers)
 
     def _exchange(
         self, url: httpx.URL, headers: dict[str, str], context: RequestContext

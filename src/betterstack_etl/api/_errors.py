@@ -6,7 +6,9 @@ Pure functions: :func:`classify_status` maps (status, body, headers) to an error
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,6 +24,7 @@ from betterstack_etl.errors import (
     NotFoundError,
     ThrottledError,
     TransientError,
+    UnreachableError,
     UnreadableAnswerError,
 )
 
@@ -169,10 +172,54 @@ def classify_status(
     return cls(message, endpoint=context.endpoint, status=status, api_message=api_text, hint=hint)
 
 
+# Why a connection could not even start, when no retry a minute later is likely to change it:
+# the host does not resolve (a typo), nothing listens there, or no route leads there.
+_NOT_RESOLVED: Final = frozenset(
+    getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)
+)
+_UNREACHABLE: Final = {
+    errno.ECONNREFUSED: "refuses connections",
+    errno.ENETUNREACH: "cannot be reached from this machine (no route to its network)",
+    errno.EHOSTUNREACH: "cannot be reached from this machine (no route to the host)",
+}
+
+
+def _unreachable(exc: httpx.HTTPError, context: RequestContext) -> UnreachableError | None:
+    """An ``UnreachableError`` when ``exc`` is a connection that could not start for a lasting
+    reason (the OS error under httpx's, found through the exception chain)."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    cause: BaseException | None = exc
+    why = None
+    while cause is not None and why is None:
+        if isinstance(cause, socket.gaierror) and cause.errno in _NOT_RESOLVED:
+            why = "does not resolve (no such host name)"
+        elif isinstance(cause, OSError) and not isinstance(cause, socket.gaierror):
+            why = _UNREACHABLE.get(cause.errno or 0)
+        cause = cause.__cause__ or cause.__context__
+    if why is None:
+        return None
+    try:
+        url = exc.request.url
+        host = f"{url.host}:{url.port}" if url.port else url.host
+    except RuntimeError:  # no request attached
+        host = "the API host"
+    return UnreachableError(
+        f"{context.describe()} failed: {host} {why}",
+        endpoint=context.endpoint,
+        hint="check BETTERSTACK_BASE_URL (https://uptime.betterstack.com), this machine's "
+        "DNS and network, and any proxy or firewall on the way",
+    )
+
+
 def classify_transport(exc: httpx.HTTPError, context: RequestContext) -> ApiError:
-    """The error for an httpx failure: transport/timeout/decoding → transient, else contract."""
+    """The error for an httpx failure: a host that cannot be reached for a lasting reason →
+    unreachable; other transport/timeout/decoding errors → transient; else contract."""
     kind = type(exc).__name__
     text = _truncate(str(exc)) or kind
+    unreachable = _unreachable(exc, context)
+    if unreachable is not None:
+        return unreachable
     if isinstance(exc, httpx.TimeoutException):
         message = f"{context.describe()} timed out ({kind}: {text})"
         return TransientError(message, endpoint=context.endpoint, hint=_HINT_TRANSPORT)

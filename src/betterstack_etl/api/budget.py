@@ -194,18 +194,20 @@ def run_budget(
     token: Secret,
     *,
     use_prefect: bool | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Pacer]:
     """The request budget of one run, as a :class:`Pacer`.
 
     With a Prefect API (``use_prefect``, default: :func:`prefect_api_configured`): a
     :class:`SharedBudget` on the token's global concurrency limit, created with
     ``settings_rate`` when missing (its rate when it exists). Without one, or when the server
-    cannot be reached: the in-process ``Pacer(settings_rate, max_in_flight)``.
+    cannot be reached: the in-process ``Pacer(settings_rate, max_in_flight)``. Every wait
+    is ``sleep`` (a run passes its ``StopFlag.sleep``, so a stop ends a wait at once).
     """
     if use_prefect is None:
         use_prefect = prefect_api_configured()
     if not use_prefect:
-        yield Pacer(settings_rate, max_in_flight)
+        yield Pacer(settings_rate, max_in_flight, sleep=sleep)
         return
     Pacer(settings_rate, max_in_flight)  # validates the settings (ConfigError) before any I/O
     from prefect.client.orchestration import get_client
@@ -223,6 +225,6 @@ def run_budget(
             )
             usable = False
         if usable:
-            yield SharedBudget(client, name, rate, max_in_flight)
+            yield SharedBudget(client, name, rate, max_in_flight, sleep=sleep)
         else:
-            yield Pacer(settings_rate, max_in_flight)
+            yield Pacer(settings_rate, max_in_flight, sleep=sleep)

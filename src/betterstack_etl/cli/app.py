@@ -37,7 +37,7 @@ from betterstack_etl.cli.common import (
     user_errors,
 )
 from betterstack_etl.cli.config import config
-from betterstack_etl.errors import ConfigError, StorageError
+from betterstack_etl.errors import ConfigError, RunFailedError, StoppedError, StorageError
 
 __all__ = [
     "app",
@@ -128,9 +128,18 @@ def run(
         return
     with user_errors(verbose):
         loaded = load(**options)
-        summary = run_once(
-            loaded, options, prefect=prefect, verbose=verbose, show_progress=not as_json
-        )
+        try:
+            summary = run_once(
+                loaded, options, prefect=prefect, verbose=verbose, show_progress=not as_json
+            )
+        except (RunFailedError, StoppedError) as exc:
+            if exc.summary is not None:  # what each table did, then the one error line
+                _show_summary(exc.summary, as_json, verbose)
+            raise
+    _show_summary(summary, as_json, verbose)
+
+
+def _show_summary(summary: dict[str, Any], as_json: bool, verbose: bool) -> None:
     if as_json:
         out.print_json(json.dumps(summary))
     else:

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from betterstack_etl import clock
-from betterstack_etl.errors import BetterStackEtlError
+from betterstack_etl.errors import BetterStackEtlError, StoppedError
 from betterstack_etl.literal import VisibleLogText, visible
 from betterstack_etl.secret import redact
 
@@ -174,10 +174,11 @@ def say(label: str, style: str, text: object) -> None:
 
 
 def fail(exc: BaseException) -> typer.Exit:
+    """One line on stderr; the exit code: 130/143 for a run stopped by SIGINT/SIGTERM, else 1."""
     from betterstack_etl.settings import secret_values
 
     say("error:", "bold red", redact(str(exc), *secret_values()))
-    return typer.Exit(code=1)
+    return typer.Exit(code=exc.exit_code if isinstance(exc, StoppedError) else 1)
 
 
 @contextmanager

@@ -185,13 +185,19 @@ def show_summary(console: Console, summary: dict[str, Any], *, detail: bool = Fa
 
 
 def plan_table(plan: RunPlan) -> Table:
-    """``run --dry-run``: requests per table and the partitions each would merge into."""
+    """``run --dry-run``: requests per table and the partitions each would merge into; under
+    it, how long the requests take at the run's rate, and a warning when that is longer than
+    the time between scheduled runs."""
+    schedule = plan.schedule
+    warning = schedule.warning()
     table = Table(
         title=literal(
             f"plan: {len(plan.monitors)} of {plan.visible} monitor(s), window "
             f"{plan.window.start} … {plan.window.end}; {plan.requests_made} request(s) made "
             f"(the listing), about {plan.requests} to come; nothing written"
         ),
+        caption=_note("warning", "yellow", warning) if warning else literal(schedule.describe()),
+        caption_justify="left",
     )
     for column in ("table", "requests", "partitions (data_particao)", "how"):
         table.add_column(column, justify="right" if column == "requests" else "left")

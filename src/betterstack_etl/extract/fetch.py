@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from betterstack_etl.api import incident_page_bound, is_api_id
 from betterstack_etl.errors import ContractError, NotFoundError
-from betterstack_etl.extract.selection import Selection, resolve_monitors
+from betterstack_etl.extract.selection import GoneMonitors, Selection, resolve_monitors
 from betterstack_etl.extract.transform import (
     incident_rows,
     monitor_rows,
@@ -78,6 +78,7 @@ class Extracted:
     rows: int = 0
     answers: int = 0  # API answers used (pages or single resources)
     skipped: list[str] = field(default_factory=list)  # e.g. incidents deleted upstream
+    gone: list[str] = field(default_factory=list)  # monitors deleted during the run: skipped
     # records left out because they break the API contract (an id that is not digits, a
     # field of the wrong type), or open rows of the lake that can never be re-read: one
     # message each, naming the record (SPEC §13: the rest of the table lands)
@@ -216,7 +217,7 @@ def response_times(req: ExtractRequest) -> Extracted:
         except ContractError as exc:
             return f"response times of monitor {monitor_id}: {exc.message}"
 
-    return _fan_out(req, list(req.selection.ids), fetch)
+    return _fan_out(req, list(req.selection.ids), fetch, monitor_of=lambda m: m)
 
 
 def _sla_days(selection: Selection, window: Window) -> list[tuple[str, date]]:
@@ -261,7 +262,7 @@ def daily_sla(req: ExtractRequest) -> Extracted:
         except ContractError as exc:
             return f"SLA of monitor {monitor_id} on {day}: {exc.message}"
 
-    return _fan_out(req, plan, fetch)
+    return _fan_out(req, plan, fetch, monitor_of=lambda item: item[0])
 
 
 def monitors(req: ExtractRequest) -> Extracted:
@@ -280,20 +281,42 @@ def monitors(req: ExtractRequest) -> Extracted:
 
 
 def _fan_out(
-    req: ExtractRequest, plan: Sequence[T], fetch: Callable[[T], pa.Table | str]
+    req: ExtractRequest,
+    plan: Sequence[T],
+    fetch: Callable[[T], pa.Table | str],
+    *,
+    monitor_of: Callable[[T], str],
 ) -> Extracted:
     """One request per item of ``plan`` (bounded concurrency), each answer sunk as it comes;
-    an answer that breaks the contract (``fetch`` says why) is left out, the others land."""
+    an answer that breaks the contract (``fetch`` says why) is left out, the others land. An
+    item whose monitor is gone (deleted at Better Stack during the run: a 404 here and on the
+    monitor itself) is skipped with a warning; the other monitors land."""
     table = req.spec.name
     result = Extracted(table)
     req.progress.planned(table, len(plan))
+    is_gone = GoneMonitors(req.client)
 
-    def one(item: T) -> pa.Table | str:
-        rows = fetch(item)
+    def one(item: T) -> tuple[str, pa.Table | str | None]:
+        monitor_id = monitor_of(item)
+        try:
+            rows: pa.Table | str | None = fetch(item)
+        except NotFoundError:
+            if not is_gone(monitor_id):
+                raise  # the monitor is there: the 404 is about something else
+            rows = None
         req.progress.done(table)
-        return rows
+        return monitor_id, rows
 
-    for rows in bounded_map(one, plan, req.workers):
+    for monitor_id, rows in bounded_map(one, plan, req.workers):
+        if rows is None:
+            if monitor_id not in result.gone:
+                log.warning(
+                    "%s: monitor %s is gone at Better Stack (404): skipped, the others load",
+                    table,
+                    monitor_id,
+                )
+                result.gone.append(monitor_id)
+            continue
         if isinstance(rows, str):
             result.refuse(rows)
             continue
@@ -318,9 +341,21 @@ def incidents(req: ExtractRequest) -> Extracted:
     progress.planned(table, len(walks) + len(req.open_keys))
     seen: set[str] = set()
 
+    is_gone = GoneMonitors(req.client)
     days = (window.end - window.start).days + 1
 
     def walk(monitor_id: str | None) -> list[pa.Table | str]:
+        try:
+            return walk_pages(monitor_id)
+        except NotFoundError:
+            if monitor_id is None or not is_gone(monitor_id):
+                raise
+            log.warning("%s: monitor %s is gone at Better Stack (404): skipped", table, monitor_id)
+            result.gone.append(monitor_id)
+            progress.done(table)
+            return []
+
+    def walk_pages(monitor_id: str | None) -> list[pa.Table | str]:
         got: list[pa.Table | str] = []
         walked = selection.visible if monitor_id is None else 1
         for page in req.client.iter_incident_pages(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final, Literal, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from betterstack_etl.errors import ConcurrentWriteError, StorageError
+from betterstack_etl.errors import ConcurrentWriteError, DamagedFileError, StorageError
 from betterstack_etl.lake.base import FileChanged, LakeProblem, NotPermitted
 from betterstack_etl.lake.files import (
     CheckedRows,
@@ -78,10 +78,12 @@ class Entry:
     kind: EntryKind = "folder"  # link: a symbolic link; other: neither a file nor a folder
 
 
-def damaged(location: str, exc: Exception) -> StorageError:
-    """The error for a file that is not this table's Parquet (the fix: ``repair``)."""
-    return StorageError(
+def damaged(location: str, exc: Exception) -> DamagedFileError:
+    """The error for a file that is not this table's Parquet (the fix: ``repair``; no task
+    retry reads it better)."""
+    return DamagedFileError(
         f"cannot read {location}: {exc}",
+        path=location,
         hint="the file is damaged or not this table's Parquet: run `betterstack-etl repair` "
         f"(or move {location} out of the table's folder) and re-run the pipeline for that date",
     )

@@ -18,6 +18,7 @@ pointed at, before any run re-points the file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -32,7 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from betterstack_etl import tables
-from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError
+from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError, storage_error
 from betterstack_etl.lake.layout import LEGACY_FILE, is_data_file, parse_partition_dir
 from betterstack_etl.sla import SOURCES as SLA_SOURCES
 from betterstack_etl.sla import view_selects
@@ -47,6 +48,7 @@ __all__ = [
     "DEFAULT_DB_NAME",
     "FINGERPRINT_VIEW",
     "DuckDbPublisher",
+    "damaged_file_in",
     "default_db_path",
     "definition_statements",
     "duckdb_type",
@@ -173,6 +175,7 @@ def _raw_views(root: Path, specs: Sequence[TableSpec]) -> list[str]:
 FINGERPRINT_VIEW: Final = "_betterstack_definitions"
 # DuckDB names the Parquet file it could not read in its message (truncated, not Parquet…).
 _DAMAGED_FILE: Final = re.compile(r"""(?:file|File)[^'"]*['"]([^'"]+\.parquet)['"]""")
+_NO_SPACE: Final = "No space left on device"
 
 
 def definition_statements(
@@ -199,6 +202,12 @@ def definition_statements(
                 for column, text in spec.columns.items()
             ]
     return statements
+
+
+def damaged_file_in(exc: Exception) -> str | None:
+    """The Parquet file a DuckDB error says it could not read, if it names one."""
+    found = _DAMAGED_FILE.search(str(exc))
+    return None if found is None else found.group(1)
 
 
 def _fingerprint(statements: Sequence[str]) -> str:
@@ -271,19 +280,24 @@ def publish_duckdb_views(
         for statement in statements:
             conn.execute(statement)
         conn.execute("COMMIT")
+        # into the file now, not at close (where a failure is silent and leaves a `.wal`)
+        conn.execute("CHECKPOINT")
     except duckdb.Error as exc:
-        damaged = _DAMAGED_FILE.search(str(exc))
+        damaged = damaged_file_in(exc)
         if damaged is not None and "ermission denied" in str(exc):
             raise StorageError(
-                f"the DuckDB views were not refreshed: {damaged.group(1)} may not be read",
+                f"the DuckDB views were not refreshed: {damaged} may not be read",
                 hint="give the user running the pipeline read access to it (chown/chmod); it "
                 "is a permission problem, not damage",
             ) from exc
         if damaged is not None:
             raise DamagedFileError(
-                f"the DuckDB views were not refreshed: {damaged.group(1)} cannot be read",
-                path=damaged.group(1),
+                f"the DuckDB views were not refreshed: {damaged} cannot be read",
+                path=damaged,
             ) from exc
+        if _NO_SPACE in str(exc):  # the data landed; the views wait for space
+            full = OSError(errno.ENOSPC, _NO_SPACE)
+            raise storage_error(full, str(path), "refresh the DuckDB views in", "") from exc
         raise StorageError(
             f"could not create the DuckDB views in {path}: {exc}",
             hint=f"delete {path} (it only holds views; the data is in the Parquet files) and "
@@ -291,7 +305,16 @@ def publish_duckdb_views(
         ) from exc
     finally:
         conn.close()
+        _drop_empty_wal(path)
     return path
+
+
+def _drop_empty_wal(path: Path) -> None:
+    """A write that failed at once (a full disk) can leave an empty ``.wal`` beside the file:
+    it holds nothing to replay, so it goes (one that holds anything is DuckDB's to replay)."""
+    wal = path.with_name(path.name + ".wal")
+    if wal.is_file() and wal.stat().st_size == 0:
+        wal.unlink(missing_ok=True)
 
 
 def open_duckdb(

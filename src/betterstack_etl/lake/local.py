@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from betterstack_etl.errors import ConcurrentWriteError, StorageError
+from betterstack_etl.errors import ConcurrentWriteError, StorageError, storage_error
 from betterstack_etl.lake.base import FileChanged, LakeProblem, NotPermitted
 from betterstack_etl.lake.core import Entry, LakeCore, damaged
 from betterstack_etl.lake.duck import DuckDbPublisher
@@ -414,11 +414,11 @@ def _write_atomically(table: pa.Table, target: Path) -> None:
         _fsync_dir(folder)
     except (OSError, pa.ArrowException) as exc:
         temp.unlink(missing_ok=True)
-        raise StorageError(
-            f"could not write {target}: {exc}",
-            hint="check free space and permissions of the lake folder, then run again "
-            "(the previous file is intact)",
-        ) from exc
+        hint = "check free space and permissions of the lake folder, then run again (the "
+        hint += "previous file is intact)"
+        if isinstance(exc, OSError):
+            raise storage_error(exc, str(target), "write", hint) from exc
+        raise StorageError(f"could not write {target}: {exc}", hint=hint) from exc
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -105,7 +105,9 @@ def confine_to(con: duckdb.DuckDBPyConnection, folders: Iterable[Path]) -> None:
             for name in (text, glob_escape(text)):
                 if name not in allowed:
                     allowed.append(name)
-    con.execute("SET allowed_directories = $folders", {"folders": allowed})
+    # a list literal, not a bound parameter: binding one makes DuckDB import pandas (0.24 s)
+    listed = ", ".join("'" + name.replace("'", "''") + "'" for name in allowed)
+    con.execute(f"SET allowed_directories = [{listed}]")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 
-from betterstack_etl.errors import StorageError
+from betterstack_etl.errors import StorageError, storage_error
 from betterstack_etl.lake.gates import GateReport, check_rows
 from betterstack_etl.lake.layout import split_by_file
 from betterstack_etl.lake.merge import merge_by_key
@@ -60,10 +60,10 @@ def _write(table: pa.Table, path: Path) -> None:
         ):
             w.write_table(table)
     except (OSError, pa.ArrowException) as exc:
-        raise StorageError(
-            f"could not write the staging file {path}: {exc}",
-            hint="check free space and permissions of the temporary folder (TMPDIR)",
-        ) from exc
+        hint = "check free space and permissions of the temporary folder (TMPDIR)"
+        if isinstance(exc, OSError):
+            raise storage_error(exc, str(path), "write the staging file", hint) from exc
+        raise StorageError(f"could not write the staging file {path}: {exc}", hint=hint) from exc
 
 
 def _read(path: Path) -> pa.Table:

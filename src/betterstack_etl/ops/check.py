@@ -4,6 +4,8 @@ Each check gives a :class:`CheckResult` (✓ or ✗, what was found, how to fix 
 
 - **token**: one authenticated request (the first page of the monitor listing);
 - **monitors**: every id of ``MONITOR_ID`` is a monitor the token sees (``all``: at least one);
+- **schedule**: a run's requests (as ``run --dry-run`` plans them) fit between two scheduled
+  runs (``BETTERSTACK_RUN_INTERVAL``) at the run's rate;
 - **destination**, local: the lake root is a folder we can write in (a ``.``-named probe file
   is written and deleted), or a folder the first run can create;
 - **destination**, bigquery: the bucket exists and the account holds the object permissions a
@@ -28,11 +30,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
+from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, RetryPolicy, is_api_id
-from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtlError
+from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtlError, name_a_few
+from betterstack_etl.extract.fetch import PlanRequest, planner
+from betterstack_etl.extract.selection import Selection
+from betterstack_etl.run.summary import ScheduleFit
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from datetime import datetime
 
     from betterstack_etl.gcp.ownership import Kind
     from betterstack_etl.secret import Secret
@@ -46,6 +53,7 @@ __all__ = [
     "check_local_folder",
     "check_ownership",
     "check_prefect",
+    "check_schedule",
     "run_checks",
 ]
 
@@ -80,9 +88,11 @@ def _fail(name: str, exc: BetterStackEtlError, prefix: str = "") -> CheckResult:
 
 
 def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]:
-    """Token and monitors, from one walk of the monitor listing (its first page: the token)."""
+    """Token, monitors and schedule, from one walk of the monitor listing (its first page: the
+    token; the whole listing: the monitors, and the plan of a run of them)."""
     pages = client.iter_monitor_pages()
     seen: list[str] = []
+    listing: list[dict[str, Any]] = []
     try:
         first = next(pages)
     except AuthenticationError as exc:
@@ -95,6 +105,7 @@ def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]
     try:
         for page in (first, *pages):
             seen.extend(str(m.get("id")) for m in page.resources)
+            listing.extend(page.resources)
     except ApiError as exc:
         return [token, _fail("monitors", exc, "the listing failed: ")]
     if params.monitors == "all":
@@ -105,15 +116,36 @@ def check_api(params: RunParams, client: BetterStackClient) -> list[CheckResult]
         bad = [repr(m) for m in seen if not is_api_id(m)]
         if bad:  # runs leave them out (SPEC §13): said here, not a failure
             detail += f"; {len(bad)} left out of runs, the id is not digits: {', '.join(bad[:3])}"
-        return [token, CheckResult("monitors", True, detail)]
-    missing = [m for m in params.monitors if m not in set(seen)]
+        usable = tuple(m for m in seen if is_api_id(m))
+        chosen = Selection(usable, len(seen), True, tuple(listing))
+        return [token, CheckResult("monitors", True, detail), check_schedule(params, chosen)]
+    listed = set(seen)
+    missing = [m for m in params.monitors if m not in listed]
     if missing:
-        detail = f"MONITOR_ID {', '.join(missing)}: not among the {len(seen)} monitor(s) "
+        detail = f"MONITOR_ID {name_a_few(missing)}: not among the {len(seen)} monitor(s) "
         detail += "this token sees"
         fix = "check MONITOR_ID against Better Stack → Uptime → Monitors (the id is in the "
         fix += "monitor's URL), or use a token of the team that owns it"
-        return [token, CheckResult("monitors", False, detail, fix)]
-    return [token, CheckResult("monitors", True, f"{len(params.monitors)} monitor(s) found")]
+        monitors = CheckResult("monitors", False, detail, fix)
+    else:
+        monitors = CheckResult("monitors", True, f"{len(params.monitors)} monitor(s) found")
+    found = tuple(m for m in params.monitors if m in listed)
+    chosen = Selection(found, len(seen), False, tuple(listing))
+    return [token, monitors, check_schedule(params, chosen)]
+
+
+def check_schedule(
+    params: RunParams, selection: Selection, now: datetime | None = None
+) -> CheckResult:
+    """The requests of a run of ``selection`` (as ``run --dry-run`` plans them; the rows still
+    open in the lake not counted) fit between two scheduled runs at the run's rate."""
+    now = now or clock.utcnow()
+    window = params.window(now)
+    plans = [planner(s)(PlanRequest(s, selection, window, now)) for s in params.tables]
+    fit = ScheduleFit(sum(p.requests for p in plans), params.rate, params.run_interval)
+    if fit.fits:
+        return CheckResult("schedule", True, fit.describe())
+    return CheckResult("schedule", False, f"the plan cannot keep up: {fit.describe()}", fit.fix)
 
 
 # -- local destination ----------------------------------------------------------------------

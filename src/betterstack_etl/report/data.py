@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.report.order import worst_first
 from betterstack_etl.report.records import (
     AT_RISK_BUDGET_PCT,
     MISSING_SAMPLES_PCT,
@@ -224,8 +225,7 @@ def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
     if HOURLY in views:
         _read_hourly(source, views[HOURLY], options, ids, get, freq)
     read_slo_sections(source, views, options, ids, get)
-    ordered = sorted(monitors.values(), key=lambda m: (m.name.casefold(), m.monitor_id))
-    return ReportData(options=options, monitors=ordered, missing=missing)
+    return ReportData(options=options, monitors=worst_first(monitors.values()), missing=missing)
 
 
 def _check_monitors(

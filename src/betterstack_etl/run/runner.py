@@ -21,6 +21,7 @@ raise ``RunFailedError`` at the end.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import shutil
@@ -28,19 +29,23 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC
-from typing import TYPE_CHECKING, ParamSpec, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Final, ParamSpec, Protocol, Self, TypeVar
 
 from betterstack_etl import clock
 from betterstack_etl.errors import (
     BetterStackEtlError,
     DamagedFileError,
+    DiskFullError,
     RunFailedError,
+    StoppedError,
     is_retryable,
+    name_a_few,
 )
 from betterstack_etl.extract.fetch import (
     PlanRequest,
     planner,
 )
+from betterstack_etl.extract.selection import missing_monitors
 from betterstack_etl.lake.coverage import record_coverage
 from betterstack_etl.run.session import RunSession, run_session
 from betterstack_etl.run.steps import (
@@ -60,6 +65,7 @@ from betterstack_etl.run.summary import (
     StagedTable,
     TableOutcome,
     describe_error,
+    shorten,
 )
 from betterstack_etl.tables import MONITORS
 
@@ -69,6 +75,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from betterstack_etl.extract.progress import Progress
+    from betterstack_etl.extract.selection import Selection
     from betterstack_etl.report import SloBreach
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
@@ -76,6 +83,8 @@ if TYPE_CHECKING:
 __all__ = ["InProcess", "Outcome", "StepRunner", "execute", "plan", "run"]
 
 log = logging.getLogger(__name__)
+
+_RETRY_LINE_CHARS: Final = 200  # a retry line is a notice; the full error comes once, at the end
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -94,6 +103,17 @@ class StepRunner(Protocol):
     def call(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R: ...
 
     def submit(self, step: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Outcome[R]: ...
+
+
+def _return_freed_memory() -> None:
+    """glibc keeps what the fetch threads freed in its per-thread arenas; hand it back to the
+    system (``malloc_trim``) before the checks, whose queries are the run's last peak (14 MiB
+    at 500 monitors, issue 24). Without glibc, nothing."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def execute(session: RunSession, runner: StepRunner) -> RunSummary:
@@ -116,25 +136,38 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         for name, future in pending.items():
             outcomes[name] = _merged(session, runner, name, future)
     except BaseException as exc:
-        # The run stopped before its tables could go on (a refused token, an unknown monitor):
-        # each table not yet settled failed for that reason, and the ledger says so.
+        # The run stopped before its tables could go on (a refused token, an unknown monitor,
+        # a stop, a second Ctrl-C): every thread of the run stops at its next request, each
+        # table not yet settled failed for that reason, and the ledger says so.
+        session.stop.set(type(exc).__name__)
         why = describe_error(exc)
         for spec in session.params.tables:
-            outcomes.setdefault(spec.name, TableOutcome(spec.name, error=why))
+            requests = session.table_requests(spec.name)
+            outcomes.setdefault(spec.name, TableOutcome(spec.name, error=why, requests=requests))
         _record(session, _summary(session, started, monitors, outcomes, (), ()))
         raise
     summary = _summary(session, started, monitors, outcomes, (), ())
-    warnings = [*_refusals(summary, selection.refused), *_record(session, summary)]
-    warnings += record_coverage(  # the days each table that landed fetched (SPEC §4)
+    coverage = record_coverage(  # the days each table that landed fetched (SPEC §4)
         session.lake,
-        [(t.table, monitors, session.window.start, session.window.end, session.now)
+        [(t.table, tuple(m for m in monitors if m not in t.gone), session.window.start,
+          session.window.end, session.now)
          for t in summary.tables if t.error is None],
         run_id=session.run_id,
         extracted_at=summary.finished_at,
     )  # fmt: skip
+    if session.stop.is_set():  # SIGINT/SIGTERM: what was done is recorded, nothing more is done
+        _record(session, summary)
+        raise StoppedError(session.stop.reason or "a stop request", summary=summary.to_dict())
+    warnings = [
+        *_refusals(summary, selection.refused),
+        *_skipped_monitors(selection, summary),
+        *_record(session, summary),
+        *coverage,
+    ]
+    _return_freed_memory()  # before the checks, the run's last peak
     try:
         runner.call(publish, session)
-    except DamagedFileError as exc:  # the data landed; the views wait for `repair`
+    except (DamagedFileError, DiskFullError) as exc:  # the data landed; the views wait
         warnings.append(describe_error(exc))
         log.warning("%s", exc)
     try:
@@ -164,8 +197,13 @@ def _merged(
     try:
         staged = future.result()
     except Exception as exc:  # noqa: BLE001 - every failure is reported by table
-        return TableOutcome(name, error=describe_error(exc))
+        return TableOutcome(name, error=describe_error(exc), requests=session.table_requests(name))
     try:
+        if session.stop.is_set():  # fetched, but the run was asked to stop: nothing written
+            got = staged.extracted
+            why = f"{StoppedError(session.stop.reason or 'a stop request').message} before its "
+            why += f"merge ({got.rows} row(s) read, none written)"
+            return TableOutcome(name, got.rows, got.answers, error=why, requests=staged.requests)
         merged = runner.call(merge_table, session, staged)
         error = None
     except Exception as exc:  # noqa: BLE001
@@ -182,7 +220,21 @@ def _merged(
         staged.requests,
         merged.warnings,
         tuple(got.refused),
+        tuple(got.gone),
     )
+
+
+def _skipped_monitors(selection: Selection, summary: RunSummary) -> list[str]:
+    """One warning for ids of MONITOR_ID the account does not list, one per table that met a
+    monitor deleted during the run (the other monitors landed)."""
+    said = [f"{missing_monitors(selection.missing)}: skipped"] if selection.missing else []
+    said += [
+        f"{t.table}: monitor(s) {name_a_few(t.gone)} gone at Better Stack during the run "
+        "(404): skipped, the others landed"
+        for t in summary.tables
+        if t.gone
+    ]
+    return said
 
 
 def _summary(
@@ -262,7 +314,8 @@ def _record(session: RunSession, summary: RunSummary) -> tuple[str, ...]:
 @dataclass
 class InProcess:
     """Runs the steps in this process, with the flow's task-level retry policy; ``submit``
-    runs a step on a small thread pool (one thread per table)."""
+    runs a step on a small thread pool (one thread per table). ``sleep`` is the wait between
+    attempts (a run gives its ``StopFlag.sleep``: a stop ends it at once)."""
 
     retries: int
     retry_delay: float
@@ -278,10 +331,10 @@ class InProcess:
             except Exception as exc:
                 if attempt >= self.retries or not is_retryable(exc):
                     raise
-                log.warning(
+                log.warning(  # short: the whole error is said once, when the step gives up
                     "%s failed (%s); retry %d/%d in %gs",
                     step.__name__,
-                    describe_error(exc),
+                    shorten(describe_error(exc), _RETRY_LINE_CHARS),
                     attempt + 1,
                     self.retries,
                     self.retry_delay,
@@ -309,15 +362,14 @@ def run(
     raise_on_failure: bool = True,
 ) -> RunSummary:
     """One whole load in this process (the CLI's embedded default; benchmarks; tests)."""
-    with (
-        run_session(
-            params, token, run_id=run_id, progress=progress, spool_root=spool_root
-        ) as session,
-        InProcess(params.task_retries, params.task_retry_delay) as runner,
-    ):
-        summary = execute(session, runner)
+    with run_session(
+        params, token, run_id=run_id, progress=progress, spool_root=spool_root
+    ) as session:
+        retries = InProcess(params.task_retries, params.task_retry_delay, session.stop.sleep)
+        with retries as runner:
+            summary = execute(session, runner)
     if raise_on_failure and summary.failures:
-        raise RunFailedError(summary.failures)
+        raise RunFailedError(summary.failures, summary=summary.to_dict())
     return summary
 
 
@@ -334,5 +386,11 @@ def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) ->
             request = PlanRequest(spec, selection, session.window, session.now, open_keys)
             plans.append(planner(spec)(request))
         return RunPlan(
-            selection.ids, selection.visible, session.window, tuple(plans), session.requests_sent
+            selection.ids,
+            selection.visible,
+            session.window,
+            tuple(plans),
+            session.requests_sent,
+            params.rate,
+            params.run_interval,
         )

@@ -1,12 +1,14 @@
 """The explicit state of one run (``RunSession``): parameters, token, run id, clock reading,
-request budget, progress reporter, lake and spool; made and released by ``run_session``."""
+request budget, stop flag, progress reporter, lake and spool; made and released by
+``run_session``, which also turns SIGINT and SIGTERM into a prompt stop (``stop_on_signals``)."""
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
+import logging
+import signal
+import threading
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from betterstack_etl import clock
@@ -14,17 +16,21 @@ from betterstack_etl.api import (
     BetterStackClient,
     Pacer,
     RequestCounter,
+    RequestStats,
     RetryPolicy,
+    StopFlag,
     api_http_client,
 )
 from betterstack_etl.api.budget import run_budget
 from betterstack_etl.extract.progress import LogProgress
 from betterstack_etl.run.destinations import open_lake
-from betterstack_etl.run.spool import SPOOL_DIRNAME, owned_spool
+from betterstack_etl.run.spool import default_spool_root, owned_spool
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from datetime import datetime
+    from pathlib import Path
+    from types import FrameType
 
     import httpx
 
@@ -33,7 +39,11 @@ if TYPE_CHECKING:
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
 
-__all__ = ["RunSession", "run_session"]
+__all__ = ["RunSession", "run_session", "stop_on_signals"]
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class RunSession:
@@ -54,6 +64,7 @@ class RunSession:
         http: httpx.Client,
         spool: Path,
         flow_run_id: str | None = None,
+        stop: StopFlag | None = None,
     ) -> None:
         self.params = params
         self.run_id = run_id
@@ -63,10 +74,13 @@ class RunSession:
         self.budget = budget
         self.progress = progress
         self.spool = spool
+        self.stop = stop or StopFlag()
         self._token = token
         self._http = http
         self._lake: Lake | None = None
         self._clients: list[BetterStackClient] = []
+        self._tables: dict[str, RequestCounter] = {}
+        self._tables_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RunSession(run_id={self.run_id!r}, destination={self.params.destination!r})"
@@ -78,8 +92,8 @@ class RunSession:
         return self._lake
 
     def client(self, stats: RequestCounter | None = None) -> BetterStackClient:
-        """An API client on the run's connection pool and budget, reading the pipeline clock,
-        counting its requests, retries and 429s in ``stats`` (one counter per table)."""
+        """An API client on the run's connection pool, budget and stop flag, reading the
+        pipeline clock, counting its requests, retries and 429s in ``stats``."""
         client = BetterStackClient(
             self._http,
             self._token,
@@ -88,10 +102,22 @@ class RunSession:
             pacer=self.budget,
             clock=lambda: clock.utcnow(),
             stats=stats,
+            stop=self.stop,
             timeout=self.params.timeout,
         )
         self._clients.append(client)
         return client
+
+    def table_counter(self, table: str) -> RequestCounter:
+        """The counter of ``table``'s requests in this run (every attempt of its fetch): the
+        ledger reads it whether the table landed, failed or was stopped."""
+        with self._tables_lock:
+            return self._tables.setdefault(table, RequestCounter())
+
+    def table_requests(self, table: str) -> RequestStats:
+        with self._tables_lock:
+            counter = self._tables.get(table)
+        return counter.snapshot() if counter is not None else RequestStats()
 
     @property
     def requests_sent(self) -> int:
@@ -118,16 +144,22 @@ def run_session(
 
     The spool is ``<spool_root>/<run_id>``, held by an ``flock`` for the run's lifetime; each
     new session first removes the spools of runs that are gone (killed, crashed): nothing a run
-    made outlives it for more than one later run."""
+    made outlives it for more than one later run.
+
+    While the block runs, SIGINT and SIGTERM set the session's ``stop`` (``stop_on_signals``):
+    every request, page and wait of the run checks it."""
     if params.destination == "bigquery":
         from betterstack_etl.gcp.layout import layout_of
 
         layout_of(params)  # a layout that does not fit the dataset or root: before any request
     run_id = run_id or flow_run_id or uuid.uuid4().hex
-    root = spool_root or Path(tempfile.gettempdir()) / SPOOL_DIRNAME
+    root = spool_root or default_spool_root()
+    stop = StopFlag()
+    use_prefect = None if shared_budget else False
     with (
+        stop_on_signals(stop),
         run_budget(
-            params.rate, params.max_in_flight, token, use_prefect=None if shared_budget else False
+            params.rate, params.max_in_flight, token, use_prefect=use_prefect, sleep=stop.sleep
         ) as budget,
         owned_spool(root, run_id) as spool,
         api_http_client(params.timeout) as http,
@@ -142,4 +174,35 @@ def run_session(
             http=http,
             spool=spool,
             flow_run_id=flow_run_id,
+            stop=stop,
         )
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: StopFlag) -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM set ``stop`` (the run stops before its next
+    request, writes its ledger rows, and says it was stopped) instead of killing the process
+    mid-write; a second signal acts as it did before (Ctrl-C twice: at once). Only the main
+    thread can handle signals: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, object] = {}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        log.warning("%s received: the run stops before its next request (again: at once)", name)
+        stop.set(name)
+        _restore(previous)
+
+    for number in STOP_SIGNALS:
+        previous[number] = signal.signal(number, handler)
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
+def _restore(previous: dict[int, object]) -> None:
+    for number, old in previous.items():
+        signal.signal(number, old if old is not None else signal.SIG_DFL)  # type: ignore[arg-type]

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from betterstack_etl.api import RequestStats
-from betterstack_etl.errors import (
-    BetterStackEtlError,
-)
+from betterstack_etl.errors import BetterStackEtlError, StoppedError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -23,7 +21,16 @@ if TYPE_CHECKING:
     from betterstack_etl.settings import Window
     from betterstack_etl.sla.alerts import Transition
 
-__all__ = ["MergedTable", "RunPlan", "RunSummary", "StagedTable", "TableOutcome", "describe_error"]
+__all__ = [
+    "MergedTable",
+    "RunPlan",
+    "RunSummary",
+    "ScheduleFit",
+    "StagedTable",
+    "TableOutcome",
+    "describe_error",
+    "shorten",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,7 @@ class TableOutcome:
     requests: RequestStats = field(default_factory=RequestStats)
     warnings: tuple[tuple[str, int], ...] = ()  # soft quality rules: (rule, rows)
     refused: tuple[str, ...] = ()  # records left out: they break the API contract (SPEC §13)
+    gone: tuple[str, ...] = ()  # monitors deleted at Better Stack during the run: skipped
 
     @property
     def rows_inserted(self) -> int:
@@ -128,6 +136,7 @@ class RunSummary:
                     "warnings": dict(t.warnings),
                     "records_skipped": len(t.refused),
                     "refused": list(t.refused),
+                    "gone_monitors": list(t.gone),
                     "partitions": [
                         {
                             "data_particao": p.partition.isoformat(),
@@ -145,9 +154,18 @@ class RunSummary:
 
 
 def describe_error(exc: BaseException) -> str:
-    """``Kind: message``; our errors in full, anything else cut to 500 characters."""
+    """``Kind: message``; our errors in full, anything else cut to 500 characters; a stop
+    is said as it is (``stopped by SIGTERM``)."""
+    if isinstance(exc, StoppedError):
+        return exc.message
     text = f"{type(exc).__name__}: {exc}"
     return text if isinstance(exc, BetterStackEtlError) else text[:500]
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut to ``limit`` characters (``…`` says it was cut)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +174,54 @@ class MergedTable:
 
     partitions: tuple[PartitionResult, ...]
     warnings: tuple[tuple[str, int], ...] = ()
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes / 60:.1f} h"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleFit:
+    """Whether a run's requests fit between two scheduled runs: at ``rate`` requests a second
+    (the run's budget), ``requests`` take at least ``requests / rate`` seconds; a plan longer
+    than ``interval`` makes runs overlap and fall behind (SPEC §10: say so before)."""
+
+    requests: int
+    rate: float
+    interval: float
+
+    @property
+    def seconds(self) -> float:
+        return self.requests / self.rate
+
+    @property
+    def fits(self) -> bool:
+        return self.seconds <= self.interval
+
+    def describe(self) -> str:
+        return (
+            f"about {self.requests:,} requests: at least {_duration(self.seconds)} at "
+            f"{self.rate:g} requests/s, "
+            + ("within" if self.fits else "longer than")
+            + f" the {_duration(self.interval)} between scheduled runs (BETTERSTACK_RUN_INTERVAL)"
+        )
+
+    @property
+    def fix(self) -> str:
+        return (
+            "raise BETTERSTACK_RATE if the account's API limit allows, narrow MONITOR_ID (or "
+            "split it between deployments), or schedule runs less often and set "
+            "BETTERSTACK_RUN_INTERVAL to match"
+        )
+
+    def warning(self) -> str | None:
+        """One line when the plan cannot keep up with the schedule, else None."""
+        if self.fits:
+            return None
+        return f"the plan cannot keep up: {self.describe()} — {self.fix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +234,16 @@ class RunPlan:
     window: Window
     tables: tuple[TablePlan, ...]
     requests_made: int  # the listing (and its pages): the only requests of a dry run
+    rate: float = 8.0  # the run's request budget, requests/second
+    interval: float = 3600.0  # seconds between scheduled runs (BETTERSTACK_RUN_INTERVAL)
 
     @property
     def requests(self) -> int:
         return sum(t.requests for t in self.tables)
+
+    @property
+    def schedule(self) -> ScheduleFit:
+        return ScheduleFit(self.requests, self.rate, self.interval)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -180,6 +252,10 @@ class RunPlan:
             "window": [self.window.start.isoformat(), self.window.end.isoformat()],
             "requests_made": self.requests_made,
             "requests_planned": self.requests,
+            "seconds_at_rate": round(self.schedule.seconds),
+            "run_interval": self.interval,
+            "fits_interval": self.schedule.fits,
+            "warning": self.schedule.warning(),
             "tables": {
                 t.table: {
                     "requests": t.requests,

@@ -194,6 +194,13 @@ class Settings(BaseModel):
     retry_base_delay: Annotated[float, _p(Number(0, 60)), Knob("BETTERSTACK_RETRY_BASE_DELAY")] = (
         Field(1.0, description="first backoff of a retried request, seconds")
     )
+    run_interval: Annotated[float, _p(Number(60, 7 * 86_400)), Knob("BETTERSTACK_RUN_INTERVAL")] = (
+        Field(
+            C.RUN_INTERVAL_SECONDS,
+            description="seconds between scheduled runs (the deployment's cron): run --dry-run and "
+            "check say when a run's requests at BETTERSTACK_RATE take longer",
+        )
+    )
     report_timezone: Annotated[
         str, _p(parse_time_zone), Knob("BETTERSTACK_REPORT_TIMEZONE", "--timezone")
     ] = Field(C.DEFAULT_REPORT_TIMEZONE, description="time zone of the SLA views' days and months")

@@ -52,6 +52,7 @@ class RunParams:
     max_in_flight: int
     timeout: float
     retry_base_delay: float
+    run_interval: float  # seconds between scheduled runs: a plan longer cannot keep up
     sla: SlaOptions  # SLA views: time zone and SLO
     report_out: str | None  # where each run writes the month's report (path or gs://)
 
@@ -90,6 +91,7 @@ class RunParams:
             max_in_flight=settings.max_in_flight,
             timeout=settings.timeout,
             retry_base_delay=settings.retry_base_delay,
+            run_interval=settings.run_interval,
             sla=SlaOptions(
                 time_zone=settings.report_timezone,
                 slo_pct=settings.slo,

@@ -10,7 +10,8 @@ Order of what happens to each request (every path, known or not):
    limit exceeded"}``), then the seeded ``error_rate`` (503);
 4. the API itself (auth, routing, data).
 
-``stats`` counts every answer by status and by route template before it is sent.
+``stats`` counts every answer by status and by route template before it is sent. The ``Date``
+header, and a ``Retry-After`` given as a date, are on the simulator's clock.
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.connections_lock:
             self.server.connections.discard(self.connection)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the simulator's clock (as a server's is on its own)."""
+        if timestamp is None:
+            timestamp = self.server.simulator.clock.now().timestamp()
+        return super().date_time_string(timestamp)
+
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
@@ -140,6 +147,8 @@ class Simulator:
         self._errors_rng = seeded(self.config.seed, "errors")
         self._errors_lock = threading.Lock()
         self._address = (host, port)
+        self._deletions: list[tuple[str, str]] = []  # (monitor id, after this route answers)
+        self._deletions_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -202,9 +211,32 @@ class Simulator:
         where = self.base_url if self._server is not None else "stopped"
         return f"Simulator(seed={self.config.seed}, monitors={self.config.monitors}, {where})"
 
+    # -- faults of the data ----------------------------------------------------------------
+    def delete_monitor(self, monitor_id: str, *, after: str | None = None) -> None:
+        """Delete a monitor now, or once a request to the route ``after`` (a template such as
+        ``/api/v2/monitors``) has been answered 200: a monitor that vanishes mid-run, listed
+        by the run and gone when its response times and SLA are asked."""
+        if self.world.monitor(monitor_id) is None:
+            raise ConfigError(f"no monitor {monitor_id} to delete", hint="use a listed id")
+        if after is None:
+            self.world.delete_monitor(monitor_id)
+            return
+        with self._deletions_lock:
+            self._deletions.append((monitor_id, after))
+
+    def _due_deletions(self, endpoint: str, status: int) -> None:
+        if status != 200:
+            return
+        with self._deletions_lock:
+            due = [m for m, after in self._deletions if after == endpoint]
+            self._deletions = [(m, a) for m, a in self._deletions if a != endpoint]
+        for monitor_id in due:
+            self.world.delete_monitor(monitor_id)
+
     # -- one request ----------------------------------------------------------------------
     def respond(self, handler: _Handler) -> None:
         """Answer one request on ``handler`` (called from the server's threads)."""
+        self.stats.arrive()
         if self.config.latency:
             time.sleep(self.config.latency)
         split = urlsplit(handler.path)
@@ -219,6 +251,7 @@ class Simulator:
             log.exception("simulator failed on %s %s", handler.command, split.path)
             answer = error_answer(500, "Internal simulator error")
         self.stats.record(endpoint, answer.status)
+        self._due_deletions(endpoint, answer.status)  # before the client can ask again
         handler.send_answer(answer, cut=fault is not None and fault.kind == "cut")
 
     def _answer(self, handler: _Handler, path: str, query: str, fault: Fault | None) -> Answer:
@@ -245,7 +278,7 @@ class Simulator:
         return self._api.handle(request)
 
     def _throttled(self, seconds: float) -> Answer:
-        value = retry_after_value(seconds, self.config.retry_after_format)
+        value = retry_after_value(seconds, self.config.retry_after_format, self.clock.now())
         return error_answer(429, "Rate limit exceeded", (("Retry-After", value),))
 
     def _random_error(self) -> bool:

@@ -23,6 +23,8 @@ Generation rules (the API documents none of this; these are our choices):
   the last UTC day of a month, for even monitor indexes, an incident from about 23:40 UTC to
   about 03:20 UTC on the 1st, so it crosses midnight UTC and midnight of the 1st in São Paulo.
 - ``SimConfig.recent_monitor_created_at`` moves the last monitor's creation to that moment.
+- ``delete_monitor`` deletes a monitor while the world runs (a user deleting it in Better
+  Stack): it leaves the listing and its routes answer 404.
 - The realistic world (the default; ``traits`` says what and why) also has monitor groups,
   heartbeats and their incidents, drops the incidents that would overlap a maintenance window
   or a pause of their monitor, and gives each incident its ``Unconfirmed`` and ``Validating``
@@ -38,6 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
+from betterstack_etl.errors import ConfigError
 from betterstack_etl.simulator.config import ALL_REGIONS, CHECK_FREQUENCIES
 from betterstack_etl.simulator.model import (
     EXPIRY_CAUSES,
@@ -187,6 +190,7 @@ class World:
             )
         self._monitors = tuple(monitors)
         self._by_id = {m.id: m for m in self._monitors}
+        self._deleted: frozenset[str] = frozenset()
         realistic = config.realistic
         self._heartbeats = tuple(
             _draw_heartbeat(config.seed, h, base_id) for h in range(2 if realistic else 0)
@@ -201,13 +205,24 @@ class World:
 
     # -- monitors -------------------------------------------------------------------------
     def monitors(self) -> tuple[Monitor, ...]:
-        return self._monitors
+        deleted = self._deleted
+        if not deleted:
+            return self._monitors
+        return tuple(m for m in self._monitors if m.id not in deleted)
 
     def monitor_ids(self) -> list[str]:
-        return [m.id for m in self._monitors]
+        return [m.id for m in self.monitors()]
 
     def monitor(self, monitor_id: str) -> Monitor | None:
-        return self._by_id.get(monitor_id)
+        return None if monitor_id in self._deleted else self._by_id.get(monitor_id)
+
+    def delete_monitor(self, monitor_id: str) -> None:
+        """The monitor is deleted, as a user does in Better Stack: from now on it is not
+        listed and its own routes answer 404 (its past incidents stay readable by id)."""
+        if monitor_id not in self._by_id:
+            raise ConfigError(f"no monitor {monitor_id} to delete", hint="use a listed id")
+        with self._lock:
+            self._deleted = self._deleted | {monitor_id}
 
     def heartbeats(self) -> tuple[Monitor, ...]:
         """The heartbeats (realistic world only): incidents without a monitor."""

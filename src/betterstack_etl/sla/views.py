@@ -1,5 +1,5 @@
 """The SLA views of SPEC §8.2: declared once as data, their SQL written once (BigQuery dialect,
-``_sql.py``) and transpiled to DuckDB with sqlglot.
+``_sql.py``) and transpiled to DuckDB with sqlglot (once per text: ``_translate``).
 
     selects = view_selects("duckdb", table_ref=lambda n: f'"{n}"', options=SlaOptions())
     for spec, select in selects:                      # dependency order
@@ -8,16 +8,12 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
-import sqlglot
-from sqlglot import exp
-
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.sla import _slo_sql, _sql
+from betterstack_etl.sla import _slo_sql, _sql, _translate
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -221,16 +217,26 @@ def _placeholder(name: str) -> str:
     return f"{_PLACEHOLDER}{name}"
 
 
-def _now_sql(now: datetime | None) -> str:
+def _now_literal(now: datetime | None) -> str | None:
+    """``now`` as the quoted text of a BigQuery ``TIMESTAMP`` (``None``: query time)."""
     if now is None:
-        return "CURRENT_TIMESTAMP()"
+        return None
     if now.tzinfo is None:
         raise ConfigError(
             f"now={now.isoformat()} has no time zone",
             hint="pass an aware datetime, e.g. datetime(2026, 11, 25, 12, tzinfo=UTC)",
         )
     moment = now.astimezone(UTC)
-    return f"TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
+    return f"'{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
+
+
+def _now_sql(now: datetime | None) -> str:
+    """``now`` in BigQuery SQL: a ``TIMESTAMP`` literal, or ``CURRENT_TIMESTAMP()``."""
+    literal = _now_literal(now)
+    return "CURRENT_TIMESTAMP()" if literal is None else f"TIMESTAMP {literal}"
+
+
+_to_duckdb = _translate.to_duckdb  # one text now, no cache (dbtgen translates pieces)
 
 
 # How many UTC days before a period a bounded query reads of each raw table (partitions are UTC
@@ -293,8 +299,9 @@ def _sources(
 ) -> list[tuple[ViewSpec, str]]:
     """Each view's BigQuery SELECT, with placeholders for the tables and views it reads; with
     ``period`` (whole months), the views answering dates read only its partitions and return
-    only its rows, and the SLO status only its windows' (when ``now`` is known)."""
-    at = _now_sql(now)
+    only its rows, and the SLO status only its windows' (when ``now`` is known). The moment
+    itself is ``_translate.NOW`` in the text: ``view_selects`` puts it in."""
+    at = _translate.NOW  # the moment, put in after the translation (kept per text)
     zone = options.time_zone
     whole: Callable[[str], str] = _placeholder
     ref = whole if period is None else _bounded_ref(*period)
@@ -318,23 +325,6 @@ def _sources(
             _slo_sql.slo_status_sql(slo_ref, at, zone, options.declared, options.burn_rules),
         ),
     ]
-
-
-def _duckdb_zone_dates(node: exp.Expression) -> exp.Expression:
-    """``DATE(ts, zone)`` → ``CAST(ts AT TIME ZONE zone AS DATE)``: sqlglot's own rendering
-    casts a TIMESTAMPTZ to TIMESTAMP first, which DuckDB does in the *session* time zone."""
-    if isinstance(node, exp.Date) and node.args.get("zone") is not None:
-        zone = node.args["zone"].copy()
-        shifted = exp.AtTimeZone(this=node.this.copy(), zone=zone)
-        return exp.Cast(this=shifted, to=exp.DataType.build("DATE"))
-    return node
-
-
-@functools.lru_cache(maxsize=32)  # the same text translated again (a run's check and alerts)
-def _to_duckdb(select: str) -> str:
-    tree = sqlglot.parse_one(select, read="bigquery")
-    tree = tree.transform(_duckdb_zone_dates)
-    return tree.sql(dialect="duckdb")
 
 
 def view_selects(
@@ -361,10 +351,13 @@ def view_selects(
     if dialect not in ("duckdb", "bigquery"):
         raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
     names = {spec.name for spec in VIEWS} | _sql.SOURCES
+    duckdb_moment = _translate.duckdb_now(_now_literal(now))
+    moment = _now_sql(now) if dialect == "bigquery" else duckdb_moment
     selects = []
     bounds = None if period is None else bounded_period(*period)
     for spec, source in _sources(options, now, bounds):
-        text = source if dialect == "bigquery" else _to_duckdb(source)
+        text = source if dialect == "bigquery" else _translate.translated(source)
+        text = text.replace(_translate.NOW, moment)
         for name in sorted(names, key=len, reverse=True):
             text = text.replace(_placeholder(name), table_ref(name))
         selects.append((spec, text))
