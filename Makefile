@@ -9,11 +9,14 @@ setup:            ## the environment in .venv, from uv.lock (dev tools included)
 demo: setup       ## the simulator + a local lake: runs the job, shows the tables
 	.venv/bin/betterstack-etl demo
 
-test-fast:        ## no servers, no emulators: about a minute
-	$(PY) -m pytest -m "not slow" -q
+# -n auto: one pytest-xdist worker per core; loadgroup: each server's tests on one worker
+XDIST := -n auto --dist loadgroup
+
+test-fast:        ## no servers, no emulators (times: CONTRIBUTING.md)
+	$(PY) -m pytest -m "not slow" -q $(XDIST)
 
 test:             ## the whole suite (what CI runs)
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 lint:
 	.venv/bin/ruff check src tests benchmarks

@@ -3,7 +3,8 @@
 Progress goes to stderr; the table and, as the very last line, the ``summary:`` line go to
 stdout. Options shrink the run for a quick look (``--days 5 --merge-rows 100000,1000000``).
 ``python -m benchmarks merge [--merge-rows …]`` runs only the lake's merges (benchmarks 4 and
-4b: response times, and the hourly incidents merge into a long history).
+4b: response times, and the hourly incidents merge into a long history); ``python -m
+benchmarks cli`` only the command line (benchmark 7: start-up, run vs floor, query).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from benchmarks.hourly import run_hourly
 from benchmarks.incidents import run_incidents_merge
 from benchmarks.merge import measure_merge
 from benchmarks.periods import run_periods
+from benchmarks.report import run_report
 from benchmarks.results import save
 from benchmarks.transform import run_transform
 from benchmarks.views import run_views
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from benchmarks.hourly import HourlyResult
     from benchmarks.merge import MergeResult
     from benchmarks.periods import PeriodResult
+    from benchmarks.report import ReportResult
     from benchmarks.transform import TransformResult
     from benchmarks.views import ViewsResult
 
@@ -97,6 +100,7 @@ def summary_line(
     views: ViewsResult,
     cli: CliResult,
     periods: PeriodResult,
+    report: ReportResult,
 ) -> str:
     growth = merges[-1].arrow_peak_bytes / max(1, merges[0].arrow_peak_bytes)
     ratio = "n/a" if transform.speedup is None else f"{transform.speedup:.2f}"
@@ -107,7 +111,9 @@ def summary_line(
         f"transform_speedup={ratio} "
         f"views_{views.monitors}x{views.days}_seconds={views.total_seconds:.2f} "
         f"slo_check_{periods.days[-1]}_vs_{periods.days[0]}={periods.slo_check_ratio:.2f} "
-        f"hourly_cli_vs_floor={cli.vs_floor:.2f}"
+        f"hourly_cli_vs_floor={cli.vs_floor:.2f} "
+        f"startup_seconds={cli.startup_seconds:.2f} shutdown_seconds={cli.shutdown_seconds:.2f} "
+        f"query_seconds={cli.query_seconds:.2f} {report.summary()}"
     )
 
 
@@ -136,8 +142,26 @@ def merges_only(config: BenchConfig, err: Console) -> None:
     save("merge", figures, summary, command=" ".join(["python -m benchmarks", *sys.argv[1:]]))
 
 
+def cli_only(config: BenchConfig, err: Console) -> None:
+    """Benchmark 7 only (``python -m benchmarks cli``)."""
+    err.rule("7 the command line: hourly run vs the API floor, a wrong token, demo")
+    with err.status("running betterstack-etl…"):
+        cli = run_cli()
+    Console(width=140).print(results_table(config, cli.figures()))
+    print(
+        f"summary: hourly_cli_vs_floor={cli.vs_floor:.2f} "
+        f"startup_seconds={cli.startup_seconds:.2f} shutdown_seconds={cli.shutdown_seconds:.2f} "
+        f"query_seconds={cli.query_seconds:.2f}",
+        flush=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["cli"]:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        cli_only(parse_args(args[1:]), Console(stderr=True))
+        return
     only_merges = bool(args) and args[0] == "merge"
     config = parse_args(args[1:] if only_merges else args)
     if only_merges:
@@ -198,9 +222,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     with err.status("running betterstack-etl…"):
         cli = run_cli()
     figures += cli.figures()
+    err.rule("8 the HTML report for 500 monitors")
+    with err.status("reporting…"):
+        report = run_report()
+    figures += report.figures()
     out = Console(width=140)
     out.print(results_table(config, figures))
-    summary = summary_line(ours, sequential, hourly, merges, transform, views, cli, periods)
+    summary = summary_line(ours, sequential, hourly, merges, transform, views, cli, periods, report)
     print(summary, flush=True)
     save("all", figures, summary, command=" ".join(["python -m benchmarks", *sys.argv[1:]]))
 

@@ -108,7 +108,12 @@ def _measure(root: Path, monitors: int, days: int, repeats: int) -> dict[str, fl
     with DuckDbSource.open(root) as source:
         today = NOW.date()
         made = view_selects(
-            "duckdb", table_ref=source.ref, options=options, now=NOW, period=(today, today)
+            "duckdb",
+            table_ref=source.ref,
+            options=options,
+            now=NOW,
+            period=(today, today),
+            window_ref=source.window_ref,  # as run.steps.check_alerts reads it
         )
         selects = {spec.name: select for spec, select in made}
 

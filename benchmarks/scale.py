@@ -1,8 +1,9 @@
 """Issue 13 "Scale": the real cases, each as a ratio measured inside one run (2 noisy cores).
 
 ``python -m benchmarks.scale`` (from the repository root; ``--help`` for the knobs) prints a
-table and, as its last line, ``summary: merge_vs_floor=… memory_500_vs_10=… lookup_365_vs_30=…
-adaptive_efficiency=…``. Figures are printed, never asserted.
+table and, as its last line, ``summary: merge_vs_floor=… memory_500_vs_10=…
+memory_500_vs_floor=… lookup_365_vs_30=… adaptive_efficiency=…``.
+Figures are printed, never asserted.
 
 A. **Merge vs the floor** — a lake already holding ``--merge-rows`` response-time rows (10
    monitors × 4 regions × a check every 30 s, ~115 k rows a day) receives the same rows again,
@@ -15,7 +16,9 @@ B. **Peak memory of an hourly run** at 10, 100 and 500 monitors: the pipeline co
    memory is not counted) without throttling, into an empty local lake: response times (24 h),
    incidents and daily SLA for yesterday and today. RSS high-water of the child (``VmHWM``: its
    own, see ``own_peak_rss``), the higher of two runs per size, and the peak of Arrow's memory
-   pool.
+   pool. The floor is the same run for one monitor (one monitor-day of response times through
+   the whole run: imports, fetch, merge, views, checks); ``memory_500_vs_floor`` = the last
+   size's peak / the floor's (issue 24: ≤ 1.6).
 C. **Open-incident lookup** after 30 and 365 days of incident history (4 incidents a day, one in
    ten left open), locally and in GCS (fake-gcs-server, memory backend, on loopback): the
    index (``lake.open_incidents``) against the previous way, a scan of every partition
@@ -496,18 +499,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         merge = measure_merge_floor(options.merge_rows, options.repeats)
     figures += merge.figures()
 
+    err.rule("B floor: an hourly run of one monitor (subprocess, twice: the higher peak)")
+    with err.status("running…"):
+        floor = max((measure_memory(1) for _ in range(2)), key=lambda m: m.rss_peak)
     memory: list[Memory] = []
     for monitors in options.monitors:
         err.rule(f"B hourly run, {monitors} monitors (subprocess, twice: the higher peak)")
         with err.status("running…"):
             runs = [measure_memory(monitors) for _ in range(2)]
             memory.append(max(runs, key=lambda m: m.rss_peak))
-    figures += _figures_memory(memory)
+    figures += _figures_memory([floor, *memory])
     memory_ratio = memory[-1].rss_peak / memory[0].rss_peak
+    floor_ratio = memory[-1].rss_peak / floor.rss_peak
     figures.append(
         Figure(
             "B hourly run", "peak RSS last / first", f"{memory_ratio:.2f}", "target ≤ 2, ≤ 1 GiB"
         )
+    )
+    figures.append(
+        Figure("B hourly run", "peak RSS last / floor", f"{floor_ratio:.2f}", "target ≤ 1.6")
     )
 
     err.rule("C open-incident lookup, local and GCS emulator")
@@ -540,6 +550,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     Console(width=140).print(table)
     summary = (
         f"summary: merge_vs_floor={merge.ratio:.2f} memory_500_vs_10={memory_ratio:.2f} "
+        f"memory_500_vs_floor={floor_ratio:.2f} "
         f"memory_500_mib={memory[-1].rss_peak / MIB:.0f} lookup_365_vs_30={lookup_ratio:.2f} "
         f"throttled_share={adaptive.throttled_share:.3f} "
         f"adaptive_efficiency={adaptive.efficiency:.3f}"

@@ -10,7 +10,29 @@ if ! command -v uv >/dev/null 2>&1; then
     export PATH="$HOME/.local/bin:$PATH"
 fi
 UV="$(command -v uv || echo "$PY -m uv")"
-$UV sync --frozen --all-extras --compile-bytecode --python "$PY" ${SETUP_NO_DEV:+--no-dev} >&2
+# Quiet by default: one summary line; the full uv output with -v (or SETUP_VERBOSE=1), or on failure.
+VERBOSE="${SETUP_VERBOSE:-}"
+for arg in "$@"; do
+    case "$arg" in
+        -v|--verbose) VERBOSE=1 ;;
+        *) echo "usage: bash scripts/setup.sh [-v]   (unknown argument: $arg)" >&2; exit 2 ;;
+    esac
+done
+SYNC=($UV sync --frozen --all-extras --compile-bytecode --python "$PY" ${SETUP_NO_DEV:+--no-dev})
+if [ -n "$VERBOSE" ]; then
+    "${SYNC[@]}" >&2
+else
+    SYNC_LOG="$(mktemp)"
+    if ! "${SYNC[@]}" >"$SYNC_LOG" 2>&1; then
+        cat "$SYNC_LOG" >&2
+        rm -f "$SYNC_LOG"
+        echo "setup failed: uv sync did not complete (full output above)" >&2
+        exit 1
+    fi
+    PKGS="$(.venv/bin/python -c 'import importlib.metadata as m; print(len(list(m.distributions())))' 2>/dev/null || echo '?')"
+    echo "installed from uv.lock: $PKGS packages in .venv${SETUP_NO_DEV:+ (runtime only, no dev tools)} (bash scripts/setup.sh -v shows the list)" >&2
+    rm -f "$SYNC_LOG"
+fi
 # headless Chromium for the report's browser test (skipped, with the reason, when missing)
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     { apt-get update -qq && apt-get install -y -qq chromium; } >&2 \

@@ -67,3 +67,52 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+# -- the fast loop and pytest-xdist ------------------------------------------------------------
+# A test that needs one of these servers is ``slow`` whether or not it says so: the fast loop
+# (``-m "not slow"``) starts no server and no emulator. A test reaching one through
+# ``request.getfixturevalue`` on a parameter ("flow", "prefect") counts as needing it.
+#
+# Under ``-n N --dist loadgroup`` (the Makefile, .ci/run) each worker that runs a test needing a
+# session fixture starts its own. Tests are grouped by the first server they need, so each server
+# starts once and its tests run on one worker, while the in-process tests spread over the others;
+# module-scoped fixtures (a simulated lake, a built dbt package) keep their module on one worker,
+# so each is still built once.
+_SERVERS = (
+    "prefect_harness",
+    "prefect_server",
+    "bq_endpoint",
+    "gcs_endpoint",
+    "gcs_filesystem",
+    "zetasql_server",
+)
+_PREFECT_PARAMS = frozenset({"flow", "prefect"})
+
+
+def _server(item: pytest.Item) -> str | None:
+    names = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and _PREFECT_PARAMS & {
+        value for value in callspec.params.values() if isinstance(value, str)
+    }:
+        names.add("prefect_harness")
+    return next((server for server in _SERVERS if server in names), None)
+
+
+def _module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d.scope == "module" for fixture in defs for d in fixture)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects and before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    xdist = config.pluginmanager.hasplugin("xdist")  # not in scripts/iplanrio-compat.sh's venv
+    for item in items:
+        server = _server(item)
+        if server is not None:
+            item.add_marker(pytest.mark.slow)
+        group = server or (item.nodeid.split("::", 1)[0] if _module_fixture(item) else None)
+        if xdist and group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))

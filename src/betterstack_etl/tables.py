@@ -12,6 +12,7 @@ BigQuery definitions all read these declarations; adding a table is adding one h
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -45,6 +46,34 @@ __all__ = [
     "TableSpec",
     "table_by_name",
 ]
+
+
+class _NoPandas:
+    """A finder that says pandas cannot be imported (while it is first on ``sys.meta_path``)."""
+
+    @staticmethod
+    def find_spec(name: str, *_: object) -> None:
+        if name == "pandas":
+            raise ModuleNotFoundError("pandas is kept out of pyarrow", name=name)
+
+
+def _arrow_without_pandas() -> None:
+    """pyarrow imports pandas, when installed, the first time it makes an array from a Python
+    list (to ask whether it is a pandas Series) or reads a file: 0.24 s and ~40 MiB in every
+    run. Nothing here hands pandas objects to pyarrow, so its pandas shim is shown no pandas
+    for its first look (an empty array made while a finder refuses pandas) and remembers it;
+    a later ``to_pandas()`` still works (the shim imports pandas when asked for one)."""
+    if "pandas" in sys.modules:
+        return  # already paid for
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([])
+    finally:
+        sys.meta_path.remove(finder)
+
+
+_arrow_without_pandas()
 
 PARTITION_COLUMN: Final = "data_particao"
 # The figures of an /sla answer (betterstack-api.md §4.4, §11): one of them at least, or the row

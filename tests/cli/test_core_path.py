@@ -192,3 +192,47 @@ def test_the_embedded_default_never_imports_prefect(
     )
     assert done.returncode == 0, done.stderr
     assert "PREFECT False" in done.stderr
+
+
+_HEAVY = ("pandas", "matplotlib", "prefect", "google.cloud", "sqlglot")
+
+
+def test_a_run_imports_only_what_it_uses(
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+) -> None:
+    """Issue 24: a run's start-up is its imports. A local run, and a small query after it, do
+    not import pandas (pyarrow's and DuckDB's shims would), matplotlib (the report), Prefect or
+    google-cloud; the second run does not import sqlglot either (its views' DuckDB text is in
+    the cache from the first)."""
+    sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
+    script = (
+        "import sys\n"
+        "from betterstack_etl.cli.app import main\n"
+        "sys.argv = ['betterstack-etl', *sys.argv[1:]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        f"heavy = {_HEAVY!r}\n"
+        "found = [m for m in heavy if m in sys.modules or m + '.' in str(list(sys.modules))]\n"
+        "print('IMPORTED', *found, file=sys.stderr)\n"
+    )
+    env = {**process_env(sim, tmp_path / "lake", tmp_path / "tmp"), "XDG_CACHE_HOME": str(tmp_path)}
+
+    def imported(*args: str) -> set[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        line = next(ln for ln in done.stderr.splitlines() if ln.startswith("IMPORTED"))
+        return set(line.split()[1:])
+
+    assert imported("run", "--json") <= {"sqlglot"}  # the first run translates the views
+    assert imported("run", "--json") == set()
+    assert imported("query", "SELECT count(*) FROM eai_gateway_monitors") == set()

@@ -193,7 +193,7 @@ def test_demo_and_check_show_hostile_names_literally(
     assert demo.exit_code == 0, demo.output
     assert "\x1b" not in demo.output
     assert SHOWN in demo.output  # the monitors preview (the run's SLO lines: test above)
-    assert "Query it: betterstack-etl query --lake-root" in demo.output
+    assert "Query it: .venv/bin/betterstack-etl query --lake-root" in demo.output
 
     with Simulator(SimConfig(seed=7, monitors=3)) as sim:
         monkeypatch.setenv("BETTERSTACK_TOKEN", "sim-token")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from betterstack_etl.simulator import SimConfig, Simulator
 from betterstack_etl.tables import TABLES
 
@@ -50,6 +52,7 @@ def _row(stdout: str, name: str) -> list[str]:
     return [c.strip() for c in lines[0].strip("│ ").split("│")]
 
 
+@pytest.mark.slow  # the simulator over HTTP and five runs of the real command
 def test_piped_run_shows_one_whole_row_per_table_and_each_breach_once(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     with Simulator(SimConfig(seed=7, monitors=3, token="sim-token")) as sim:

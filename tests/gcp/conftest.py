@@ -29,12 +29,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import pytest
 from google.api_core import exceptions as gexc
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery, storage
+
+from betterstack_etl import clock
+from betterstack_etl.gcp.credentials import BIGQUERY_ENDPOINT_ENV, STORAGE_EMULATOR_ENV
+from betterstack_etl.simulator import Simulator
 
 PROJECT = "rj-iplanrio"
 _STARTUP_SECONDS = 60.0
@@ -280,3 +285,68 @@ def bq_client(bq_endpoint: str) -> bigquery.Client:
 def dataset_id() -> str:
     """A fresh dataset name per test (the emulator is shared by the session)."""
     return f"brutos_betterstack_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def gcs_env(
+    monkeypatch: pytest.MonkeyPatch,
+    simulator: Simulator,
+    gcs_endpoint: str,
+    bq_endpoint: str,
+    bucket: str,
+    dataset_id: str,
+) -> str:
+    """Environment of a production-shaped run; returns the lake root."""
+    for var in (
+        "BETTERSTACK_FROM_DATE",
+        "BETTERSTACK_TO_DATE",
+        "BETTERSTACK_TABLES",
+        "BETTERSTACK_BIGQUERY_CONNECTION_ID",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ):
+        monkeypatch.delenv(var, raising=False)  # fmt: skip
+    root = f"gs://{bucket}/brutos_betterstack"
+    settings = {
+        "BETTERSTACK_TOKEN": "sim-token",
+        "MONITOR_ID": "all",
+        "BETTERSTACK_BASE_URL": simulator.base_url,
+        "BETTERSTACK_DESTINATION": "bigquery",
+        "BETTERSTACK_LAKE_ROOT": root,
+        "BETTERSTACK_BILLING_PROJECT_ID": PROJECT,
+        "BETTERSTACK_DATASET_ID": dataset_id,
+        "BETTERSTACK_TASK_RETRIES": "1",
+        "BETTERSTACK_TASK_RETRY_DELAY": "0",
+        "BETTERSTACK_RETRY_BASE_DELAY": "0.01",
+        STORAGE_EMULATOR_ENV: gcs_endpoint,
+        BIGQUERY_ENDPOINT_ENV: bq_endpoint,
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(clock, "utcnow", simulator.clock.now)
+    return root
+
+
+_TYPES = {"VARCHAR": "STRING", "DATE": "DATE", "DOUBLE": "FLOAT64", "BIGINT": "INT64",
+          "BOOLEAN": "BOOL", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP"}  # fmt: skip
+
+
+def copy_lake_to_bigquery(root: Path, client: bigquery.Client, dataset: str) -> None:
+    """Every table and view of a local lake (its DuckDB file), same columns and rows, into ``dataset``."""
+    client.create_dataset(f"{PROJECT}.{dataset}")
+    con = duckdb.connect(str(root / "betterstack.duckdb"), read_only=True)
+    for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
+        columns = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position", [name]
+        ).fetchall()  # fmt: skip
+        schema = [bigquery.SchemaField(c, _TYPES[t]) for c, t in columns]
+        table = client.create_table(bigquery.Table(f"{PROJECT}.{dataset}.{name}", schema=schema))
+        records = con.execute(f'SELECT * FROM "{name}"').fetchall()
+        rows = [
+            {c: (v.isoformat() if hasattr(v, "isoformat") else v)
+             for (c, _t), v in zip(columns, record, strict=True)}
+            for record in records
+        ]  # fmt: skip
+        if rows:
+            assert client.insert_rows_json(table, rows) == []
+    con.close()

@@ -11,9 +11,7 @@ import pyarrow as pa
 import pytest
 from google.cloud import bigquery, storage
 
-from betterstack_etl import clock
 from betterstack_etl.gcp.bigquery import DEFINITION_LABEL
-from betterstack_etl.gcp.credentials import BIGQUERY_ENDPOINT_ENV, STORAGE_EMULATOR_ENV
 from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import TABLES, TableSpec
@@ -25,45 +23,6 @@ pytestmark = pytest.mark.slow
 
 def _keys(table: pa.Table, spec: TableSpec) -> list[tuple[Any, ...]]:
     return list(zip(*(table.column(k).to_pylist() for k in spec.key), strict=True))
-
-
-@pytest.fixture
-def gcs_env(
-    monkeypatch: pytest.MonkeyPatch,
-    simulator: Simulator,
-    gcs_endpoint: str,
-    bq_endpoint: str,
-    bucket: str,
-    dataset_id: str,
-) -> str:
-    """Environment of a production-shaped run; returns the lake root."""
-    for var in (
-        "BETTERSTACK_FROM_DATE",
-        "BETTERSTACK_TO_DATE",
-        "BETTERSTACK_TABLES",
-        "BETTERSTACK_BIGQUERY_CONNECTION_ID",
-        "GOOGLE_APPLICATION_CREDENTIALS",
-    ):
-        monkeypatch.delenv(var, raising=False)  # fmt: skip
-    root = f"gs://{bucket}/brutos_betterstack"
-    settings = {
-        "BETTERSTACK_TOKEN": "sim-token",
-        "MONITOR_ID": "all",
-        "BETTERSTACK_BASE_URL": simulator.base_url,
-        "BETTERSTACK_DESTINATION": "bigquery",
-        "BETTERSTACK_LAKE_ROOT": root,
-        "BETTERSTACK_BILLING_PROJECT_ID": PROJECT,
-        "BETTERSTACK_DATASET_ID": dataset_id,
-        "BETTERSTACK_TASK_RETRIES": "1",
-        "BETTERSTACK_TASK_RETRY_DELAY": "0",
-        "BETTERSTACK_RETRY_BASE_DELAY": "0.01",
-        STORAGE_EMULATOR_ENV: gcs_endpoint,
-        BIGQUERY_ENDPOINT_ENV: bq_endpoint,
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(clock, "utcnow", simulator.clock.now)
-    return root
 
 
 def test_flow_twice_into_gcs_and_bigquery(

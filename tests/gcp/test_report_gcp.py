@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from google.cloud import bigquery, storage
 
@@ -23,7 +22,7 @@ from betterstack_etl.report import (
     write_report,
 )
 
-from .conftest import PROJECT
+from .conftest import PROJECT, copy_lake_to_bigquery
 
 _spec = importlib.util.spec_from_file_location(
     "report_fixture_lake", Path(__file__).parents[1] / "report" / "fixture_lake.py"
@@ -41,38 +40,13 @@ assert _sim_spec.loader is not None
 S: Any = importlib.util.module_from_spec(_sim_spec)
 _sim_spec.loader.exec_module(S)
 
-_TYPES = {"VARCHAR": "STRING", "DATE": "DATE", "DOUBLE": "FLOAT64", "BIGINT": "INT64",
-          "BOOLEAN": "BOOL", "TIMESTAMP WITH TIME ZONE": "TIMESTAMP"}  # fmt: skip
-
-
-def _copy_to_bigquery(root: Path, client: bigquery.Client, dataset: str) -> None:
-    """Every table of the fixture lake, same columns and rows, into ``dataset``."""
-    client.create_dataset(f"{PROJECT}.{dataset}")
-    con = duckdb.connect(str(root / "betterstack.duckdb"), read_only=True)
-    for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
-        columns = con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = ? ORDER BY ordinal_position", [name]
-        ).fetchall()  # fmt: skip
-        schema = [bigquery.SchemaField(c, _TYPES[t]) for c, t in columns]
-        table = client.create_table(bigquery.Table(f"{PROJECT}.{dataset}.{name}", schema=schema))
-        records = con.execute(f'SELECT * FROM "{name}"').fetchall()
-        rows = [
-            {c: (v.isoformat() if hasattr(v, "isoformat") else v)
-             for (c, _t), v in zip(columns, record, strict=True)}
-            for record in records
-        ]  # fmt: skip
-        if rows:
-            assert client.insert_rows_json(table, rows) == []
-    con.close()
-
 
 @pytest.mark.slow
 def test_bigquery_source_gives_the_same_report_as_duckdb(
     bq_client: bigquery.Client, dataset_id: str, tmp_path: Path
 ) -> None:
     lake = F.build(tmp_path / "lake")
-    _copy_to_bigquery(lake, bq_client, dataset_id)
+    copy_lake_to_bigquery(lake, bq_client, dataset_id)
     options = ReportOptions.from_cli(now=F.NOW, lang="pt-BR")
     with DuckDbSource.open(lake) as local:
         expected = render_report(local, options)

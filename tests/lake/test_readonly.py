@@ -108,3 +108,22 @@ def test_a_column_named_like_markup_is_shown_literally(
     assert "[red]x" in output
     assert "\\x1b]0;T\\x07" in output
     assert "\x1b" not in output
+
+
+def test_a_lake_whose_folder_has_a_quote_is_confined_to_it(tmp_path: Path, b) -> None:
+    """The allowed folders are written into the statement as a list literal (no bound
+    parameter: binding one makes DuckDB import pandas): a quote in the path is one character."""
+    root = tmp_path / "it's [a] lake"
+    lake = LocalLake(root, lock_timeout=5.0)
+    lake.merge_partition(INCIDENTS, b.DAY1, b.incidents(["1", "2"], b.T0))
+    lake.publish(TABLES)
+    code, output = _query(
+        root, "SELECT count(*) AS n FROM eai_gateway_incidents", "--format", "json"
+    )
+    assert code == 0, output
+    assert json.loads(output) == [{"n": 2}]
+    (tmp_path / "secret.txt").write_text("not yours\n")
+    outside = f"SELECT * FROM read_csv('{tmp_path}/secret.txt')"
+    code, output = _query(root, outside)
+    assert code != 0
+    assert "not yours" not in output

@@ -5,6 +5,8 @@ views of a clean lake, built without the fault, answer."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,27 @@ def answers(root: Path) -> dict[str, list[tuple[Any, ...]]]:
         for view in VIEWS:
             found[view.name] = conn.execute(f'SELECT count(*) FROM "{view.name}"').fetchall()
     return found
+
+
+_CLEAN: dict[tuple[int, date], dict[str, list[tuple[Any, ...]]]] = {}
+
+
+@pytest.fixture
+def clean_answers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Any, int], dict[str, list[tuple[Any, ...]]]]:
+    """``answers`` of a clean lake of ``build(root, b, days=days)``: built once per worker and
+    UTC day (views count up to CURRENT_TIMESTAMP), not once per test, as they are the same."""
+
+    def get(b: Any, days: int) -> dict[str, list[tuple[Any, ...]]]:
+        key = (days, datetime.now(UTC).date())
+        if key not in _CLEAN:
+            root = tmp_path_factory.mktemp("clean")
+            build(root, b, days=days)
+            _CLEAN[key] = answers(root)
+        return _CLEAN[key]
+
+    return get
 
 
 def cli_count(root: Path, table: str) -> str:
@@ -92,7 +115,7 @@ def test_a_copied_lake_is_read_where_it_is_by_query_and_report(tmp_path: Path, b
 
 
 def test_a_moved_lake_published_by_an_older_version_is_read_where_it_is(
-    tmp_path: Path, b: Any
+    tmp_path: Path, b: Any, clean_answers: Callable[[Any, int], Any]
 ) -> None:
     """A DuckDB file written before the definitions were kept per view (no ``raw_views``)."""
     original = tmp_path / "original"
@@ -103,9 +126,7 @@ def test_a_moved_lake_published_by_an_older_version_is_read_where_it_is(
     conn.close()
     moved = tmp_path / "moved"
     original.rename(moved)
-    clean = tmp_path / "clean"
-    build(clean, b)
-    assert answers(moved) == answers(clean)
+    assert answers(moved) == clean_answers(b, 2)
 
 
 # -- issue 19 item 10: glob characters in the lake's folder are literal ----------------------
@@ -113,16 +134,14 @@ def test_a_moved_lake_published_by_an_older_version_is_read_where_it_is(
 
 @pytest.mark.parametrize("name", ["g[12]", "g*"])
 def test_a_lake_folder_with_glob_characters_reads_only_itself(
-    tmp_path: Path, b: Any, name: str
+    tmp_path: Path, b: Any, clean_answers: Callable[[Any, int], Any], name: str
 ) -> None:
     lakes = tmp_path / "lakes"
     build(lakes / "g1", b, days=3)  # a sibling the glob would match
     build(lakes / "g2", b, days=3)
     build(lakes / name, b, days=1)
-    clean = tmp_path / "clean"
-    build(clean, b, days=1)
     assert cli_count(lakes / name, RESPONSE_TIMES.name) == "3"
-    assert answers(lakes / name) == answers(clean)
+    assert answers(lakes / name) == clean_answers(b, 1)
     with duckdb.connect(str(lakes / name / "betterstack.duckdb"), read_only=True) as conn:
         # the file's own views too (any DuckDB client)
         assert conn.execute(f"SELECT count(*) FROM {RESPONSE_TIMES.name}").fetchone() == (3,)
@@ -155,7 +174,9 @@ def test_a_question_mark_in_the_lake_folder_is_read_literally_or_refused_in_one_
 # -- issue 19 item 13, issue 25 item 4: only the names the layout writes ----------------------
 
 
-def test_a_folder_with_an_impossible_date_never_breaks_a_query(tmp_path: Path, b: Any) -> None:
+def test_a_folder_with_an_impossible_date_never_breaks_a_query(
+    tmp_path: Path, b: Any, clean_answers: Callable[[Any, int], Any]
+) -> None:
     root = tmp_path / "lake"
     build(root, b)
     for spec in (RESPONSE_TIMES, DAILY_SLA, INCIDENTS):
@@ -164,16 +185,16 @@ def test_a_folder_with_an_impossible_date_never_breaks_a_query(tmp_path: Path, b
         impossible.mkdir()
         shutil.copy(good, impossible / good.name)
     LocalLake(root).publish(PUBLISHED)
-    clean = tmp_path / "clean"
-    build(clean, b)
-    assert answers(root) == answers(clean)
+    assert answers(root) == clean_answers(b, 2)
     with open_duckdb(root) as conn:
         days = conn.execute(f"SELECT DISTINCT data_particao FROM {DAILY_SLA.name} ORDER BY 1")
         assert [str(d) for (d,) in days.fetchall()] == ["2024-03-10", "2024-03-11"]
 
 
 @pytest.mark.parametrize("stray", ["dead.parquet", "deaf.parquet", "pate.parquet", "d00d.parquet"])
-def test_strays_named_like_ours_are_never_read(tmp_path: Path, b: Any, stray: str) -> None:
+def test_strays_named_like_ours_are_never_read(
+    tmp_path: Path, b: Any, clean_answers: Callable[[Any, int], Any], stray: str
+) -> None:
     root = tmp_path / "lake"
     build(root, b)
     for spec in (RESPONSE_TIMES, DAILY_SLA, INCIDENTS):
@@ -182,9 +203,7 @@ def test_strays_named_like_ours_are_never_read(tmp_path: Path, b: Any, stray: st
     garbage = root / DAILY_SLA.name / "data_particao=2024-03-11" / stray
     garbage.write_bytes(b"not parquet at all")  # and one that would fail every query
     LocalLake(root).publish(PUBLISHED)
-    clean = tmp_path / "clean"
-    build(clean, b)
-    assert answers(root) == answers(clean)
+    assert answers(root) == clean_answers(b, 2)
     with duckdb.connect(str(root / "betterstack.duckdb"), read_only=True) as conn:
         assert conn.execute(f"SELECT count(*) FROM {DAILY_SLA.name}").fetchone() == (2,)
 
@@ -194,7 +213,7 @@ def test_strays_named_like_ours_are_never_read(tmp_path: Path, b: Any, stray: st
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_a_damaged_database_file_is_rebuilt_by_the_next_publish(
-    tmp_path: Path, b: Any, damage: str
+    tmp_path: Path, b: Any, clean_answers: Callable[[Any, int], Any], damage: str
 ) -> None:
     root = tmp_path / "lake"
     lake = build(root, b)
@@ -206,8 +225,6 @@ def test_a_damaged_database_file_is_rebuilt_by_the_next_publish(
     assert "betterstack-etl repair" in str(opened.value)
     assert "\n" not in str(opened.value)  # one line
     lake.publish(PUBLISHED)
-    clean = tmp_path / "clean"
-    build(clean, b)
-    assert answers(root) == answers(clean)
+    assert answers(root) == clean_answers(b, 2)
     aside = [p.name for p in root.iterdir() if p.name.startswith("betterstack.duckdb.damaged-")]
     assert len(aside) == 1  # kept, beside it

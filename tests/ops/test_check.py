@@ -132,7 +132,7 @@ def test_the_command_prints_the_table_and_exits_1_on_any_cross(
     env |= {"BETTERSTACK_BASE_URL": simulator.base_url, "BETTERSTACK_LAKE_ROOT": str(tmp_path)}
     good = _cli(["check"], env)
     assert good.returncode == 0, good.stderr
-    assert good.stdout.count("✓") == 4  # token, monitors, schedule, destination
+    assert good.stdout.count("✓") == 5  # token, monitors, schedule, destination, lake
     assert "✗" not in good.stdout
     bad = _cli(["check"], {**env, "BETTERSTACK_TOKEN": "wrong-token-123"})
     assert bad.returncode == 1

@@ -25,9 +25,10 @@ def rows(html: str, attribute: str) -> dict[str, list[str]]:
 
 
 def section(html: str, monitor_id: str) -> str:
-    """The HTML of one monitor's section."""
-    start = html.index(f'<section class="monitor" id="m-{monitor_id}"')
-    return html[start : html.index("</section>", start)]
+    """The HTML of one monitor's section (full or compact)."""
+    found = re.search(f'<section class="monitor( compact)?" id="m-{re.escape(monitor_id)}"', html)
+    assert found is not None, monitor_id
+    return html[found.start() : html.index("</section>", found.start())]
 
 
 def text(html: str) -> str:

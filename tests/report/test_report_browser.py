@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from betterstack_etl.report import DuckDbSource, ReportOptions, render_report, write_report
+from betterstack_etl.report.options import DETAILED_MONITORS
 
 from . import sim_lake as S
 
@@ -99,3 +100,42 @@ def test_the_report_opens_from_a_file_draws_every_chart_and_fetches_nothing(
     assert ImageStat.Stat(image).stddev[0] > 20  # not a blank page
     if os.environ.get("REPORT_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["REPORT_SCREENSHOT"])
+
+
+def test_many_monitors_worst_first_with_compact_sections(browser: Any, tmp_path: Path) -> None:
+    from . import many_lake as M
+
+    n = 30
+    root = M.build(tmp_path / "many", n)
+    with DuckDbSource.open(root) as source:
+        html = render_report(source, ReportOptions.from_cli(now=M.NOW, lang="pt-BR"))
+    page_file = Path(write_report(html, str(tmp_path / "many.html")))
+    requests: list[str] = []
+    browser.on("request", lambda request: requests.append(request.url))
+    browser.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:")
+                  else route.continue_())  # fmt: skip
+    page = browser.new_page()
+    page.goto(page_file.as_uri(), wait_until="load")
+    shown = page.eval_on_selector_all(
+        "#summary table tbody tr", "rows => rows.map(r => r.dataset.monitor)"
+    )
+    assert shown == M.expected_order(n)
+    compact = page.locator("section.monitor.compact")
+    assert compact.count() == n - DETAILED_MONITORS
+    # every sparkline laid out at its size, its bars drawn
+    sparks = page.locator("svg.spark")
+    assert sparks.count() == n - DETAILED_MONITORS
+    for index in range(sparks.count()):
+        box = sparks.nth(index).bounding_box()
+        assert box is not None
+        assert box["width"] == 124  # 25 days × 5 − 1
+        assert box["height"] == 24
+        assert sparks.nth(index).locator("path").count() >= 2
+    line = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    titles = page.locator("section.compact h3 .title")
+    for index in range(titles.count()):
+        box = titles.nth(index).bounding_box()
+        assert box is not None
+        assert box["height"] < 2.2 * line
+    assert page.locator("svg.chart").count() == 1 + 2 * DETAILED_MONITORS
+    assert requests == [page_file.as_uri()]

@@ -100,3 +100,25 @@ def test_breaches_match_the_monthly_view(simulated_lake: Path) -> None:
         found = slo_breaches(source, month=options.month, options=options, now=S.NOW)
     assert {b.monitor_id: b.availability_pct for b in found} == pytest.approx(below)
     assert [b.availability_pct for b in found] == sorted(b.availability_pct for b in found)
+
+
+@pytest.mark.parametrize("limit", [32, 1])
+def test_a_memory_limited_source_answers_the_same(
+    simulated_lake: Path, limit: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The run's checks read the views with DuckDB's memory limited (issue 24: their queries
+    spill instead of tripling a run's peak); a query that cannot fit (1 MiB) runs again with
+    more (4 MiB, then DuckDB's default) and says so."""
+    options = ReportOptions.from_cli(now=S.NOW, month="2026-11")
+    with DuckDbSource.open(simulated_lake) as source:
+        free = slo_breaches(source, month=options.month, options=options, now=S.NOW)
+    with DuckDbSource.open(simulated_lake, memory_mib=limit) as source:
+        limited = slo_breaches(source, month=options.month, options=options, now=S.NOW)
+    assert limited == free
+    assert free  # the lake has breaches: the comparison compares something
+    raised = [r.getMessage() for r in caplog.records if "needs more memory" in r.getMessage()]
+    if limit == 1:
+        assert 1 <= len(raised) <= 2
+        assert raised[0].endswith("now 4 MiB")
+    else:
+        assert raised == []

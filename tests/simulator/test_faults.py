@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -164,6 +165,26 @@ def test_stats_count_by_status_and_endpoint_and_reset(
     }
     stats.reset()
     assert (stats.requests, stats.throttled, stats.by_status[200]) == (0, 0, 0)
+
+
+def test_stats_keep_when_the_first_request_came_and_the_last_was_answered(
+    simulator: Simulator, http: httpx.Client
+) -> None:
+    """What benchmark 7 reads to split a run into start-up, API and shut-down (issue 24)."""
+    stats = simulator.stats
+    stats.reset()
+    assert (stats.first_arrival, stats.last_answer) == (None, None)
+    before = time.monotonic()
+    http.get("/api/v2/monitors")
+    middle = time.monotonic()
+    http.get("/api/v2/monitors")
+    after = time.monotonic()
+    first, last = stats.first_arrival, stats.last_answer
+    assert first is not None
+    assert last is not None
+    assert before <= first <= middle <= last <= after
+    stats.reset()
+    assert (stats.first_arrival, stats.last_answer) == (None, None)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from benchmarks.views import NOW, build_lake
 
 from betterstack_etl.lake import publish_duckdb_views
 from betterstack_etl.lake.layout import split_by_file
+from betterstack_etl.report import DuckDbSource
 from betterstack_etl.sla import SlaOptions, view_selects
 from betterstack_etl.tables import COVERAGE, DAILY_SLA, INCIDENTS, MONITORS, RESPONSE_TIMES
 
@@ -62,15 +63,33 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _selects(period: tuple[date, date] | None) -> dict[str, str]:
+def _root(con: duckdb.DuckDBPyConnection) -> Path:
+    return Path(str(con.execute("PRAGMA database_list").fetchall()[0][2])).parent
+
+
+def _selects(
+    period: tuple[date, date] | None, listed: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, str]:
+    """The views' SELECTs; with ``listed``, reading the raw tables as the run and the report do
+    on the lake of that connection: the period's partition files only (``window_ref``)."""
+    source = None if listed is None else DuckDbSource(listed, root=_root(listed))
     made = view_selects(
-        "duckdb", table_ref=lambda n: f'"{n}"', options=SlaOptions(), now=NOW, period=period
+        "duckdb",
+        table_ref=lambda n: f'"{n}"',
+        options=SlaOptions(),
+        now=NOW,
+        period=period,
+        window_ref=None if source is None else source.window_ref,
     )
     return {spec.name: select for spec, select in made}
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
-    return sorted(con.execute(sql).fetchall(), key=repr)
+    """The rows, sorted, floats to 12 significant digits (an average's last bit depends on the
+    order DuckDB's threads add the values in, the same query run twice included)."""
+    rows = con.execute(sql).fetchall()
+    rounded = [tuple(float(f"{v:.12g}") if isinstance(v, float) else v for v in r) for r in rows]
+    return sorted(rounded, key=repr)
 
 
 @pytest.mark.parametrize(
@@ -86,20 +105,23 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
         ("eai_gateway_slo_status", "true"),
     ],
 )
+@pytest.mark.parametrize("listed", [False, True], ids=["filtered", "listed"])
 def test_a_bounded_view_answers_what_the_whole_history_answers(
-    lake: duckdb.DuckDBPyConnection, view: str, where: str
+    lake: duckdb.DuckDBPyConnection, view: str, where: str, listed: bool
 ) -> None:
     where = where.replace("`", '"')
     whole = _rows(lake, f"SELECT * FROM ({_selects(None)[view]}) AS v WHERE {where}")
-    bounded = _rows(lake, f"SELECT * FROM ({_selects(NOVEMBER)[view]}) AS v WHERE {where}")
+    selects = _selects(NOVEMBER, lake if listed else None)
+    bounded = _rows(lake, f"SELECT * FROM ({selects[view]}) AS v WHERE {where}")
     assert whole, f"{view}: nothing to compare"
     assert bounded == whole
 
 
+@pytest.mark.parametrize("listed", [False, True], ids=["filtered", "listed"])
 def test_an_outage_that_began_months_before_counts_in_the_month(
-    lake: duckdb.DuckDBPyConnection,
+    lake: duckdb.DuckDBPyConnection, listed: bool
 ) -> None:
-    monthly = _selects(NOVEMBER)["eai_gateway_availability_monthly"]
+    monthly = _selects(NOVEMBER, lake if listed else None)["eai_gateway_availability_monthly"]
     (down,) = lake.execute(
         f"SELECT downtime_seconds FROM ({monthly}) AS v "
         "WHERE monitor_id = 'm00000' AND month = DATE '2026-11-01'"
@@ -133,9 +155,11 @@ def _table_of(info: dict[str, str]) -> str:
     return Path(first).parent.parent.name
 
 
-def _read(info: dict[str, str]) -> int:
-    """How many files the scan opened (``Scanning Files: read/listed``)."""
-    return int(info.get("Scanning Files", info.get("Total Files Read", "-1")).split("/")[0])
+def _read(info: dict[str, str], listed: bool = False) -> int:
+    """How many files the scan opened, or was given to bind against (``Scanning Files:
+    read/listed``)."""
+    counts = info.get("Scanning Files", info.get("Total Files Read", "-1")).split("/")
+    return int(counts[-1] if listed else counts[0])
 
 
 def _files(root: Path, name: str, first: date, last: date) -> tuple[int, int]:
@@ -146,16 +170,18 @@ def _files(root: Path, name: str, first: date, last: date) -> tuple[int, int]:
     return sum(first <= d <= last for d in days), len(days)
 
 
+@pytest.mark.parametrize("listed", [False, True], ids=["filtered", "listed"])
 @pytest.mark.parametrize("view", ["eai_gateway_availability_monthly", "eai_gateway_slo_status"])
 def test_a_months_queries_read_only_that_months_partitions(
-    lake: duckdb.DuckDBPyConnection, view: str, tmp_path: Path
+    lake: duckdb.DuckDBPyConnection, view: str, listed: bool, tmp_path: Path
 ) -> None:
-    """DuckDB's own profile says which files each scan opened ("Scanning Files: read/all"); the
-    expected count is the files in the window's partitions, counted on disk."""
-    root = Path(str(lake.execute("PRAGMA database_list").fetchall()[0][2])).parent
-    scans = _scans(
-        lake, f"SELECT count(*) FROM ({_selects(NOVEMBER)[view]}) AS v", tmp_path / "p.json"
-    )
+    """DuckDB's own profile says which files each scan opened and how many it was given
+    ("Scanning Files: read/listed"); the expected count is the files in the window's
+    partitions, counted on disk. Filtered, DuckDB is given (and binds against) every file of
+    the history; listed, only the window's."""
+    root = _root(lake)
+    selects = _selects(NOVEMBER, lake if listed else None)
+    scans = _scans(lake, f"SELECT count(*) FROM ({selects[view]}) AS v", tmp_path / "p.json")
     if view.endswith("monthly"):
         first, last = date(2026, 10, 31), date(2026, 12, 1)  # the month, a day either side
     else:  # the SLO windows: the last 32 days and a day either side
@@ -166,14 +192,45 @@ def test_a_months_queries_read_only_that_months_partitions(
         seen.add(table)
         reach = first - timedelta(days=7) if table == MONITORS.name else first
         inside, total = _files(root, table, reach, last)
-        if "<" in info.get("File Filters", "") and table == INCIDENTS.name:
+        if table == INCIDENTS.name and "resolved_at" in json.dumps(info.get("Filters", "")):
             # the incidents that began before the window and reach into it (the outage)
-            assert "resolved_at" in json.dumps(info)
             assert _read(info) == total - inside
+            if listed:
+                assert _read(info, listed=True) == total - inside
             continue
         assert _read(info) == inside, (table, info)
+        if listed:  # given only those files, DuckDB binds against those only
+            assert _read(info, listed=True) == inside, (table, info)
         assert inside < total or table == RESPONSE_TIMES.name  # (two days of checks in all)
     assert {COVERAGE.name, MONITORS.name, INCIDENTS.name} <= seen
+
+
+@pytest.mark.parametrize("view", ["eai_gateway_availability_monthly", "eai_gateway_slo_status"])
+def test_listed_a_months_queries_never_open_a_file_outside_the_window(
+    lake: duckdb.DuckDBPyConnection, view: str, tmp_path: Path
+) -> None:
+    """Every file outside the window replaced by bytes that are not Parquet: the query that
+    lists the window's files answers as before; the one over the whole views (DuckDB reads
+    every file's schema when it binds them) fails. The incidents are left whole: their older
+    partitions are read for the incidents still open when the window begins."""
+    copy = tmp_path / "lake"
+    shutil.copytree(_root(lake), copy)
+    con = duckdb.connect(str(publish_duckdb_views(copy, SPECS)), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    query = f"SELECT * FROM ({_selects(NOVEMBER, con)[view]}) AS v"
+    before = _rows(con, query)
+    first = date(2026, 10, 31) if view.endswith("monthly") else NOW.date() - timedelta(days=33)
+    damaged = 0
+    for spec in (COVERAGE, MONITORS, DAILY_SLA, RESPONSE_TIMES):
+        reach = first - timedelta(days=7) if spec is MONITORS else first
+        for path in (copy / spec.name).glob("*/*.parquet"):
+            if date.fromisoformat(path.parent.name.split("=")[1]) < reach:
+                path.write_bytes(b"not parquet")
+                damaged += 1
+    assert damaged > 50
+    assert _rows(con, f"SELECT * FROM ({_selects(NOVEMBER, con)[view]}) AS v") == before
+    with pytest.raises(duckdb.Error):
+        con.execute(f"SELECT count(*) FROM ({_selects(NOVEMBER)[view]}) AS v").fetchall()
 
 
 def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() -> None:

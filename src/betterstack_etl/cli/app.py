@@ -7,6 +7,7 @@ Exit code 0 on success; on failure one line on stderr saying what failed and how
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 import typer
@@ -186,7 +187,9 @@ def demo(
     with user_errors():
         show_lake(out, lake_root, rows=rows)
     example = "SELECT region, avg(response_time) FROM eai_gateway_response_times GROUP BY 1"
-    command = literal(f'betterstack-etl query --lake-root {lake_root} "{example}"', "bold")
+    # named as the README names it (the first commands there run .venv/bin/betterstack-etl)
+    prog = ".venv/bin/betterstack-etl"
+    command = literal(f'{prog} query --lake-root {lake_root} "{example}"', "bold")
     out.print(Text.assemble("\nQuery it: ", command), soft_wrap=True)  # pasted whole
 
 
@@ -204,18 +207,25 @@ def repair(
     from betterstack_etl.ops.repair import repair as run_repair
 
     log_level(verbose)
+    if not verbose:  # the re-fetch's SLO transitions are the run's news, not the repair's
+        logging.getLogger("betterstack_etl.sla").setLevel(logging.ERROR)
     with user_errors(verbose):
         loaded = load(lake_root=lake_root, destination=destination, base_url=base_url)
         params = loaded.run_params(monitors_default="all")
         has_token = loaded.settings.token or loaded.settings.token_secret_block
         report = run_repair(params, loaded.token() if has_token else None)
     found = len(report.problems) + len(report.unreadable_open)
+    from betterstack_etl.cli.display import within_lake
+
+    short = within_lake(params.lake_root)
     table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
-    for column in ("table", "problem", "where it was", "what repair did"):
-        table.add_column(column)
+    for column in ("table", "problem", "where it was (in the lake)", "what repair did"):
+        table.add_column(column, overflow="fold")  # paths whole, never cut to "…"
     for problem, where in zip(report.problems, report.moved_to, strict=True):
-        kind = f"{problem.kind.replace('_', ' ')}: {problem.detail}"
-        table.add_row(problem.table, literal(kind), literal(problem.location), literal(where))
+        kind = f"{problem.kind.replace('_', ' ')}: {short(problem.detail)}"
+        table.add_row(
+            problem.table, literal(kind), literal(short(problem.location)), literal(short(where))
+        )
     for name, key in report.unreadable_open:
         what = f"open row {key!r}: its key is not digits, so it is never re-read (runs skip it)"
         table.add_row(name, literal(what), "", "kept as it is")
@@ -225,7 +235,7 @@ def repair(
         names = ", ".join(s.name for s in refetch.tables)
         out.print(literal(f"re-fetched {names} for {refetch.start} … {refetch.end}"))
     for note in report.notes:
-        say("note:", "yellow", note)
+        say("note:", "yellow", short(note))
     if not found:
         out.print("every file of the lake reads as it should; nothing to repair")
     if report.left:
@@ -391,7 +401,8 @@ def check(
     The token is read from BETTERSTACK_TOKEN (the environment or the .env file); the monitors
     from MONITOR_ID or --monitor-id; a Prefect API from PREFECT_API_URL.
     """
-    from betterstack_etl.ops.check import run_checks
+    from betterstack_etl.ops.check import check_settings, run_checks
+    from betterstack_etl.ops.lakecheck import check_lake
 
     with user_errors():
         loaded = load(
@@ -402,7 +413,8 @@ def check(
             billing_project_id=billing_project_id,
             base_url=base_url,
         )
-        results = run_checks(loaded.run_params(), loaded.token())
+        missing, params, token = check_settings(loaded)  # a missing setting is a row
+        results = [*missing, *run_checks(params, token), *check_lake(params)]
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
         mark = Text("✓", "green") if result.ok else Text("✗", "bold red")

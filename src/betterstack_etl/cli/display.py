@@ -23,6 +23,8 @@ from betterstack_etl.literal import visible
 from betterstack_etl.tables import TABLES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
     from betterstack_etl.run.summary import RunPlan
@@ -37,6 +39,7 @@ __all__ = [
     "show_summary",
     "summary_notes",
     "summary_table",
+    "within_lake",
 ]
 
 
@@ -253,3 +256,18 @@ def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
             console.print(view)
     finally:
         con.close()
+
+
+def within_lake(lake_root: str) -> Callable[[str], str]:
+    """Paths in ``text`` said relative to the lake root (given once, in the title)."""
+    prefixes = {lake_root.rstrip("/") + "/"}
+    if "://" not in lake_root:
+        prefixes.add(str(Path(lake_root).expanduser().absolute()).rstrip("/") + "/")
+        prefixes.add(str(Path(lake_root).expanduser().resolve()).rstrip("/") + "/")
+
+    def short(text: str) -> str:
+        for prefix in sorted(prefixes, key=len, reverse=True):
+            text = text.replace(prefix, "")
+        return text
+
+    return short

@@ -157,6 +157,7 @@ def query(
     """SQL over the local lake through DuckDB. Read-only: only statements that read run
     (SELECT, WITH, DESCRIBE, SHOW, EXPLAIN), and no file outside the lake can be read."""
     from betterstack_etl.lake import open_duckdb
+    from betterstack_etl.lake.duckerrors import explain_duckdb_error, first_line
     from betterstack_etl.lake.readonly import run_read_only
 
     if fmt not in ("table", "csv", "json"):
@@ -178,7 +179,10 @@ def query(
         except ConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - DuckDB raises many error classes
-            first = next((line for line in str(exc).splitlines() if line.strip()), repr(exc))
+            explained = explain_duckdb_error(exc, root, sql=sql, con=con)
+            if explained is not None:
+                raise fail(explained) from None
+            first = first_line(exc)
             raise fail(ConfigError(f"query failed: {first}", hint="check the SQL")) from None
         finally:
             con.close()

@@ -1,12 +1,19 @@
 """Where the tables land: the ``Lake`` interface, the local Parquet lake, DuckDB views and
-the per-run staging spool."""
+the per-run staging spool.
+
+Each name is imported when first used (PEP 562): ``query`` needs only the DuckDB side, not
+pyarrow's compute and Parquet modules that the local lake and the spool bring (issue 24)."""
 
 from __future__ import annotations
 
-from betterstack_etl.lake.base import Lake, PartitionResult
-from betterstack_etl.lake.duck import DuckDbPublisher, open_duckdb, publish_duckdb_views
-from betterstack_etl.lake.local import LocalLake
-from betterstack_etl.lake.staging import Staging
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from betterstack_etl.lake.base import Lake, PartitionResult
+    from betterstack_etl.lake.duck import DuckDbPublisher, open_duckdb, publish_duckdb_views
+    from betterstack_etl.lake.local import LocalLake
+    from betterstack_etl.lake.staging import Staging
 
 __all__ = [
     "DuckDbPublisher",
@@ -17,3 +24,26 @@ __all__ = [
     "open_duckdb",
     "publish_duckdb_views",
 ]
+
+_WHERE: Final = {
+    "DuckDbPublisher": "duck",
+    "Lake": "base",
+    "LocalLake": "local",
+    "PartitionResult": "base",
+    "Staging": "staging",
+    "open_duckdb": "duck",
+    "publish_duckdb_views": "duck",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

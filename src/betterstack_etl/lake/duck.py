@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from betterstack_etl import tables
 from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError, storage_error
+from betterstack_etl.lake.duckerrors import open_error as _open_error
 from betterstack_etl.lake.layout import LEGACY_FILE, is_data_file, parse_partition_dir
 from betterstack_etl.sla import SOURCES as SLA_SOURCES
 from betterstack_etl.sla import view_selects
@@ -344,7 +345,7 @@ def open_duckdb(
             _repoint(conn, base)
         except duckdb.Error as exc:
             conn.close()
-            raise _open_error(path, exc) from exc
+            raise _open_error(path, exc, base) from exc
     return conn
 
 
@@ -418,15 +419,6 @@ def _connect(
         hint="close the other DuckDB session using it (a `betterstack-etl query`, the DuckDB "
         "CLI, a notebook) and run again; only one process may write the file at a time",
     ) from last
-
-
-def _open_error(path: Path, exc: duckdb.Error) -> StorageError:
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return StorageError(
-        f"cannot open the DuckDB database {path}: {first}",
-        hint="run `betterstack-etl repair` (it rebuilds the file, which only holds views) or "
-        "the pipeline again; close other connections to it in this process first",
-    )
 
 
 class DuckDbPublisher:

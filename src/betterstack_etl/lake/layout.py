@@ -27,8 +27,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from betterstack_etl.tables import PARTITION_COLUMN
 
@@ -90,6 +88,8 @@ def _bucket_of(text: str, buckets: int) -> int:
 
 def file_names(spec: TableSpec, table: pa.Table) -> pa.Array:
     """The file name each row of ``table`` belongs in (a string array, one per row)."""
+    import pyarrow.compute as pc  # here: `query` reads no file through pyarrow
+
     n = table.num_rows
     if not spec.file_key:
         return pa.array([LEGACY_FILE] * n, pa.string()) if n else pa.array([], pa.string())
@@ -102,6 +102,8 @@ def file_names(spec: TableSpec, table: pa.Table) -> pa.Array:
 
 def split_by_file(spec: TableSpec, table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """``(file name, rows)`` for each file the rows of ``table`` belong in, by name."""
+    import pyarrow.compute as pc  # here: `query` reads no file through pyarrow
+
     if table.num_rows == 0:
         return
     if not spec.file_key:
@@ -114,6 +116,8 @@ def split_by_file(spec: TableSpec, table: pa.Table) -> Iterator[tuple[str, pa.Ta
 
 def without_superseded(spec: TableSpec, legacy: pa.Table, present: Collection[str]) -> pa.Table:
     """The rows of a legacy ``data.parquet`` whose bucket has no file of its own yet."""
+    import pyarrow.compute as pc  # here: `query` reads no file through pyarrow
+
     if not spec.file_key or not present or legacy.num_rows == 0:
         return legacy
     names = file_names(spec, legacy)
@@ -134,6 +138,8 @@ def write_options(schema: pa.Schema) -> dict[str, object]:
 
 
 def encode_parquet(table: pa.Table) -> bytes:
+    import pyarrow.parquet as pq  # here: `query` reads no file through pyarrow
+
     sink = io.BytesIO()
     pq.write_table(table, sink, **write_options(table.schema))
     return sink.getvalue()
@@ -149,6 +155,8 @@ def decode_parquet(
     """A file's rows typed as ``spec.schema`` (``columns`` only, when given; with
     ``dictionaries`` the string columns as dictionaries, as Parquet stores them). Raises
     ``OSError``/``ArrowException``/``ValueError`` when it is not this table's Parquet."""
+    import pyarrow.parquet as pq  # here: `query` reads no file through pyarrow
+
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
     wanted = spec.columns if columns is None else list(columns)
     strings = [n for n in wanted if pa.types.is_string(spec.schema.field(n).type)]

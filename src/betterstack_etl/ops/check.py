@@ -32,7 +32,13 @@ import httpx
 
 from betterstack_etl import clock
 from betterstack_etl.api import BetterStackClient, RetryPolicy, is_api_id
-from betterstack_etl.errors import ApiError, AuthenticationError, BetterStackEtlError, name_a_few
+from betterstack_etl.errors import (
+    ApiError,
+    AuthenticationError,
+    BetterStackEtlError,
+    ConfigError,
+    name_a_few,
+)
 from betterstack_etl.extract.fetch import PlanRequest, planner
 from betterstack_etl.extract.selection import Selection
 from betterstack_etl.run.summary import ScheduleFit
@@ -44,6 +50,7 @@ if TYPE_CHECKING:
     from betterstack_etl.gcp.ownership import Kind
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
+    from betterstack_etl.settings.loading import Loaded
 
 __all__ = [
     "BUCKET_PERMISSIONS",
@@ -54,6 +61,7 @@ __all__ = [
     "check_ownership",
     "check_prefect",
     "check_schedule",
+    "check_settings",
     "run_checks",
 ]
 
@@ -384,7 +392,7 @@ def check_prefect(env: Mapping[str, str], http: httpx.Client | None = None) -> C
 
 def run_checks(
     params: RunParams,
-    token: Secret,
+    token: Secret | None,
     *,
     env: Mapping[str, str] | None = None,
     api_client: BetterStackClient | None = None,
@@ -394,7 +402,10 @@ def run_checks(
 ) -> list[CheckResult]:
     """Every check, in table order; nothing is written (but the local probe, deleted)."""
     env = os.environ if env is None else env
-    if api_client is not None:
+    results: list[CheckResult] = []
+    if token is None:  # the caller said why, in its own row: the other checks still run
+        pass
+    elif api_client is not None:
         results = check_api(params, api_client)
     else:
         timeout = min(params.timeout, _CHECK_TIMEOUT)
@@ -412,3 +423,25 @@ def run_checks(
     if prefect is not None:
         results.append(prefect)
     return results
+
+
+def check_settings(loaded: Loaded) -> tuple[list[CheckResult], RunParams, Secret | None]:
+    """A missing token or MONITOR_ID as rows of the table (the other checks still run, with
+    every monitor assumed), the run's parameters, and the token to check (None: not checked)."""
+    rows: list[CheckResult] = []
+    token: Secret | None
+    try:
+        token = loaded.token()
+    except ConfigError as exc:
+        token = None
+        rows.append(CheckResult("token", False, exc.message, exc.hint))
+    try:
+        params = loaded.run_params()
+    except ConfigError as exc:
+        rows.append(CheckResult("monitors", False, exc.message, exc.hint))
+        params = loaded.run_params(monitors_default="all")
+        if token is not None:  # the monitors cannot be checked: no call with the token
+            token = None
+            why = "not checked: MONITOR_ID is missing"
+            rows.insert(0, CheckResult("token", False, why, "set MONITOR_ID, run again"))
+    return rows, params, token

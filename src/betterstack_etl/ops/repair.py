@@ -131,7 +131,7 @@ def _repair(lake: Lake, params: RunParams, token: Secret | None) -> RepairReport
     for problem in problems:
         if problem.kind in _MOVED:
             done.append(lake.quarantine(problem))
-            log.warning("moved aside: %s → %s", problem, done[-1])
+            log.info("moved aside: %s → %s", problem, done[-1])  # the report says it
         elif problem.kind == "forbidden":
             done.append("left in place: fix its permissions")
         else:
@@ -148,7 +148,7 @@ def _repair(lake: Lake, params: RunParams, token: Secret | None) -> RepairReport
         if not is_api_id(key)
     )
     for table, key in unreadable:
-        log.warning("%s: open row %r can never be re-read (its key is not digits)", table, key)
+        log.info("%s: open row %r can never be re-read (its key is not digits)", table, key)
     today = clock.utcnow().astimezone(UTC).date()
     refetch = plan_refetch(problems, today)
     notes = [f"{name} {day}: older than the API keeps, gone for good" for name, day in refetch.lost]

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from betterstack_etl.errors import ConfigError
+from betterstack_etl.report.order import worst_first
 from betterstack_etl.report.records import (
     AT_RISK_BUDGET_PCT,
     MISSING_SAMPLES_PCT,
@@ -25,6 +26,7 @@ from betterstack_etl.report.records import (
     status_of,
 )
 from betterstack_etl.report.slo import TREND_MONTHS, months_back, read_slo_sections
+from betterstack_etl.report.source import window_reader
 from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
@@ -140,7 +142,12 @@ def view_relations(
         slos = tuple(getattr(options, "slos", ()))
         sla = SlaOptions(time_zone=options.time_zone, slo_pct=options.slo_pct, slos=slos)
         selects = view_selects(
-            source.dialect, table_ref=source.ref, options=sla, now=now, period=period
+            source.dialect,
+            table_ref=source.ref,
+            options=sla,
+            now=now,
+            period=period,
+            window_ref=window_reader(source),
         )
         return {spec.name: f"({select}) AS v" for spec, select in selects}
     return {name: source.ref(name) for name in SLA_VIEWS if source.exists(name)}
@@ -173,10 +180,13 @@ def monitor_names(
 ) -> tuple[dict[str, str], dict[str, int]]:
     """Monitor id → its latest pronounceable name and check frequency; with ``since``, from
     the monitors' daily history since that UTC day only (its partitions, not the history)."""
+    window = window_reader(source)
+    table = source.ref(MONITORS)
+    if since is not None and window is not None:  # the files since that day only
+        table = window(MONITORS, since, None)
     sql = (
         "SELECT monitor_id, pronounceable_name, check_frequency, _extracted_at "  # noqa: S608
-        f"FROM {source.ref(MONITORS)}"
-        + ("" if since is None else f" WHERE data_particao >= {_day(since)}")
+        f"FROM {table}" + ("" if since is None else f" WHERE data_particao >= {_day(since)}")
     )
     latest: dict[str, dict[str, Any]] = {}
     oldest = datetime.min.replace(tzinfo=UTC)
@@ -224,8 +234,7 @@ def load_report(source: ViewSource, options: ReportOptions) -> ReportData:
     if HOURLY in views:
         _read_hourly(source, views[HOURLY], options, ids, get, freq)
     read_slo_sections(source, views, options, ids, get)
-    ordered = sorted(monitors.values(), key=lambda m: (m.name.casefold(), m.monitor_id))
-    return ReportData(options=options, monitors=ordered, missing=missing)
+    return ReportData(options=options, monitors=worst_first(monitors.values()), missing=missing)
 
 
 def _check_monitors(

@@ -132,6 +132,16 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "section_skipped": "esta parte do relatório fica vazia.",
         "hourly_note": "Linhas: p50, p95 e p99 por hora, no fuso {tz}.",
         "ids": "id",
+        "budget_top": "O gráfico mostra os {n} monitores em pior situação; a tabela traz os "
+        "{total}.",
+        "compact_title": "Demais monitores, do pior ao melhor",
+        "compact_note": "Gráficos completos para os {n} monitores em pior situação, acima; os "
+        "{rest} restantes resumidos: disponibilidade por dia em barras (vermelho abaixo do SLO, "
+        "tracejado), últimos meses e SLOs.",
+        "spark_label": "Disponibilidade diária de {first} a {last}: mínimo de {pct} em {day}",
+        "longest_line": "Maior incidente: {duration}, início {start}: {cause}",
+        "recon_line": "Dias em que o SLA da API diverge dos incidentes: {days} de {total}.",
+        "missing_line": "Horas de tempo de resposta faltando no lago: {hours}.",
     },
     "en": {
         "title": "Availability report",
@@ -239,6 +249,16 @@ _WORDS: Final[dict[str, dict[str, str]]] = {
         "section_skipped": "this part of the report stays empty.",
         "hourly_note": "Lines: hourly p50, p95 and p99, in {tz}.",
         "ids": "id",
+        "budget_top": "The chart shows the {n} monitors in the worst state; the table has all "
+        "{total}.",
+        "compact_title": "The other monitors, worst first",
+        "compact_note": "Full charts for the {n} monitors in the worst state, above; the other "
+        "{rest} in short: availability per day as bars (red below the SLO, dashed), the last "
+        "months and the SLOs.",
+        "spark_label": "Daily availability from {first} to {last}: lowest {pct} on {day}",
+        "longest_line": "Longest incident: {duration}, started {start}: {cause}",
+        "recon_line": "Days the API's SLA disagrees with the incidents: {days} of {total}.",
+        "missing_line": "Hours of response times missing from the lake: {hours}.",
     },
 }
 

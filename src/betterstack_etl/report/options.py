@@ -13,9 +13,12 @@ from betterstack_etl.errors import ConfigError
 from betterstack_etl.report.i18n import LANGUAGES
 from betterstack_etl.sla import SlaOptions
 
-__all__ = ["MAX_DAYS", "ReportOptions", "first_of_month", "month_bounds"]
+__all__ = ["DETAILED_MONITORS", "MAX_DAYS", "ReportOptions", "first_of_month", "month_bounds"]
 
 MAX_DAYS: Final = 366
+# the worst monitors drawn in full (charts of matplotlib); the others in a compact section each,
+# so 500 monitors stay a file of a few MB drawn in seconds
+DETAILED_MONITORS: Final = 10
 _MONTH: Final = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -49,6 +52,7 @@ class ReportOptions:
     lang: str = "pt-BR"
     monitor_ids: tuple[str, ...] = field(default=())
     slos: tuple[Any, ...] = ()  # the SLO file's (sla.slo_file.Slo): the SLO section
+    detailed: int = DETAILED_MONITORS  # how many monitors, worst first, get the full charts
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -56,6 +60,8 @@ class ReportOptions:
         if self.lang not in LANGUAGES:
             raise ConfigError(f"unknown language {self.lang!r}", hint="use --lang pt-BR or en")
         SlaOptions(self.time_zone, self.slo_pct)  # already checked: a ValueError is a bug
+        if self.detailed < 0:
+            raise ValueError(f"detailed must be 0 or more, not {self.detailed}")
 
     @classmethod
     def from_cli(

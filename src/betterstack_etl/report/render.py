@@ -4,13 +4,13 @@ file, an e-mail attachment or a bucket."""
 
 from __future__ import annotations
 
-import html
 from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
-from betterstack_etl.literal import visible
+from betterstack_etl.report.compact import compact_heading, compact_section
 from betterstack_etl.report.data import AT_RISK_BUDGET_PCT, MISSING_SAMPLES_PCT, load_report
 from betterstack_etl.report.i18n import formatter
+from betterstack_etl.report.parts import badge, covered, empty, escape, slo_parts
 from betterstack_etl.report.records import PARTIAL_COVERAGE_PCT
 
 if TYPE_CHECKING:
@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from betterstack_etl.report.options import ReportOptions
     from betterstack_etl.report.source import ViewSource
 
-__all__ = ["CSP", "escape", "render_html", "render_report"]
+__all__ = ["BUDGET_BARS", "CSP", "escape", "render_html", "render_report"]
 
+BUDGET_BARS: Final = 20  # the budget chart's bars: the worst monitors only
 CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 _CSS: Final = """
@@ -38,20 +39,15 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums} td.n{white-space:n
 .partial{background:#5c6bc0}.no_data{background:#9e9e9e} .empty{color:#616161;font-style:italic}
 td.name{max-width:14rem;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #summary table{font-size:.8rem} #summary th,#summary td{padding:.3rem .35rem}
-h2 .title{display:inline-block;max-width:calc(100% - 10rem);white-space:nowrap;overflow:hidden;
- text-overflow:ellipsis;vertical-align:middle}
+h2 .title,h3 .title{display:inline-block;max-width:calc(100% - 10rem);white-space:nowrap;
+ overflow:hidden;text-overflow:ellipsis;vertical-align:middle}
 .note{background:#fff8e1;border-left:4px solid #ef8f00;padding:.4rem .7rem;margin:.4rem 0}
 .legend{font-size:.85rem;color:#424242} .legend li{margin:.15rem 0}
 svg.chart{max-width:100%;height:auto;display:block}
+svg.spark{display:block;margin:.3rem 0} .compact h3{margin-top:1.6rem} .line{margin:.2rem 0}
 .kpis{display:flex;flex-wrap:wrap;gap:1.2rem;margin:.4rem 0}
 .kpi b{display:block;font-size:1.15rem} .kpi span{color:#616161;font-size:.8rem}
 """
-
-
-def escape(text: object) -> str:
-    """``text`` for HTML text or a quoted attribute: markup escaped, and control characters
-    shown as escapes (names and causes are API text, SPEC §13)."""
-    return html.escape(visible(text))
 
 
 def render_report(source: ViewSource, options: ReportOptions) -> str:
@@ -80,8 +76,13 @@ def render_html(data: ReportData) -> str:
     parts += _first_screen(data, fmt)
     if not data.monitors:
         parts.append(f'<p class="empty">{escape(fmt.t("empty_report", period=period))}</p>')
-    for monitor in data.monitors:
+    detailed = options.detailed
+    for monitor in data.monitors[:detailed]:
         parts += _monitor_section(monitor, data, fmt)
+    if len(data.monitors) > detailed:
+        parts += compact_heading(data, fmt)
+        for monitor in data.monitors[detailed:]:
+            parts += compact_section(monitor, data, fmt)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -90,10 +91,6 @@ def _note(fmt: Formatter, name: str) -> str:
     consequence = fmt.t("names_fallback" if name.endswith("_monitors") else "section_skipped")
     text = fmt.t("missing_table", name=name, consequence=consequence)
     return f'<p class="note">{escape(text)}</p>'
-
-
-def _badge(fmt: Formatter, status: str) -> str:
-    return f'<span class="badge {status}">{escape(fmt.t(status))}</span>'
 
 
 def _first_screen(data: ReportData, fmt: Formatter) -> list[str]:
@@ -155,28 +152,30 @@ def _first_screen(data: ReportData, fmt: Formatter) -> list[str]:
                 f'<tr data-monitor="{ident}"><td class="name" title="{escape(m.name)}">'
                 f'<a href="#m-{ident}">{escape(m.name)}</a></td>'
                 + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
-                + f"<td>{_badge(fmt, m.status)}</td></tr>"
+                + f"<td>{badge(fmt, m.status)}</td></tr>"
             )
         parts.append("</tbody></table>")
         if rated:
-            parts.append(charts.budget_chart(data.monitors, fmt))
+            # the worst BUDGET_BARS: 500 bars would be a long, slow picture of the table above
+            drawn = [m for m in data.monitors if m.month is not None][:BUDGET_BARS]
+            parts.append(charts.budget_chart(drawn, fmt))
+            if len(drawn) < sum(1 for m in data.monitors if m.month is not None):
+                total = fmt.number(len(data.monitors))
+                note = fmt.t("budget_top", n=fmt.number(len(drawn)), total=total)
+                parts.append(f"<p class='meta'>{escape(note)}</p>")
     half = fmt.pct(AT_RISK_BUDGET_PCT, 0)
     parts.append(
         f'<div class="legend"><b>{fmt.t("legend")}</b><ul>'
-        f"<li>{_badge(fmt, 'within')} {escape(fmt.t('legend_within'))}</li>"
-        f"<li>{_badge(fmt, 'at_risk')} {escape(fmt.t('legend_at_risk'))} ({half})</li>"
-        f"<li>{_badge(fmt, 'breached')} {escape(fmt.t('legend_breached'))}</li>"
-        f"<li>{_badge(fmt, 'partial')} "
+        f"<li>{badge(fmt, 'within')} {escape(fmt.t('legend_within'))}</li>"
+        f"<li>{badge(fmt, 'at_risk')} {escape(fmt.t('legend_at_risk'))} ({half})</li>"
+        f"<li>{badge(fmt, 'breached')} {escape(fmt.t('legend_breached'))}</li>"
+        f"<li>{badge(fmt, 'partial')} "
         f"{escape(fmt.t('legend_partial', pct=fmt.pct(PARTIAL_COVERAGE_PCT, 0)))}</li>"
         f"<li>{escape(fmt.t('legend_budget'))}</li>"
         f"<li>{escape(fmt.t('legend_missing', pct=fmt.pct(MISSING_SAMPLES_PCT, 0)))}</li>"
         "</ul></div></section>"
     )
     return parts
-
-
-def _empty(text: str) -> str:
-    return f'<p class="empty">{escape(text)}</p>'
 
 
 def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list[str]:
@@ -188,12 +187,12 @@ def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list
         f'<section class="monitor" id="m-{escape(m.monitor_id)}" '
         f'data-monitor="{escape(m.monitor_id)}">',
         f'<h2><span class="title" title="{escape(title)}">{escape(title)}</span> '
-        f"{_badge(fmt, m.status)}</h2>",
-        _covered(m, fmt),
+        f"{badge(fmt, m.status)}</h2>",
+        covered(m, fmt),
     ]
     f = m.month
     if f is None:
-        parts.append(_empty(fmt.t("empty_month")))
+        parts.append(empty(fmt.t("empty_month")))
     else:
         kpis = [
             (fmt.t("availability"), fmt.pct(f.availability_pct)),
@@ -214,12 +213,12 @@ def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list
             )
             + "</div>"
         )
-    parts += _slo_parts(m, data, fmt)
+    parts += slo_parts(m, data, fmt)
     parts.append(f"<h3>{escape(fmt.t('daily'))}</h3>")
     parts.append(
         charts.daily_chart(m.daily, options.slo_pct, fmt)
         if m.daily
-        else _empty(fmt.t("empty_daily"))
+        else empty(fmt.t("empty_daily"))
     )
     parts.append(f"<h3>{escape(fmt.t('response_times'))}</h3>")
     if m.hourly:
@@ -229,13 +228,13 @@ def _monitor_section(m: MonitorReport, data: ReportData, fmt: Formatter) -> list
         if worst is not None:
             parts.append(f"<p class='meta'>{escape(fmt.t('log_note', max=fmt.number(worst)))}</p>")
     else:
-        parts.append(_empty(fmt.t("empty_rt")))
+        parts.append(empty(fmt.t("empty_rt")))
     parts.append(f"<h3>{escape(fmt.t('timeline'))}</h3>")
     if m.incidents:
         parts.append(charts.timeline_chart(m.incidents, options.start_utc, options.end_utc, fmt))
         parts += _longest(m, data, fmt)
     else:
-        parts.append(_empty(fmt.t("empty_incidents")))
+        parts.append(empty(fmt.t("empty_incidents")))
     parts += _reconciliation(m, fmt)
     parts += _missing_hours(m, fmt)
     parts.append("</section>")
@@ -265,9 +264,9 @@ def _longest(m: MonitorReport, data: ReportData, fmt: Formatter) -> list[str]:
 def _reconciliation(m: MonitorReport, fmt: Formatter) -> list[str]:
     parts = [f"<h3>{escape(fmt.t('reconciliation'))}</h3>"]
     if not m.reconciled_days:
-        return [*parts, _empty(fmt.t("empty_recon_none"))]
+        return [*parts, empty(fmt.t("empty_recon_none"))]
     if not m.mismatches:
-        return [*parts, _empty(fmt.t("empty_recon"))]
+        return [*parts, empty(fmt.t("empty_recon"))]
     parts.append(
         '<table class="reconciliation"><thead><tr>'
         f"<th>{fmt.t('date')}</th><th class='n'>{fmt.t('api_downtime')}</th>"
@@ -296,12 +295,12 @@ def _reconciliation(m: MonitorReport, fmt: Formatter) -> list[str]:
 def _missing_hours(m: MonitorReport, fmt: Formatter) -> list[str]:
     parts = [f"<h3>{escape(fmt.t('missing_hours'))}</h3>"]
     if m.hours_window is None:
-        return [*parts, _empty(fmt.t("empty_missing_none"))]
+        return [*parts, empty(fmt.t("empty_missing_none"))]
     first, last = m.hours_window
     if not m.gaps:
         text = fmt.t("empty_missing", first=fmt.moment(first),
                      last=fmt.moment(last + timedelta(hours=1)))  # fmt: skip
-        return [*parts, _empty(text)]
+        return [*parts, empty(text)]
     parts.append(
         '<table class="missing"><thead><tr>'
         f"<th>{fmt.t('region')}</th><th>{fmt.t('from')}</th><th>{fmt.t('to')}</th>"
@@ -318,95 +317,3 @@ def _missing_hours(m: MonitorReport, fmt: Formatter) -> list[str]:
         )
     parts.append("</tbody></table>")
     return parts
-
-
-def _covered(m: MonitorReport, fmt: Formatter) -> str:
-    """``Dados desde …``: the first day the lake fetched, and how much of the month it covers."""
-    if m.covered_since is None:
-        return f"<p class='meta'>{escape(fmt.t('covered_never'))}</p>"
-    pct = fmt.pct(m.month.coverage_pct if m.month else None, 1)
-    text = fmt.t("covered_since", day=fmt.day(m.covered_since), pct=pct)
-    return f"<p class='meta covered'>{escape(text)}</p>"
-
-
-_SLO_BADGE: Final = {"ok": "within", "at_risk": "at_risk", "breached": "breached",
-                     "no_data": "no_data"}  # fmt: skip
-
-
-def _slo_parts(m: MonitorReport, data: ReportData, fmt: Formatter) -> list[str]:
-    """The trend of the last months, then each declared SLO's budget and burn rates."""
-    parts: list[str] = []
-    if m.trend:
-        parts.append(f"<h3>{escape(fmt.t('trend'))}</h3>")
-        parts.append(
-            '<table class="trend"><thead><tr>'
-            f"<th>{fmt.t('month_of')}</th><th class='n'>{fmt.t('availability')}</th>"
-            f"<th class='n'>{fmt.t('downtime')}</th><th class='n'>{fmt.t('budget_used')}</th>"
-            f"<th class='n'>{fmt.t('coverage')}</th><th>{fmt.t('status')}</th>"
-            "</tr></thead><tbody>"
-        )
-        for f in m.trend:
-            cells = [fmt.pct(f.availability_pct), fmt.duration(f.downtime_seconds),
-                     fmt.pct(f.budget_used_pct, 1), fmt.pct(f.coverage_pct, 1)]  # fmt: skip
-            parts.append(
-                f'<tr data-month="{f.month.isoformat()}"><td>{escape(fmt.month(f.month))}</td>'
-                + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
-                + f"<td>{_badge(fmt, f.status)}</td></tr>"
-            )
-        parts.append("</tbody></table>")
-    if data.options.month != data.options.today.replace(day=1):
-        return [*parts, f"<p class='meta'>{escape(fmt.t('slo_past'))}</p>"] if m.trend else parts
-    if not m.slos:
-        return parts
-    parts.append(f"<h3>{escape(fmt.t('slos'))}</h3>")
-    parts.append(
-        '<table class="slos"><thead><tr>'
-        f"<th>{fmt.t('slo_name')}</th><th>{fmt.t('indicator')}</th>"
-        f"<th class='n'>{fmt.t('objective')}</th><th class='n'>{fmt.t('sli')}</th>"
-        f"<th class='n'>{fmt.t('budget_left')}</th><th class='n'>{fmt.t('burn')}</th>"
-        f"<th>{fmt.t('status')}</th></tr></thead><tbody>"
-    )
-    for row in m.slos:
-        parts.append(_slo_row(row, fmt))
-    parts.append("</tbody></table>")
-    return parts
-
-
-def _slo_row(row: dict[str, object], fmt: Formatter) -> str:
-    def num(key: str) -> float | None:
-        value = row.get(key)
-        return None if value is None else float(value)  # type: ignore[arg-type]
-
-    latency = row["indicator"] == "latency"
-    threshold = num("threshold_seconds")
-    indicator = (
-        fmt.t("latency_ind", ms=fmt.number(1000 * threshold))
-        if latency and threshold is not None
-        else fmt.t("availability_ind")
-    )
-    target, sli, left = num("target"), num("sli"), num("error_budget_remaining")
-    if left is None:
-        budget = "–"
-    elif latency:
-        budget = f"{fmt.number(left)} {fmt.t('checks')}"
-    else:
-        budget = fmt.duration(left)
-    burns = " / ".join(
-        "–" if (b := num(f"burn_rate_{w}")) is None else fmt.number(b, 1)
-        for w in ("1h", "6h", "24h", "3d")
-    )
-    status = str(row["status"])
-    cells = [
-        fmt.pct(None if target is None else 100 * target, 2),
-        fmt.pct(None if sli is None else 100 * sli, 3),
-        budget,
-        burns,
-    ]
-    badge = f'<span class="badge {_SLO_BADGE.get(status, "no_data")}">'
-    badge += f"{escape(fmt.t('slo_' + status))}</span>"
-    return (
-        f'<tr data-slo="{escape(str(row["slo_name"]))}"><td>{escape(str(row["slo_name"]))}</td>'
-        f"<td>{escape(indicator)}</td>"
-        + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
-        + f"<td>{badge}</td></tr>"
-    )

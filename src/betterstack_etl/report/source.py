@@ -7,17 +7,24 @@ engine names a view or table in SQL. The report's queries use only SQL both engi
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, Protocol, runtime_checkable
 
 from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
+
     import duckdb
     import pyarrow as pa
     from google.cloud import bigquery
 
-__all__ = ["BigQuerySource", "DuckDbSource", "ViewSource"]
+__all__ = ["BigQuerySource", "DuckDbSource", "ViewSource", "window_reader"]
+
+log = logging.getLogger("betterstack_etl.report.source")
 
 
 @runtime_checkable
@@ -42,18 +49,49 @@ class ViewSource(Protocol):
         ...
 
 
+def _default_duckdb_mib() -> int:
+    """80 % of the machine's memory, in MiB, as DuckDB's default limit is."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX
+        return 8 * 1024
+    return max(1, total * 8 // 10 // 1024**2)
+
+
 class DuckDbSource:
     """The local lake: a read-only connection to ``<lake_root>/betterstack.duckdb``."""
 
     dialect: Final = "duckdb"
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        *,
+        memory_mib: int | None = None,
+        threads: int | None = None,
+        root: Path | None = None,
+    ) -> None:
+        """``memory_mib``: DuckDB's memory limit, queries spill to disk beyond it; a query
+        that cannot (DuckDB says out of memory) runs again with 4× the limit, then with
+        DuckDB's default (80 % of the memory). ``threads``: DuckDB's threads (each holds
+        buffers of its own). Both hold for the whole DuckDB database of this process while
+        the connection is open. ``root``: the lake's folder, where ``window_ref`` lists a
+        period's partitions."""
         self._con = connection
+        self._root = root
         # the report's TIMESTAMP literals are UTC, as in BigQuery
         self._con.execute("SET TimeZone = 'UTC'")
+        self._raises: list[int] = []  # the limits to try next, when a query does not fit
+        if memory_mib is not None:
+            self._raises = [4 * memory_mib, max(4 * memory_mib, _default_duckdb_mib())]
+            self._con.execute(f"SET memory_limit = '{int(memory_mib)}MiB'")
+        if threads is not None:
+            self._con.execute(f"SET threads = {int(threads)}")
 
     @classmethod
-    def open(cls, lake_root: Path | str) -> DuckDbSource:
+    def open(
+        cls, lake_root: Path | str, *, memory_mib: int | None = None, threads: int | None = None
+    ) -> DuckDbSource:
         from betterstack_etl.lake import open_duckdb
 
         root = Path(lake_root).expanduser()
@@ -62,7 +100,8 @@ class DuckDbSource:
                 f"the lake root {root} is not a folder",
                 hint="pass --lake-root with the folder the pipeline writes (BETTERSTACK_LAKE_ROOT)",
             )
-        return cls(open_duckdb(root, read_only=True))
+        connection = open_duckdb(root, read_only=True)
+        return cls(connection, memory_mib=memory_mib, threads=threads, root=root.absolute())
 
     def close(self) -> None:
         self._con.close()
@@ -76,11 +115,22 @@ class DuckDbSource:
     def ref(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
 
+    def window_ref(self, name: str, first: date | None, last: date | None) -> str:
+        """The raw table ``name`` over its partitions ``first``..``last`` only: those folders'
+        files (``lake.bounded``), so DuckDB does not bind against the whole history."""
+        from betterstack_etl import tables
+        from betterstack_etl.lake.bounded import bounded_sql
+
+        specs = [v for v in vars(tables).values() if isinstance(v, tables.TableSpec)]
+        spec = next((s for s in specs if s.name == name), None)
+        if self._root is None or spec is None:
+            return self.ref(name)
+        return bounded_sql(spec, self._root, first, last)
+
     def exists(self, name: str) -> bool:
-        found = self._con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        return bool(found and found[0])
+        # no bound parameter: binding one makes DuckDB import pandas (0.24 s) to check its type
+        names = self._con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        return any(row[0] == name for row in names)
 
     def query(self, sql: str) -> pa.Table:
         import duckdb
@@ -88,7 +138,17 @@ class DuckDbSource:
         from betterstack_etl.lake.duck import damaged_file_in
 
         try:
-            return self._con.execute(sql).to_arrow_table()
+            while True:
+                try:
+                    return self._con.execute(sql).to_arrow_table()
+                except duckdb.OutOfMemoryException as exc:
+                    if not self._raises:
+                        raise
+                    mib = self._raises.pop(0)
+                    first = str(exc).split("\n")[0]
+                    log.warning("a view query needs more memory (%s): now %d MiB", first, mib)
+                    # (DuckDB's RESET would leave the lower limit in force)
+                    self._con.execute(f"SET memory_limit = '{mib}MiB'")
         except duckdb.Error as exc:
             damaged = damaged_file_in(exc)
             if damaged is not None:  # no retry reads it: `repair` moves it aside
@@ -142,3 +202,11 @@ class BigQuerySource:
                 hint=f"check that the views exist in {self._project}.{self._dataset} "
                 "(a pipeline run publishes them) and that you may read them",
             ) from exc
+
+
+def window_reader(
+    source: ViewSource,
+) -> Callable[[str, date | None, date | None], str] | None:
+    """How ``source`` reads some partitions of a raw table only (``view_selects``'
+    ``window_ref``): DuckDB's lake lists them; BigQuery prunes by the predicate (None)."""
+    return source.window_ref if isinstance(source, DuckDbSource) else None

@@ -35,8 +35,12 @@ def open_lake(params: RunParams) -> Lake:
     return LocalLake(params.lake_root, publisher=DuckDbPublisher(params.lake_root, sla=params.sla))
 
 
-def view_source(params: RunParams) -> ViewSource:
-    """Where the published views are read: the lake's DuckDB file, or the BigQuery dataset."""
+def view_source(
+    params: RunParams, *, memory_mib: int | None = None, threads: int | None = None
+) -> ViewSource:
+    """Where the published views are read: the lake's DuckDB file (its queries spilling to
+    disk beyond ``memory_mib`` and run on ``threads``, when given), or the BigQuery
+    dataset."""
     from betterstack_etl.report import BigQuerySource, DuckDbSource
 
     if params.destination == "bigquery":
@@ -47,4 +51,4 @@ def view_source(params: RunParams) -> ViewSource:
             dataset=layout_of(params).dataset,
             location=params.bigquery_location,
         )
-    return DuckDbSource.open(params.lake_root)
+    return DuckDbSource.open(params.lake_root, memory_mib=memory_mib, threads=threads)

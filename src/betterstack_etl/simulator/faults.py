@@ -152,9 +152,20 @@ class Stats:
         self._throttled = 0
         self._by_status: Counter[int] = Counter()
         self._by_endpoint: Counter[str] = Counter()
+        self._first_arrival: float | None = None
+        self._last_answer: float | None = None
+
+    def arrive(self) -> None:
+        """A request arrived (before any latency): the first one's ``time.monotonic()`` is kept."""
+        now = time.monotonic()
+        with self._lock:
+            if self._first_arrival is None:
+                self._first_arrival = now
 
     def record(self, endpoint: str, status: int) -> None:
+        now = time.monotonic()
         with self._lock:
+            self._last_answer = now
             self._requests += 1
             self._by_status[status] += 1
             self._by_endpoint[endpoint] += 1
@@ -166,6 +177,7 @@ class Stats:
             self._requests = self._throttled = 0
             self._by_status.clear()
             self._by_endpoint.clear()
+            self._first_arrival = self._last_answer = None
 
     @property
     def requests(self) -> int:
@@ -188,6 +200,18 @@ class Stats:
         """A copy keyed by route template, e.g. ``/api/v2/monitors/{id}/sla``."""
         with self._lock:
             return Counter(self._by_endpoint)
+
+    @property
+    def first_arrival(self) -> float | None:
+        """``time.monotonic()`` when the first request since the last reset arrived."""
+        with self._lock:
+            return self._first_arrival
+
+    @property
+    def last_answer(self) -> float | None:
+        """``time.monotonic()`` when the last request since the last reset was answered."""
+        with self._lock:
+            return self._last_answer
 
     def __repr__(self) -> str:
         return f"Stats(requests={self.requests}, by_status={dict(self.by_status)})"

@@ -236,6 +236,7 @@ class Simulator:
     # -- one request ----------------------------------------------------------------------
     def respond(self, handler: _Handler) -> None:
         """Answer one request on ``handler`` (called from the server's threads)."""
+        self.stats.arrive()
         if self.config.latency:
             time.sleep(self.config.latency)
         split = urlsplit(handler.path)

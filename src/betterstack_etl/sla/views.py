@@ -1,5 +1,5 @@
 """The SLA views of SPEC §8.2: declared once as data, their SQL written once (BigQuery dialect,
-``_sql.py``) and transpiled to DuckDB with sqlglot.
+``_sql.py``) and transpiled to DuckDB with sqlglot (once per text: ``_translate``).
 
     selects = view_selects("duckdb", table_ref=lambda n: f'"{n}"', options=SlaOptions())
     for spec, select in selects:                      # dependency order
@@ -8,20 +8,16 @@
 
 from __future__ import annotations
 
-import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
-import sqlglot
-from sqlglot import exp
-
 from betterstack_etl.errors import ConfigError
-from betterstack_etl.sla import _slo_sql, _sql
+from betterstack_etl.sla import _slo_sql, _sql, _translate
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import duckdb
     from google.cloud import bigquery
 
@@ -38,6 +34,7 @@ __all__ = [
     "VIEWS",
     "Dialect",
     "ViewSpec",
+    "WindowRef",
     "bigquery_views",
     "bounded_period",
     "create_duckdb_views",
@@ -45,7 +42,12 @@ __all__ = [
 ]
 
 Dialect = Literal["duckdb", "bigquery"]
+# How an engine reads the partitions ``first``..``last`` (UTC dates, either end open when None)
+# of a raw table: a relation (parenthesised SELECT) with the table's columns.
+WindowRef = Callable[[str, date | None, date | None], str]
 _PLACEHOLDER: Final = "__sla_ref__"
+_WINDOW: Final = "__sla_win__"  # + name __ first __ last (date ordinals, 0: open)
+_WINDOWS: Final = re.compile(rf"{_WINDOW}(\w+?)__(\d+)__(\d+)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,16 +223,43 @@ def _placeholder(name: str) -> str:
     return f"{_PLACEHOLDER}{name}"
 
 
-def _now_sql(now: datetime | None) -> str:
+def _window_placeholder(name: str, first: date | None, last: date) -> str:
+    """A raw table read over its partitions ``first``..``last`` only (``view_selects`` gives it
+    to the engine's ``window_ref``, or names the whole table: the WHERE bounds it anyway)."""
+    return f"{_WINDOW}{name}__{0 if first is None else first.toordinal()}__{last.toordinal()}"
+
+
+def _fill_windows(text: str, table_ref: Callable[[str], str], window_ref: WindowRef | None) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name, first, last = match.groups()
+        if window_ref is None:
+            return table_ref(name)
+        days = [date.fromordinal(int(d)) if int(d) else None for d in (first, last)]
+        return window_ref(name, days[0], days[1])
+
+    return _WINDOWS.sub(fill, text)
+
+
+def _now_literal(now: datetime | None) -> str | None:
+    """``now`` as the quoted text of a BigQuery ``TIMESTAMP`` (``None``: query time)."""
     if now is None:
-        return "CURRENT_TIMESTAMP()"
+        return None
     if now.tzinfo is None:
         raise ConfigError(
             f"now={now.isoformat()} has no time zone",
             hint="pass an aware datetime, e.g. datetime(2026, 11, 25, 12, tzinfo=UTC)",
         )
     moment = now.astimezone(UTC)
-    return f"TIMESTAMP '{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
+    return f"'{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}+00'"
+
+
+def _now_sql(now: datetime | None) -> str:
+    """``now`` in BigQuery SQL: a ``TIMESTAMP`` literal, or ``CURRENT_TIMESTAMP()``."""
+    literal = _now_literal(now)
+    return "CURRENT_TIMESTAMP()" if literal is None else f"TIMESTAMP {literal}"
+
+
+_to_duckdb = _translate.to_duckdb  # one text now, no cache (dbtgen translates pieces)
 
 
 # How many UTC days before a period a bounded query reads of each raw table (partitions are UTC
@@ -263,18 +292,19 @@ def _bounded_ref(first: date, last: date) -> Callable[[str], str]:
     spans); that branch reads the incidents' few columns, never the other tables."""
 
     def ref(name: str) -> str:
-        table = _placeholder(name)
         if name not in _sql.SOURCES:
-            return table
+            return _placeholder(name)
         since = first - timedelta(days=1 + _MARGIN_DAYS.get(name, 0))
         until = last + timedelta(days=1)
         window = f"data_particao BETWEEN {_day(since)} AND {_day(until)}"
+        table = _window_placeholder(name, since, until)
         if name != _sql.INCIDENTS:
             return f"(SELECT * FROM {table} WHERE {window})"  # noqa: S608
         still = f"TIMESTAMP '{since.isoformat()} 00:00:00+00'"
+        older = _window_placeholder(name, None, since - timedelta(days=1))
         return (
             f"(SELECT * FROM {table} WHERE {window}\n"  # noqa: S608
-            f"  UNION ALL SELECT * FROM {table} WHERE data_particao < {_day(since)}"
+            f"  UNION ALL SELECT * FROM {older} WHERE data_particao < {_day(since)}"
             f" AND (resolved_at IS NULL OR resolved_at >= {still}))"
         )
 
@@ -293,8 +323,9 @@ def _sources(
 ) -> list[tuple[ViewSpec, str]]:
     """Each view's BigQuery SELECT, with placeholders for the tables and views it reads; with
     ``period`` (whole months), the views answering dates read only its partitions and return
-    only its rows, and the SLO status only its windows' (when ``now`` is known)."""
-    at = _now_sql(now)
+    only its rows, and the SLO status only its windows' (when ``now`` is known). The moment
+    itself is ``_translate.NOW`` in the text: ``view_selects`` puts it in."""
+    at = _translate.NOW  # the moment, put in after the translation (kept per text)
     zone = options.time_zone
     whole: Callable[[str], str] = _placeholder
     ref = whole if period is None else _bounded_ref(*period)
@@ -320,23 +351,6 @@ def _sources(
     ]
 
 
-def _duckdb_zone_dates(node: exp.Expression) -> exp.Expression:
-    """``DATE(ts, zone)`` → ``CAST(ts AT TIME ZONE zone AS DATE)``: sqlglot's own rendering
-    casts a TIMESTAMPTZ to TIMESTAMP first, which DuckDB does in the *session* time zone."""
-    if isinstance(node, exp.Date) and node.args.get("zone") is not None:
-        zone = node.args["zone"].copy()
-        shifted = exp.AtTimeZone(this=node.this.copy(), zone=zone)
-        return exp.Cast(this=shifted, to=exp.DataType.build("DATE"))
-    return node
-
-
-@functools.lru_cache(maxsize=32)  # the same text translated again (a run's check and alerts)
-def _to_duckdb(select: str) -> str:
-    tree = sqlglot.parse_one(select, read="bigquery")
-    tree = tree.transform(_duckdb_zone_dates)
-    return tree.sql(dialect="duckdb")
-
-
 def view_selects(
     dialect: Dialect,
     *,
@@ -344,6 +358,7 @@ def view_selects(
     options: SlaOptions,
     now: datetime | None = None,
     period: tuple[date, date] | None = None,
+    window_ref: WindowRef | None = None,
 ) -> list[tuple[ViewSpec, str]]:
     """The SELECT body of each view in ``dialect``, in dependency order.
 
@@ -357,14 +372,21 @@ def view_selects(
     SELECTs read only those partitions of the raw tables (``data_particao``, plus a day either
     side, a week of the monitors' history) and the daily and monthly ones return only its
     rows; with ``now``, the SLO status reads only the last 32 days. For the run's SLO check and
-    the report; the published views stay whole."""
+    the report; the published views stay whole. ``window_ref(name, first, last)`` says how the
+    engine reads only some partitions of a raw table (DuckDB: those folders' files, so that it
+    does not bind against the whole history); without it, the table filtered on
+    ``data_particao`` (BigQuery prunes by that predicate)."""
     if dialect not in ("duckdb", "bigquery"):
         raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
     names = {spec.name for spec in VIEWS} | _sql.SOURCES
+    duckdb_moment = _translate.duckdb_now(_now_literal(now))
+    moment = _now_sql(now) if dialect == "bigquery" else duckdb_moment
     selects = []
     bounds = None if period is None else bounded_period(*period)
     for spec, source in _sources(options, now, bounds):
-        text = source if dialect == "bigquery" else _to_duckdb(source)
+        text = source if dialect == "bigquery" else _translate.translated(source)
+        text = text.replace(_translate.NOW, moment)
+        text = _fill_windows(text, table_ref, window_ref)
         for name in sorted(names, key=len, reverse=True):
             text = text.replace(_placeholder(name), table_ref(name))
         selects.append((spec, text))
