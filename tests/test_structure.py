@@ -168,9 +168,7 @@ def test_the_top_level_stays_small() -> None:
 
 
 def test_no_module_is_oversized() -> None:
-    sizes = {
-        str(p.relative_to(SRC)): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")
-    }
+    sizes = {str(p.relative_to(SRC)): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")}
     assert {k: v for k, v in sizes.items() if v > MAX_MODULE_LINES} == {}
 
 
@@ -234,6 +232,9 @@ def test_the_all_guard_sees_a_drift(tmp_path: Path) -> None:
     global SRC
     saved, SRC = SRC, tmp_path
     try:
-        assert _all_drift(module) == ["m.py: __all__ lists missing gone", "m.py: kept not in __all__"]
+        assert _all_drift(module) == [
+            "m.py: __all__ lists missing gone",
+            "m.py: kept not in __all__",
+        ]
     finally:
         SRC = saved

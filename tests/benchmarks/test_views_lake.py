@@ -26,7 +26,9 @@ def test_every_row_the_views_benchmark_writes_is_read_by_the_lake(tmp_path: Path
     db = publish_duckdb_views(tmp_path, TABLES)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        read = {name: con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] for name in written}
+        read = {
+            name: con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0] for name in written
+        }
     finally:
         con.close()
     assert read == written

@@ -116,8 +116,6 @@ def test_no_sla_day_is_asked_or_written_before_a_monitor_existed(
     young_days = sorted(r["date"] for r in rows if r["monitor_id"] == young)
     assert young_days == [created.date() + timedelta(days=i) for i in range(3)]
     older = {r["monitor_id"] for r in rows} - {young}
-    assert all(
-        sorted(r["date"] for r in rows if r["monitor_id"] == m)[0] == start for m in older
-    )
+    assert all(sorted(r["date"] for r in rows if r["monitor_id"] == m)[0] == start for m in older)
     sla_requests = sum(n for path, n in sim.stats.by_endpoint.items() if path.endswith("/sla"))
     assert sla_requests == len(rows)  # nothing asked for the days before

@@ -90,7 +90,10 @@ def test_each_flow_run_leaves_a_summary_artifact(flow_run: Run) -> None:
     for table, info in summary["tables"].items():
         assert table in mine[0]
         for p in info["partitions"]:
-            assert f"| {table} | {p['data_particao']} | {p['rows_before']} | {p['rows_offered']} " in mine[0]
+            assert (
+                f"| {table} | {p['data_particao']} | {p['rows_before']} | {p['rows_offered']} "
+                in mine[0]
+            )
 
 
 def test_hourly_runs_never_duplicate_a_row(
@@ -339,7 +342,11 @@ def test_open_incidents_outside_the_window_are_found_in_the_lake(
 
 
 def test_the_flow_and_the_core_land_the_same_lake(
-    core_run: Run, flow_run: Run, pipeline_env: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    core_run: Run,
+    flow_run: Run,
+    pipeline_env: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Same simulated world and clock, one lake by each path: the same rows in every table
     (only ``_run_id`` tells them apart)."""

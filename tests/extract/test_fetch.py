@@ -295,7 +295,11 @@ def test_the_monitors_table_comes_from_the_listing_with_no_extra_request() -> No
     selection = resolve_monitors(api.client(), ("2",))
     tables: list[pa.Table] = []
     got = _extract(
-        MONITORS, api.client(), selection, Window(date(2026, 11, 24), date(2026, 11, 25)), tables.append
+        MONITORS,
+        api.client(),
+        selection,
+        Window(date(2026, 11, 24), date(2026, 11, 25)),
+        tables.append,
     )
     assert len(api.seen) == 1  # the listing resolve_monitors made, nothing more
     rows = pa.concat_tables(tables).to_pylist()

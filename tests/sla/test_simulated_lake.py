@@ -213,7 +213,9 @@ def _maintenance(window: Maintenance | None) -> oracle.Maintenance | None:
     """The simulator's weekly window in the oracle's terms: Brasília clock times, its days."""
     if window is None:
         return None
-    clock = [f"{m // 60 % 24:02d}:{m % 60:02d}:00" for m in (window.start_minute, window.end_minute)]
+    clock = [
+        f"{m // 60 % 24:02d}:{m % 60:02d}:00" for m in (window.start_minute, window.end_minute)
+    ]
     return oracle.Maintenance(clock[0], clock[1], window.days, "America/Sao_Paulo")
 
 
@@ -286,7 +288,9 @@ def test_reconciliation_matches_except_the_skewed_day(sim_lake: SimLake) -> None
     mismatched = [key for key, row in rows.items() if not row["matches"]]
     assert mismatched == [(sim_lake.world.monitor_ids()[0], SKEW_DAY)]
     assert 599 <= rows[mismatched[0]]["downtime_diff_seconds"] <= 600 + 60
-    assert [r["is_complete"] for k, r in rows.items() if k[1] == NOW.date()] == [False] * MONITOR_COUNT
+    assert [r["is_complete"] for k, r in rows.items() if k[1] == NOW.date()] == [
+        False
+    ] * MONITOR_COUNT
 
 
 def test_hourly_view_matches_the_served_points(sim_lake: SimLake) -> None:

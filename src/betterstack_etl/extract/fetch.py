@@ -423,6 +423,7 @@ def incidents(req: ExtractRequest) -> Extracted:
 
 def _monitor_of(resource: Any) -> str | None:
     """The monitor id an incident resource names (for filtering refusals to the run's)."""
+
     def field(mapping: Any, name: str) -> Any:
         return mapping.get(name) if isinstance(mapping, dict) else None
 

@@ -288,7 +288,6 @@ class Api:
                 found.append(incident)
         return found
 
-
     def _page(
         self,
         request: Request,

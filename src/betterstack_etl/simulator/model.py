@@ -86,4 +86,3 @@ def is_expiry_warning(cause: str | None) -> bool:
     """A cause about an SSL certificate or a domain expiring (the SLA views' rule, SPEC §8.2)."""
     text = (cause or "").lower()
     return "expir" in text and any(w in text for w in ("ssl", "tls", "certificate", "domain"))
-
