@@ -13,8 +13,6 @@ import pyarrow.compute as pc
 import pytest
 from google.cloud import storage
 
-from betterstack_etl import clock
-from betterstack_etl.gcp.credentials import BIGQUERY_ENDPOINT_ENV, STORAGE_EMULATOR_ENV
 from betterstack_etl.gcp.storage import GcsLake
 from betterstack_etl.lake.base import Lake
 from betterstack_etl.ops.repair import repair
@@ -23,45 +21,18 @@ from betterstack_etl.settings import read_token, run_params
 from betterstack_etl.simulator import Simulator
 from betterstack_etl.tables import INCIDENTS, RUNS
 
-from .conftest import PROJECT
-
 pytestmark = pytest.mark.slow
 
 BAD = "x-1\x1b[31m"
 
 
 @pytest.fixture
-def gcs_run_env(
-    monkeypatch: pytest.MonkeyPatch,
-    simulator: Simulator,
-    gcs_endpoint: str,
-    bq_endpoint: str,
-    bucket: str,
-    dataset_id: str,
-) -> str:
-    """Environment of a production-shaped run of the incidents table; returns the lake root."""
-    for var in ("BETTERSTACK_FROM_DATE", "BETTERSTACK_TO_DATE", "GOOGLE_APPLICATION_CREDENTIALS"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.delenv("BETTERSTACK_BIGQUERY_CONNECTION_ID", raising=False)
-    root = f"gs://{bucket}/brutos_betterstack"
-    settings = {
-        "BETTERSTACK_TOKEN": "sim-token",
-        "MONITOR_ID": "all",
-        "BETTERSTACK_BASE_URL": simulator.base_url,
-        "BETTERSTACK_DESTINATION": "bigquery",
-        "BETTERSTACK_LAKE_ROOT": root,
-        "BETTERSTACK_TABLES": "incidents",
-        "BETTERSTACK_BILLING_PROJECT_ID": PROJECT,
-        "BETTERSTACK_DATASET_ID": dataset_id,
-        "BETTERSTACK_TASK_RETRIES": "0",
-        "BETTERSTACK_RETRY_BASE_DELAY": "0.01",
-        STORAGE_EMULATOR_ENV: gcs_endpoint,
-        BIGQUERY_ENDPOINT_ENV: bq_endpoint,
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(clock, "utcnow", simulator.clock.now)
-    return root
+def gcs_run_env(gcs_env: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The production-shaped run of conftest's ``gcs_env``, of the incidents table alone and
+    with no task retry; returns the lake root."""
+    monkeypatch.setenv("BETTERSTACK_TABLES", "incidents")
+    monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "0")
+    return gcs_env
 
 
 def _run() -> dict[str, Any]:
