@@ -34,7 +34,7 @@ import yaml
 from betterstack_etl.api.budget import limit_name
 from betterstack_etl.lake import open_duckdb
 from betterstack_etl.secret import Secret
-from betterstack_etl.simulator import SimConfig, Simulator
+from betterstack_etl.simulator import SimConfig, Simulator, World
 
 from .conftest import clean_env, load_script
 from .test_deploy_server import read_deployment, read_flow_run, run_cli, tail
@@ -198,7 +198,7 @@ def seed_with_downtime_since(start: datetime, now: datetime) -> int:
     of day the test runs (the world is a pure function of the seed and the day)."""
     start_ms, until_ms = (int(t.timestamp() * 1000) for t in (start, now - timedelta(minutes=1)))
     for seed in range(7, 2007):
-        world = Simulator(SimConfig(seed=seed, monitors=3, token=TOKEN)).world
+        world = World(SimConfig(seed=seed, monitors=3, token=TOKEN))
         for monitor in world.monitors():
             for incident in world.incidents(monitor, start.date(), now.date(), until_ms):
                 if incident.is_downtime and start_ms <= incident.started_ms <= until_ms:
