@@ -267,3 +267,50 @@ def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() 
             assert bounds, (spec.name, table.name, where.sql("bigquery"))
             checked += 1
     assert checked >= 5 * 4  # every raw table, in every view that reads it
+
+
+def _status_select(options: SlaOptions, con: duckdb.DuckDBPyConnection) -> str:
+    source = DuckDbSource(con, root=_root(con))
+    made = view_selects(
+        "duckdb",
+        table_ref=lambda n: f'"{n}"',
+        options=options,
+        now=NOW,
+        period=(NOW.date(), NOW.date()),  # as the run's alert step asks (steps.check_alerts)
+        window_ref=source.window_ref,
+    )
+    return next(select for spec, select in made if spec.name == "eai_gateway_slo_status")
+
+
+def test_the_slo_status_reads_the_response_times_only_for_a_latency_slo(
+    lake: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Issue 24: the response times (most of the lake) were scanned and joined by the alerts'
+    SLO status even when no SLO is about latency, the heaviest part of an hourly run's memory.
+    Availability alone: DuckDB's profile shows no scan of them, and the availability rows are
+    those the same query gives with a latency SLO declared beside it (which does scan them)."""
+    from betterstack_etl.sla.slo_file import Slo
+
+    latency = Slo("fast", "latency", 0.9, monitor_ids=("m00001",), threshold_seconds=0.5)
+    alone = _status_select(SlaOptions(), lake)
+    beside = _status_select(SlaOptions(slos=(latency,)), lake)
+    read_alone = {
+        _table_of(i) for i in _scans(lake, f"SELECT * FROM ({alone}) AS v", tmp_path / "a.json")
+    }
+    read_beside = {
+        _table_of(i) for i in _scans(lake, f"SELECT * FROM ({beside}) AS v", tmp_path / "b.json")
+    }
+    assert RESPONSE_TIMES.name not in read_alone
+    assert {COVERAGE.name, INCIDENTS.name} <= read_alone
+    assert RESPONSE_TIMES.name in read_beside
+    availability = "SELECT * FROM ({}) AS v WHERE indicator = 'availability'"
+    rows = _rows(lake, availability.format(alone))
+    assert len(rows) == 3  # the default SLO on each of the three monitors
+    assert rows == _rows(lake, availability.format(beside))
+    assert [
+        r[:3]
+        for r in _rows(
+            lake,
+            f"SELECT slo_name, monitor_id, indicator FROM ({beside}) AS v WHERE indicator = 'latency'",
+        )
+    ] == [("fast", "m00001", "latency")]

@@ -70,6 +70,18 @@ def slo_status_sql(
 ) -> str:
     month = _Periods("MONTH", zone)
     this_month = month.of(now)
+    # Without a latency SLO, nothing reads the response times: their scan and join held the
+    # most memory of the alerts' step (issue 24), for rows no SLO asks about.
+    latency = any(slo.indicator == "latency" for slo in slos)
+    latency_end = (
+        f"""
+  UNION ALL
+  SELECT monitor_id, 'latency' AS indicator, LEAST(MAX(`at`), {now}) AS data_end
+  FROM {ref(RESPONSE_TIMES)} WHERE monitor_id IS NOT NULL AND `at` <= {now}
+  GROUP BY monitor_id"""
+        if latency
+        else ""
+    )
     ctes = [
         *_sql._incident_ctes(ref, now),
         *state_ctes(ref, now),
@@ -96,11 +108,7 @@ def slo_status_sql(
 )""",
         f"""data_ends AS (
   SELECT monitor_id, 'availability' AS indicator, LEAST(MAX(ended_at), {now}) AS data_end
-  FROM covered_spans GROUP BY monitor_id
-  UNION ALL
-  SELECT monitor_id, 'latency' AS indicator, LEAST(MAX(`at`), {now}) AS data_end
-  FROM {ref(RESPONSE_TIMES)} WHERE monitor_id IS NOT NULL AND `at` <= {now}
-  GROUP BY monitor_id
+  FROM covered_spans GROUP BY monitor_id{latency_end}
 )""",
         f"""slo_windows AS (
   SELECT sm.*,
@@ -134,7 +142,7 @@ def slo_status_sql(
   WHERE w.indicator = 'availability' AND s.covered AND s.ended_at IS NOT NULL
   GROUP BY w.slo_name, w.monitor_id, w.span
 )""",
-        f"""latency_counts AS (
+        *([] if not latency else [f"""latency_counts AS (
   SELECT w.slo_name, w.monitor_id, w.span,
     CAST(COUNT(*) AS FLOAT64) AS total,
     CAST(COUNTIF(r.response_time > w.threshold) AS FLOAT64) AS bad
@@ -145,8 +153,8 @@ def slo_status_sql(
     AND (w.regions IS NULL
       OR STRPOS(CONCAT(',', w.regions, ','), CONCAT(',', r.region, ',')) > 0)
   GROUP BY w.slo_name, w.monitor_id, w.span
-)""",
-        _pivot_cte(),
+)"""]),
+        _pivot_cte(latency),
     ]
     select = f"""SELECT slo_name, service, monitor_id, monitor_name, indicator,
   window_start, window_end, target, threshold AS threshold_seconds,
@@ -185,7 +193,7 @@ def _spans_cte() -> str:
 )"""
 
 
-def _pivot_cte() -> str:
+def _pivot_cte(latency: bool) -> str:
     def picked(span: str, what: str) -> str:
         return f"MAX(IF(c.span = '{span}', c.{what}, NULL))"
 
@@ -194,10 +202,9 @@ def _pivot_cte() -> str:
         f" / (1 - w.target), NULL) AS burn_rate_{name}"
         for name, _ in BURN_WINDOWS
     )
+    latency_counts = "\n  UNION ALL\n  SELECT * FROM latency_counts" if latency else ""
     return f"""counts AS (
-  SELECT * FROM availability_counts
-  UNION ALL
-  SELECT * FROM latency_counts
+  SELECT * FROM availability_counts{latency_counts}
 ),
 figures AS (
   SELECT w.slo_name, w.service, w.monitor_id, w.monitor_name, w.indicator, w.window_start,
