@@ -142,20 +142,10 @@ def slo_status_sql(
   WHERE w.indicator = 'availability' AND s.covered AND s.ended_at IS NOT NULL
   GROUP BY w.slo_name, w.monitor_id, w.span
 )""",
-        *([] if not latency else [f"""latency_counts AS (
-  SELECT w.slo_name, w.monitor_id, w.span,
-    CAST(COUNT(*) AS FLOAT64) AS total,
-    CAST(COUNTIF(r.response_time > w.threshold) AS FLOAT64) AS bad
-  FROM spans_of_interest AS w
-  JOIN {ref(RESPONSE_TIMES)} AS r ON r.monitor_id = w.monitor_id
-    AND r.`at` >= w.span_start AND r.`at` < w.span_end
-  WHERE w.indicator = 'latency' AND r.response_time IS NOT NULL
-    AND (w.regions IS NULL
-      OR STRPOS(CONCAT(',', w.regions, ','), CONCAT(',', r.region, ',')) > 0)
-  GROUP BY w.slo_name, w.monitor_id, w.span
-)"""]),
-        _pivot_cte(latency),
     ]
+    if latency:
+        ctes.append(_latency_cte(ref))
+    ctes.append(_pivot_cte(latency))
     select = f"""SELECT slo_name, service, monitor_id, monitor_name, indicator,
   window_start, window_end, target, threshold AS threshold_seconds,
   IF(total > 0, good / total, NULL) AS sli,
@@ -172,6 +162,22 @@ def slo_status_sql(
   END AS status
 FROM figures"""
     return "WITH " + ",\n".join(ctes) + "\n" + select
+
+
+def _latency_cte(ref: Callable[[str], str]) -> str:
+    """``latency_counts``: the checks of each latency SLO's spans, and how many were slow."""
+    return f"""latency_counts AS (
+  SELECT w.slo_name, w.monitor_id, w.span,
+    CAST(COUNT(*) AS FLOAT64) AS total,
+    CAST(COUNTIF(r.response_time > w.threshold) AS FLOAT64) AS bad
+  FROM spans_of_interest AS w
+  JOIN {ref(RESPONSE_TIMES)} AS r ON r.monitor_id = w.monitor_id
+    AND r.`at` >= w.span_start AND r.`at` < w.span_end
+  WHERE w.indicator = 'latency' AND r.response_time IS NOT NULL
+    AND (w.regions IS NULL
+      OR STRPOS(CONCAT(',', w.regions, ','), CONCAT(',', r.region, ',')) > 0)
+  GROUP BY w.slo_name, w.monitor_id, w.span
+)"""
 
 
 def _spans_cte() -> str:
