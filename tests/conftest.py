@@ -28,12 +28,22 @@ def sim_clock() -> FrozenClock:
     return FrozenClock(SIM_NOW)
 
 
+# The simulator answers at once: a run against it paces at the highest rate the settings accept
+# (the pacing itself is proven on a fake clock in tests/api and against Prefect in tests/deploy).
+FAST_PACE = {"BETTERSTACK_RATE": "100", "BETTERSTACK_MAX_IN_FLIGHT": "8"}
+
+
 @pytest.fixture
-def make_simulator() -> Iterator[Callable[..., Simulator]]:
-    """``make_simulator(config=None, clock=None)`` → a started Simulator, stopped at teardown."""
+def make_simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Simulator]]:
+    """``make_simulator(config=None, clock=None)`` → a started Simulator, stopped at teardown;
+    while one runs, this process's environment paces runs at ``FAST_PACE`` (a test sets its own
+    rate after starting the simulator)."""
     started: list[Simulator] = []
 
     def make(config: SimConfig | None = None, clock: Clock | None = None) -> Simulator:
+        if not started:
+            for name, value in FAST_PACE.items():
+                monkeypatch.setenv(name, value)
         sim = Simulator(
             config or SimConfig(seed=7, monitors=3), clock=clock or FrozenClock(SIM_NOW)
         )
