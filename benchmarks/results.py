@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sys
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,15 +43,38 @@ _SECTION: Final = re.compile(
 )
 
 
+def _process_seconds() -> float | None:
+    """Wall time since this process started (Linux: its start in ``/proc/self/stat``, in clock
+    ticks since boot), or None where that cannot be read."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - int(fields[19]) / ticks
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def save(
-    name: str, figures: Sequence[Figure], summary: str, *, command: str, folder: Path = RESULTS_DIR
+    name: str,
+    figures: Sequence[Figure],
+    summary: str,
+    *,
+    command: str,
+    folder: Path = RESULTS_DIR,
+    wall_seconds: float | None = None,
 ) -> Path:
-    """Keep one benchmark run's results (``folder/name.json``); returns the file."""
+    """Keep one benchmark run's results (``folder/name.json``); returns the file.
+
+    ``wall_seconds`` (how long the whole command took, for CONTRIBUTING's refresh table)
+    defaults to the time since this process started."""
     folder.mkdir(parents=True, exist_ok=True)
     load1, load5, load15 = os.getloadavg()
+    wall = _process_seconds() if wall_seconds is None else wall_seconds
     result = {
         "command": command,
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "wall_seconds": None if wall is None else round(wall, 1),
         "load_average": [round(load1, 2), round(load5, 2), round(load15, 2)],
         "cpus": os.cpu_count(),
         "figures": [asdict(f) for f in figures],
