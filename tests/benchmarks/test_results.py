@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -145,8 +146,6 @@ def test_the_index_lists_each_command_and_how_long_it_took(tmp_path: Path) -> No
 def test_a_run_records_how_long_its_process_has_run(tmp_path: Path) -> None:
     """Without ``wall_seconds``, the time since the process started: more than nothing, less
     than this test session (bounds, not a timing)."""
-    import time
-
     path = save("views", [], "summary: z=3", command="c", folder=tmp_path)
     kept = json.loads(path.read_text())["wall_seconds"]
     assert kept is not None
