@@ -1,18 +1,27 @@
-"""Shared fixtures: a frozen clock and the Better Stack API simulator on loopback."""
+"""Shared fixtures: a frozen clock, the Better Stack API simulator on loopback, one Prefect
+test harness and one BigQuery emulator per session."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from betterstack_etl.simulator import Clock, FrozenClock, SimConfig, Simulator
 
 SIM_NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 SIM_TOKEN = "sim-token"
+BQ_PROJECT = "rj-iplanrio"  # the BigQuery emulator's project
+_BQ_STARTUP_SECONDS = 60.0
 
 
 @pytest.fixture(autouse=True)
@@ -28,12 +37,22 @@ def sim_clock() -> FrozenClock:
     return FrozenClock(SIM_NOW)
 
 
+# The simulator answers at once: a run against it paces at the highest rate the settings accept
+# (the pacing itself is proven on a fake clock in tests/api and against Prefect in tests/deploy).
+FAST_PACE = {"BETTERSTACK_RATE": "100", "BETTERSTACK_MAX_IN_FLIGHT": "8"}
+
+
 @pytest.fixture
-def make_simulator() -> Iterator[Callable[..., Simulator]]:
-    """``make_simulator(config=None, clock=None)`` → a started Simulator, stopped at teardown."""
+def make_simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Simulator]]:
+    """``make_simulator(config=None, clock=None)`` → a started Simulator, stopped at teardown;
+    while one runs, this process's environment paces runs at ``FAST_PACE`` (a test sets its own
+    rate after starting the simulator)."""
     started: list[Simulator] = []
 
     def make(config: SimConfig | None = None, clock: Clock | None = None) -> Simulator:
+        if not started:
+            for name, value in FAST_PACE.items():
+                monkeypatch.setenv(name, value)
         sim = Simulator(
             config or SimConfig(seed=7, monitors=3), clock=clock or FrozenClock(SIM_NOW)
         )
@@ -116,3 +135,63 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = server or (item.nodeid.split("::", 1)[0] if _module_fixture(item) else None)
         if xdist and group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+# -- the BigQuery emulator ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_bq_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + _BQ_STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"bqemulator exited ({proc.returncode}): {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(
+        f"bqemulator not ready after {_BQ_STARTUP_SECONDS}s: {log.read_text()[-2000:]}"
+    )
+
+
+@pytest.fixture(scope="session")
+def bq_project() -> str:
+    """The emulator's project (``BQ_PROJECT``), for test packages that cannot import this file."""
+    return BQ_PROJECT
+
+
+@pytest.fixture(scope="session")
+def bq_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One bqemulator for the session (tests/gcp and tests/sla share it: defined here, it is
+    started once)."""
+    home = tmp_path_factory.mktemp("bqemu-home")
+    env = {**os.environ, "HOME": str(home), "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"}
+    install = "from duckdb_extensions import import_extension; import_extension('spatial')"
+    subprocess.run([sys.executable, "-c", install], env=env, check=True, timeout=60)
+    port = free_port()
+    log = home / "bqemulator.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bqemulator", "start", "--rest-port", str(port),
+             "--grpc-port", "0", "--project", BQ_PROJECT, "--log-level", "warning"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_bq_ready(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -16,7 +16,7 @@ CliEnv = Callable[..., dict[str, str]]
 def cli_env(sim: Simulator, lake: Path, tmp: Path, **extra: str) -> dict[str, str]:
     """The environment of a CLI process running against ``sim`` into ``lake``: none of this
     process's BETTERSTACK_/PREFECT_ settings, no developer's ./.env, its own TMPDIR (where a
-    spool goes); ``extra`` settings on top."""
+    spool goes), the highest pace the settings accept; ``extra`` settings on top."""
     base = {
         k: v
         for k, v in os.environ.items()
@@ -31,6 +31,8 @@ def cli_env(sim: Simulator, lake: Path, tmp: Path, **extra: str) -> dict[str, st
         "BETTERSTACK_LAKE_ROOT": str(lake),
         "BETTERSTACK_ENV_FILE": os.devnull,
         "TMPDIR": str(tmp),
+        "BETTERSTACK_RATE": "100",  # the simulator answers at once; pacing is tested elsewhere
+        "BETTERSTACK_MAX_IN_FLIGHT": "8",
         **extra,
     }
 

@@ -320,7 +320,11 @@ def test_a_kubernetes_job_runs_staging_and_our_lines_reach_the_flow_run_logs(
     }
     # An SLO no monitor meets (the simulator's seed has downtime in the window this month): the
     # state changes to breached, and the warning saying so is logged.
-    job_env = {"BETTERSTACK_SLO": "99.99999", "BETTERSTACK_TASK_RETRIES": "0"}
+    job_env = {
+        "BETTERSTACK_SLO": "99.99999",
+        "BETTERSTACK_TASK_RETRIES": "0",
+        "BETTERSTACK_RATE": "100",  # the simulator answers at once; pacing is tested elsewhere
+    }
     flow_run_id = create_run(prefect_server, tmp_path, parameters, job_env)
     container = run_as_kubernetes_job(
         prefect_server,

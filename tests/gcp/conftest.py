@@ -19,10 +19,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,7 +38,9 @@ from betterstack_etl import clock
 from betterstack_etl.gcp.credentials import BIGQUERY_ENDPOINT_ENV, STORAGE_EMULATOR_ENV
 from betterstack_etl.simulator import Simulator
 
-PROJECT = "rj-iplanrio"
+from ..conftest import BQ_PROJECT as PROJECT
+from ..conftest import free_port as _free_port
+
 _STARTUP_SECONDS = 60.0
 
 
@@ -224,53 +223,6 @@ class PreconditionClient:
 # -- BigQuery -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + _STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"bqemulator exited ({proc.returncode}): {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"bqemulator not ready after {_STARTUP_SECONDS}s: {log.read_text()[-2000:]}")
-
-
-@pytest.fixture(scope="session")
-def bq_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("bqemu-home")
-    env = {**os.environ, "HOME": str(home), "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"}
-    install = "from duckdb_extensions import import_extension; import_extension('spatial')"
-    subprocess.run([sys.executable, "-c", install], env=env, check=True, timeout=60)
-    port = _free_port()
-    log = home / "bqemulator.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bqemulator", "start", "--rest-port", str(port),
-             "--grpc-port", "0", "--project", PROJECT, "--log-level", "warning"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, proc, log)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 @pytest.fixture
 def bq_client(bq_endpoint: str) -> bigquery.Client:
     return bigquery.Client(
@@ -317,6 +269,8 @@ def gcs_env(
         "BETTERSTACK_TASK_RETRIES": "1",
         "BETTERSTACK_TASK_RETRY_DELAY": "0",
         "BETTERSTACK_RETRY_BASE_DELAY": "0.01",
+        "BETTERSTACK_RATE": "100",  # the simulator answers at once; pacing is tested elsewhere
+        "BETTERSTACK_MAX_IN_FLIGHT": "8",
         STORAGE_EMULATOR_ENV: gcs_endpoint,
         BIGQUERY_ENDPOINT_ENV: bq_endpoint,
     }

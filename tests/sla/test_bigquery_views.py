@@ -3,7 +3,6 @@ loaded as plain tables: the rows must equal DuckDB's."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import uuid
 from datetime import UTC, date, datetime
@@ -27,17 +26,6 @@ from .rows import fetch, load_duckdb, raw_tables
 
 pytestmark = pytest.mark.slow  # starts bqemulator
 
-# The emulator fixtures live in tests/gcp/conftest.py; load them from there, not a copy.
-_spec = importlib.util.spec_from_file_location(
-    "sla_gcp_fixtures", Path(__file__).parents[1] / "gcp" / "conftest.py"
-)
-assert _spec is not None
-assert _spec.loader is not None
-_gcp = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_gcp)
-bq_endpoint = _gcp.bq_endpoint
-PROJECT = _gcp.PROJECT
-
 OPTIONS = SlaOptions(slos=load_slo_file(Path(__file__).parent / "slo_files" / "city_hall.yaml"))
 
 
@@ -52,7 +40,9 @@ def _json_value(value: Any) -> Any:
 def _load(client: bigquery.Client, dataset: str, name: str, table: pa.Table) -> None:
     schema = bigquery_schema(table.schema.remove(table.schema.get_field_index(PARTITION_COLUMN)))
     schema.append(bigquery.SchemaField(PARTITION_COLUMN, "DATE"))
-    created = client.create_table(bigquery.Table(f"{PROJECT}.{dataset}.{name}", schema=schema))
+    created = client.create_table(
+        bigquery.Table(f"{client.project}.{dataset}.{name}", schema=schema)
+    )
     rows = [{k: _json_value(v) for k, v in row.items()} for row in table.to_pylist()]
     if rows:
         errors = client.insert_rows_json(created, rows)
@@ -60,22 +50,22 @@ def _load(client: bigquery.Client, dataset: str, name: str, table: pa.Table) -> 
 
 
 @pytest.fixture(scope="module")
-def bq_rows(bq_endpoint: str) -> dict[str, list[dict[str, Any]]]:
+def bq_rows(bq_endpoint: str, bq_project: str) -> dict[str, list[dict[str, Any]]]:
     bq_client = bigquery.Client(
-        project=PROJECT,
+        project=bq_project,
         credentials=AnonymousCredentials(),
         location="US",
         client_options=ClientOptions(api_endpoint=bq_endpoint),
     )
     dataset = f"sla_{uuid.uuid4().hex[:8]}"
-    bq_client.create_dataset(f"{PROJECT}.{dataset}")
+    bq_client.create_dataset(f"{bq_project}.{dataset}")
     tables = raw_tables(
         scenario.INCIDENTS, scenario.MONITORS, scenario.SLAS, scenario.POINTS, scenario.COVERAGE
     )
     for name, table in tables.items():
         _load(bq_client, dataset, name, table)
     results: dict[str, list[dict[str, Any]]] = {}
-    for view in bigquery_views(PROJECT, dataset, options=OPTIONS, now=scenario.NOW):
+    for view in bigquery_views(bq_project, dataset, options=OPTIONS, now=scenario.NOW):
         created = bq_client.create_table(view)
         assert created.description == view.description
         job = bq_client.query(f"SELECT * FROM `{created.full_table_id.replace(':', '.')}`")
