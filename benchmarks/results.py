@@ -270,7 +270,11 @@ def check(docs: Sequence[Path] = DOCS, folder: Path = RESULTS_DIR) -> list[str]:
         new, problems = update(text, results)
         out += [f"{doc.name}: {p}" for p in problems]
         strays = stray_figures(text, whole=doc.name == "benchmarks.md")
-        out += [f"{doc.name}: a figure copied by hand, {s}" for s in strays]
+        out += [
+            f"{doc.name}: {stray}: a figure copied by hand; let its benchmark write it (a "
+            "marked section) or write a setting as code (`--rate 8`)"
+            for stray in strays
+        ]
         if new != text:
             out.append(
                 f"{doc.name}: figures differ from {folder.name}/ (python -m benchmarks.results)"
