@@ -259,4 +259,5 @@ def test_a_run_s_client_loads_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch
         pool = client._transport._pool  # type: ignore[attr-defined]
         context = pool._ssl_context
     assert len(loads) == 1
-    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
