@@ -148,12 +148,13 @@ def cli_only(config: BenchConfig, err: Console) -> None:
     with err.status("running betterstack-etl…"):
         cli = run_cli()
     Console(width=140).print(results_table(config, cli.figures()))
-    print(
+    summary = (
         f"summary: hourly_cli_vs_floor={cli.vs_floor:.2f} "
         f"startup_seconds={cli.startup_seconds:.2f} shutdown_seconds={cli.shutdown_seconds:.2f} "
-        f"query_seconds={cli.query_seconds:.2f}",
-        flush=True,
+        f"query_seconds={cli.query_seconds:.2f}"
     )
+    print(summary, flush=True)
+    save("cli", cli.figures(), summary, command=" ".join(["python -m benchmarks", *sys.argv[1:]]))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

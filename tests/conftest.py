@@ -18,6 +18,12 @@ import pytest
 
 from betterstack_etl.simulator import Clock, FrozenClock, SimConfig, Simulator
 
+# Bytecode is kept even where PYTHONDONTWRITEBYTECODE is set (as on this project's machines):
+# otherwise every worker rewrites every test module's asserts again and every process the tests
+# start compiles the package again (__pycache__ is git-ignored).
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 SIM_NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 SIM_TOKEN = "sim-token"
 BQ_PROJECT = "rj-iplanrio"  # the BigQuery emulator's project

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,19 @@ i=0
 while [ $i -lt {PACKAGE_LINES} ]; do echo " + package-$i==1.0"; i=$((i+1)); done
 if [ -n "$FAKE_UV_FAIL" ]; then echo "error: no matching distribution" >&2; exit 1; fi
 mkdir -p .venv/bin
+ln -sf "$FAKE_UV_PYTHON" .venv/bin/python
 exit 0
 """
-TOOLS = ("bash", "sh", "cat", "mktemp", "rm", "cmp", "mkdir", "cp", "id", "dirname", "python3")
+TOOLS = (
+    "bash", "sh", "cat", "mktemp", "rm", "cmp", "mkdir", "cp", "id", "dirname", "python3", "ln"
+)  # fmt: skip
 
 
 def _sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     repo = tmp_path / "repo"
     (repo / "scripts" / "zetasql").mkdir(parents=True)
+    (repo / "src" / "pkg").mkdir(parents=True)
+    (repo / "src" / "pkg" / "__init__.py").write_text("ANSWER = 42\n")
     shutil.copy(ROOT / "scripts" / "setup.sh", repo / "scripts" / "setup.sh")
     for name in ("package.json", "package-lock.json"):
         shutil.copy(ROOT / "scripts" / "zetasql" / name, repo / "scripts" / "zetasql" / name)
@@ -44,7 +50,13 @@ def _sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
         if found is None:
             pytest.skip(f"{tool} not found on this machine")
         (bin_dir / tool).symlink_to(found)
-    env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "PYTHON": "python3"}
+    env = {
+        "PATH": str(bin_dir),
+        "HOME": str(tmp_path),
+        "PYTHON": "python3",
+        "PYTHONDONTWRITEBYTECODE": "1",  # as on this project's machines
+        "FAKE_UV_PYTHON": os.path.realpath(sys.executable),  # the .venv's interpreter
+    }
     return repo, env
 
 
@@ -72,6 +84,15 @@ def test_setup_is_quiet_by_default(tmp_path: Path) -> None:
     assert lines[-1].startswith("environment ready: ")
 
 
+def test_setup_compiles_the_package_even_where_bytecode_is_not_written(tmp_path: Path) -> None:
+    """The package is installed editable, so uv compiles only the dependencies; with
+    PYTHONDONTWRITEBYTECODE set, every process would compile it again."""
+    repo, env = _sandbox(tmp_path)
+    done = _run(repo, env)
+    assert done.returncode == 0, done.stderr
+    assert list((repo / "src" / "pkg" / "__pycache__").glob("__init__.*.pyc"))
+
+
 def test_setup_verbose_shows_every_package(tmp_path: Path) -> None:
     repo, env = _sandbox(tmp_path)
     done = _run(repo, env, "-v")
@@ -95,4 +116,4 @@ def test_setup_rejects_an_unknown_argument(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "--bogus" in done.stderr
     assert "-v" in done.stderr
-    assert os.listdir(repo) == ["scripts"]
+    assert sorted(os.listdir(repo)) == ["scripts", "src"]  # no .venv made
