@@ -35,3 +35,6 @@ DEFAULT_REPORT_TIMEZONE: Final = "America/Sao_Paulo"
 DEFAULT_SLO_PCT: Final = 99.9
 
 ENV_PREFIX: Final = "BETTERSTACK_"
+# The partition column of every table (declared in ``tables``; here so that modules that only
+# need its name, such as the DuckDB side ``query`` uses, need not import pyarrow).
+PARTITION_COLUMN: Final = "data_particao"

@@ -18,6 +18,7 @@ from typing import Final, Literal
 
 import pyarrow as pa
 
+from betterstack_etl.constants import PARTITION_COLUMN
 from betterstack_etl.rules import (
     RESPONSE_TIME_BOUND,
     Rule,
@@ -75,7 +76,6 @@ def _arrow_without_pandas() -> None:
 
 _arrow_without_pandas()
 
-PARTITION_COLUMN: Final = "data_particao"
 # The figures of an /sla answer (betterstack-api.md §4.4, §11): one of them at least, or the row
 # is not a summary at all.
 SLA_FIGURES: Final = (

@@ -238,3 +238,26 @@ def test_an_error_answer_in_an_unknown_compression_still_reports_its_status(
     script.add(httpx.Response(404, content=odd, headers={"content-encoding": "br"}))
     with pytest.raises(NotFoundError, match="HTTP 404"):
         client.get_monitor("1")
+
+
+def test_a_run_s_client_loads_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24: the run's client builds one TLS context (the CA bundle read once, 30-60 ms),
+    shared by the pool that sends the requests: TLS is still verified."""
+    import ssl
+
+    from betterstack_etl.api._transport import api_http_client
+
+    loads: list[object] = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: object, **kwargs: object) -> None:
+        loads.append(args or kwargs)
+        load(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    with api_http_client(5.0) as client:
+        pool = client._transport._pool  # type: ignore[attr-defined]
+        context = pool._ssl_context
+    assert len(loads) == 1
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname

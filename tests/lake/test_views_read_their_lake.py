@@ -129,6 +129,20 @@ def test_a_moved_lake_published_by_an_older_version_is_read_where_it_is(
     assert answers(moved) == clean_answers(b, 2)
 
 
+def test_a_table_whose_files_are_all_gone_reads_as_typed_and_empty(tmp_path: Path, b: Any) -> None:
+    """The read-only open re-derives a view over files from its table's name alone (issue 24:
+    ``query`` imports no pyarrow); a table whose files all went since the publish still gets
+    the typed empty view of its declaration, not an error."""
+    root = tmp_path / "lake"
+    build(root, b)
+    shutil.rmtree(root / INCIDENTS.name)
+    with open_duckdb(root) as conn:
+        columns = [r[0] for r in conn.execute(f'DESCRIBE "{INCIDENTS.name}"').fetchall()]
+        rows = conn.execute(f'SELECT count(*) FROM "{INCIDENTS.name}"').fetchall()
+    assert columns == [*INCIDENTS.schema.names, "data_particao"]
+    assert rows == [(0,)]
+
+
 # -- issue 19 item 10: glob characters in the lake's folder are literal ----------------------
 
 

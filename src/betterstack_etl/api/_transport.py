@@ -166,10 +166,13 @@ class DeadlineTransport(httpx.HTTPTransport):
     pool on ours (``tests/api/test_deadline.py`` proves a trickling server is cut)."""
 
     def __init__(self, *, verify: ssl.SSLContext | bool = True) -> None:
-        super().__init__(verify=verify)
+        # one TLS context for both pools (loading the CA bundle twice was 30-60 ms of every
+        # run's start-up, issue 24); httpx takes a built context as it is
+        context = httpx.create_ssl_context(verify=verify)
+        super().__init__(verify=context)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -20,7 +20,6 @@ from rich.table import Table
 from rich.text import Text
 
 from betterstack_etl.literal import visible
-from betterstack_etl.tables import TABLES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -229,6 +228,7 @@ def cell(value: object, *, rounded: bool = False) -> Text:
 def show_lake(console: Console, lake_root: str, *, rows: int) -> None:
     """Rows per table, and a few rows of each, read back through DuckDB."""
     from betterstack_etl.lake import open_duckdb
+    from betterstack_etl.tables import TABLES  # here: `query` (its `cell`) needs no pyarrow
 
     con = open_duckdb(Path(lake_root), read_only=True)
     try:

@@ -30,20 +30,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import duckdb
-import pyarrow as pa
 
-from betterstack_etl import tables
 from betterstack_etl.errors import ConfigError, DamagedFileError, StorageError, storage_error
 from betterstack_etl.lake.duckerrors import open_error as _open_error
-from betterstack_etl.lake.layout import LEGACY_FILE, is_data_file, parse_partition_dir
-from betterstack_etl.sla import SOURCES as SLA_SOURCES
-from betterstack_etl.sla import view_selects
-from betterstack_etl.tables import PARTITION_COLUMN, TableSpec
+from betterstack_etl.lake.viewsql import (
+    duckdb_type,
+    files_view_sql,
+    glob_escape,
+    quote_ident,
+    quote_literal,
+    source_files,
+    table_sources,
+    view_sql,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from betterstack_etl.sla import SlaOptions
+    from betterstack_etl.tables import TableSpec
 
 __all__ = [
     "DEFAULT_DB_NAME",
@@ -63,28 +68,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_DB_NAME: Final = "betterstack.duckdb"
-# Only our own names (lake.layout), each as one exact pattern: DuckDB globs have no
-# alternation, and one pattern for both (``[dp][0-9a-f][0-9a-ft][0-9a-f]``) also took
-# ``dead.parquet`` or ``d00d.parquet``. Folders: the shape of a date; a valid one is checked
-# by the view itself.
-PARTITION_DIRS: Final = f"{PARTITION_COLUMN}=[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-BUCKET_FILES: Final = "p[0-9a-f][0-9a-f][0-9a-f].parquet"
 _ATTEMPTS: Final = 10
 _FIRST_DELAY: Final = 0.05
 _MAX_DELAY: Final = 2.0
-
-_SIMPLE_TYPES: Final[dict[pa.DataType, str]] = {
-    pa.string(): "VARCHAR",
-    pa.large_string(): "VARCHAR",
-    pa.bool_(): "BOOLEAN",
-    pa.int8(): "TINYINT",
-    pa.int16(): "SMALLINT",
-    pa.int32(): "INTEGER",
-    pa.int64(): "BIGINT",
-    pa.float32(): "FLOAT",
-    pa.float64(): "DOUBLE",
-    pa.date32(): "DATE",
-}
 
 
 def default_db_path(root: Path | str) -> Path:
@@ -101,72 +87,6 @@ def _db_path(root: Path | str, db_path: Path | str | None) -> Path:
             hint="rename the lake folder (or the folder above it) without '?'",
         )
     return path
-
-
-def duckdb_type(arrow_type: pa.DataType) -> str:
-    """The DuckDB type DuckDB gives a Parquet column of ``arrow_type`` (as pyarrow writes it)."""
-    if arrow_type in _SIMPLE_TYPES:
-        return _SIMPLE_TYPES[arrow_type]
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMP WITH TIME ZONE" if arrow_type.tz else "TIMESTAMP"
-    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
-        return f"{duckdb_type(arrow_type.value_type)}[]"
-    raise TypeError(f"no DuckDB type declared for Arrow type {arrow_type}")
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def glob_escape(text: str) -> str:
-    """``text`` matched literally by a DuckDB glob: ``[``, ``*`` and ``?`` each in a class."""
-    return "".join(f"[{c}]" if c in "[*?" else c for c in text)
-
-
-def source_files(root: Path, spec: TableSpec) -> tuple[str, ...]:
-    """The file patterns a view of ``spec`` reads: ``data.parquet`` and/or the bucket files,
-    each only when a valid partition folder holds one (a pattern must match a file)."""
-    table_dir = root / spec.name
-    found: set[str] = set()
-    if table_dir.is_symlink() or not table_dir.is_dir():
-        return ()
-    for entry in os.scandir(table_dir):
-        if parse_partition_dir(entry.name) is None or not entry.is_dir(follow_symlinks=False):
-            continue
-        for file in os.scandir(entry.path):
-            if is_data_file(file.name):
-                found.add(LEGACY_FILE if file.name == LEGACY_FILE else BUCKET_FILES)
-        if len(found) == 2:
-            break
-    return tuple(sorted(found))
-
-
-def view_sql(spec: TableSpec, root: Path, *, sources: Sequence[str]) -> str:
-    """``CREATE OR REPLACE VIEW`` for one table: over the given file patterns of its
-    partitions (``source_files``), or typed and empty when there are none."""
-    name = _quote_ident(spec.name)
-    if sources:
-        folder = f"{glob_escape(str(root / spec.name))}/{PARTITION_DIRS}"
-        patterns = ", ".join(_quote_literal(f"{folder}/{file}") for file in sources)
-        part = _quote_ident(PARTITION_COLUMN)
-        source = (
-            f"SELECT * REPLACE (CAST({part} AS DATE) AS {part}) "  # noqa: S608
-            f"FROM read_parquet([{patterns}], hive_partitioning = true, "
-            f"hive_types = {{'{PARTITION_COLUMN}': VARCHAR}}, union_by_name = true) "
-            f"WHERE TRY_CAST({part} AS DATE) IS NOT NULL"
-        )
-    else:
-        columns = [
-            f"CAST(NULL AS {duckdb_type(f.type)}) AS {_quote_ident(f.name)}" for f in spec.schema
-        ]
-        columns.append(f"CAST(NULL AS DATE) AS {_quote_ident(PARTITION_COLUMN)}")
-        source = f"SELECT {', '.join(columns)} WHERE false"
-    # identifiers and the path are quoted above; nothing here comes from a user's SQL
-    return f"CREATE OR REPLACE VIEW {name} AS {source}"
 
 
 def _raw_views(root: Path, specs: Sequence[TableSpec]) -> list[str]:
@@ -189,17 +109,20 @@ def definition_statements(
     """Every statement that (re)creates the views: one per raw table (``raw``, when already
     made), then, when the tables the SLA views read are all among ``specs``, the five SLA
     views (SPEC §8.2)."""
+    from betterstack_etl.sla import SOURCES as SLA_SOURCES
+    from betterstack_etl.sla import view_selects
+
     statements = list(_raw_views(root, specs) if raw is None else raw)
     statements += [
-        f"COMMENT ON VIEW {_quote_ident(s.name)} IS {_quote_literal(s.description)}" for s in specs
+        f"COMMENT ON VIEW {quote_ident(s.name)} IS {quote_literal(s.description)}" for s in specs
     ]
     if sla is not None and {s.name for s in specs} >= SLA_SOURCES:
-        for spec, select in view_selects("duckdb", table_ref=_quote_ident, options=sla):
-            name = _quote_ident(spec.name)
+        for spec, select in view_selects("duckdb", table_ref=quote_ident, options=sla):
+            name = quote_ident(spec.name)
             statements.append(f"CREATE OR REPLACE VIEW {name} AS {select}")
-            statements.append(f"COMMENT ON VIEW {name} IS {_quote_literal(spec.description)}")
+            statements.append(f"COMMENT ON VIEW {name} IS {quote_literal(spec.description)}")
             statements += [
-                f"COMMENT ON COLUMN {name}.{_quote_ident(column)} IS {_quote_literal(text)}"
+                f"COMMENT ON COLUMN {name}.{quote_ident(column)} IS {quote_literal(text)}"
                 for column, text in spec.columns.items()
             ]
     return statements
@@ -261,8 +184,8 @@ def publish_duckdb_views(
         return path
     statements.append(
         f"CREATE OR REPLACE VIEW {FINGERPRINT_VIEW} AS SELECT "
-        f"{_quote_literal(fingerprint)} AS fingerprint, {_quote_literal(str(base))} AS lake_root, "
-        f"{_quote_literal(_raw_fingerprints(specs, raw))} AS raw_views"
+        f"{quote_literal(fingerprint)} AS fingerprint, {quote_literal(str(base))} AS lake_root, "
+        f"{quote_literal(_raw_fingerprints(specs, raw))} AS raw_views"
     )
     try:
         conn = _connect(path, read_only=False, attempts=attempts, sleep=sleep)
@@ -349,27 +272,50 @@ def open_duckdb(
     return conn
 
 
-_SPECS: Final = {v.name: v for v in vars(tables).values() if isinstance(v, TableSpec)}
+def _table_specs() -> dict[str, TableSpec]:
+    """Every declared table by name (imports ``tables``, hence pyarrow: only when needed)."""
+    from betterstack_etl import tables
+    from betterstack_etl.tables import TableSpec
+
+    return {v.name: v for v in vars(tables).values() if isinstance(v, TableSpec)}
 
 
 def _repoint(conn: duckdb.DuckDBPyConnection, root: Path) -> None:
     """When the file's raw views were not made for the lake at ``root`` as it is now, shadow
-    them (for this connection) with temporary views over ``root``; the SLA views read them."""
-    names = [
-        str(row[0])
-        for row in conn.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
+    them (for this connection) with temporary views over ``root``; the SLA views read them.
+
+    The file names its raw views (``raw_views``, written by publish). A view over files needs
+    only its table's name, and a typed empty view does not depend on the lake's folder: when
+    the file holds one for a table that has no file yet, it stands. So a read (``query``)
+    imports no pyarrow; the table declarations are read only for an older file, or a table
+    whose files are all gone (its view must become the typed empty one)."""
+    views = dict(
+        conn.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
         ).fetchall()
-    ]
-    specs = [_SPECS[n] for n in sorted(names) if n in _SPECS]
+    )
     try:
         row = conn.execute(f"SELECT raw_views FROM {FINGERPRINT_VIEW}").fetchone()  # noqa: S608
         stored = json.loads(str(row[0])) if row is not None else {}
     except (duckdb.Error, ValueError):
         stored = {}  # written before the definitions were kept per view
+    if not isinstance(stored, dict):
+        stored = {}
+    specs = None if stored else _table_specs()
+    raw = set(stored) if stored else set(specs or ())
     stale = 0
-    for spec, statement in zip(specs, _raw_views(root, specs), strict=True):
-        if stored.get(spec.name) != _fingerprint([statement]):
+    for name in sorted(n for n in views if n in raw):
+        sources = table_sources(root, name)
+        if sources:
+            statement = files_view_sql(name, root, sources)
+        elif stored and "read_parquet" not in str(views[name]).lower():
+            continue  # typed and empty, as published: the same for any folder
+        else:
+            specs = _table_specs() if specs is None else specs
+            if name not in specs:
+                continue
+            statement = view_sql(specs[name], root, sources=())
+        if stored.get(name) != _fingerprint([statement]):
             conn.execute(statement.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW"))
             stale += 1
     if stale:

@@ -26,12 +26,12 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Final
 
-import pyarrow as pa
-
-from betterstack_etl.tables import PARTITION_COLUMN
+from betterstack_etl.constants import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Sequence
+
+    import pyarrow as pa
 
     from betterstack_etl.tables import TableSpec
 
@@ -88,7 +88,8 @@ def _bucket_of(text: str, buckets: int) -> int:
 
 def file_names(spec: TableSpec, table: pa.Table) -> pa.Array:
     """The file name each row of ``table`` belongs in (a string array, one per row)."""
-    import pyarrow.compute as pc  # here: `query` reads no file through pyarrow
+    import pyarrow as pa  # here: `query` (DuckDB only) imports no pyarrow
+    import pyarrow.compute as pc
 
     n = table.num_rows
     if not spec.file_key:
@@ -102,7 +103,8 @@ def file_names(spec: TableSpec, table: pa.Table) -> pa.Array:
 
 def split_by_file(spec: TableSpec, table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """``(file name, rows)`` for each file the rows of ``table`` belong in, by name."""
-    import pyarrow.compute as pc  # here: `query` reads no file through pyarrow
+    import pyarrow as pa  # here: `query` (DuckDB only) imports no pyarrow
+    import pyarrow.compute as pc
 
     if table.num_rows == 0:
         return
@@ -116,7 +118,8 @@ def split_by_file(spec: TableSpec, table: pa.Table) -> Iterator[tuple[str, pa.Ta
 
 def without_superseded(spec: TableSpec, legacy: pa.Table, present: Collection[str]) -> pa.Table:
     """The rows of a legacy ``data.parquet`` whose bucket has no file of its own yet."""
-    import pyarrow.compute as pc  # here: `query` reads no file through pyarrow
+    import pyarrow as pa  # here: `query` (DuckDB only) imports no pyarrow
+    import pyarrow.compute as pc
 
     if not spec.file_key or not present or legacy.num_rows == 0:
         return legacy
@@ -127,6 +130,8 @@ def without_superseded(spec: TableSpec, legacy: pa.Table, present: Collection[st
 def write_options(schema: pa.Schema) -> dict[str, object]:
     """How the lake writes Parquet: zstd; dictionaries for strings only (they repeat: ids,
     regions), floats as BYTE_STREAM_SPLIT (dictionaries of measurements never pay off)."""
+    import pyarrow as pa  # here: `query` (DuckDB only) imports no pyarrow
+
     strings = [f.name for f in schema if pa.types.is_string(f.type)]
     floats = {f.name: "BYTE_STREAM_SPLIT" for f in schema if pa.types.is_floating(f.type)}
     return {
@@ -155,7 +160,8 @@ def decode_parquet(
     """A file's rows typed as ``spec.schema`` (``columns`` only, when given; with
     ``dictionaries`` the string columns as dictionaries, as Parquet stores them). Raises
     ``OSError``/``ArrowException``/``ValueError`` when it is not this table's Parquet."""
-    import pyarrow.parquet as pq  # here: `query` reads no file through pyarrow
+    import pyarrow as pa  # here: `query` (DuckDB only) imports no pyarrow
+    import pyarrow.parquet as pq
 
     handle = io.BytesIO(source) if isinstance(source, bytes) else source
     wanted = spec.columns if columns is None else list(columns)
@@ -178,6 +184,8 @@ def conform(
     columns as dictionaries of strings, with ``dictionaries``).
 
     Nullable columns missing from an older file come back as nulls."""
+    import pyarrow as pa  # here: `query` (DuckDB only) imports no pyarrow
+
     names = spec.columns if columns is None else columns
     fields = [_as_read(spec.schema.field(name), dictionaries) for name in names]
     target = pa.schema(fields)
@@ -196,6 +204,8 @@ def conform(
 
 
 def _as_read(field: pa.Field, dictionaries: bool) -> pa.Field:
+    import pyarrow as pa  # here: `query` (DuckDB only) imports no pyarrow
+
     if dictionaries and pa.types.is_string(field.type):
         return field.with_type(pa.dictionary(pa.int32(), field.type))
     return field

@@ -4,26 +4,33 @@
 BigQuery SQL, transpiled to DuckDB with sqlglot); ``create_duckdb_views`` creates them in a
 DuckDB connection; ``SlaOptions`` holds the report time zone and the SLO (read, like every
 setting, by ``betterstack_etl.settings``).
+
+Each name is imported when first used (PEP 562): the settings need ``SlaOptions`` before a
+run's first request, and the views' SQL brings ``tables`` and with it pyarrow (issue 24).
 """
 
 from __future__ import annotations
 
-from betterstack_etl.sla.options import (
-    DEFAULT_SLO_PCT,
-    DEFAULT_TIME_ZONE,
-    SlaOptions,
-    is_time_zone,
-)
-from betterstack_etl.sla.views import (
-    SLO_STATUS,
-    SOURCES,
-    VIEWS,
-    Dialect,
-    ViewSpec,
-    bigquery_views,
-    create_duckdb_views,
-    view_selects,
-)
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from betterstack_etl.sla.options import (
+        DEFAULT_SLO_PCT,
+        DEFAULT_TIME_ZONE,
+        SlaOptions,
+        is_time_zone,
+    )
+    from betterstack_etl.sla.views import (
+        SLO_STATUS,
+        SOURCES,
+        VIEWS,
+        Dialect,
+        ViewSpec,
+        bigquery_views,
+        create_duckdb_views,
+        view_selects,
+    )
 
 __all__ = [
     "DEFAULT_SLO_PCT",
@@ -39,3 +46,31 @@ __all__ = [
     "is_time_zone",
     "view_selects",
 ]
+
+_WHERE: Final = {
+    "DEFAULT_SLO_PCT": "options",
+    "DEFAULT_TIME_ZONE": "options",
+    "SlaOptions": "options",
+    "is_time_zone": "options",
+    "SLO_STATUS": "views",
+    "SOURCES": "views",
+    "VIEWS": "views",
+    "Dialect": "views",
+    "ViewSpec": "views",
+    "bigquery_views": "views",
+    "create_duckdb_views": "views",
+    "view_selects": "views",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

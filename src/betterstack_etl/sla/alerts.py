@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-import pyarrow as pa
-
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.literal import markdown, visible
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    import pyarrow as pa
 
 __all__ = [
     "BURN_RULES_ENV",
@@ -166,6 +166,8 @@ def _float(value: Any) -> float | None:
 def alert_rows(
     found: Sequence[Transition], *, at: datetime, run_id: str, extracted_at: datetime
 ) -> pa.Table:
+    import pyarrow as pa
+
     from betterstack_etl.tables import SLO_ALERTS
 
     rows = [
