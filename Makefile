@@ -9,7 +9,7 @@ setup:            ## the environment in .venv, from uv.lock (dev tools included)
 demo: setup       ## the simulator + a local lake: runs the job, shows the tables
 	.venv/bin/betterstack-etl demo
 
-# -n auto: one pytest-xdist worker per core; loadgroup: each server's tests on one worker
+# -n auto: one pytest-xdist worker per core and one more (tests/conftest.py); loadgroup: each server's tests on one worker
 XDIST := -n auto --dist loadgroup
 
 test-fast:        ## no servers, no emulators (times: CONTRIBUTING.md)
