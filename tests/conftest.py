@@ -160,20 +160,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_bq_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + _BQ_STARTUP_SECONDS
+def wait_serving(
+    name: str, proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float
+) -> None:
+    """Until ``url`` answers 200: a server process the tests started is ready (or has exited,
+    or is still not ready after ``timeout`` seconds: a RuntimeError with its log's tail)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"bqemulator exited ({proc.returncode}): {log.read_text()[-2000:]}")
+            raise RuntimeError(f"{name} exited ({proc.returncode}): {log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+            if httpx.get(url, timeout=1.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass
-        time.sleep(0.1)
-    raise RuntimeError(
-        f"bqemulator not ready after {_BQ_STARTUP_SECONDS}s: {log.read_text()[-2000:]}"
-    )
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} not ready after {timeout}s: {log.read_text()[-2000:]}")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a server process the tests started; kill it if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -200,12 +212,7 @@ def bq_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_bq_ready(url, proc, log)
+        wait_serving("bqemulator", proc, f"{url}/healthz", log, _BQ_STARTUP_SECONDS)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(proc)

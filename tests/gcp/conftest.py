@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
 import pytest
 from google.api_core import exceptions as gexc
 from google.api_core.client_options import ClientOptions
@@ -40,6 +38,7 @@ from betterstack_etl.simulator import Simulator
 
 from ..conftest import BQ_PROJECT as PROJECT
 from ..conftest import free_port as _free_port
+from ..conftest import stop_server, wait_serving
 
 _STARTUP_SECONDS = 60.0
 
@@ -66,26 +65,10 @@ def _fake_gcs_server(log: Path, *backend: str) -> Iterator[str]:
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     try:
-        deadline = time.monotonic() + _STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"fake-gcs-server exited ({proc.returncode}): {log.read_text()}")
-            try:
-                if httpx.get(f"{url}/storage/v1/b", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"fake-gcs-server not ready: {log.read_text()[-2000:]}")
-            time.sleep(0.05)
+        wait_serving("fake-gcs-server", proc, f"{url}/storage/v1/b", log, _STARTUP_SECONDS)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(proc)
 
 
 @pytest.fixture(scope="session")
