@@ -10,6 +10,8 @@ import pytest
 
 from betterstack_etl.simulator import Simulator
 
+from ..conftest import FAST_PACE
+
 CliEnv = Callable[..., dict[str, str]]
 
 
@@ -31,8 +33,7 @@ def cli_env(sim: Simulator, lake: Path, tmp: Path, **extra: str) -> dict[str, st
         "BETTERSTACK_LAKE_ROOT": str(lake),
         "BETTERSTACK_ENV_FILE": os.devnull,
         "TMPDIR": str(tmp),
-        "BETTERSTACK_RATE": "100",  # the simulator answers at once; pacing is tested elsewhere
-        "BETTERSTACK_MAX_IN_FLIGHT": "8",
+        **FAST_PACE,  # tests/conftest.py: the simulator answers at once
         **extra,
     }
 

@@ -26,6 +26,8 @@ import pytest
 from betterstack_etl.simulator import FrozenClock, SimConfig, Simulator
 from betterstack_etl.tables import RUNS, TABLES
 
+from ..conftest import FAST_PACE
+
 pytestmark = pytest.mark.slow
 
 CLI = [sys.executable, "-m", "betterstack_etl.cli.app"]
@@ -99,7 +101,7 @@ def test_a_signal_stops_a_backfill_promptly_and_the_ledger_says_so(
     # the lake it left is whole: a later complete run makes it the same as a clean lake (those
     # two runs need no slow answers: the simulator answers at once, the runs pace at 100/s)
     sim.config = dataclasses.replace(sim.config, latency=0.0)
-    env = {**env, "BETTERSTACK_RATE": "100", "BETTERSTACK_MAX_IN_FLIGHT": "8"}
+    env = {**env, **FAST_PACE}
     again = subprocess.run([*CLI, "run", "--from-date", start], env=env, capture_output=True)
     assert again.returncode == 0, again.stderr
     clean = tmp_path / "clean"

@@ -22,6 +22,8 @@ import yaml
 from betterstack_etl.lake import open_duckdb
 from betterstack_etl.simulator import SimConfig, Simulator
 
+from ..conftest import FAST_PACE
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -183,7 +185,7 @@ def test_a_worker_runs_the_staging_deployment_into_the_lake(
     worker_env = prefect_server.env(
         BETTERSTACK_TOKEN=TOKEN,  # what Infisical does in production: the worker's env only
         BETTERSTACK_TASK_RETRIES="0",
-        BETTERSTACK_RATE="100",  # the simulator answers at once; pacing is tested elsewhere
+        **FAST_PACE,  # tests/conftest.py: the simulator answers at once
     )
     with worker_log.open("wb") as out:
         subprocess.run(

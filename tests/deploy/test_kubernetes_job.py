@@ -36,6 +36,7 @@ from betterstack_etl.lake import open_duckdb
 from betterstack_etl.secret import Secret
 from betterstack_etl.simulator import SimConfig, Simulator, World
 
+from ..conftest import FAST_PACE
 from .conftest import clean_env, load_script
 from .test_deploy_server import read_deployment, read_flow_run, run_cli, tail
 
@@ -323,7 +324,7 @@ def test_a_kubernetes_job_runs_staging_and_our_lines_reach_the_flow_run_logs(
     job_env = {
         "BETTERSTACK_SLO": "99.99999",
         "BETTERSTACK_TASK_RETRIES": "0",
-        "BETTERSTACK_RATE": "100",  # the simulator answers at once; pacing is tested elsewhere
+        **FAST_PACE,  # tests/conftest.py: the simulator answers at once
     }
     flow_run_id = create_run(prefect_server, tmp_path, parameters, job_env)
     container = run_as_kubernetes_job(

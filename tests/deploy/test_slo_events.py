@@ -18,6 +18,7 @@ import pytest
 
 from betterstack_etl.simulator import SimConfig, Simulator, SystemClock
 
+from ..conftest import FAST_PACE
 from .conftest import PrefectServer
 
 pytestmark = pytest.mark.slow
@@ -50,8 +51,7 @@ def _run(server: PrefectServer, sim: Simulator, lake: Path, slo: str) -> dict[st
         BETTERSTACK_LAKE_ROOT=str(lake),
         BETTERSTACK_SLO=slo,
         BETTERSTACK_TASK_RETRIES="0",
-        BETTERSTACK_RATE="100",  # the simulator answers at once; pacing is tested elsewhere
-        BETTERSTACK_MAX_IN_FLIGHT="8",
+        **FAST_PACE,  # tests/conftest.py: the simulator answers at once
     )
     done = subprocess.run(
         [*CLI, "run", "--json"], env=env, capture_output=True, text=True, timeout=300

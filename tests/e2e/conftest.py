@@ -37,10 +37,6 @@ def pipeline_env(
     monkeypatch.setenv("BETTERSTACK_TASK_RETRIES", "1")
     monkeypatch.setenv("BETTERSTACK_TASK_RETRY_DELAY", "0")
     monkeypatch.setenv("BETTERSTACK_RETRY_BASE_DELAY", "0.01")
-    # The simulator answers at once: pace at the highest rate the settings accept (the pacing
-    # itself is proven on a fake clock in tests/api and against Prefect in tests/deploy).
-    monkeypatch.setenv("BETTERSTACK_RATE", "100")
-    monkeypatch.setenv("BETTERSTACK_MAX_IN_FLIGHT", "8")
     monkeypatch.setattr(clock, "utcnow", simulator.clock.now)
     return simulator
 

@@ -252,8 +252,6 @@ def gcs_env(
         "BETTERSTACK_TASK_RETRIES": "1",
         "BETTERSTACK_TASK_RETRY_DELAY": "0",
         "BETTERSTACK_RETRY_BASE_DELAY": "0.01",
-        "BETTERSTACK_RATE": "100",  # the simulator answers at once; pacing is tested elsewhere
-        "BETTERSTACK_MAX_IN_FLIGHT": "8",
         STORAGE_EMULATOR_ENV: gcs_endpoint,
         BIGQUERY_ENDPOINT_ENV: bq_endpoint,
     }
