@@ -3,7 +3,14 @@ partitioned Parquet lake (local DuckDB, or GCS + BigQuery BigLake). See the READ
 
 from __future__ import annotations
 
+import sys
 from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
 
 __all__ = ["__version__"]
 
@@ -23,3 +30,69 @@ def __getattr__(name: str) -> str:
     if name == "__version__":
         return _version()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _NoPandas:
+    """A finder that says pandas cannot be imported (while it is first on ``sys.meta_path``)."""
+
+    @staticmethod
+    def find_spec(name: str, *_: object) -> None:
+        if name == "pandas":
+            raise ModuleNotFoundError("pandas is kept out of pyarrow", name=name)
+
+
+def _first_look_without_pandas(pa: ModuleType) -> None:
+    """pyarrow imports pandas, when installed, the first time it makes an array from a Python
+    list (to ask whether it is a pandas Series) or reads a file: 0.24 s and ~40 MiB in every
+    run. Nothing here hands pandas objects to pyarrow, so its pandas shim is shown no pandas
+    for its first look (an empty array made while a finder refuses pandas) and remembers it;
+    a later ``to_pandas()`` still works (the shim imports pandas when asked for one)."""
+    if "pandas" in sys.modules:
+        return  # already paid for
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([])
+    finally:
+        sys.meta_path.remove(finder)
+
+
+class _ArrowWithoutPandas:
+    """First on ``sys.meta_path`` until pyarrow is imported (by whichever module needs it
+    first: nothing here imports it before data is read or written, issue 24): pyarrow loads
+    as usual, then takes its first look at pandas without it (``_first_look_without_pandas``)."""
+
+    @classmethod
+    def find_spec(
+        cls, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name != "pyarrow":
+            return None
+        if cls in sys.meta_path:  # once: the other finders find pyarrow itself
+            sys.meta_path.remove(cls)
+        found = next(
+            (s for f in sys.meta_path if (s := _find(f, name, path, target)) is not None), None
+        )
+        loader: Any = found.loader if found is not None else None
+        if loader is not None and hasattr(loader, "exec_module"):
+            load = loader.exec_module
+
+            def exec_module(module: ModuleType) -> None:
+                load(module)
+                _first_look_without_pandas(module)
+
+            loader.exec_module = exec_module
+        return found
+
+
+def _find(
+    finder: Any, name: str, path: Sequence[str] | None, target: ModuleType | None
+) -> ModuleSpec | None:
+    find = getattr(finder, "find_spec", None)
+    return None if find is None else find(name, path, target)  # type: ignore[no-any-return]
+
+
+if "pyarrow" in sys.modules:
+    _first_look_without_pandas(sys.modules["pyarrow"])
+else:
+    sys.meta_path.insert(0, _ArrowWithoutPandas)  # type: ignore[arg-type]

@@ -12,11 +12,9 @@ BigQuery definitions all read these declarations; adding a table is adding one h
 
 from __future__ import annotations
 
-import sys
+import functools
 from dataclasses import dataclass
-from typing import Final, Literal
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from betterstack_etl.constants import PARTITION_COLUMN
 from betterstack_etl.rules import (
@@ -31,6 +29,11 @@ from betterstack_etl.rules import (
     one_of,
 )
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    TIMESTAMP: pa.DataType  # UTC milliseconds, made when first asked for (``__getattr__``)
+
 __all__ = [
     "COVERAGE",
     "DAILY_SLA",
@@ -44,37 +47,12 @@ __all__ = [
     "TABLES",
     "TIMESTAMP",
     "WRITTEN",
+    "Column",
     "TableSpec",
+    "arrow_schema",
     "table_by_name",
 ]
 
-
-class _NoPandas:
-    """A finder that says pandas cannot be imported (while it is first on ``sys.meta_path``)."""
-
-    @staticmethod
-    def find_spec(name: str, *_: object) -> None:
-        if name == "pandas":
-            raise ModuleNotFoundError("pandas is kept out of pyarrow", name=name)
-
-
-def _arrow_without_pandas() -> None:
-    """pyarrow imports pandas, when installed, the first time it makes an array from a Python
-    list (to ask whether it is a pandas Series) or reads a file: 0.24 s and ~40 MiB in every
-    run. Nothing here hands pandas objects to pyarrow, so its pandas shim is shown no pandas
-    for its first look (an empty array made while a finder refuses pandas) and remembers it;
-    a later ``to_pandas()`` still works (the shim imports pandas when asked for one)."""
-    if "pandas" in sys.modules:
-        return  # already paid for
-    finder = _NoPandas()
-    sys.meta_path.insert(0, finder)
-    try:
-        pa.array([])
-    finally:
-        sys.meta_path.remove(finder)
-
-
-_arrow_without_pandas()
 
 # The figures of an /sla answer (betterstack-api.md §4.4, §11): one of them at least, or the row
 # is not a summary at all.
@@ -85,14 +63,51 @@ SLA_FIGURES: Final = (
     "longest_incident",
     "average_incident",
 )
-TIMESTAMP: Final = pa.timestamp("ms", tz="UTC")
 EXTRACTED_AT: Final = "_extracted_at"
 RUN_ID: Final = "_run_id"
 
-_LINEAGE: Final = [
-    pa.field(EXTRACTED_AT, TIMESTAMP, nullable=False),
-    pa.field(RUN_ID, pa.string(), nullable=False),
-]
+ArrowType = Literal["string", "int64", "float64", "bool", "date32", "timestamp", "list<string>"]
+
+
+class Column(NamedTuple):
+    """One declared column: its name, its Arrow type (``timestamp`` is ``TIMESTAMP``, UTC
+    milliseconds) and whether it may be null. Plain data: the Arrow schema is made from it
+    only when a table is read or written (``arrow_schema``): a run's first request does not
+    wait for pyarrow and numpy (0.15-0.2 s, issue 24)."""
+
+    name: str
+    type: ArrowType
+    nullable: bool = True
+
+
+_LINEAGE: Final = (
+    Column(EXTRACTED_AT, "timestamp", nullable=False),
+    Column(RUN_ID, "string", nullable=False),
+)
+
+
+def _arrow_type(name: ArrowType) -> pa.DataType:
+    import pyarrow as pa
+
+    if name == "timestamp":
+        return pa.timestamp("ms", tz="UTC")
+    if name == "list<string>":
+        return pa.list_(pa.string())
+    return getattr(pa, "bool_" if name == "bool" else name)()  # type: ignore[no-any-return]
+
+
+@functools.cache
+def arrow_schema(fields: tuple[Column, ...]) -> pa.Schema:
+    """The Arrow schema of declared ``fields`` (made once per declaration)."""
+    import pyarrow as pa
+
+    return pa.schema([pa.field(c.name, _arrow_type(c.type), nullable=c.nullable) for c in fields])
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TIMESTAMP":  # the type of every timestamp column, made when first asked for
+        return _arrow_type("timestamp")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +118,7 @@ class TableSpec:
     short_name: str  # CLI/flow name: response_times, incidents, daily_sla
     key: tuple[str, ...]
     partition_by: str  # a TIMESTAMP or DATE column whose UTC date is data_particao
-    schema: pa.Schema
+    fields: tuple[Column, ...]  # its Arrow schema, declared (``schema``)
     description: str
     extractor: str  # entry point ``module:function`` of its extraction (``extract.extractor``)
     planner: str  # entry point of what that extraction would ask (``run --dry-run``)
@@ -132,8 +147,13 @@ class TableSpec:
             raise ValueError(f"{self.name}: file_buckets must be within 1..4096")
 
     @property
+    def schema(self) -> pa.Schema:
+        """The table's Arrow schema (imports pyarrow the first time)."""
+        return arrow_schema(self.fields)
+
+    @property
     def columns(self) -> list[str]:
-        return list(self.schema.names)
+        return [c.name for c in self.fields]
 
     @property
     def keys_can_move(self) -> bool:
@@ -148,18 +168,16 @@ RESPONSE_TIMES: Final = TableSpec(
     short_name="response_times",
     key=("monitor_id", "region", "at"),
     partition_by="at",
-    schema=pa.schema(
-        [
-            pa.field("monitor_id", pa.string(), nullable=False),
-            pa.field("region", pa.string(), nullable=False),
-            pa.field("at", TIMESTAMP, nullable=False),
-            pa.field("response_time", pa.float64(), nullable=False),
-            pa.field("name_lookup_time", pa.float64()),
-            pa.field("connection_time", pa.float64()),
-            pa.field("tls_handshake_time", pa.float64()),
-            pa.field("data_transfer_time", pa.float64()),
-            *_LINEAGE,
-        ]
+    fields=(
+        Column("monitor_id", "string", nullable=False),
+        Column("region", "string", nullable=False),
+        Column("at", "timestamp", nullable=False),
+        Column("response_time", "float64", nullable=False),
+        Column("name_lookup_time", "float64"),
+        Column("connection_time", "float64"),
+        Column("tls_handshake_time", "float64"),
+        Column("data_transfer_time", "float64"),
+        *_LINEAGE,
     ),
     description="Response time per check and region, in seconds (last 24 h at the source).",
     extractor="betterstack_etl.extract.fetch:response_times",
@@ -192,39 +210,37 @@ INCIDENTS: Final = TableSpec(
     short_name="incidents",
     key=("incident_id",),
     partition_by="started_at",
-    schema=pa.schema(
-        [
-            pa.field("incident_id", pa.string(), nullable=False),
-            pa.field("monitor_id", pa.string()),
-            pa.field("heartbeat_id", pa.string()),
-            pa.field("name", pa.string()),
-            pa.field("url", pa.string()),
-            pa.field("http_method", pa.string()),
-            pa.field("cause", pa.string()),
-            pa.field("incident_group_id", pa.string()),
-            pa.field("started_at", TIMESTAMP, nullable=False),
-            pa.field("acknowledged_at", TIMESTAMP),
-            pa.field("acknowledged_by", pa.string()),
-            pa.field("resolved_at", TIMESTAMP),
-            pa.field("resolved_by", pa.string()),
-            pa.field("status", pa.string()),
-            pa.field("team_name", pa.string()),
-            pa.field("response_content", pa.string()),
-            pa.field("response_options", pa.string()),
-            pa.field("regions", pa.list_(pa.string())),
-            pa.field("response_url", pa.string()),
-            pa.field("screenshot_url", pa.string()),
-            pa.field("origin_url", pa.string()),
-            pa.field("escalation_policy_id", pa.string()),
-            pa.field("call", pa.bool_()),
-            pa.field("sms", pa.bool_()),
-            pa.field("email", pa.bool_()),
-            pa.field("push", pa.bool_()),
-            pa.field("metadata", pa.string()),  # JSON text
-            pa.field("duration_seconds", pa.int64()),  # null while open
-            pa.field("raw", pa.string(), nullable=False),  # the whole API record, JSON text
-            *_LINEAGE,
-        ]
+    fields=(
+        Column("incident_id", "string", nullable=False),
+        Column("monitor_id", "string"),
+        Column("heartbeat_id", "string"),
+        Column("name", "string"),
+        Column("url", "string"),
+        Column("http_method", "string"),
+        Column("cause", "string"),
+        Column("incident_group_id", "string"),
+        Column("started_at", "timestamp", nullable=False),
+        Column("acknowledged_at", "timestamp"),
+        Column("acknowledged_by", "string"),
+        Column("resolved_at", "timestamp"),
+        Column("resolved_by", "string"),
+        Column("status", "string"),
+        Column("team_name", "string"),
+        Column("response_content", "string"),
+        Column("response_options", "string"),
+        Column("regions", "list<string>"),
+        Column("response_url", "string"),
+        Column("screenshot_url", "string"),
+        Column("origin_url", "string"),
+        Column("escalation_policy_id", "string"),
+        Column("call", "bool"),
+        Column("sms", "bool"),
+        Column("email", "bool"),
+        Column("push", "bool"),
+        Column("metadata", "string"),  # JSON text
+        Column("duration_seconds", "int64"),  # null while open
+        Column("raw", "string", nullable=False),  # the whole API record, JSON text
+        *_LINEAGE,
     ),
     description="One row per incident (v3), re-read until resolved.",
     extractor="betterstack_etl.extract.fetch:incidents",
@@ -245,21 +261,19 @@ DAILY_SLA: Final = TableSpec(
     short_name="daily_sla",
     key=("monitor_id", "date"),
     partition_by="date",
-    schema=pa.schema(
-        [
-            pa.field("monitor_id", pa.string(), nullable=False),
-            pa.field("date", pa.date32(), nullable=False),
-            pa.field("availability", pa.float64()),  # percent
-            pa.field("total_downtime", pa.int64()),  # seconds
-            pa.field("number_of_incidents", pa.int64()),
-            pa.field("longest_incident", pa.int64()),  # seconds
-            pa.field("average_incident", pa.int64()),  # seconds
-            pa.field("is_complete", pa.bool_(), nullable=False),
-            # the whole API record as JSON text (nothing the API adds later is lost); nullable
-            # unlike incidents.raw: rows landed before it existed read it as null
-            pa.field("raw", pa.string()),
-            *_LINEAGE,
-        ]
+    fields=(
+        Column("monitor_id", "string", nullable=False),
+        Column("date", "date32", nullable=False),
+        Column("availability", "float64"),  # percent
+        Column("total_downtime", "int64"),  # seconds
+        Column("number_of_incidents", "int64"),
+        Column("longest_incident", "int64"),  # seconds
+        Column("average_incident", "int64"),  # seconds
+        Column("is_complete", "bool", nullable=False),
+        # the whole API record as JSON text (nothing the API adds later is lost); nullable
+        # unlike incidents.raw: rows landed before it existed read it as null
+        Column("raw", "string"),
+        *_LINEAGE,
     ),
     description="Availability summary per monitor and UTC day; today's row is provisional.",
     extractor="betterstack_etl.extract.fetch:daily_sla",
@@ -289,21 +303,19 @@ MONITORS: Final = TableSpec(
     short_name="monitors",
     key=("monitor_id",),
     partition_by=EXTRACTED_AT,  # a daily history of each monitor's configuration
-    schema=pa.schema(
-        [
-            pa.field("monitor_id", pa.string(), nullable=False),
-            pa.field("pronounceable_name", pa.string()),
-            pa.field("url", pa.string()),
-            pa.field("monitor_type", pa.string()),
-            pa.field("status", pa.string()),
-            pa.field("check_frequency", pa.int64()),  # seconds
-            pa.field("regions", pa.list_(pa.string())),
-            pa.field("paused_at", TIMESTAMP),
-            pa.field("created_at", TIMESTAMP),
-            pa.field("updated_at", TIMESTAMP),
-            pa.field("raw", pa.string(), nullable=False),  # the whole API record, JSON text
-            *_LINEAGE,
-        ]
+    fields=(
+        Column("monitor_id", "string", nullable=False),
+        Column("pronounceable_name", "string"),
+        Column("url", "string"),
+        Column("monitor_type", "string"),
+        Column("status", "string"),
+        Column("check_frequency", "int64"),  # seconds
+        Column("regions", "list<string>"),
+        Column("paused_at", "timestamp"),
+        Column("created_at", "timestamp"),
+        Column("updated_at", "timestamp"),
+        Column("raw", "string", nullable=False),  # the whole API record, JSON text
+        *_LINEAGE,
     ),
     description="One row per monitor and UTC day of extraction: the monitor's configuration "
     "as the listing showed it that day.",
@@ -320,31 +332,29 @@ RUNS: Final = TableSpec(
     short_name="runs",
     key=("run_id", "table_name"),
     partition_by="started_at",
-    schema=pa.schema(
-        [
-            pa.field("run_id", pa.string(), nullable=False),
-            pa.field("flow_run_id", pa.string()),  # the Prefect flow run, when there is one
-            pa.field("table_name", pa.string(), nullable=False),
-            pa.field("status", pa.string(), nullable=False),  # ok / failed
-            pa.field("error", pa.string()),  # one line: why the table failed
-            pa.field("started_at", TIMESTAMP, nullable=False),
-            pa.field("finished_at", TIMESTAMP),
-            pa.field("window_start", pa.date32()),
-            pa.field("window_end", pa.date32()),
-            pa.field("monitors", pa.list_(pa.string())),
-            pa.field("requests", pa.int64()),  # HTTP requests sent, retries included
-            pa.field("retries", pa.int64()),
-            pa.field("throttled", pa.int64()),  # 429 answers
-            pa.field("rows_read", pa.int64()),
-            pa.field("rows_inserted", pa.int64()),
-            pa.field("rows_updated", pa.int64()),
-            pa.field("partitions", pa.int64()),  # partitions merged into
-            # records left out because they break the API contract, each named in a warning
-            # (SPEC §13); null in rows written before the column existed
-            pa.field("records_skipped", pa.int64()),
-            pa.field("version", pa.string()),  # betterstack-etl's version
-            *_LINEAGE,
-        ]
+    fields=(
+        Column("run_id", "string", nullable=False),
+        Column("flow_run_id", "string"),  # the Prefect flow run, when there is one
+        Column("table_name", "string", nullable=False),
+        Column("status", "string", nullable=False),  # ok / failed
+        Column("error", "string"),  # one line: why the table failed
+        Column("started_at", "timestamp", nullable=False),
+        Column("finished_at", "timestamp"),
+        Column("window_start", "date32"),
+        Column("window_end", "date32"),
+        Column("monitors", "list<string>"),
+        Column("requests", "int64"),  # HTTP requests sent, retries included
+        Column("retries", "int64"),
+        Column("throttled", "int64"),  # 429 answers
+        Column("rows_read", "int64"),
+        Column("rows_inserted", "int64"),
+        Column("rows_updated", "int64"),
+        Column("partitions", "int64"),  # partitions merged into
+        # records left out because they break the API contract, each named in a warning
+        # (SPEC §13); null in rows written before the column existed
+        Column("records_skipped", "int64"),
+        Column("version", "string"),  # betterstack-etl's version
+        *_LINEAGE,
     ),
     description="The run ledger: one row per run and table, failed runs included (SPEC §10).",
     extractor="",  # none: not read from the API, the run writes it (ledger.ledger_table)
@@ -370,15 +380,13 @@ COVERAGE: Final = TableSpec(
     short_name="coverage",
     key=("table_name", "monitor_id", "date"),
     partition_by="date",
-    schema=pa.schema(
-        [
-            pa.field("table_name", pa.string(), nullable=False),  # the table that was fetched
-            pa.field("monitor_id", pa.string(), nullable=False),
-            pa.field("date", pa.date32(), nullable=False),  # the UTC day fetched
-            # the day is known up to here: its end, or the run's start for a day not yet over
-            pa.field("covered_until", TIMESTAMP, nullable=False),
-            *_LINEAGE,
-        ]
+    fields=(
+        Column("table_name", "string", nullable=False),  # the table that was fetched
+        Column("monitor_id", "string", nullable=False),
+        Column("date", "date32", nullable=False),  # the UTC day fetched
+        # the day is known up to here: its end, or the run's start for a day not yet over
+        Column("covered_until", "timestamp", nullable=False),
+        *_LINEAGE,
     ),
     description="What the lake has fetched (SPEC §4): one row per table, monitor and UTC day "
     "a successful run fetched, known up to covered_until.",
@@ -393,25 +401,23 @@ SLO_ALERTS: Final = TableSpec(
     short_name="slo_alerts",
     key=("slo_name", "monitor_id", "changed_at"),
     partition_by="changed_at",
-    schema=pa.schema(
-        [
-            pa.field("slo_name", pa.string(), nullable=False),
-            pa.field("monitor_id", pa.string(), nullable=False),
-            pa.field("changed_at", TIMESTAMP, nullable=False),  # the run that saw the change
-            pa.field("state", pa.string(), nullable=False),  # ok / burning / breached
-            pa.field("previous_state", pa.string(), nullable=False),
-            pa.field("event", pa.string()),  # the Prefect event emitted, if any
-            pa.field("indicator", pa.string()),
-            pa.field("target", pa.float64()),
-            pa.field("sli", pa.float64()),
-            pa.field("error_budget_remaining", pa.float64()),
-            pa.field("burn_rate_1h", pa.float64()),
-            pa.field("burn_rate_6h", pa.float64()),
-            pa.field("burn_rate_24h", pa.float64()),
-            pa.field("burn_rate_3d", pa.float64()),
-            pa.field("reason", pa.string()),  # which rule fired (page / ticket / budget spent)
-            *_LINEAGE,
-        ]
+    fields=(
+        Column("slo_name", "string", nullable=False),
+        Column("monitor_id", "string", nullable=False),
+        Column("changed_at", "timestamp", nullable=False),  # the run that saw the change
+        Column("state", "string", nullable=False),  # ok / burning / breached
+        Column("previous_state", "string", nullable=False),
+        Column("event", "string"),  # the Prefect event emitted, if any
+        Column("indicator", "string"),
+        Column("target", "float64"),
+        Column("sli", "float64"),
+        Column("error_budget_remaining", "float64"),
+        Column("burn_rate_1h", "float64"),
+        Column("burn_rate_6h", "float64"),
+        Column("burn_rate_24h", "float64"),
+        Column("burn_rate_3d", "float64"),
+        Column("reason", "string"),  # which rule fired (page / ticket / budget spent)
+        *_LINEAGE,
     ),
     description="Every change of an SLO's alert state (SPEC §11): one row per transition.",
     extractor="",  # none: the run writes it (sla.alerts)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from betterstack_etl.lake.merge import merge_rows
-from betterstack_etl.tables import EXTRACTED_AT, RESPONSE_TIMES
+from betterstack_etl.tables import EXTRACTED_AT, RESPONSE_TIMES, Column
 
 BASE = datetime(2024, 3, 10, tzinfo=UTC)
 
@@ -121,7 +121,14 @@ def test_keys_too_wide_to_pack_are_sorted_column_by_column() -> None:
             pa.field(EXTRACTED_AT, pa.timestamp("ms", tz="UTC"), nullable=False),
         ]
     )
-    spec = replace(RESPONSE_TIMES, key=("a", "b"), schema=schema, file_key=(), rules=())
+    fields = (
+        Column("a", "int64", nullable=False),
+        Column("b", "int64", nullable=False),
+        Column("v", "string"),
+        Column(EXTRACTED_AT, "timestamp", nullable=False),
+    )
+    spec = replace(RESPONSE_TIMES, key=("a", "b"), fields=fields, file_key=(), rules=())
+    assert spec.schema == schema
     rng = random.Random(7)
     values = [-(2**62), -5, 0, 3, 2**62]
     rows = [
