@@ -57,22 +57,28 @@ def _first_look_without_pandas(pa: ModuleType) -> None:
         sys.meta_path.remove(finder)
 
 
-class _ArrowWithoutPandas:
-    """First on ``sys.meta_path`` until pyarrow is imported (by whichever module needs it
-    first: nothing here imports it before data is read or written, issue 24): pyarrow loads
-    as usual, then takes its first look at pandas without it (``_first_look_without_pandas``)."""
+class _LeanImports:
+    """First on ``sys.meta_path``: two third-party imports trimmed to what the package uses
+    (issue 24), whichever module imports them first.
+
+    - httpx imports its own command line (click, pygments, rich: 20-30 ms of every start)
+      when those are installed; nothing here runs it, so it is refused while httpx itself is
+      being imported (``httpx.main`` then says the command line is unavailable; a later
+      ``import httpx._main`` still works).
+    - pyarrow loads as usual, then takes its first look at pandas without it
+      (``_first_look_without_pandas``): nothing here imports pyarrow before data is read or
+      written, so this happens when it is first imported, not when the tables are declared."""
 
     @classmethod
     def find_spec(
         cls, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
+        if name == "httpx._main" and _initializing("httpx"):
+            raise ModuleNotFoundError("httpx's command line is not used here", name=name)
         if name != "pyarrow":
             return None
-        if cls in sys.meta_path:  # once: the other finders find pyarrow itself
-            sys.meta_path.remove(cls)
-        found = next(
-            (s for f in sys.meta_path if (s := _find(f, name, path, target)) is not None), None
-        )
+        others = [f for f in sys.meta_path if f is not cls]
+        found = next((s for f in others if (s := _find(f, name, path, target)) is not None), None)
         loader: Any = found.loader if found is not None else None
         if loader is not None and hasattr(loader, "exec_module"):
             load = loader.exec_module
@@ -85,6 +91,11 @@ class _ArrowWithoutPandas:
         return found
 
 
+def _initializing(name: str) -> bool:
+    spec = getattr(sys.modules.get(name), "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
+
+
 def _find(
     finder: Any, name: str, path: Sequence[str] | None, target: ModuleType | None
 ) -> ModuleSpec | None:
@@ -94,5 +105,4 @@ def _find(
 
 if "pyarrow" in sys.modules:
     _first_look_without_pandas(sys.modules["pyarrow"])
-else:
-    sys.meta_path.insert(0, _ArrowWithoutPandas)  # type: ignore[arg-type]
+sys.meta_path.insert(0, _LeanImports)  # type: ignore[arg-type]

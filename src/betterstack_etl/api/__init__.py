@@ -26,7 +26,7 @@ from betterstack_etl.api._pacer import Pacer
 from betterstack_etl.api._retry import RetryPolicy
 from betterstack_etl.api._stats import RequestCounter, RequestStats
 from betterstack_etl.api._stop import StopFlag
-from betterstack_etl.api._transport import api_http_client
+from betterstack_etl.api._transport import api_http_client, default_tls_context
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -43,6 +43,7 @@ __all__ = [
     "RetryPolicy",
     "StopFlag",
     "api_http_client",
+    "default_tls_context",
     "incident_page_bound",
     "is_api_id",
     "validate_incident_id",

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import threading
 import time
 import zlib
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Final
 
 import httpcore
@@ -40,6 +42,7 @@ __all__ = [
     "DeadlineTransport",
     "api_http_client",
     "deadline",
+    "default_tls_context",
     "read_body",
     "time_left",
 ]
@@ -158,6 +161,40 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+_tls_lock = threading.Lock()
+_tls: dict[tuple[str, str], Future[ssl.SSLContext]] = {}
+
+
+def _tls_future() -> tuple[Future[ssl.SSLContext], bool]:
+    """The future TLS context for this environment (httpx reads ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR``), and whether the caller is the one to build it."""
+    key = (os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
+    with _tls_lock:
+        future = _tls.get(key)
+        if future is not None:
+            return future, False
+        future = _tls[key] = Future()
+        return future, True
+
+
+def _build_tls(future: Future[ssl.SSLContext]) -> None:
+    try:
+        future.set_result(httpx.create_ssl_context())
+    except BaseException as exc:
+        future.set_exception(exc)
+
+
+def default_tls_context() -> ssl.SSLContext:
+    """The TLS context httpx makes by default (its CA bundle, verified), made once per
+    process and environment: every client of every run shares it. The first caller makes it
+    (``ssl`` loads the bundle outside the interpreter lock: 25-30 ms that a thread can spend
+    while the run is set up, issue 24); the others wait for it."""
+    future, mine = _tls_future()
+    if mine:
+        _build_tls(future)
+    return future.result()
+
+
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's HTTP transport (TLS verified, HTTP/1.1, default limits) over network streams
     that honour the calling thread's :func:`deadline`.
@@ -166,9 +203,10 @@ class DeadlineTransport(httpx.HTTPTransport):
     pool on ours (``tests/api/test_deadline.py`` proves a trickling server is cut)."""
 
     def __init__(self, *, verify: ssl.SSLContext | bool = True) -> None:
-        # one TLS context for both pools (loading the CA bundle twice was 30-60 ms of every
-        # run's start-up, issue 24); httpx takes a built context as it is
-        context = httpx.create_ssl_context(verify=verify)
+        # one TLS context for both pools, and for every client of the process (loading the
+        # CA bundle twice was 30-60 ms of every run's start-up, issue 24); httpx takes a built
+        # context as it is
+        context = default_tls_context() if verify is True else httpx.create_ssl_context(verify)
         super().__init__(verify=context)
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._pool = httpcore.ConnectionPool(

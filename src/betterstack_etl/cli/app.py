@@ -11,7 +11,6 @@ import logging
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from betterstack_etl import clock
@@ -218,6 +217,8 @@ def repair(
     from betterstack_etl.cli.display import within_lake
 
     short = within_lake(params.lake_root)
+    from rich.table import Table
+
     table = Table(title=literal(f"repair of {params.lake_root}: {found} problem(s)"))
     for column in ("table", "problem", "where it was (in the lake)", "what repair did"):
         table.add_column(column, overflow="fold")  # paths whole, never cut to "…"
@@ -415,6 +416,8 @@ def check(
         )
         missing, params, token = check_settings(loaded)  # a missing setting is a row
         results = [*missing, *run_checks(params, token), *check_lake(params)]
+    from rich.table import Table
+
     table = Table("", "check", "result", "fix", title="betterstack-etl check")
     for result in results:
         mark = Text("✓", "green") if result.ok else Text("✗", "bold red")

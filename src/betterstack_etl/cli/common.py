@@ -4,9 +4,11 @@ through the Prefect flow."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -206,12 +208,23 @@ def _through_prefect(requested: bool) -> bool:
     return requested or bool(os.environ.get("PREFECT_API_URL", "").strip())
 
 
+def _load_tls() -> None:
+    """The API client's TLS context, made in a thread of its own while the run is set up
+    (``ssl`` loads the CA bundle outside the interpreter lock): the run's client finds it
+    made (issue 24). A failure is kept for the client, which says what is wrong."""
+    from betterstack_etl.api import default_tls_context
+
+    with contextlib.suppress(Exception):
+        default_tls_context()
+
+
 def run_once(
     loaded: Loaded, options: dict[str, Any], *, prefect: bool, verbose: bool, show_progress: bool
 ) -> Any:
     """One run of the settings ``loaded`` (from the command's ``options``), in this process
     or through the flow (given the same options, as its parameters); returns its summary as
     a dict. A bad window or a missing token fails here, before anything starts."""
+    threading.Thread(target=_load_tls, name="tls", daemon=True).start()
     params = loaded.run_params()
     loaded.window(clock.utcnow())
     token = loaded.token()

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from betterstack_etl.cli.common import (
     BaseUrl,
@@ -72,6 +71,8 @@ def config(
 def _show(overview: Overview) -> None:
     where = overview.env_file
     title = f"settings in effect (.env: {where})" if where else "settings in effect (no .env)"
+    from rich.table import Table  # here: `run` needs no table
+
     table = Table(title=title, title_justify="left")
     table.add_column("setting", no_wrap=True)  # a variable name is never cut
     table.add_column("value", overflow="fold")

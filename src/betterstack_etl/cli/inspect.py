@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from betterstack_etl import clock
@@ -77,6 +76,8 @@ def status(
     title = f"last run {last.run_id} started {since(last.started_at, now)}: " + (
         f"{len(failed)} table(s) failed" if failed else "ok"
     )
+    from rich.table import Table  # here: `run` needs no table
+
     table = Table(title=literal(title))
     for column in ("table", "last status", "inserted", "updated", "partitions", "last success"):
         table.add_column(column, justify="right" if column in ("inserted", "updated") else "left")
@@ -113,6 +114,8 @@ def tables(
     }
     with user_errors(), _source(overrides) as source:
         found = landed(source)
+    from rich.table import Table  # here: `run` needs no table
+
     table = Table(title="tables (describe TABLE for its columns)")
     table.add_column("table")
     for column in ("rows", "partitions"):
@@ -142,6 +145,8 @@ def describe(
     with user_errors(), _source(overrides) as source:
         t = describe_table(source, table)
     title = f"{t.table}: {t.rows} row(s) in {t.partitions} partition(s), newest {t.newest or '–'}"
+    from rich.table import Table  # here: `run` needs no table
+
     view = Table("column", "type", title=literal(title))
     for name, kind in t.columns:
         view.add_row(literal(name), literal(kind))
@@ -208,6 +213,8 @@ def query(
         title = f"{len(records)} row(s)"
         if len(shown) < len(records):
             title = f"first {len(shown)} of {len(records)} row(s) (--limit {limit})"
+        from rich.table import Table  # here: `run` needs no table
+
         table = Table(title=title)
         for i, column in enumerate(columns):
             numeric = any(isinstance(r[i], (int, float, Decimal)) for r in shown)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from betterstack_etl.clock import check_skew
 from betterstack_etl.errors import ConfigError, ContractError, NotFoundError, name_a_few
-from betterstack_etl.extract.transform import monitor_rows, skipping_bad_records
 from betterstack_etl.literal import visible
 
 if TYPE_CHECKING:
@@ -75,6 +74,9 @@ def resolve_monitors(client: BetterStackClient, wanted: Sequence[str] | str) -> 
     refused: list[tuple[Any, str]] = []
     listing = listed
     if listed and listed_at is not None:
+        # here, not above: the run's first request waits for no pyarrow (issue 24)
+        from betterstack_etl.extract.transform import monitor_rows, skipping_bad_records
+
         checked = skipping_bad_records(monitor_rows, listed, extracted_at=listed_at, run_id="")
         listing = tuple(dict(m) for m in checked.kept)
         refused = checked.refused

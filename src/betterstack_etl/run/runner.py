@@ -41,12 +41,7 @@ from betterstack_etl.errors import (
     is_retryable,
     name_a_few,
 )
-from betterstack_etl.extract.fetch import (
-    PlanRequest,
-    planner,
-)
 from betterstack_etl.extract.selection import missing_monitors
-from betterstack_etl.lake.coverage import record_coverage
 from betterstack_etl.run.session import RunSession, run_session
 from betterstack_etl.run.steps import (
     check_alerts,
@@ -150,6 +145,8 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         _record(session, _summary(session, started, monitors, outcomes, (), ()))
         raise
     summary = _summary(session, started, monitors, outcomes, (), ())
+    from betterstack_etl.lake.coverage import record_coverage  # imported while listing
+
     coverage = record_coverage(  # the days each table that landed fetched (SPEC §4)
         session.lake,
         [(t.table, tuple(m for m in monitors if m not in t.gone), session.window.start,
@@ -379,6 +376,8 @@ def run(
 def plan(params: RunParams, token: Secret, *, spool_root: Path | None = None) -> RunPlan:
     """The plan of a run: list the monitors (the one request made), find the rows still open
     in the lake (a read), and ask each table's declared planner what it would fetch."""
+    from betterstack_etl.extract.fetch import PlanRequest, planner
+
     with run_session(params, token, spool_root=spool_root) as session:
         session.params = replace(session.params, sla=resolve_slo_groups(session))
         selection = resolve_monitors_step(session)

@@ -19,21 +19,17 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from betterstack_etl.extract.fetch import (
-    ExtractRequest,
-    Selection,
-    extractor,
-    resolve_monitors,
-)
-from betterstack_etl.lake import Staging
+from betterstack_etl.extract.selection import resolve_monitors
 from betterstack_etl.literal import visible
 from betterstack_etl.run.destinations import view_source
+from betterstack_etl.run.preload import importing_meanwhile
 from betterstack_etl.run.summary import MergedTable, StagedTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from betterstack_etl.api import BetterStackClient
+    from betterstack_etl.extract.selection import Selection
     from betterstack_etl.report import SloBreach
     from betterstack_etl.run.session import RunSession
     from betterstack_etl.sla import SlaOptions
@@ -91,7 +87,8 @@ def slo_groups_by_id(sla: SlaOptions, client: Callable[[], BetterStackClient]) -
 
 def resolve_monitors_step(session: RunSession) -> Selection:
     """The run's monitors, checked against the account's listing (one paged request)."""
-    selection = resolve_monitors(session.client(), session.params.monitors)
+    with importing_meanwhile():  # what comes next, while the listing's answer is awaited
+        selection = resolve_monitors(session.client(), session.params.monitors)
     ids = selection.ids
     log.info("loading %d of %d monitor(s): %s", len(ids), selection.visible, ", ".join(ids[:20]))
     return selection
@@ -114,6 +111,9 @@ def fetch_table(
     session: RunSession, spec: TableSpec, selection: Selection, open_keys: tuple[str, ...] = ()
 ) -> StagedTable:
     """Read one table from the API into the run's spool (nothing reaches the lake here)."""
+    from betterstack_etl.extract.fetch import ExtractRequest, extractor
+    from betterstack_etl.lake.staging import Staging
+
     folder = session.spool / f"{spec.short_name}-{uuid.uuid4().hex[:8]}"
     staging = Staging(spec, folder)
     counter = session.table_counter(spec.name)  # every attempt's requests, for the ledger
@@ -141,6 +141,7 @@ def merge_table(session: RunSession, staged: StagedTable) -> MergedTable:
     """Check a spooled table against its quality gates (``spec.rules``) and merge it into the
     lake, one partition at a time, by key. A hard rule broken stops the table before anything
     of it is written (``GateError``: the rule, the count, a few keys); soft ones are counted."""
+    from betterstack_etl.lake.staging import Staging
     from betterstack_etl.tables import table_by_name
 
     spec = table_by_name(staged.table)

@@ -1,0 +1,69 @@
+"""What a run imports while its first request is in flight (issue 24).
+
+A run's first request (the monitors listing) needs only the settings and the API client; what
+comes after it needs pyarrow, numpy, DuckDB and the lake (0.2-0.35 s of imports). Those are
+imported in a thread of their own while the main thread waits for the listing's answer (a
+socket wait: the import thread has the interpreter to itself), instead of before the request.
+
+The thread imports modules in the order the run needs them; a module the main thread needs
+first is then imported by whichever thread gets there first (Python's import lock makes the
+other wait). An import that fails in the thread is left for the code that needs the module to
+raise, where it says why."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+import threading
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+__all__ = ["AFTER_THE_LISTING", "importing_meanwhile"]
+
+# What the run needs once the monitors are listed, in that order: the listing's own check
+# (Arrow), the open-rows index and the extraction (pyarrow, Parquet), the lake and its views
+# (DuckDB).
+AFTER_THE_LISTING: Final = (
+    "betterstack_etl.extract.transform",
+    "betterstack_etl.extract.fetch",
+    "betterstack_etl.lake.local",
+    "betterstack_etl.lake.staging",
+    "betterstack_etl.lake.coverage",
+    "betterstack_etl.lake.duck",
+)
+
+
+_SWITCH_SECONDS: Final = 0.001
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - raised again where the module is needed
+            continue
+
+
+@contextlib.contextmanager
+def importing_meanwhile(modules: Sequence[str] = AFTER_THE_LISTING) -> Iterator[None]:
+    """Import ``modules`` in a thread while the block runs (nothing to do when they are all
+    imported already: a second run in the process, the Prefect flow); the block ends once
+    they are imported, whether it succeeded or failed."""
+    missing = [m for m in modules if m not in sys.modules]
+    if not missing:
+        yield
+        return
+    thread = threading.Thread(target=_import_all, args=(missing,), name="preload", daemon=True)
+    switch = sys.getswitchinterval()
+    # the request's own steps (resolve, connect, send) each give the interpreter up: the
+    # thread that sends gets it back within 1 ms of asking rather than the default 5 ms
+    sys.setswitchinterval(min(switch, _SWITCH_SECONDS))
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        sys.setswitchinterval(switch)
