@@ -100,9 +100,9 @@ def _find(
     finder: Any, name: str, path: Sequence[str] | None, target: ModuleType | None
 ) -> ModuleSpec | None:
     find = getattr(finder, "find_spec", None)
-    return None if find is None else find(name, path, target)  # type: ignore[no-any-return]
+    return None if find is None else find(name, path, target)
 
 
 if "pyarrow" in sys.modules:
     _first_look_without_pandas(sys.modules["pyarrow"])
-sys.meta_path.insert(0, _LeanImports)  # type: ignore[arg-type]
+sys.meta_path.insert(0, _LeanImports)

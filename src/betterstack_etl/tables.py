@@ -93,7 +93,7 @@ def _arrow_type(name: ArrowType) -> pa.DataType:
         return pa.timestamp("ms", tz="UTC")
     if name == "list<string>":
         return pa.list_(pa.string())
-    return getattr(pa, "bool_" if name == "bool" else name)()  # type: ignore[no-any-return]
+    return getattr(pa, "bool_" if name == "bool" else name)()
 
 
 @functools.cache

@@ -180,7 +180,10 @@ def _tls_future() -> tuple[Future[ssl.SSLContext], bool]:
 def _build_tls(future: Future[ssl.SSLContext]) -> None:
     try:
         future.set_result(httpx.create_ssl_context())
-    except BaseException as exc:
+    except BaseException as exc:  # noqa: BLE001 - raised to every waiting caller
+        with _tls_lock:  # not kept: the next client tries again
+            for key in [k for k, f in _tls.items() if f is future]:
+                del _tls[key]
         future.set_exception(exc)
 
 
