@@ -242,10 +242,14 @@ def test_an_error_answer_in_an_unknown_compression_still_reports_its_status(
 
 def test_a_run_s_client_loads_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 24: the run's client builds one TLS context (the CA bundle read once, 30-60 ms),
-    shared by the pool that sends the requests: TLS is still verified."""
+    shared by the pool that sends the requests, and by every later client of the process:
+    TLS is still verified."""
     import ssl
 
+    from betterstack_etl.api import _transport
     from betterstack_etl.api._transport import api_http_client
+
+    monkeypatch.setattr(_transport, "_tls", {})  # as in a fresh process
 
     loads: list[object] = []
     load = ssl.SSLContext.load_verify_locations
@@ -258,6 +262,8 @@ def test_a_run_s_client_loads_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch
     with api_http_client(5.0) as client:
         pool = client._transport._pool  # type: ignore[attr-defined]
         context = pool._ssl_context
+    with api_http_client(5.0) as later:
+        assert later._transport._pool._ssl_context is context  # type: ignore[attr-defined]
     assert len(loads) == 1
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname

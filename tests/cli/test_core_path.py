@@ -238,3 +238,46 @@ def test_a_run_imports_only_what_it_uses(
     assert imported("run", "--json") == set()
     query = ("query", "SELECT count(*) FROM eai_gateway_monitors")
     assert imported(*query, heavy=(*_HEAVY, "pyarrow", "numpy")) == set()
+
+
+def test_the_first_request_goes_before_arrow_numpy_and_duckdb_are_imported(
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+) -> None:
+    """Issue 24: a run's first request (the monitors listing) needs only the settings and the
+    API client. pyarrow, numpy and DuckDB (0.2-0.35 s of imports) are imported while its
+    answer is awaited, not before it is sent; httpx's own command line (click, pygments) is
+    not imported at all. Seen from inside the process: what is imported when the first
+    connection opens, and at the end."""
+    sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
+    script = (
+        "import sys\n"
+        "watched = ('pyarrow', 'numpy', 'duckdb', 'click', 'pygments')\n"
+        "seen = []\n"
+        "def hook(event, args):\n"
+        "    if event == 'socket.connect' and not seen:\n"
+        "        seen.append([m for m in watched if m in sys.modules])\n"
+        "sys.addaudithook(hook)\n"
+        "from betterstack_etl.cli.app import main\n"
+        "sys.argv = ['betterstack-etl', 'run', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print('FIRST', *seen[0], file=sys.stderr)\n"
+        "print('END', *[m for m in watched if m in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    found = [ln.split() for ln in done.stderr.splitlines() if ln.startswith(("FIRST", "END"))]
+    lines = {words[0]: words[1:] for words in found}
+    assert lines["FIRST"] == []  # the listing went out before any of them was imported
+    assert lines["END"] == ["pyarrow", "numpy", "duckdb"]  # the run needed them after it
+    assert sim.stats.requests > 2  # the listing, then the tables: a whole run
