@@ -22,7 +22,7 @@ from betterstack_etl.literal import VisibleLogText, visible
 from betterstack_etl.secret import redact
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from betterstack_etl.settings import Loaded
 
@@ -208,14 +208,12 @@ def _through_prefect(requested: bool) -> bool:
     return requested or bool(os.environ.get("PREFECT_API_URL", "").strip())
 
 
-def _load_tls() -> None:
+def _load_tls(make: Callable[[], object]) -> None:
     """The API client's TLS context, made in a thread of its own while the run is set up
     (``ssl`` loads the CA bundle outside the interpreter lock): the run's client finds it
-    made (issue 24). A failure is kept for the client, which says what is wrong."""
-    from betterstack_etl.api import default_tls_context
-
+    made (issue 24). A failure is left to the client, which says what is wrong."""
     with contextlib.suppress(Exception):
-        default_tls_context()
+        make()
 
 
 def run_once(
@@ -224,7 +222,9 @@ def run_once(
     """One run of the settings ``loaded`` (from the command's ``options``), in this process
     or through the flow (given the same options, as its parameters); returns its summary as
     a dict. A bad window or a missing token fails here, before anything starts."""
-    threading.Thread(target=_load_tls, name="tls", daemon=True).start()
+    from betterstack_etl.api import default_tls_context
+
+    threading.Thread(target=_load_tls, args=(default_tls_context,), name="tls", daemon=True).start()
     params = loaded.run_params()
     loaded.window(clock.utcnow())
     token = loaded.token()

@@ -97,7 +97,11 @@ class Settings(BaseModel):
     with python-dotenv, the parser pydantic-settings itself uses."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", arbitrary_types_allowed=True, validate_default=False
+        frozen=True,
+        extra="forbid",
+        arbitrary_types_allowed=True,
+        validate_default=False,
+        defer_build=True,  # built below, without looking for pydantic plugins
     )
 
     token: Annotated[
@@ -279,6 +283,25 @@ def _check_local_root(root: str) -> None:
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
         refuse(f"{{lake_root=}} is not writable ({existing} is read-only)", hint)
 
+
+def _build_without_plugins() -> None:
+    """Build the model's validator with pydantic's plugin discovery off: it reads the entry
+    points of every installed package (10-35 ms of every command's start, issue 24) to find
+    plugins that would watch this model's validation, and none is wanted here. Only for this
+    model (pydantic's own switch, ``PYDANTIC_DISABLE_PLUGINS``, set while it is built, unless
+    the environment sets it), so other models in the process (Prefect's) still find theirs."""
+    name = "PYDANTIC_DISABLE_PLUGINS"
+    given = os.environ.get(name)
+    if given is None:
+        os.environ[name] = "__all__"
+    try:
+        Settings.model_rebuild(force=True)
+    finally:
+        if given is None:
+            os.environ.pop(name, None)
+
+
+_build_without_plugins()
 
 FIELDS: Final[dict[str, FieldInfo]] = dict(Settings.model_fields)
 
