@@ -1,7 +1,8 @@
 """The tables, declared once as typed data (SPEC §1-§2, §8.1).
 
 A ``TableSpec`` is the whole contract of one table: its name, its unique key, the column whose
-UTC date gives ``data_particao``, its Arrow schema, the extraction that fills it (an entry point
+UTC date gives ``data_particao``, its columns (plain data: the Arrow schema is made from them
+when a table is first read or written, issue 24), the extraction that fills it (an entry point
 ``module:function`` taking an ``extract.ExtractRequest``), which rows stay open and are re-read
 each run, and the columns a preview shows. The core, the transforms, the lakes, the CLI and the
 BigQuery definitions all read these declarations; adding a table is adding one here.
