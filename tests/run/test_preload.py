@@ -66,3 +66,17 @@ def test_the_modules_after_the_listing_exist() -> None:
     import importlib.util
 
     assert all(importlib.util.find_spec(name) for name in AFTER_THE_LISTING)
+
+
+def test_overlapping_blocks_restore_the_switch_interval_once(modules: Path) -> None:
+    """Two runs of one process listing at once: the interval is the one before either."""
+    (modules / "preload_probe_log.py").write_text("seen = []\n")
+    _probe(modules, "preload_probe_d")
+    _probe(modules, "preload_probe_e")
+    switch = sys.getswitchinterval()
+    first = importing_meanwhile(["preload_probe_d"])
+    first.__enter__()
+    with importing_meanwhile(["preload_probe_e"]):
+        first.__exit__(None, None, None)  # the first ends while the second runs
+        assert sys.getswitchinterval() <= 0.001
+    assert sys.getswitchinterval() == switch

@@ -57,13 +57,31 @@ def importing_meanwhile(modules: Sequence[str] = AFTER_THE_LISTING) -> Iterator[
         yield
         return
     thread = threading.Thread(target=_import_all, args=(missing,), name="preload", daemon=True)
-    switch = sys.getswitchinterval()
-    # the request's own steps (resolve, connect, send) each give the interpreter up: the
-    # thread that sends gets it back within 1 ms of asking rather than the default 5 ms
-    sys.setswitchinterval(min(switch, _SWITCH_SECONDS))
-    thread.start()
+    with _short_switches():
+        thread.start()
+        try:
+            yield
+        finally:
+            thread.join()
+
+
+_switches = threading.Lock()
+_blocks: list[float] = []  # one entry per block running: the interval before the first
+
+
+@contextlib.contextmanager
+def _short_switches() -> Iterator[None]:
+    """The request's own steps (resolve, connect, send) each give the interpreter up: while
+    an import thread runs, the thread that sends gets it back within 1 ms of asking rather
+    than the default 5 ms. Blocks that overlap (two runs in one process) restore it once,
+    when the last ends."""
+    with _switches:
+        _blocks.append(_blocks[0] if _blocks else sys.getswitchinterval())
+        sys.setswitchinterval(min(_blocks[0], _SWITCH_SECONDS))
     try:
         yield
     finally:
-        thread.join()
-        sys.setswitchinterval(switch)
+        with _switches:
+            before = _blocks.pop()
+            if not _blocks:
+                sys.setswitchinterval(before)
