@@ -4,6 +4,7 @@ partitioned Parquet lake (local DuckDB, or GCS + BigQuery BigLake). See the READ
 from __future__ import annotations
 
 import sys
+import threading
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -32,29 +33,23 @@ def __getattr__(name: str) -> str:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class _NoPandas:
-    """A finder that says pandas cannot be imported (while it is first on ``sys.meta_path``)."""
-
-    @staticmethod
-    def find_spec(name: str, *_: object) -> None:
-        if name == "pandas":
-            raise ModuleNotFoundError("pandas is kept out of pyarrow", name=name)
+_here = threading.local()  # this thread's pyarrow is taking its first look at pandas
 
 
 def _first_look_without_pandas(pa: ModuleType) -> None:
     """pyarrow imports pandas, when installed, the first time it makes an array from a Python
     list (to ask whether it is a pandas Series) or reads a file: 0.24 s and ~40 MiB in every
     run. Nothing here hands pandas objects to pyarrow, so its pandas shim is shown no pandas
-    for its first look (an empty array made while a finder refuses pandas) and remembers it;
-    a later ``to_pandas()`` still works (the shim imports pandas when asked for one)."""
+    for its first look (an empty array made while ``_LeanImports`` refuses pandas to this
+    thread: ``sys.meta_path`` is not touched, other threads may be importing) and remembers
+    it; a later ``to_pandas()`` still works (the shim imports pandas when asked for one)."""
     if "pandas" in sys.modules:
         return  # already paid for
-    finder = _NoPandas()
-    sys.meta_path.insert(0, finder)
+    _here.no_pandas = True
     try:
         pa.array([])
     finally:
-        sys.meta_path.remove(finder)
+        _here.no_pandas = False
 
 
 class _LeanImports:
@@ -73,6 +68,8 @@ class _LeanImports:
     def find_spec(
         cls, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
+        if name == "pandas" and getattr(_here, "no_pandas", False):
+            raise ModuleNotFoundError("pandas is kept out of pyarrow", name=name)
         if name == "httpx._main" and _initializing("httpx"):
             raise ModuleNotFoundError("httpx's command line is not used here", name=name)
         if name != "pyarrow":
@@ -103,6 +100,6 @@ def _find(
     return None if find is None else find(name, path, target)
 
 
+sys.meta_path.insert(0, _LeanImports)
 if "pyarrow" in sys.modules:
     _first_look_without_pandas(sys.modules["pyarrow"])
-sys.meta_path.insert(0, _LeanImports)
