@@ -225,9 +225,10 @@ def publish_duckdb_views(
     raw = _raw_views(base, specs)
     statements = definition_statements(base, specs, sla, raw=raw)
     fingerprint = _fingerprint(statements)
-    if _noted(path) == fingerprint:  # nothing changed, and DuckDB is not even opened
+    noted = _noted(path)
+    if noted == fingerprint:  # nothing changed, and DuckDB is not even opened
         return path
-    current = _published(path)
+    current = _published(path) if noted is None else noted
     if current == fingerprint:
         _note(path, fingerprint)
         return path
