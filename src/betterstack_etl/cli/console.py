@@ -54,7 +54,7 @@ def quick_exit_allowed() -> bool:
 def _end(status: int) -> None:
     """Python's exit up to the teardown: the ``atexit`` handlers, the standard streams flushed,
     then ``os._exit``. A stream that cannot be flushed returns, for Python's exit to report."""
-    atexit._run_exitfuncs()  # noqa: SLF001 - the handlers Python would run, once (it clears them)
+    atexit._run_exitfuncs()  # the handlers Python would run, once (it clears them)
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
