@@ -105,7 +105,7 @@ say "uv lock + uv sync --package $MEMBER (Python $("$PY" -c 'import platform; pr
     || fail "uv sync --package $MEMBER failed: $(tail -n 3 "$WORK/sync.log" | tr '\n' ' ')"
 VENV_PY="$WS/.venv/bin/python"
 # The test tools at the versions of our own uv.lock (the suite's filterwarnings=error is tuned
-# to them). anyio 4.13 (their lock) has a pytest plugin that pytest 9.2 warns about: the suite
+# to them). anyio 4.13 (their lock) has a pytest plugin that recent pytest versions warn about: the suite
 # does not use it, so it is not loaded (-p no:anyio). pydantic-settings 2.14 (their lock) warns
 # on every `import prefect` 3.4.9 that a pyproject setting of Prefect's is unused: not ours, and
 # the suite turns warnings into errors, so that one is ignored (-W), as is pydantic 2.13's

@@ -104,13 +104,13 @@ def prefect_harness() -> Iterator[None]:
 # starts once and its tests run on one worker, while the in-process tests spread over the others;
 # module-scoped fixtures (a simulated lake, a built dbt package) keep their module on one worker,
 # so each is still built once.
-_SERVERS = (
-    "prefect_harness",
+_SERVERS = (  # longest group first (_first)
     "prefect_server",
+    "prefect_harness",
     "bq_endpoint",
     "gcs_endpoint",
-    "gcs_filesystem",
     "zetasql_server",
+    "gcs_filesystem",
 )
 _PREFECT_PARAMS = frozenset({"flow", "prefect"})
 
@@ -139,9 +139,24 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return (os.cpu_count() or 1) + 1
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, the work is handed out in collection order (``_first``), not largest
+    group first."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def _first(group: str | None) -> int:
+    """Where a test's group starts: the servers' groups first (the longest chains of tests,
+    mostly waiting on a server, a subprocess or a rate budget: started at once, the short tests
+    fill the other workers around them), then the module groups and the single tests."""
+    return _SERVERS.index(group) if group in _SERVERS else len(_SERVERS)
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects and before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     xdist = config.pluginmanager.hasplugin("xdist")  # not in scripts/iplanrio-compat.sh's venv
+    groups: dict[str, str | None] = {}
     for item in items:
         server = _server(item)
         if server is not None:
@@ -149,6 +164,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = server or (item.nodeid.split("::", 1)[0] if _module_fixture(item) else None)
         if xdist and group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+    if xdist:  # a stable sort: the same order on every worker, as xdist requires
+        items.sort(key=lambda item: _first(groups[item.nodeid]))
 
 
 # -- the BigQuery emulator ------------------------------------------------------------------
