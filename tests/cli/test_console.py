@@ -22,8 +22,8 @@ KEPT = Mark()
 atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
 sys.stdout.write("buffered, no newline")
 if sys.argv[1] == "thread":
-    gate = threading.Event()
-    threading.Thread(target=gate.wait, args=(1.0,)).start()
+    # alive until the main thread has finished, however slowly the command ran
+    threading.Thread(target=threading.main_thread().join).start()
 from betterstack_etl.cli.console import entry
 sys.argv = ["betterstack-etl", *sys.argv[2:]]
 entry()
