@@ -247,17 +247,32 @@ def test_the_first_request_goes_before_arrow_numpy_and_duckdb_are_imported(
 ) -> None:
     """Issue 24: a run's first request (the monitors listing) needs only the settings and the
     API client. pyarrow, numpy and DuckDB (0.2-0.35 s of imports) are imported while its
-    answer is awaited, not before it is sent; httpx's own command line (click, pygments) is
-    not imported at all. Seen from inside the process: what is imported when the first
-    connection opens, and at the end."""
+    answer is awaited: the request does not wait for them; httpx's own command line (click,
+    pygments) is not imported at all. Seen from inside the process, with pyarrow made slow to
+    load (3 s): what is imported (whole) when the first connection opens, and at the end. A
+    run that imported pyarrow before its first request would hold it whole by then."""
     sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
     script = (
-        "import sys\n"
+        "import sys, time\n"
+        "from importlib.machinery import PathFinder\n"
+        "class SlowArrow:\n"
+        "    @staticmethod\n"
+        "    def find_spec(name, path=None, target=None):\n"
+        "        if name != 'pyarrow':\n"
+        "            return None\n"
+        "        spec = PathFinder.find_spec(name, path)\n"
+        "        load = spec.loader.exec_module\n"
+        "        spec.loader.exec_module = lambda m: (time.sleep(3), load(m))\n"
+        "        return spec\n"
+        "sys.meta_path.insert(0, SlowArrow)\n"
+        "def whole(name):\n"
+        "    spec = getattr(sys.modules.get(name), '__spec__', None)\n"
+        "    return spec is not None and not getattr(spec, '_initializing', False)\n"
         "watched = ('pyarrow', 'numpy', 'duckdb', 'click', 'pygments')\n"
         "seen = []\n"
         "def hook(event, args):\n"
         "    if event == 'socket.connect' and not seen:\n"
-        "        seen.append([m for m in watched if m in sys.modules])\n"
+        "        seen.append([m for m in watched if whole(m)])\n"
         "sys.addaudithook(hook)\n"
         "from betterstack_etl.cli.app import main\n"
         "sys.argv = ['betterstack-etl', 'run', '--json']\n"
