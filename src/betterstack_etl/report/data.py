@@ -26,7 +26,7 @@ from betterstack_etl.report.records import (
     status_of,
 )
 from betterstack_etl.report.slo import TREND_MONTHS, months_back, read_slo_sections
-from betterstack_etl.report.source import window_reader
+from betterstack_etl.report.source import reach_reader, window_reader
 from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
@@ -148,6 +148,7 @@ def view_relations(
             now=now,
             period=period,
             window_ref=window_reader(source),
+            reaching=reach_reader(source),
         )
         return {spec.name: f"({select}) AS v" for spec, select in selects}
     return {name: source.ref(name) for name in SLA_VIEWS if source.exists(name)}

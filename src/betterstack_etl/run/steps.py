@@ -217,7 +217,7 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
 def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transition, ...]:
     """The SLOs' alert states of the run's monitors; only the changes are kept (in
     ``eai_gateway_slo_alerts``) and returned, for the flow to emit (``sla.alerts``)."""
-    from betterstack_etl.report.source import window_reader
+    from betterstack_etl.report.source import reach_reader, window_reader
     from betterstack_etl.sla import SLO_STATUS, view_selects
     from betterstack_etl.sla.alerts import evaluate
 
@@ -231,6 +231,7 @@ def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transi
             now=session.now,
             period=(today, today),
             window_ref=window_reader(source),
+            reaching=reach_reader(source),
         )
         select = next(text for spec, text in made if spec.name == SLO_STATUS.name)
         found = evaluate(
