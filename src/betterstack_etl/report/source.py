@@ -145,11 +145,10 @@ class DuckDbSource:
         if not all(path.is_file() for path in paths):
             return None
         try:
+            quoted = ["'" + glob_escape(str(path)).replace("'", "''") + "'" for path in paths]
             tables = [
-                self._con.execute(
-                    "SELECT * FROM read_parquet('" + glob_escape(str(path)).replace("'", "''") + "')"  # noqa: S608
-                ).to_arrow_table()
-                for path in paths
+                self._con.execute(f"SELECT * FROM read_parquet({q})").to_arrow_table()  # noqa: S608
+                for q in quoted
             ]
         except duckdb.Error as exc:
             log.warning("the lake's partition summaries are unreadable (%s): reading all", exc)
