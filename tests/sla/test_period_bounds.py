@@ -321,9 +321,14 @@ def test_listed_a_months_queries_never_open_a_file_outside_the_window(
         con.execute(f"SELECT count(*) FROM ({_selects(NOVEMBER)[view]}) AS v").fetchall()
 
 
-def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() -> None:
+@pytest.mark.parametrize("reached", [False, True], ids=["older", "reached"])
+def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column(
+    reached: bool,
+) -> None:
     """BigQuery bills the partitions a query's predicate on ``data_particao`` leaves: in the
-    bounded SQL each read of a raw table sits in a SELECT whose WHERE bounds it (by dates)."""
+    bounded SQL each read of a raw table sits in a SELECT whose WHERE bounds it (by dates).
+    Told which older incidents partitions reach the period, the older read names exactly
+    those dates, by a list BigQuery prunes on (no open-ended ``<``)."""
     import sqlglot
     from sqlglot import exp
 
@@ -335,8 +340,10 @@ def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() 
         options=SlaOptions(),
         now=NOW,
         period=NOVEMBER,
+        reaching=(lambda since: [OPEN.date(), OUTAGE[0].date()]) if reached else None,
     )
     checked = 0
+    listed: set[str] = set()
     for spec, select in made:
         if spec.name == "eai_gateway_uptime_kpi":  # reads the monthly view, not a raw table
             continue
@@ -349,12 +356,19 @@ def test_every_raw_table_read_on_bigquery_is_filtered_on_its_partition_column() 
             assert where is not None, (spec.name, table.name)
             bounds = [
                 node
-                for node in where.find_all(exp.Between, exp.LT)
+                for node in where.find_all(exp.Between, exp.LT, exp.In)
                 if isinstance(node.this, exp.Column) and node.this.name == "data_particao"
             ]
             assert bounds, (spec.name, table.name, where.sql("bigquery"))
+            if reached:
+                assert not any(isinstance(node, exp.LT) for node in bounds)
+            for node in bounds:
+                if isinstance(node, exp.In):
+                    listed |= {e.sql("bigquery") for e in node.expressions}
             checked += 1
     assert checked >= 5 * 4  # every raw table, in every view that reads it
+    if reached:  # the two outages' partitions (each its own run of days: a branch each)
+        assert listed == {"CAST('2026-07-10' AS DATE)", "CAST('2026-08-01' AS DATE)"}
 
 
 def _status_select(options: SlaOptions, con: duckdb.DuckDBPyConnection) -> str:

@@ -47,6 +47,7 @@ from betterstack_etl.lake.layout import (
 from betterstack_etl.lake.openindex import OpenIndex, anti_join, index_name
 from betterstack_etl.lake.partitions import check_partition, partition_dates
 from betterstack_etl.lake.reach import ReachIndex, reach_name
+from betterstack_etl.lake.reach import reaching as reaching_partitions
 from betterstack_etl.tables import EXTRACTED_AT, PARTITION_COLUMN, TABLES
 
 if TYPE_CHECKING:
@@ -328,6 +329,12 @@ class LakeCore:
     def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
         index = self._index(spec)
         return [] if index is None else index.lookup(monitors, before)
+
+    def reaching(self, spec: TableSpec, since: date) -> list[date]:
+        index, reach = self._index(spec), self._reach(spec)
+        if index is None or reach is None:
+            return [d for d in self.partitions(spec) if d < since]
+        return reaching_partitions(spec, reach.rows(), index.rows(), since)
 
     def rebuild_indexes(self, specs: Sequence[TableSpec] | None = None) -> None:
         for spec in TABLES if specs is None else specs:

@@ -16,6 +16,7 @@ import logging
 import uuid
 from dataclasses import asdict, replace
 from datetime import UTC
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -29,6 +30,7 @@ from betterstack_etl.lake import Staging
 from betterstack_etl.literal import visible
 from betterstack_etl.run.destinations import view_source
 from betterstack_etl.run.summary import MergedTable, StagedTable
+from betterstack_etl.tables import INCIDENTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -206,6 +208,7 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
             options=options,
             monitor_ids=monitors,
             now=session.now,
+            reaching=partial(session.lake.reaching, INCIDENTS),  # also what BigQuery bills
         )
     finally:
         _close(source)
@@ -217,7 +220,7 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
 def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transition, ...]:
     """The SLOs' alert states of the run's monitors; only the changes are kept (in
     ``eai_gateway_slo_alerts``) and returned, for the flow to emit (``sla.alerts``)."""
-    from betterstack_etl.report.source import reach_reader, window_reader
+    from betterstack_etl.report.source import window_reader
     from betterstack_etl.sla import SLO_STATUS, view_selects
     from betterstack_etl.sla.alerts import evaluate
 
@@ -231,7 +234,7 @@ def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transi
             now=session.now,
             period=(today, today),
             window_ref=window_reader(source),
-            reaching=reach_reader(source),
+            reaching=partial(session.lake.reaching, INCIDENTS),  # also what BigQuery bills
         )
         select = next(text for spec, text in made if spec.name == SLO_STATUS.name)
         found = evaluate(

@@ -88,6 +88,13 @@ def bounded_ref(first: date, last: date, reaching: Reaching | None = None) -> Ca
     partitions that asks for them only (a long outage must not vanish from the month it
     spans): the partitions ``reaching`` names, or all of them when it is None or says None."""
 
+    asked: dict[date, Sequence[date] | None] = {}
+
+    def once(since: date) -> Sequence[date] | None:  # the lake's summaries read once
+        if since not in asked:
+            asked[since] = None if reaching is None else reaching(since)
+        return asked[since]
+
     def ref(name: str) -> str:
         if name not in _sql.SOURCES:
             return placeholder(name)
@@ -97,7 +104,7 @@ def bounded_ref(first: date, last: date, reaching: Reaching | None = None) -> Ca
         table = window_placeholder(name, since, until)
         if name != _sql.INCIDENTS:
             return f"(SELECT * FROM {table} WHERE {window})"  # noqa: S608
-        older = _older(name, since, reaching)
+        older = _older(name, since, None if reaching is None else once)
         if not older:
             return f"(SELECT * FROM {table} WHERE {window})"  # noqa: S608
         return f"(SELECT * FROM {table} WHERE {window}\n  UNION ALL {older})"  # noqa: S608
