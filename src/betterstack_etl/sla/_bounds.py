@@ -15,7 +15,17 @@ from typing import Final
 
 from betterstack_etl.sla import _sql
 
-__all__ = ["PLACEHOLDER", "WINDOW", "WINDOWS", "Reaching", "bounded_ref", "placeholder", "ranges"]
+__all__ = [
+    "PLACEHOLDER",
+    "WINDOW",
+    "WINDOWS",
+    "Reaching",
+    "bounded_ref",
+    "day_sql",
+    "placeholder",
+    "ranges",
+    "window_placeholder",
+]
 
 PLACEHOLDER: Final = "__sla_ref__"
 WINDOW: Final = "__sla_win__"  # + name __ first __ last (date ordinals, 0: open)
