@@ -155,6 +155,50 @@ def _published(path: Path) -> str | None:
         conn.close()
 
 
+def _note_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.published")
+
+
+def _file_stamp(path: Path) -> list[int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return [found.st_ino, found.st_size, found.st_mtime_ns]
+
+
+def _noted(path: Path) -> str | None:
+    """The fingerprint the last publish wrote (or found) in the file, read from the note
+    beside it without opening DuckDB: None when there is no note, or the file is no longer
+    the one noted (written since by anyone, moved aside, replaced) or has a WAL to replay."""
+    if path.with_name(f"{path.name}.wal").exists():
+        return None
+    try:
+        note = json.loads(_note_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(note, dict) or note.get("file") != _file_stamp(path):
+        return None
+    found = note.get("fingerprint")
+    return found if isinstance(found, str) else None
+
+
+def _note(path: Path, fingerprint: str) -> None:
+    """Keep beside the file the fingerprint it holds and its identity (inode, size, mtime):
+    the next publish with the same definitions need not open DuckDB. Only a shortcut: a note
+    that cannot be written is left out."""
+    stamp = _file_stamp(path)
+    if stamp is None:
+        return
+    note = _note_path(path)
+    partial = note.with_name(f"{note.name}.partial")
+    try:
+        partial.write_text(json.dumps({"fingerprint": fingerprint, "file": stamp}), "utf-8")
+        os.replace(partial, note)
+    except OSError:
+        partial.unlink(missing_ok=True)
+
+
 def publish_duckdb_views(
     root: Path | str,
     specs: Sequence[TableSpec],
@@ -172,15 +216,21 @@ def publish_duckdb_views(
     its first load makes the view read the Parquet files (the definition changed). The
     definitions include the lake's absolute folder: a moved or copied lake is re-pointed at
     its new place by the next publish (and read where it is by ``open_duckdb`` before that).
-    A file DuckDB cannot open (damaged) is moved aside beside itself and rebuilt."""
+    A file DuckDB cannot open (damaged) is moved aside beside itself and rebuilt. What the
+    file holds is noted beside it (``<file>.published``: fingerprint, inode, size, mtime), so
+    a publish with nothing to change does not open DuckDB at all."""
     base = Path(root).expanduser().absolute()
     path = _db_path(base, db_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = _raw_views(base, specs)
     statements = definition_statements(base, specs, sla, raw=raw)
     fingerprint = _fingerprint(statements)
-    current = _published(path)
+    noted = _noted(path)
+    if noted == fingerprint:  # nothing changed, and DuckDB is not even opened
+        return path
+    current = _published(path) if noted is None else noted
     if current == fingerprint:
+        _note(path, fingerprint)
         return path
     statements.append(
         f"CREATE OR REPLACE VIEW {FINGERPRINT_VIEW} AS SELECT "
@@ -230,6 +280,7 @@ def publish_duckdb_views(
     finally:
         conn.close()
         _drop_empty_wal(path)
+    _note(path, fingerprint)
     return path
 
 

@@ -168,21 +168,24 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         *coverage,
     ]
     _return_freed_memory()  # before the checks, the run's last peak
-    try:
-        runner.call(publish, session)
-    except (DamagedFileError, DiskFullError) as exc:  # the data landed; the views wait
-        warnings.append(describe_error(exc))
-        log.warning("%s", exc)
-    try:
-        breaches = runner.call(check_slo, session, monitors)
-    except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported, not fatal
-        breaches = ()
-        warnings.append(f"SLO check skipped: {describe_error(exc)}")
-    try:
-        alerts = runner.call(check_alerts, session, monitors)
-    except Exception as exc:  # noqa: BLE001 - the load is done; the alert step is reported
-        alerts = ()
-        warnings.append(f"SLO alerts skipped: {describe_error(exc)}")
+    published = _publish(session, runner, warnings)
+    try:  # the checks share one connection to the views (the session's), closed after them
+        try:
+            breaches = runner.call(check_slo, session, monitors)
+        except Exception as exc:  # noqa: BLE001 - the load is done; the check is reported
+            breaches = ()
+            warnings.append(f"SLO check skipped: {describe_error(exc)}")
+        try:
+            alerts = runner.call(check_alerts, session, monitors)
+        except Exception as exc:  # noqa: BLE001 - the load is done; the alert step is reported
+            alerts = ()
+            warnings.append(f"SLO alerts skipped: {describe_error(exc)}")
+    finally:
+        session.close_views()
+    if alerts and published:
+        # the alerts' rows landed after the views were made: the first ones of their table
+        # change its view, made now rather than by the next run (nothing to do otherwise)
+        _publish(session, runner, warnings, again=True)
     try:
         report = runner.call(write_month_report, session)
     except Exception as exc:  # noqa: BLE001 - the load is done; the report is reported, not fatal
@@ -192,6 +195,22 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
         summary, slo_breaches=breaches, slo_transitions=alerts, warnings=tuple(warnings),
         report=report,
     )  # fmt: skip
+
+
+def _publish(
+    session: RunSession, runner: StepRunner, warnings: list[str], *, again: bool = False
+) -> bool:
+    """Publish the views; a damaged file or a full disk is a warning (the data landed, the
+    views wait), and ``again`` any error of ours (the views of the load were published).
+    Whether they were published."""
+    tolerated = BetterStackEtlError if again else (DamagedFileError, DiskFullError)
+    try:
+        runner.call(publish, session)
+    except tolerated as exc:
+        warnings.append(describe_error(exc))
+        log.warning("%s", exc)
+        return False
+    return True
 
 
 def _merged(

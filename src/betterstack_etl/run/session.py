@@ -23,7 +23,7 @@ from betterstack_etl.api import (
 )
 from betterstack_etl.api.budget import run_budget
 from betterstack_etl.extract.progress import LogProgress
-from betterstack_etl.run.destinations import open_lake
+from betterstack_etl.run.destinations import open_lake, view_source
 from betterstack_etl.run.spool import default_spool_root, owned_spool
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from betterstack_etl.extract.progress import Progress
     from betterstack_etl.lake import Lake
+    from betterstack_etl.report import ViewSource
     from betterstack_etl.secret import Secret
     from betterstack_etl.settings import RunParams
 
@@ -78,6 +79,7 @@ class RunSession:
         self._token = token
         self._http = http
         self._lake: Lake | None = None
+        self._views: ViewSource | None = None
         self._clients: list[BetterStackClient] = []
         self._tables: dict[str, RequestCounter] = {}
         self._tables_lock = threading.Lock()
@@ -90,6 +92,21 @@ class RunSession:
         if self._lake is None:
             self._lake = open_lake(self.params)
         return self._lake
+
+    def views(self, *, memory_mib: int, threads: int) -> ViewSource:
+        """The published views as the checks after the load read them (``view_source``):
+        one connection for all of them, opened by the first (with its memory limit and
+        threads), kept until ``close_views`` (or the session's end)."""
+        if self._views is None:
+            self._views = view_source(self.params, memory_mib=memory_mib, threads=threads)
+        return self._views
+
+    def close_views(self) -> None:
+        """Close the checks' connection, if open (DuckDB's: its memory limit goes with it)."""
+        views, self._views = self._views, None
+        close = getattr(views, "close", None)
+        if callable(close):
+            close()
 
     def client(self, stats: RequestCounter | None = None) -> BetterStackClient:
         """An API client on the run's connection pool, budget and stop flag, reading the
@@ -164,7 +181,7 @@ def run_session(
         owned_spool(root, run_id) as spool,
         api_http_client(params.timeout) as http,
     ):
-        yield RunSession(
+        session = RunSession(
             params,
             token,
             run_id=run_id,
@@ -176,6 +193,10 @@ def run_session(
             flow_run_id=flow_run_id,
             stop=stop,
         )
+        try:
+            yield session
+        finally:
+            session.close_views()
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ flow wraps each in a Prefect task):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import asdict, replace
@@ -33,10 +34,10 @@ from betterstack_etl.run.summary import MergedTable, StagedTable
 from betterstack_etl.tables import INCIDENTS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from betterstack_etl.api import BetterStackClient
-    from betterstack_etl.report import SloBreach
+    from betterstack_etl.report import SloBreach, ViewSource
     from betterstack_etl.run.session import RunSession
     from betterstack_etl.sla import SlaOptions
     from betterstack_etl.sla.alerts import Transition
@@ -200,8 +201,7 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
 
     options = session.params.sla
     today = session.now.astimezone(ZoneInfo(options.time_zone)).date()
-    source = view_source(session.params, memory_mib=_CHECK_MEMORY_MIB, threads=_CHECK_THREADS)
-    try:
+    with _check_views(session) as source:
         found = slo_breaches(
             source,
             month=today.replace(day=1),
@@ -210,8 +210,6 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
             now=session.now,
             reaching=partial(session.lake.reaching, INCIDENTS),  # also what BigQuery bills
         )
-    finally:
-        _close(source)
     for b in found:  # said once by the CLI's summary; a log line for Prefect's logs and -v
         log.info("SLO breached: %s", breach_text(asdict(b), visible))
     return tuple(found)
@@ -224,9 +222,8 @@ def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transi
     from betterstack_etl.sla import SLO_STATUS, view_selects
     from betterstack_etl.sla.alerts import evaluate
 
-    source = view_source(session.params, memory_mib=_CHECK_MEMORY_MIB, threads=_CHECK_THREADS)
     today = session.now.astimezone(UTC).date()
-    try:
+    with _check_views(session) as source:
         made = view_selects(  # bounded: the SLO windows' partitions only (the last 32 days)
             source.dialect,
             table_ref=source.ref,
@@ -245,13 +242,16 @@ def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transi
             monitors=monitors,
             run_id=session.run_id,
         )
-    finally:
-        _close(source)
     return tuple(found)
 
 
-def _close(source: object) -> None:
-    """Close a view source that holds a connection (DuckDB's: its memory limit goes with it)."""
-    close = getattr(source, "close", None)
-    if callable(close):
-        close()
+@contextlib.contextmanager
+def _check_views(session: RunSession) -> Iterator[ViewSource]:
+    """The views the checks after the load read: the session's one connection for all of
+    them (``execute`` closes it after the last). A check that fails closes it, so a retry
+    starts on a fresh one."""
+    try:
+        yield session.views(memory_mib=_CHECK_MEMORY_MIB, threads=_CHECK_THREADS)
+    except BaseException:
+        session.close_views()
+        raise
