@@ -149,7 +149,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def _first(group: str | None) -> int:
     """Where a test's group starts: the servers' groups first (the longest chains of tests,
     mostly waiting on a server, a subprocess or a rate budget: started at once, the short tests
-    fill the other workers around them), then the module groups and the single tests."""
+    fill the other workers around them), then the module groups (a lake built for the module, then
+    its tests), then the single tests, which keep every worker busy to the end."""
+    if group is None:
+        return len(_SERVERS) + 1
     return _SERVERS.index(group) if group in _SERVERS else len(_SERVERS)
 
 

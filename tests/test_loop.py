@@ -42,11 +42,13 @@ def test_each_group_runs_on_one_worker_and_the_servers_go_first(tmp_path: Path) 
 
 def test_the_tests_needing_a_server_are_handed_out_first() -> None:
     """Collected in file order, the two tests needing the Prefect harness come late in
-    tests/cli/test_cli.py; handed to the workers, they come first."""
+    tests/cli/test_cli.py; handed to the workers, they come first, then the tests sharing
+    test_duckerrors.py's module lake, then the single tests (those of test_duckerrors.py that
+    need no lake among them)."""
     pytest.importorskip("xdist")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "tests/cli/test_cli.py"],
+         "tests/cli/test_cli.py", "tests/lake/test_duckerrors.py"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:]
@@ -56,6 +58,11 @@ def test_the_tests_needing_a_server_are_handed_out_first() -> None:
         "tests/cli/test_cli.py::test_run_prints_the_summary_per_table_and_partition",
     }
     assert set(ids[:2]) == needing, ids[:5]
+    lake = [i for i in ids if i.startswith("tests/lake/") and "moved_lake" not in i]
+    lake = [i for i in lake if "unrelated_error" not in i]  # the two that need no lake
+    assert len(lake) == 5
+    assert ids[2:7] == lake, ids[:9]
+    assert ids[7] == "tests/cli/test_cli.py::test_missing_token_is_one_clear_line_and_exit_1"
     source = (ROOT / "tests/cli/test_cli.py").read_text()
     assert source.index("def test_missing_token_is_one_clear_line") < source.index(
         "def test_run_with_a_refused_token_exits_1"

@@ -4,11 +4,12 @@ views, and computing the same rows as DuckDB on the hand-made scenario."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pytest
 
-from betterstack_etl.sla import VIEWS, SlaOptions, bigquery_views
+from betterstack_etl.sla import VIEWS, SlaOptions, bigquery_views, view_selects
 
 from . import lake
 from .analyzer import raw_catalog
@@ -37,6 +38,28 @@ def test_every_published_view_is_accepted_by_zetasql(
     for spec in VIEWS:
         found = [name for name, _ in columns[f"{PROJECT}.{DATASET}.{spec.name}"]]
         assert found == list(spec.columns), f"{spec.name}: its columns are not the documented ones"
+
+
+@pytest.mark.parametrize("older", [None, [date(2026, 7, 10), date(2026, 8, 1), date(2026, 8, 2)]])
+def test_a_months_bounded_queries_are_accepted_by_zetasql(
+    bigquery_analyzer: BigQueryAnalyzer, older: list[date] | None
+) -> None:
+    """The views bounded to a month (the SLO check's and the report's queries, issue 24),
+    with every older incidents partition asked, or only those the lake's summaries name (a
+    list of dates BigQuery prunes on): accepted, with the documented columns."""
+    made = view_selects(
+        "bigquery",
+        table_ref=lambda name: f"`{PROJECT}.{DATASET}.{name}`",
+        options=OPTIONS,
+        now=datetime(2026, 11, 25, 12, tzinfo=UTC),
+        period=(date(2026, 11, 1), date(2026, 11, 30)),
+        reaching=None if older is None else (lambda since: older),
+    )
+    views = [(f"{PROJECT}.{DATASET}.{spec.name}", select) for spec, select in made]
+    columns, _ = bigquery_analyzer.analyze_in_order(views, raw_catalog(PROJECT, DATASET))
+    for spec in VIEWS:
+        found = [name for name, _ in columns[f"{PROJECT}.{DATASET}.{spec.name}"]]
+        assert found == list(spec.columns), spec.name
 
 
 def test_raw_tables_are_typed_alike() -> None:

@@ -139,6 +139,14 @@ class Lake(Protocol):
         rebuilt from the partitions when missing); [] for a table without open rows."""
         ...
 
+    def reaching(self, spec: TableSpec, since: date) -> list[date]:
+        """The partitions of ``spec`` before ``since`` (a UTC date) that may hold a row still
+        open or ending (``open_while_null``) at or after ``since``'s midnight, sorted: what a
+        period's query reads of the older history (``lake.reach``; two small files or objects,
+        rebuilt from the partitions when missing). Every partition before ``since`` for a
+        table without open rows."""
+        ...
+
     def rebuild_indexes(self, specs: Sequence[TableSpec] | None = None) -> None:
         """Rebuild the indexes beside each table (open rows, where keys live) from its
         partitions."""

@@ -46,6 +46,8 @@ from betterstack_etl.lake.layout import (
 )
 from betterstack_etl.lake.openindex import OpenIndex, anti_join, index_name
 from betterstack_etl.lake.partitions import check_partition, partition_dates
+from betterstack_etl.lake.reach import ReachIndex, reach_name
+from betterstack_etl.lake.reach import reaching as reaching_partitions
 from betterstack_etl.tables import EXTRACTED_AT, PARTITION_COLUMN, TABLES
 
 if TYPE_CHECKING:
@@ -196,7 +198,7 @@ class LakeCore:
             check_partition(spec, partition, incoming)
             incoming = TableRows(spec, incoming)
         keys = self._key_index(spec)
-        hooks = _Hooks(self._index(spec), keys, partition)
+        hooks = _Hooks(self._index(spec), keys, partition, self._reach(spec))
         with self._writing(spec, partition):
             result = self._merge(spec, partition, CheckedRows(spec, partition, incoming), hooks)
         if keys is not None and hooks.unsettled:
@@ -237,7 +239,9 @@ class LakeCore:
             for partition in self.partitions(spec):
                 if not _interrupted(self._partition_store(spec, partition).list_files()):
                     continue
-                hooks = _Hooks(self._index(spec), self._key_index(spec), partition)
+                hooks = _Hooks(
+                    self._index(spec), self._key_index(spec), partition, self._reach(spec)
+                )
                 with self._writing(spec, partition):
                     done.append(self._merge(spec, partition, NoRows(), hooks, finish_legacy=True))
                 log.warning("%s %s: the interrupted migration was finished", spec.name, partition)
@@ -316,15 +320,30 @@ class LakeCore:
         store = self._state_store(index_name(spec))
         return OpenIndex(spec, store, lambda columns: self.scan(spec, columns))
 
+    def _reach(self, spec: TableSpec) -> ReachIndex | None:
+        if spec.open_while_null is None:
+            return None
+        store = self._state_store(reach_name(spec))
+        return ReachIndex(spec, store, lambda columns: self.scan(spec, columns))
+
     def open_keys(self, spec: TableSpec, monitors: Sequence[str] | None, before: date) -> list[str]:
         index = self._index(spec)
         return [] if index is None else index.lookup(monitors, before)
+
+    def reaching(self, spec: TableSpec, since: date) -> list[date]:
+        index, reach = self._index(spec), self._reach(spec)
+        if index is None or reach is None:
+            return [d for d in self.partitions(spec) if d < since]
+        return reaching_partitions(spec, reach.rows(), index.rows(), since)
 
     def rebuild_indexes(self, specs: Sequence[TableSpec] | None = None) -> None:
         for spec in TABLES if specs is None else specs:
             index = self._index(spec)
             if index is not None:
                 index.rebuild()
+            reach = self._reach(spec)
+            if reach is not None:
+                reach.rebuild()
             keys = self._key_index(spec)
             if keys is not None:
                 keys.rebuild()
@@ -393,15 +412,25 @@ def _interrupted(files: dict[str, StoredFile]) -> bool:
 
 class _Hooks:
     """Around each file a merge replaces: the open-rows index (``add`` before, closed rows
-    removed after) and the key index (the file's keys claimed before it is written)."""
+    removed after), the key index (the file's keys claimed before it is written) and the
+    reach summary (raised before)."""
 
-    def __init__(self, index: OpenIndex | None, keys: KeyIndex | None, partition: date) -> None:
+    def __init__(
+        self,
+        index: OpenIndex | None,
+        keys: KeyIndex | None,
+        partition: date,
+        reach: ReachIndex | None = None,
+    ) -> None:
         self._index = index
         self._keys = keys
         self._partition = partition
+        self._reach = reach
         self.unsettled: list[pa.Table] = []
 
     def add(self, merged: pa.Table) -> int | None:
+        if self._reach is not None:
+            self._reach.raise_to(merged, self._partition)
         if self._keys is not None:
             pairs = self._keys.claim(merged, self._partition)
             if pairs.num_rows:

@@ -23,7 +23,7 @@ from betterstack_etl.report.data import (
 from betterstack_etl.report.options import first_of_month
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from datetime import date, datetime
 
     from betterstack_etl.report.data import SloSettings
@@ -82,16 +82,19 @@ def slo_breaches(
     options: SloSettings,
     monitor_ids: Iterable[str] = (),
     now: datetime | None = None,
+    reaching: Callable[[date], Sequence[date] | None] | None = None,
 ) -> list[SloBreach]:
     """Monitors whose availability in ``month`` is below ``options.slo_pct``, worst first.
 
     ``options`` carries ``time_zone`` (the views' calendar) and ``slo_pct``; the error budget is
     the month's length in that time zone × (1 − SLO). ``now`` (default: the engine's clock)
-    is the moment the month is seen at. Nothing to read: no breach.
+    is the moment the month is seen at. ``reaching``: which older incidents partitions may
+    reach the month (``Lake.reaching``; default: the DuckDB lake's summaries, or all of them).
+    Nothing to read: no breach.
     """
     month = first_of_month(month)
     period = (month, month)  # the month's partitions only, however long the history
-    relation = view_relations(source, options, now, period=period).get(MONTHLY)
+    relation = view_relations(source, options, now, period=period, reaching=reaching).get(MONTHLY)
     if relation is None:
         return []
     figures = read_monthly(source, month, options, tuple(monitor_ids), relation=relation)

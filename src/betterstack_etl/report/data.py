@@ -26,7 +26,7 @@ from betterstack_etl.report.records import (
     status_of,
 )
 from betterstack_etl.report.slo import TREND_MONTHS, months_back, read_slo_sections
-from betterstack_etl.report.source import window_reader
+from betterstack_etl.report.source import reach_reader, window_reader
 from betterstack_etl.sla import SOURCES, SlaOptions, view_selects
 from betterstack_etl.sla._sql import (  # the views' own names and rules, defined once
     DAILY,
@@ -132,6 +132,7 @@ def view_relations(
     now: datetime | None = None,
     *,
     period: tuple[date, date] | None = None,
+    reaching: Callable[[date], Sequence[date] | None] | None = None,
 ) -> dict[str, str]:
     """How to read each SLA view the lake can give, by name: its SELECT (``view_selects``) in
     parentheses when the raw tables are all there, so the views are computed with the report's
@@ -148,6 +149,7 @@ def view_relations(
             now=now,
             period=period,
             window_ref=window_reader(source),
+            reaching=reaching if reaching is not None else reach_reader(source),
         )
         return {spec.name: f"({select}) AS v" for spec, select in selects}
     return {name: source.ref(name) for name in SLA_VIEWS if source.exists(name)}

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from google.cloud import bigquery
 
-__all__ = ["BigQuerySource", "DuckDbSource", "ViewSource", "window_reader"]
+__all__ = ["BigQuerySource", "DuckDbSource", "ViewSource", "reach_reader", "window_reader"]
 
 log = logging.getLogger("betterstack_etl.report.source")
 
@@ -127,6 +127,34 @@ class DuckDbSource:
             return self.ref(name)
         return bounded_sql(spec, self._root, first, last)
 
+    def reaching(self, since: date) -> list[date] | None:
+        """The incidents partitions before ``since`` that may hold an incident still open or
+        resolved since (``lake.reach``: the summaries under ``_state/``); None when a summary
+        is missing or unreadable (then every older partition is read)."""
+        import duckdb
+
+        from betterstack_etl.lake.duck import glob_escape
+        from betterstack_etl.lake.openindex import STATE_DIR, index_name
+        from betterstack_etl.lake.reach import reach_name, reaching
+        from betterstack_etl.tables import INCIDENTS
+
+        if self._root is None:
+            return None
+        state = self._root / STATE_DIR
+        paths = [state / reach_name(INCIDENTS), state / index_name(INCIDENTS)]
+        if not all(path.is_file() for path in paths):
+            return None
+        try:
+            quoted = ["'" + glob_escape(str(path)).replace("'", "''") + "'" for path in paths]
+            tables = [
+                self._con.execute(f"SELECT * FROM read_parquet({q})").to_arrow_table()  # noqa: S608
+                for q in quoted
+            ]
+        except duckdb.Error as exc:
+            log.warning("the lake's partition summaries are unreadable (%s): reading all", exc)
+            return None
+        return reaching(INCIDENTS, tables[0], tables[1], since)
+
     def exists(self, name: str) -> bool:
         # no bound parameter: binding one makes DuckDB import pandas (0.24 s) to check its type
         names = self._con.execute("SELECT table_name FROM information_schema.tables").fetchall()
@@ -210,3 +238,9 @@ def window_reader(
     """How ``source`` reads some partitions of a raw table only (``view_selects``'
     ``window_ref``): DuckDB's lake lists them; BigQuery prunes by the predicate (None)."""
     return source.window_ref if isinstance(source, DuckDbSource) else None
+
+
+def reach_reader(source: ViewSource) -> Callable[[date], list[date] | None] | None:
+    """Which older incidents partitions a period's query must read (``view_selects``'
+    ``reaching``): DuckDB's lake keeps the summaries; elsewhere unknown (None: all of them)."""
+    return source.reaching if isinstance(source, DuckDbSource) else None

@@ -17,6 +17,7 @@ import logging
 import uuid
 from dataclasses import asdict, replace
 from datetime import UTC
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -25,6 +26,7 @@ from betterstack_etl.literal import visible
 from betterstack_etl.run.destinations import view_source
 from betterstack_etl.run.preload import importing_meanwhile
 from betterstack_etl.run.summary import MergedTable, StagedTable
+from betterstack_etl.tables import INCIDENTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -207,6 +209,7 @@ def check_slo(session: RunSession, monitors: tuple[str, ...]) -> tuple[SloBreach
             options=options,
             monitor_ids=monitors,
             now=session.now,
+            reaching=partial(session.lake.reaching, INCIDENTS),  # also what BigQuery bills
         )
     for b in found:  # said once by the CLI's summary; a log line for Prefect's logs and -v
         log.info("SLO breached: %s", breach_text(asdict(b), visible))
@@ -229,6 +232,7 @@ def check_alerts(session: RunSession, monitors: tuple[str, ...]) -> tuple[Transi
             now=session.now,
             period=(today, today),
             window_ref=window_reader(source),
+            reaching=partial(session.lake.reaching, INCIDENTS),  # also what BigQuery bills
         )
         select = next(text for spec, text in made if spec.name == SLO_STATUS.name)
         found = evaluate(

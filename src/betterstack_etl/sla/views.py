@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -16,8 +15,11 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from betterstack_etl.errors import ConfigError
 from betterstack_etl.sla import _slo_sql, _sql, _translate
+from betterstack_etl.sla._bounds import WINDOWS, Reaching, bounded_ref, day_sql, placeholder
 
 if TYPE_CHECKING:
+    import re
+
     import duckdb
     from google.cloud import bigquery
 
@@ -45,9 +47,6 @@ Dialect = Literal["duckdb", "bigquery"]
 # How an engine reads the partitions ``first``..``last`` (UTC dates, either end open when None)
 # of a raw table: a relation (parenthesised SELECT) with the table's columns.
 WindowRef = Callable[[str, date | None, date | None], str]
-_PLACEHOLDER: Final = "__sla_ref__"
-_WINDOW: Final = "__sla_win__"  # + name __ first __ last (date ordinals, 0: open)
-_WINDOWS: Final = re.compile(rf"{_WINDOW}(\w+?)__(\d+)__(\d+)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,16 +218,6 @@ SLO_STATUS: Final = ViewSpec(
 VIEWS: Final[tuple[ViewSpec, ...]] = (DAILY, MONTHLY, KPI, RECONCILIATION, HOURLY, SLO_STATUS)
 
 
-def _placeholder(name: str) -> str:
-    return f"{_PLACEHOLDER}{name}"
-
-
-def _window_placeholder(name: str, first: date | None, last: date) -> str:
-    """A raw table read over its partitions ``first``..``last`` only (``view_selects`` gives it
-    to the engine's ``window_ref``, or names the whole table: the WHERE bounds it anyway)."""
-    return f"{_WINDOW}{name}__{0 if first is None else first.toordinal()}__{last.toordinal()}"
-
-
 def _fill_windows(text: str, table_ref: Callable[[str], str], window_ref: WindowRef | None) -> str:
     def fill(match: re.Match[str]) -> str:
         name, first, last = match.groups()
@@ -237,7 +226,7 @@ def _fill_windows(text: str, table_ref: Callable[[str], str], window_ref: Window
         days = [date.fromordinal(int(d)) if int(d) else None for d in (first, last)]
         return window_ref(name, days[0], days[1])
 
-    return _WINDOWS.sub(fill, text)
+    return WINDOWS.sub(fill, text)
 
 
 def _now_literal(now: datetime | None) -> str | None:
@@ -262,11 +251,6 @@ def _now_sql(now: datetime | None) -> str:
 _to_duckdb = _translate.to_duckdb  # one text now, no cache (dbtgen translates pieces)
 
 
-# How many UTC days before a period a bounded query reads of each raw table (partitions are UTC
-# dates, periods are dates of the report's zone: one day either side covers any zone). The
-# monitors' daily history reaches a week back: its last row before the period says what was
-# paused and which maintenance window held when the period began.
-_MARGIN_DAYS: Final = {_sql.MONITORS: 7}
 _SLO_LOOKBACK_DAYS: Final = 32  # the longest SLO window (a month, 30 days) and a zone's day
 
 
@@ -277,49 +261,18 @@ def bounded_period(first: date, last: date) -> tuple[date, date]:
     return start, after - timedelta(days=1)
 
 
-def _day(value: date) -> str:
-    return f"DATE '{value.isoformat()}'"
-
-
-def _bounded_ref(first: date, last: date) -> Callable[[str], str]:
-    """``ref`` reading only the partitions of ``first``..``last`` (UTC dates, plus each table's
-    margin) of the raw tables: a filter on ``data_particao``, the hive partition column, so
-    DuckDB opens only those files and BigQuery bills only those partitions.
-
-    Incidents are partitioned by the day they started: the ones that started before and still
-    overlap the period (open, or resolved in it) are read by a second branch over the older
-    partitions that asks for them only (a long outage must not vanish from the month it
-    spans); that branch reads the incidents' few columns, never the other tables."""
-
-    def ref(name: str) -> str:
-        if name not in _sql.SOURCES:
-            return _placeholder(name)
-        since = first - timedelta(days=1 + _MARGIN_DAYS.get(name, 0))
-        until = last + timedelta(days=1)
-        window = f"data_particao BETWEEN {_day(since)} AND {_day(until)}"
-        table = _window_placeholder(name, since, until)
-        if name != _sql.INCIDENTS:
-            return f"(SELECT * FROM {table} WHERE {window})"  # noqa: S608
-        still = f"TIMESTAMP '{since.isoformat()} 00:00:00+00'"
-        older = _window_placeholder(name, None, since - timedelta(days=1))
-        return (
-            f"(SELECT * FROM {table} WHERE {window}\n"  # noqa: S608
-            f"  UNION ALL SELECT * FROM {older} WHERE data_particao < {_day(since)}"
-            f" AND (resolved_at IS NULL OR resolved_at >= {still}))"
-        )
-
-    return ref
-
-
 def _within(select: str, column: str, first: date, last: date) -> str:
     return (
         f"SELECT * FROM ({select}) AS bounded "  # noqa: S608
-        f"WHERE {column} BETWEEN {_day(first)} AND {_day(last)}"
+        f"WHERE {column} BETWEEN {day_sql(first)} AND {day_sql(last)}"
     )
 
 
 def _sources(
-    options: SlaOptions, now: datetime | None, period: tuple[date, date] | None = None
+    options: SlaOptions,
+    now: datetime | None,
+    period: tuple[date, date] | None = None,
+    reaching: Reaching | None = None,
 ) -> list[tuple[ViewSpec, str]]:
     """Each view's BigQuery SELECT, with placeholders for the tables and views it reads; with
     ``period`` (whole months), the views answering dates read only its partitions and return
@@ -327,12 +280,12 @@ def _sources(
     itself is ``_translate.NOW`` in the text: ``view_selects`` puts it in."""
     at = _translate.NOW  # the moment, put in after the translation (kept per text)
     zone = options.time_zone
-    whole: Callable[[str], str] = _placeholder
-    ref = whole if period is None else _bounded_ref(*period)
+    whole: Callable[[str], str] = placeholder
+    ref = whole if period is None else bounded_ref(*period, reaching)
     slo_ref = whole
     if period is not None and now is not None:
         today = now.astimezone(UTC).date()
-        slo_ref = _bounded_ref(today - timedelta(days=_SLO_LOOKBACK_DAYS), today)
+        slo_ref = bounded_ref(today - timedelta(days=_SLO_LOOKBACK_DAYS), today, reaching)
     daily = _sql.daily_sql(ref, at, zone)
     monthly = _sql.monthly_sql(ref, at, zone, options.slo_pct)
     if period is not None:
@@ -359,6 +312,7 @@ def view_selects(
     now: datetime | None = None,
     period: tuple[date, date] | None = None,
     window_ref: WindowRef | None = None,
+    reaching: Reaching | None = None,
 ) -> list[tuple[ViewSpec, str]]:
     """The SELECT body of each view in ``dialect``, in dependency order.
 
@@ -375,7 +329,9 @@ def view_selects(
     the report; the published views stay whole. ``window_ref(name, first, last)`` says how the
     engine reads only some partitions of a raw table (DuckDB: those folders' files, so that it
     does not bind against the whole history); without it, the table filtered on
-    ``data_particao`` (BigQuery prunes by that predicate)."""
+    ``data_particao`` (BigQuery prunes by that predicate). ``reaching(since)`` names the
+    incidents partitions before ``since`` that may hold an incident still open or resolved
+    since (``lake.reach``): only those are read of the older history (None: all of them)."""
     if dialect not in ("duckdb", "bigquery"):
         raise ConfigError(f"unknown SQL dialect {dialect!r}", hint="use 'duckdb' or 'bigquery'")
     names = {spec.name for spec in VIEWS} | _sql.SOURCES
@@ -383,12 +339,12 @@ def view_selects(
     moment = _now_sql(now) if dialect == "bigquery" else duckdb_moment
     selects = []
     bounds = None if period is None else bounded_period(*period)
-    for spec, source in _sources(options, now, bounds):
+    for spec, source in _sources(options, now, bounds, reaching):
         text = source if dialect == "bigquery" else _translate.translated(source)
         text = text.replace(_translate.NOW, moment)
         text = _fill_windows(text, table_ref, window_ref)
         for name in sorted(names, key=len, reverse=True):
-            text = text.replace(_placeholder(name), table_ref(name))
+            text = text.replace(placeholder(name), table_ref(name))
         selects.append((spec, text))
     return selects
 
