@@ -296,3 +296,52 @@ def test_the_first_request_goes_before_arrow_numpy_and_duckdb_are_imported(
     assert lines["FIRST"] == []  # the listing went out before any of them was imported
     assert lines["END"] == ["pyarrow", "numpy", "duckdb"]  # the run needed them after it
     assert sim.stats.requests > 2  # the listing, then the tables: a whole run
+
+
+def test_what_comes_after_the_last_answer_is_imported_while_the_tables_are_fetched(
+    make_simulator: Callable[..., Simulator],
+    process_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+) -> None:
+    """Issue 24: the ledger, the SLO check and the alert states' modules (40-70 ms) are
+    imported by the preload thread during the fetch, not by the main thread after the last
+    answer. Seen from inside the process: the thread that ran each module's code."""
+    from betterstack_etl.run.preload import AFTER_THE_FETCH
+
+    sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
+    script = (
+        "import sys, threading\n"
+        "from importlib.machinery import PathFinder\n"
+        f"watched = {AFTER_THE_FETCH!r}\n"
+        "by = {}\n"
+        "class Recorder:\n"
+        "    @staticmethod\n"
+        "    def find_spec(name, path=None, target=None):\n"
+        "        if name not in watched:\n"
+        "            return None\n"
+        "        spec = PathFinder.find_spec(name, path)\n"
+        "        load = spec.loader.exec_module\n"
+        "        def run(module):\n"
+        "            by[name] = threading.current_thread().name\n"
+        "            load(module)\n"
+        "        spec.loader.exec_module = run\n"
+        "        return spec\n"
+        "sys.meta_path.insert(0, Recorder)\n"
+        "from betterstack_etl.cli.app import main\n"
+        "sys.argv = ['betterstack-etl', 'run', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print('BY', *sorted(f'{k}={v}' for k, v in by.items()), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(ln for ln in done.stderr.splitlines() if ln.startswith("BY"))
+    assert line.split()[1:] == sorted(f"{name}=preload" for name in AFTER_THE_FETCH)

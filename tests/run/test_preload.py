@@ -7,7 +7,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from betterstack_etl.run.preload import AFTER_THE_LISTING, importing_meanwhile
+from betterstack_etl.run.preload import AFTER_THE_FETCH, AFTER_THE_LISTING, importing_meanwhile
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -65,7 +65,19 @@ def test_the_modules_after_the_listing_exist() -> None:
     """The list names real modules (a renamed one would silently be imported later)."""
     import importlib.util
 
-    assert all(importlib.util.find_spec(name) for name in AFTER_THE_LISTING)
+    assert all(importlib.util.find_spec(name) for name in (*AFTER_THE_LISTING, *AFTER_THE_FETCH))
+
+
+def test_without_short_switches_the_interval_is_left_alone(modules: Path) -> None:
+    """The fetch's block (many threads at work): the modules still come in the thread."""
+    (modules / "preload_probe_log.py").write_text("seen = []\n")
+    _probe(modules, "preload_probe_f")
+    switch = sys.getswitchinterval()
+    with importing_meanwhile(["preload_probe_f"], short_switches=False):
+        assert sys.getswitchinterval() == switch
+    import preload_probe_log  # type: ignore[import-not-found]
+
+    assert preload_probe_log.seen == [("preload_probe_f", "preload")]
 
 
 def test_overlapping_blocks_restore_the_switch_interval_once(modules: Path) -> None:

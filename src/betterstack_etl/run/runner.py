@@ -42,6 +42,7 @@ from betterstack_etl.errors import (
     name_a_few,
 )
 from betterstack_etl.extract.selection import missing_monitors
+from betterstack_etl.run.preload import AFTER_THE_FETCH, importing_meanwhile
 from betterstack_etl.run.session import RunSession, run_session
 from betterstack_etl.run.steps import (
     check_alerts,
@@ -131,8 +132,9 @@ def execute(session: RunSession, runner: StepRunner) -> RunSummary:
                 outcomes[spec.name] = TableOutcome(spec.name, error=describe_error(exc))
                 continue
             pending[spec.name] = runner.submit(fetch_table, session, spec, selection, open_keys)
-        for name, future in pending.items():
-            outcomes[name] = _merged(session, runner, name, future)
+        with importing_meanwhile(AFTER_THE_FETCH, short_switches=False):  # what comes after
+            for name, future in pending.items():
+                outcomes[name] = _merged(session, runner, name, future)
     except BaseException as exc:
         # The run stopped before its tables could go on (a refused token, an unknown monitor,
         # a stop, a second Ctrl-C): every thread of the run stops at its next request, each
