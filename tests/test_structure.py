@@ -20,7 +20,7 @@ SRC = ROOT / "src" / "betterstack_etl"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "__init__ errors clock constants secret rules literal",
+        "__init__ errors clock constants secret rules literal lazy",
         "tables",
         "sla",
         "settings windows",

@@ -6,8 +6,9 @@ pyarrow's compute and Parquet modules that the local lake and the spool bring (i
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
+
+from betterstack_etl.lazy import lazy_names
 
 if TYPE_CHECKING:
     from betterstack_etl.lake.base import Lake, PartitionResult
@@ -36,14 +37,4 @@ _WHERE: Final = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

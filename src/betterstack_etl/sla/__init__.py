@@ -11,8 +11,9 @@ run's first request, and the views' SQL brings ``tables`` and with it pyarrow (i
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
+
+from betterstack_etl.lazy import lazy_names
 
 if TYPE_CHECKING:
     from betterstack_etl.sla.options import (
@@ -63,14 +64,4 @@ _WHERE: Final = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
