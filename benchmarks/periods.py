@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from benchmarks.common import Figure
-from benchmarks.results import save
+from benchmarks.results import print_and_save
 from benchmarks.views import NOW, build_lake
 from betterstack_etl.lake import LocalLake
 from betterstack_etl.lake.duck import publish_duckdb_views
@@ -157,12 +156,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     days = tuple(int(d) for d in str(args.days).split(",") if d.strip())
     result = run_periods(args.monitors, days, args.repeats)
-    for figure in result.figures():
-        print(f"{figure.measure:<40} {figure.value:>10}  {figure.note}")
-    summary = f"summary: slo_check_{days[-1]}_vs_{days[0]}={result.slo_check_ratio:.2f}"
-    print(summary, flush=True)
-    command = " ".join(["python -m benchmarks.periods", *(argv or sys.argv[1:])])
-    save("periods", result.figures(), summary, command=command)
+    print_and_save(
+        "periods",
+        result.figures(),
+        f"slo_check_{days[-1]}_vs_{days[0]}={result.slo_check_ratio:.2f}",
+        argv,
+    )
 
 
 if __name__ == "__main__":

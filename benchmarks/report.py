@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.common import Figure
-from benchmarks.results import save
+from benchmarks.results import print_and_save
 from benchmarks.views import NOW, build_lake
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.report import DuckDbSource, ReportOptions
@@ -101,12 +100,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args(argv)
     result = run_report(args.monitors, args.days, args.repeats)
-    for figure in result.figures():
-        print(f"{figure.measure:<20} {figure.value:>10}  {figure.note}")
-    summary = f"summary: {result.summary()}"
-    print(summary, flush=True)
-    command = " ".join(["python -m benchmarks.report", *(argv or sys.argv[1:])])
-    save("report", result.figures(), summary, command=command)
+    print_and_save("report", result.figures(), result.summary(), argv, width=20)
 
 
 if __name__ == "__main__":

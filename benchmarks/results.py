@@ -42,6 +42,7 @@ __all__ = [
     "RESULTS_DIR",
     "check",
     "load",
+    "print_and_save",
     "render",
     "render_index",
     "save",
@@ -104,6 +105,25 @@ def save(
     path = folder / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def print_and_save(
+    name: str,
+    figures: Sequence[Figure],
+    summary: str,
+    argv: Sequence[str] | None,
+    *,
+    width: int = 40,
+    folder: Path = RESULTS_DIR,
+) -> Path:
+    """A benchmark's ``main`` ends here: its figures and its ``summary:`` line printed, then
+    kept (``save``) under the command that ran it (``python -m benchmarks.<name> <argv>``)."""
+    for figure in figures:
+        print(f"{figure.measure:<{width}} {figure.value:>10}  {figure.note}")
+    line = f"summary: {summary}"
+    print(line, flush=True)
+    command = " ".join([f"python -m benchmarks.{name}", *(argv or sys.argv[1:])])
+    return save(name, figures, line, command=command, folder=folder)
 
 
 def load(folder: Path = RESULTS_DIR) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,6 @@ into Arrow), best of ``repeats``; ``views_500x90_seconds`` is the sum of the fiv
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmarks.common import Figure
-from benchmarks.results import save
+from benchmarks.results import print_and_save
 from betterstack_etl.lake.coverage import coverage_rows
 from betterstack_etl.lake.duck import publish_duckdb_views
 from betterstack_etl.lake.layout import split_by_file
@@ -221,12 +220,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     result = run_views(args.monitors, args.days, args.repeats)
-    for figure in result.figures():
-        print(f"{figure.measure:<40} {figure.value:>10}  {figure.note}")
-    summary = f"summary: views_{result.monitors}x{result.days}_seconds={result.total_seconds:.2f}"
-    print(summary, flush=True)
-    command = " ".join(["python -m benchmarks.views", *(argv or sys.argv[1:])])
-    save("views", result.figures(), summary, command=command)
+    print_and_save(
+        "views",
+        result.figures(),
+        f"views_{result.monitors}x{result.days}_seconds={result.total_seconds:.2f}",
+        argv,
+    )
 
 
 if __name__ == "__main__":

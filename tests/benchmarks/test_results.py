@@ -13,6 +13,7 @@ from benchmarks.results import (
     DOCS,
     check,
     load,
+    print_and_save,
     render,
     render_index,
     save,
@@ -150,3 +151,20 @@ def test_a_run_records_how_long_its_process_has_run(tmp_path: Path) -> None:
     kept = json.loads(path.read_text())["wall_seconds"]
     assert kept is not None
     assert 0 < kept < time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def test_a_benchmark_ends_printing_its_figures_and_summary_then_keeps_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figures = [Figure("6b periods", "SLO check", "1.06×", "458 ms → 485 ms")]
+    path = print_and_save("periods", figures, "slo_check_365_vs_90=1.06", ["--repeats", "5"],
+                          width=12, folder=tmp_path)  # fmt: skip
+    assert capsys.readouterr().out.splitlines() == [
+        "SLO check         1.06×  458 ms → 485 ms",
+        "summary: slo_check_365_vs_90=1.06",
+    ]
+    kept = json.loads(path.read_text())
+    assert path == tmp_path / "periods.json"
+    assert kept["command"] == "python -m benchmarks.periods --repeats 5"
+    assert kept["summary"] == "summary: slo_check_365_vs_90=1.06"
+    assert kept["figures"][0]["value"] == "1.06×"
