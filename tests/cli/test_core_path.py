@@ -165,6 +165,25 @@ def test_dry_run_lists_the_monitors_then_plans_without_a_data_request_or_a_write
     assert "longer than the 60 s between scheduled runs" in text
 
 
+def _run_in_process(env: dict[str, str], *, before: str, after: str) -> str:
+    """``betterstack-etl run --json`` in a fresh interpreter, with the Python ``before`` it
+    (hooks to install) and ``after`` it (what to report, on stderr): that stderr, once the run
+    succeeded."""
+    script = (
+        "import sys\n" + before + "from betterstack_etl.cli.app import main\n"
+        "sys.argv = ['betterstack-etl', 'run', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n" + after
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
 def test_the_embedded_default_never_imports_prefect(
     make_simulator: Callable[..., Simulator],
     process_env: Callable[..., dict[str, str]],
@@ -173,25 +192,12 @@ def test_the_embedded_default_never_imports_prefect(
     """The core path is Prefect-free: a run in process does not even import Prefect (its
     import alone costs seconds and, with no API configured, would start a temporary server)."""
     sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
-    script = (
-        "import sys\n"
-        "from betterstack_etl.cli.app import main\n"
-        "sys.argv = ['betterstack-etl', 'run', '--json']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    assert not exit.code, exit.code\n"
-        "print('PREFECT', 'prefect' in sys.modules, file=sys.stderr)\n"
+    said = _run_in_process(
+        process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
+        before="",
+        after="print('PREFECT', 'prefect' in sys.modules, file=sys.stderr)\n",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "PREFECT False" in done.stderr
+    assert "PREFECT False" in said
 
 
 _HEAVY = ("pandas", "matplotlib", "prefect", "google.cloud", "sqlglot")
@@ -252,46 +258,37 @@ def test_the_first_request_goes_before_arrow_numpy_and_duckdb_are_imported(
     load (3 s): what is imported (whole) when the first connection opens, and at the end. A
     run that imported pyarrow before its first request would hold it whole by then."""
     sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
-    script = (
-        "import sys, time\n"
-        "from importlib.machinery import PathFinder\n"
-        "class SlowArrow:\n"
-        "    @staticmethod\n"
-        "    def find_spec(name, path=None, target=None):\n"
-        "        if name != 'pyarrow':\n"
-        "            return None\n"
-        "        spec = PathFinder.find_spec(name, path)\n"
-        "        load = spec.loader.exec_module\n"
-        "        spec.loader.exec_module = lambda m: (time.sleep(3), load(m))\n"
-        "        return spec\n"
-        "sys.meta_path.insert(0, SlowArrow)\n"
-        "def whole(name):\n"
-        "    spec = getattr(sys.modules.get(name), '__spec__', None)\n"
-        "    return spec is not None and not getattr(spec, '_initializing', False)\n"
-        "watched = ('pyarrow', 'numpy', 'duckdb', 'click', 'pygments')\n"
-        "seen = []\n"
-        "def hook(event, args):\n"
-        "    if event == 'socket.connect' and not seen:\n"
-        "        seen.append([m for m in watched if whole(m)])\n"
-        "sys.addaudithook(hook)\n"
-        "from betterstack_etl.cli.app import main\n"
-        "sys.argv = ['betterstack-etl', 'run', '--json']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    assert not exit.code, exit.code\n"
-        "print('FIRST', *seen[0], file=sys.stderr)\n"
-        "print('END', *[m for m in watched if m in sys.modules], file=sys.stderr)\n"
+    said = _run_in_process(
+        process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
+        before=(
+            "import time\n"
+            "from importlib.machinery import PathFinder\n"
+            "class SlowArrow:\n"
+            "    @staticmethod\n"
+            "    def find_spec(name, path=None, target=None):\n"
+            "        if name != 'pyarrow':\n"
+            "            return None\n"
+            "        spec = PathFinder.find_spec(name, path)\n"
+            "        load = spec.loader.exec_module\n"
+            "        spec.loader.exec_module = lambda m: (time.sleep(3), load(m))\n"
+            "        return spec\n"
+            "sys.meta_path.insert(0, SlowArrow)\n"
+            "def whole(name):\n"
+            "    spec = getattr(sys.modules.get(name), '__spec__', None)\n"
+            "    return spec is not None and not getattr(spec, '_initializing', False)\n"
+            "watched = ('pyarrow', 'numpy', 'duckdb', 'click', 'pygments')\n"
+            "seen = []\n"
+            "def hook(event, args):\n"
+            "    if event == 'socket.connect' and not seen:\n"
+            "        seen.append([m for m in watched if whole(m)])\n"
+            "sys.addaudithook(hook)\n"
+        ),
+        after=(
+            "print('FIRST', *seen[0], file=sys.stderr)\n"
+            "print('END', *[m for m in watched if m in sys.modules], file=sys.stderr)\n"
+        ),
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    found = [ln.split() for ln in done.stderr.splitlines() if ln.startswith(("FIRST", "END"))]
+    found = [ln.split() for ln in said.splitlines() if ln.startswith(("FIRST", "END"))]
     lines = {words[0]: words[1:] for words in found}
     assert lines["FIRST"] == []  # the listing went out before any of them was imported
     assert lines["END"] == ["pyarrow", "numpy", "duckdb"]  # the run needed them after it
@@ -309,39 +306,28 @@ def test_what_comes_after_the_last_answer_is_imported_while_the_tables_are_fetch
     from betterstack_etl.run.preload import AFTER_THE_FETCH
 
     sim = make_simulator(SimConfig(seed=9, monitors=2), SystemClock())
-    script = (
-        "import sys, threading\n"
-        "from importlib.machinery import PathFinder\n"
-        f"watched = {AFTER_THE_FETCH!r}\n"
-        "by = {}\n"
-        "class Recorder:\n"
-        "    @staticmethod\n"
-        "    def find_spec(name, path=None, target=None):\n"
-        "        if name not in watched:\n"
-        "            return None\n"
-        "        spec = PathFinder.find_spec(name, path)\n"
-        "        load = spec.loader.exec_module\n"
-        "        def run(module):\n"
-        "            by[name] = threading.current_thread().name\n"
-        "            load(module)\n"
-        "        spec.loader.exec_module = run\n"
-        "        return spec\n"
-        "sys.meta_path.insert(0, Recorder)\n"
-        "from betterstack_etl.cli.app import main\n"
-        "sys.argv = ['betterstack-etl', 'run', '--json']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    assert not exit.code, exit.code\n"
-        "print('BY', *sorted(f'{k}={v}' for k, v in by.items()), file=sys.stderr)\n"
+    said = _run_in_process(
+        process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
+        before=(
+            "import threading\n"
+            "from importlib.machinery import PathFinder\n"
+            f"watched = {AFTER_THE_FETCH!r}\n"
+            "by = {}\n"
+            "class Recorder:\n"
+            "    @staticmethod\n"
+            "    def find_spec(name, path=None, target=None):\n"
+            "        if name not in watched:\n"
+            "            return None\n"
+            "        spec = PathFinder.find_spec(name, path)\n"
+            "        load = spec.loader.exec_module\n"
+            "        def run(module):\n"
+            "            by[name] = threading.current_thread().name\n"
+            "            load(module)\n"
+            "        spec.loader.exec_module = run\n"
+            "        return spec\n"
+            "sys.meta_path.insert(0, Recorder)\n"
+        ),
+        after="print('BY', *sorted(f'{k}={v}' for k, v in by.items()), file=sys.stderr)\n",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=process_env(sim, tmp_path / "lake", tmp_path / "tmp"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    line = next(ln for ln in done.stderr.splitlines() if ln.startswith("BY"))
+    line = next(ln for ln in said.splitlines() if ln.startswith("BY"))
     assert line.split()[1:] == sorted(f"{name}=preload" for name in AFTER_THE_FETCH)
